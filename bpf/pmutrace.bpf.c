@@ -1,0 +1,389 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pmutrace: latency of the traced functions and waits on one mutex.
+ *
+ * Every event is folded into per-CPU maps here; user space only reads them.
+ * Each per-CPU field has a single writer program, and the kernel never runs
+ * a program twice on one CPU at once (it skips and counts a "miss"), so plain
+ * increments and min/max updates cannot race.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "pmutrace.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* Filled in by the loader before load; frozen afterwards. */
+const volatile __u32 ret_kind[PMUTRACE_MAX_TARGETS];
+const volatile __u32 filter_kind[PMUTRACE_MAX_TARGETS];
+const volatile __u32 filter_arg[PMUTRACE_MAX_TARGETS];
+const volatile __u64 filter_value[PMUTRACE_MAX_TARGETS];
+const volatile __u64 lock_addr;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, PMUTRACE_MAX_TARGETS);
+	__type(key, __u32);
+	__type(value, struct target_stats);
+} target_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct lock_stats);
+} lock_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, DROP_REASONS);
+	__type(key, __u32);
+	__type(value, __u64);
+} drops SEC(".maps");
+
+/*
+ * Per task: the stack of traced calls in progress, so concurrent callers
+ * never share a start time and nested calls each get their own.
+ */
+struct task_state {
+	__u32 depth;
+	__u32 slot[PMUTRACE_MAX_DEPTH];
+	__u64 start[PMUTRACE_MAX_DEPTH];
+	__u64 wait_start; /* in a contended wait on the lock since */
+	__u64 hold_start; /* holding the lock since */
+	__u32 hold_slot; /* target the lock was taken in */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct task_state);
+} task_states SEC(".maps");
+
+static __always_inline void count_drop(__u32 reason)
+{
+	__u64 *n = bpf_map_lookup_elem(&drops, &reason);
+
+	/* Many programs count drops: the one shared counter. */
+	if (n)
+		__sync_fetch_and_add(n, 1);
+}
+
+static __always_inline struct task_state *task_state(bool create)
+{
+	struct task_state *ts;
+
+	ts = bpf_task_storage_get(&task_states, bpf_get_current_task_btf(), 0,
+				  create ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
+	if (!ts && create)
+		count_drop(DROP_NO_TASK_STATE);
+	return ts;
+}
+
+/* The target the task is inside, or PMUTRACE_OUTSIDE. */
+static __always_inline __u32 current_slot(struct task_state *ts)
+{
+	__u32 d;
+
+	if (!ts)
+		return PMUTRACE_OUTSIDE;
+	d = ts->depth;
+	if (d == 0 || d > PMUTRACE_MAX_DEPTH)
+		return PMUTRACE_OUTSIDE;
+	return ts->slot[(d - 1) & (PMUTRACE_MAX_DEPTH - 1)] &
+	       (PMUTRACE_MAX_TARGETS - 1);
+}
+
+static __always_inline void hist_add(struct hist *h, __u64 v)
+{
+	__u32 b = hist_bucket(v);
+
+	if (b < HIST_BUCKETS)
+		h->slots[b]++;
+}
+
+/* Bounded so the verifier accepts it even when clang reloads slot from the
+ * stack and forgets it was a constant. */
+#define SLOT(s) ((s) & (PMUTRACE_MAX_TARGETS - 1))
+
+static __always_inline bool wanted(void *ctx, __u32 slot)
+{
+	struct kvm_device_attr *attr;
+	__u64 arg;
+
+	slot = SLOT(slot);
+	if (filter_kind[slot] != FILTER_DEVICE_ATTR)
+		return true;
+	if (bpf_get_func_arg(ctx, filter_arg[slot], &arg))
+		return false;
+	attr = (struct kvm_device_attr *)arg;
+	return BPF_CORE_READ(attr, attr) == filter_value[slot];
+}
+
+static __always_inline int on_entry(void *ctx, __u32 slot)
+{
+	struct task_state *ts;
+	__u32 d;
+
+	if (!wanted(ctx, slot))
+		return 0;
+	ts = task_state(true);
+	if (!ts)
+		return 0;
+	d = ts->depth;
+	if (d >= PMUTRACE_MAX_DEPTH) {
+		count_drop(DROP_TOO_DEEP);
+		return 0;
+	}
+	ts->slot[d] = slot;
+	ts->start[d] = bpf_ktime_get_ns();
+	ts->depth = d + 1;
+	return 0;
+}
+
+/*
+ * Find this call's entry: the nearest one of the same target. Entries above
+ * it belong to calls whose exit the kernel skipped; drop them.
+ */
+static __always_inline __u64 pop_start(struct task_state *ts, __u32 slot)
+{
+	__u64 start = 0;
+	__u32 d = ts->depth, i;
+
+	if (d > PMUTRACE_MAX_DEPTH)
+		d = PMUTRACE_MAX_DEPTH;
+	for (i = 0; i < PMUTRACE_MAX_DEPTH; i++) {
+		__u32 top;
+
+		if (d == 0)
+			break;
+		top = (d - 1) & (PMUTRACE_MAX_DEPTH - 1);
+		d--;
+		if (ts->slot[top] == slot) {
+			start = ts->start[top];
+			break;
+		}
+		count_drop(DROP_STALE_ENTRY);
+	}
+	if (start)
+		ts->depth = d;
+	return start;
+}
+
+static __always_inline void count_return(void *ctx, struct target_stats *s,
+					 __u32 kind)
+{
+	__u64 ret;
+	__s64 v;
+
+	if (kind == RET_NONE || bpf_get_func_ret(ctx, &ret))
+		return;
+	switch (kind) {
+	case RET_INT32:
+	case RET_INT64:
+		v = kind == RET_INT32 ? (__s64)(__s32)ret : (__s64)ret;
+		if (v == 0)
+			s->ret_zero++;
+		else if (v > 0)
+			s->ret_nonzero++;
+		else if (v >= -PMUTRACE_MAX_ERRNO)
+			s->ret_errno[-v & 0xff]++;
+		else if (v >= -PMUTRACE_MAX_ERRPTR)
+			s->ret_errno_other++;
+		else
+			s->ret_neg_other++;
+		break;
+	case RET_PTR:
+		v = (__s64)ret;
+		if (ret == 0)
+			s->ret_zero++;
+		else if (v < 0 && v >= -PMUTRACE_MAX_ERRNO)
+			s->ret_errno[-v & 0xff]++;
+		else if (v < 0 && v >= -PMUTRACE_MAX_ERRPTR)
+			s->ret_errno_other++;
+		else
+			s->ret_nonzero++;
+		break;
+	default:
+		if (ret)
+			s->ret_nonzero++;
+		else
+			s->ret_zero++;
+	}
+}
+
+static __always_inline int on_exit(void *ctx, __u32 slot)
+{
+	struct target_stats *s;
+	struct task_state *ts;
+	__u64 start = 0, d;
+
+	if (!wanted(ctx, slot))
+		return 0;
+	s = bpf_map_lookup_elem(&target_stats, &slot);
+	if (!s)
+		return 0;
+	ts = task_state(false);
+	if (ts)
+		start = pop_start(ts, slot);
+	s->count++;
+	count_return(ctx, s, ret_kind[SLOT(slot)]);
+	if (!start) {
+		count_drop(DROP_EXIT_UNMATCHED);
+		return 0;
+	}
+	d = bpf_ktime_get_ns() - start;
+	if (!s->timed || d < s->min_ns)
+		s->min_ns = d;
+	if (d > s->max_ns)
+		s->max_ns = d;
+	s->timed++;
+	s->sum_ns += d;
+	hist_add(&s->latency, d);
+	return 0;
+}
+
+/* One entry and one exit program per target slot; the loader picks the
+ * function each attaches to and leaves unused slots unloaded. */
+#define TARGET_SLOT(n)                              \
+	SEC("fentry")                               \
+	int target_entry_##n(void *ctx)             \
+	{                                           \
+		return on_entry(ctx, n);            \
+	}                                           \
+	SEC("fexit")                                \
+	int target_exit_##n(void *ctx)              \
+	{                                           \
+		return on_exit(ctx, n);             \
+	}
+
+TARGET_SLOT(0)
+TARGET_SLOT(1)
+TARGET_SLOT(2)
+TARGET_SLOT(3)
+TARGET_SLOT(4)
+TARGET_SLOT(5)
+TARGET_SLOT(6)
+TARGET_SLOT(7)
+
+static __always_inline struct lock_stats *lock_stats_cpu(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&lock_stats, &zero);
+}
+
+/*
+ * Contention tracepoints fire only on the slow path, so uncontended
+ * acquisitions cost nothing. A mutex may report "begin" twice (optimistic
+ * spin, then sleep): the first one starts the wait.
+ */
+SEC("tp_btf/contention_begin")
+int BPF_PROG(lock_contention_begin, void *lock, unsigned int flags)
+{
+	struct task_state *ts;
+
+	if ((__u64)lock != lock_addr)
+		return 0;
+	ts = task_state(true);
+	if (ts && !ts->wait_start)
+		ts->wait_start = bpf_ktime_get_ns();
+	return 0;
+}
+
+SEC("tp_btf/contention_end")
+int BPF_PROG(lock_contention_end, void *lock, int ret)
+{
+	struct task_state *ts;
+	struct lock_stats *ls;
+	__u64 d;
+
+	if ((__u64)lock != lock_addr)
+		return 0;
+	ts = task_state(false);
+	if (!ts || !ts->wait_start)
+		return 0;
+	d = bpf_ktime_get_ns() - ts->wait_start;
+	ts->wait_start = 0;
+	ls = lock_stats_cpu();
+	if (!ls)
+		return 0;
+	if (ret) {
+		ls->wait_failed++;
+		return 0;
+	}
+	if (!ls->contended || d < ls->wait_min_ns)
+		ls->wait_min_ns = d;
+	if (d > ls->wait_max_ns)
+		ls->wait_max_ns = d;
+	ls->contended++;
+	ls->wait_sum_ns += d;
+	ls->contended_in[current_slot(ts)]++;
+	hist_add(&ls->wait, d);
+	return 0;
+}
+
+/*
+ * Hold mode (opt-in): every mutex_lock() and mutex_unlock() in the system
+ * runs these, so they cost all mutex users, not only this lock's.
+ */
+SEC("fexit/mutex_lock")
+int BPF_PROG(lock_acquired, struct mutex *lock)
+{
+	struct task_state *ts;
+	struct lock_stats *ls;
+	__u32 slot;
+
+	if ((__u64)lock != lock_addr)
+		return 0;
+	ts = task_state(true);
+	ls = lock_stats_cpu();
+	if (!ts || !ls)
+		return 0;
+	slot = current_slot(ts);
+	ts->hold_start = bpf_ktime_get_ns();
+	ts->hold_slot = slot;
+	ls->acquired++;
+	ls->acquired_in[slot]++;
+	return 0;
+}
+
+SEC("fentry/mutex_unlock")
+int BPF_PROG(lock_released, struct mutex *lock)
+{
+	struct target_stats *s;
+	struct task_state *ts;
+	struct lock_stats *ls;
+	__u32 slot;
+	__u64 d;
+
+	if ((__u64)lock != lock_addr)
+		return 0;
+	ts = task_state(false);
+	if (!ts || !ts->hold_start)
+		return 0;
+	d = bpf_ktime_get_ns() - ts->hold_start;
+	ts->hold_start = 0;
+	slot = ts->hold_slot & (PMUTRACE_MAX_TARGETS - 1);
+	ls = lock_stats_cpu();
+	if (!ls)
+		return 0;
+	if (!ls->held || d < ls->hold_min_ns)
+		ls->hold_min_ns = d;
+	if (d > ls->hold_max_ns)
+		ls->hold_max_ns = d;
+	ls->held++;
+	ls->hold_sum_ns += d;
+	hist_add(&ls->hold, d);
+	if (ts->hold_slot == PMUTRACE_OUTSIDE)
+		return 0;
+	s = bpf_map_lookup_elem(&target_stats, &slot);
+	if (s) {
+		s->lock_acquired++;
+		s->lock_hold_ns += d;
+	}
+	return 0;
+}

@@ -1,0 +1,149 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What the BPF programs and the loader share: limits, the histogram layout,
+ * the per-CPU records and the read-only configuration. One truth for both.
+ */
+#ifndef PMUTRACE_H
+#define PMUTRACE_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+#define PMUTRACE_MAX_TARGETS 8
+/* Nesting depth remembered per task; deeper calls are counted as dropped. */
+#define PMUTRACE_MAX_DEPTH 8
+/* errno values counted one by one (EHWPOISON is 133); larger go to "other". */
+#define PMUTRACE_MAX_ERRNO 133
+/* Linux's IS_ERR_VALUE() bound. */
+#define PMUTRACE_MAX_ERRPTR 4095
+
+/* arch/arm64/include/uapi/asm/kvm.h, absent from other arches' headers. */
+#define PMUTRACE_KVM_ARM_VCPU_PMU_V3_SET_PMU 3
+
+/*
+ * Latency histogram: log2 buckets split into HIST_SUB linear sub-buckets, so
+ * a bucket is at most 1/16 of its value wide and a percentile taken at a
+ * bucket's middle is good to about 3%. Values below HIST_SUB ns get a bucket
+ * each; values of 2^HIST_MAX_EXP ns (about 18 minutes) and more share the
+ * last bucket.
+ */
+#define HIST_SUB_BITS 4
+#define HIST_SUB (1U << HIST_SUB_BITS)
+#define HIST_MAX_EXP 40
+#define HIST_BUCKETS ((HIST_MAX_EXP - HIST_SUB_BITS + 1) * HIST_SUB)
+
+struct hist {
+	__u64 slots[HIST_BUCKETS];
+};
+
+/* floor(log2(v)) for v > 0 without loops, so the verifier takes it. */
+static inline __attribute__((always_inline)) __u32 hist_log2(__u64 v)
+{
+	__u32 r, shift;
+
+	r = (v > 0xffffffffULL) << 5;
+	v >>= r;
+	shift = (v > 0xffff) << 4;
+	v >>= shift;
+	r |= shift;
+	shift = (v > 0xff) << 3;
+	v >>= shift;
+	r |= shift;
+	shift = (v > 0xf) << 2;
+	v >>= shift;
+	r |= shift;
+	shift = (v > 0x3) << 1;
+	v >>= shift;
+	r |= shift;
+	r |= (v >> 1);
+	return r;
+}
+
+static inline __attribute__((always_inline)) __u32 hist_bucket(__u64 v)
+{
+	__u32 e;
+
+	if (v < HIST_SUB)
+		return v;
+	e = hist_log2(v);
+	if (e >= HIST_MAX_EXP)
+		return HIST_BUCKETS - 1;
+	return (e - HIST_SUB_BITS + 1) * HIST_SUB +
+	       ((v >> (e - HIST_SUB_BITS)) & (HIST_SUB - 1));
+}
+
+/* Smallest value that falls into bucket idx. */
+static inline __u64 hist_bucket_low(__u32 idx)
+{
+	__u32 group = idx / HIST_SUB;
+
+	if (group == 0)
+		return idx;
+	return (__u64)(HIST_SUB + idx % HIST_SUB) << (group - 1);
+}
+
+/* How to read a function's return value: chosen by the loader from BTF. */
+enum ret_kind {
+	RET_NONE = 0, /* void, or not worth classifying */
+	RET_INT32, /* int: negative values are -errno */
+	RET_INT64, /* long */
+	RET_BOOL, /* bool or unsigned: zero or not */
+	RET_PTR, /* pointer: NULL, ERR_PTR(-errno) or valid */
+};
+
+/* Which calls of an attached function are the target's. */
+enum filter_kind {
+	FILTER_NONE = 0,
+	/* Argument filter_arg is a struct kvm_device_attr *; keep the call
+	 * when its ->attr equals filter_value. */
+	FILTER_DEVICE_ATTR,
+};
+
+/* Per target, per CPU. Each field is written by one BPF program only. */
+struct target_stats {
+	__u64 count; /* calls completed (exits seen) */
+	__u64 timed; /* of those, entries seen too: in the histogram */
+	__u64 sum_ns;
+	__u64 min_ns; /* valid when timed > 0 */
+	__u64 max_ns;
+	__u64 ret_zero; /* 0, false or NULL */
+	__u64 ret_nonzero; /* > 0, true or a valid pointer */
+	__u64 ret_neg_other; /* negative, not an errno */
+	__u64 ret_errno_other; /* errno > PMUTRACE_MAX_ERRNO */
+	__u64 ret_errno[PMUTRACE_MAX_ERRNO + 1];
+	__u64 lock_acquired; /* lock acquisitions inside (hold mode) */
+	__u64 lock_hold_ns; /* their total hold time */
+	struct hist latency;
+};
+
+/* Waiters outside every target are accounted in slot PMUTRACE_MAX_TARGETS. */
+#define PMUTRACE_OUTSIDE PMUTRACE_MAX_TARGETS
+
+struct lock_stats {
+	__u64 contended; /* waits that ended with the lock taken */
+	__u64 wait_failed; /* waits that ended otherwise (signal, ...) */
+	__u64 wait_sum_ns;
+	__u64 wait_min_ns;
+	__u64 wait_max_ns;
+	__u64 contended_in[PMUTRACE_MAX_TARGETS + 1];
+	__u64 acquired; /* hold mode: all acquisitions */
+	__u64 held; /* hold times measured (release seen) */
+	__u64 hold_sum_ns;
+	__u64 hold_min_ns;
+	__u64 hold_max_ns;
+	__u64 acquired_in[PMUTRACE_MAX_TARGETS + 1];
+	struct hist wait;
+	struct hist hold;
+};
+
+/* Why an event was not recorded; counted per CPU in the drops map. */
+enum drop_reason {
+	DROP_NO_TASK_STATE, /* task storage could not be had */
+	DROP_TOO_DEEP, /* nesting deeper than PMUTRACE_MAX_DEPTH */
+	DROP_EXIT_UNMATCHED, /* exit without its entry: not timed */
+	DROP_STALE_ENTRY, /* entry whose exit never came */
+	DROP_REASONS,
+};
+
+#endif /* PMUTRACE_H */

@@ -1,0 +1,40 @@
+#!/bin/bash
+# Install everything pmutrace needs to build, cross-build for arm64 and run its
+# QEMU lab, from Debian bookworm only. arm64 libraries come in through
+# multiarch; nothing from trixie or sid ever enters the system's apt sources.
+set -euo pipefail
+
+HOST_PKGS=(clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev libjson-c-dev
+	pkg-config make gcc gcc-aarch64-linux-gnu libc6-dev-arm64-cross
+	qemu-system-arm cpio xz-utils jq ca-certificates)
+ARM64_PKGS=(libc6-dev:arm64 libbpf-dev:arm64 libelf-dev:arm64 zlib1g-dev:arm64
+	libjson-c-dev:arm64 libzstd-dev:arm64)
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "install-deps: run as root (apt-get needs it)" >&2
+	exit 1
+fi
+
+missing() {
+	local p
+	for p in "$@"; do
+		dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed' || echo "$p"
+	done
+}
+
+export DEBIAN_FRONTEND=noninteractive
+need_update=0
+if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+	dpkg --add-architecture arm64
+	need_update=1
+fi
+todo=$(missing "${HOST_PKGS[@]}" "${ARM64_PKGS[@]}")
+if [ -n "$todo" ]; then
+	[ -e /var/lib/apt/lists/lock ] || true
+	apt-get update -qq
+	need_update=0
+	# shellcheck disable=SC2086
+	apt-get install -y -qq --no-install-recommends $todo >/dev/null
+fi
+[ "$need_update" -eq 0 ] || apt-get update -qq
+echo "install-deps: all build and lab packages present"

@@ -1,0 +1,62 @@
+#!/bin/bash
+# run-guest.sh -k KERNEL_DIR -s SCENARIO -o OUT_DIR [-t SECONDS] [FILE...]
+# Boot an arm64 kernel (a folder from fetch-kernel.sh) in QEMU with KVM's
+# nested virtualization and a PMU, run SCENARIO inside, and copy the files it
+# leaves in /out to OUT_DIR, beside console.log. The guest is killed after
+# SECONDS (default 300): a hung guest fails, it never hangs the caller.
+# Exit: 0 the scenario ran to its end, 124 timeout, 1 otherwise.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+
+timeout_s=300 kdir= scenario= outdir=
+while getopts k:s:o:t: opt; do
+	case $opt in
+	k) kdir=$OPTARG ;;
+	s) scenario=$OPTARG ;;
+	o) outdir=$OPTARG ;;
+	t) timeout_s=$OPTARG ;;
+	*) die "usage: run-guest.sh -k KERNEL_DIR -s SCENARIO -o OUT_DIR [-t SECONDS] [FILE...]" ;;
+	esac
+done
+shift $((OPTIND - 1))
+[ -n "$kdir" ] && [ -n "$scenario" ] && [ -n "$outdir" ] ||
+	die "usage: run-guest.sh -k KERNEL_DIR -s SCENARIO -o OUT_DIR [-t SECONDS] [FILE...]"
+[ -f "$kdir/Image" ] || die "no kernel Image in $kdir (scripts/fetch-kernel.sh fetches one)"
+command -v qemu-system-aarch64 >/dev/null || die "qemu-system-aarch64 missing: run scripts/install-deps.sh"
+
+mkdir -p "$outdir"
+initrd=$(mktemp --suffix=.cpio.gz)
+trap 'rm -f "$initrd"' EXIT
+"$here/mkinitramfs.sh" "$initrd" "$scenario" "$@"
+
+# pauth-impdef: TCG emulates QARMA slowly; the cheap algorithm makes the
+# guest about 3x faster. Same flags on every run, so runs stay comparable.
+rc=0
+timeout --kill-after=10 "$timeout_s" qemu-system-aarch64 \
+	-M virt,virtualization=on,gic-version=3 -cpu max,pauth-impdef=on \
+	-smp 2 -m 2048 -nographic -nic none -no-reboot \
+	-kernel "$kdir/Image" -initrd "$initrd" \
+	-append "console=ttyAMA0 panic=-1 quiet loglevel=1" \
+	</dev/null >"$outdir/console.log" 2>&1 || rc=$?
+
+# Decode the files the guest printed between markers.
+tr -d '\r' <"$outdir/console.log" | awk -v dir="$outdir" '
+	/^@@PMUTRACE-FILE / { name = $2; file = dir "/" name ".b64"; printf "" > file; next }
+	/^@@PMUTRACE-END/ { close(file); file = ""; next }
+	file != "" { print >> file }
+'
+for b in "$outdir"/*.b64; do
+	[ -e "$b" ] || continue
+	base64 -d <"$b" >"${b%.b64}" 2>/dev/null || echo "run-guest: $b is truncated" >&2
+	rm -f "$b"
+done
+if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+	echo "run-guest: guest killed after ${timeout_s}s; see $outdir/console.log" >&2
+	exit 124
+fi
+grep -q '^@@PMUTRACE-DONE' "$outdir/console.log" || {
+	echo "run-guest: guest ended before the scenario finished; see $outdir/console.log" >&2
+	exit 1
+}
+exit 0

@@ -1,0 +1,138 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The command line: argp, with every number checked before anything loads. */
+#include <argp.h>
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "pmutrace_user.h"
+
+const char *argp_program_version = "pmutrace " PMUTRACE_VERSION;
+const char *argp_program_bug_address = "the pmutrace issue tracker";
+
+static const char doc[] =
+	"Trace how the arm64 KVM host looks up its PMUs.\v"
+	"By default pmutrace times kvm_pmu_probe_armpmu, kvm_arm_pmu_v3_set_pmu "
+	"and kvm_supports_guest_pmuv3 with fentry/fexit, and records waits on "
+	"the mutex arm_pmus_lock from the lock:contention_begin/end "
+	"tracepoints, which fire only when the lock is contended. A target "
+	"the compiler inlined is timed through its only caller (filtered to "
+	"the calls that reach it); every output says how each target was "
+	"attached.\n\n"
+	"Cost: one fentry and one fexit per traced call; the contention "
+	"tracepoints run for every contended lock in the system and return at "
+	"once for other locks. --hold adds fexit/fentry programs on "
+	"mutex_lock() and mutex_unlock(), which run for EVERY mutex in the "
+	"system: use it to count how often the readers take the lock, not to "
+	"watch a busy production host for long.\n\n"
+	"Exit status: 0 ok, 1 runtime failure, 2 bad usage, 3 not root (needs "
+	"CAP_BPF and CAP_PERFMON), 4 kernel cannot trace (no BTF or tracing "
+	"programs refused), 5 no target can be attached, 6 lock symbol not "
+	"found, 7 output file cannot be written.";
+
+enum { OPT_NO_LOCK = 256, OPT_KALLSYMS };
+
+static const struct argp_option options[] = {
+	{ "duration", 'd', "SECONDS", 0, "Trace for SECONDS, then print (default: until Ctrl-C)", 0 },
+	{ "interval", 'i', "SECONDS", 0, "Also print what each SECONDS interval saw", 0 },
+	{ "func", 'f', "NAME", 0, "Trace kernel function NAME instead of the PMU readers (repeatable, up to 8)", 0 },
+	{ "lock", 'l', "SYMBOL|ADDR", 0, "Mutex to watch (default: arm_pmus_lock)", 0 },
+	{ "no-lock", OPT_NO_LOCK, NULL, 0, "Do not watch any lock", 0 },
+	{ "hold", 'H', NULL, 0, "Also count acquisitions and hold time of the lock inside the targets (costs every mutex in the system)", 0 },
+	{ "json", 'j', NULL, 0, "Print one JSON document (schema pmutrace/1) at exit", 0 },
+	{ "output", 'o', "FILE", 0, "Write the output to FILE instead of stdout", 0 },
+	{ "kallsyms", OPT_KALLSYMS, "FILE", OPTION_HIDDEN, "Read symbols from FILE", 0 },
+	{ "verbose", 'v', NULL, 0, "Show libbpf's log", 0 },
+	{},
+};
+
+/* Seconds as a positive number up to a day; NAN when it is not one. */
+static double parse_seconds(const char *arg)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(arg, &end);
+	if (errno || end == arg || *end || !isfinite(v) || v <= 0 || v > 86400)
+		return NAN;
+	return v;
+}
+
+static error_t parse_opt(int key, char *arg, struct argp_state *state)
+{
+	struct options *o = state->input;
+
+	switch (key) {
+	case 'd':
+	case 'i': {
+		double v = parse_seconds(arg);
+
+		if (isnan(v))
+			argp_error(state, "invalid %s '%s': give seconds, more than 0 and at most 86400",
+				   key == 'd' ? "duration" : "interval", arg);
+		if (key == 'd')
+			o->duration = v;
+		else
+			o->interval = v;
+		break;
+	}
+	case 'f':
+		if (o->nfuncs == PMUTRACE_MAX_TARGETS)
+			argp_error(state, "too many --func: at most %d", PMUTRACE_MAX_TARGETS);
+		if (!*arg || strlen(arg) >= NAME_LEN || strspn(arg, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.") != strlen(arg))
+			argp_error(state, "invalid function name '%s'", arg);
+		for (int i = 0; i < o->nfuncs; i++)
+			if (!strcmp(o->funcs[i], arg))
+				argp_error(state, "--func %s given twice", arg);
+		o->funcs[o->nfuncs++] = arg;
+		break;
+	case 'l':
+		if (!*arg || strlen(arg) >= NAME_LEN)
+			argp_error(state, "invalid lock '%s': give a symbol or an address", arg);
+		o->lock = arg;
+		break;
+	case OPT_NO_LOCK:
+		o->no_lock = true;
+		break;
+	case 'H':
+		o->hold = true;
+		break;
+	case 'j':
+		o->json = true;
+		break;
+	case 'o':
+		if (!*arg)
+			argp_error(state, "empty --output file name");
+		o->output = arg;
+		break;
+	case OPT_KALLSYMS:
+		o->kallsyms = arg;
+		break;
+	case 'v':
+		o->verbose = true;
+		break;
+	case ARGP_KEY_ARG:
+		argp_error(state, "unexpected argument '%s'", arg);
+		break;
+	case ARGP_KEY_END:
+		if (o->no_lock && (o->lock || o->hold))
+			argp_error(state, "--no-lock contradicts --lock and --hold");
+		if (o->interval && o->duration && o->interval > o->duration)
+			argp_error(state, "--interval is longer than --duration");
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+int parse_options(int argc, char **argv, struct options *opts)
+{
+	static const struct argp argp = { options, parse_opt, NULL, doc, NULL, NULL, NULL };
+
+	memset(opts, 0, sizeof(*opts));
+	opts->kallsyms = "/proc/kallsyms";
+	argp_err_exit_status = EXIT_USAGE;
+	return argp_parse(&argp, argc, argv, 0, NULL, opts);
+}

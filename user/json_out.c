@@ -1,0 +1,190 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The JSON document, schema pmutrace/1 (docs/json-schema.md). */
+#include <string.h>
+#include <json-c/json.h>
+#include "pmutrace_user.h"
+
+#define ADD(obj, key, val) json_object_object_add(obj, key, val)
+
+static struct json_object *u64_json(__u64 v)
+{
+	return json_object_new_uint64(v);
+}
+
+/* Percentiles are whole nanoseconds, null when nothing was measured. */
+static struct json_object *pct_json(const struct hist *h, double q, __u64 min,
+				    __u64 max)
+{
+	double v = hist_percentile(h, q, min, max);
+
+	return v < 0 ? NULL : json_object_new_uint64((__u64)(v + 0.5));
+}
+
+static struct json_object *hist_json(const struct hist *h, __u64 n, __u64 sum,
+				     __u64 min, __u64 max)
+{
+	struct json_object *o = json_object_new_object();
+	struct json_object *b = json_object_new_array();
+
+	ADD(o, "count", u64_json(n));
+	ADD(o, "min", n ? u64_json(min) : NULL);
+	ADD(o, "max", n ? u64_json(max) : NULL);
+	ADD(o, "sum", u64_json(sum));
+	ADD(o, "mean", n ? json_object_new_double((double)sum / (double)n) : NULL);
+	ADD(o, "p50", pct_json(h, 0.5, min, max));
+	ADD(o, "p90", pct_json(h, 0.9, min, max));
+	ADD(o, "p99", pct_json(h, 0.99, min, max));
+	ADD(o, "p999", pct_json(h, 0.999, min, max));
+	for (__u32 i = 0; i < HIST_BUCKETS; i++) {
+		struct json_object *e;
+
+		if (!h->slots[i])
+			continue;
+		e = json_object_new_object();
+		ADD(e, "low", u64_json(hist_bucket_low(i)));
+		ADD(e, "high", i + 1 < HIST_BUCKETS ?
+				       u64_json(hist_bucket_low(i + 1) - 1) : NULL);
+		ADD(e, "count", u64_json(h->slots[i]));
+		json_object_array_add(b, e);
+	}
+	ADD(o, "buckets", b);
+	return o;
+}
+
+static struct json_object *returns_json(const struct target_stats *s)
+{
+	struct json_object *o = json_object_new_object();
+	struct json_object *e = json_object_new_object();
+
+	ADD(o, "zero", u64_json(s->ret_zero));
+	ADD(o, "nonzero", u64_json(s->ret_nonzero));
+	for (int i = 1; i <= PMUTRACE_MAX_ERRNO; i++) {
+		const char *name = strerrorname_np(i);
+		char num[16];
+
+		if (!s->ret_errno[i])
+			continue;
+		if (!name) {
+			snprintf(num, sizeof(num), "%d", i);
+			name = num;
+		}
+		ADD(e, name, u64_json(s->ret_errno[i]));
+	}
+	if (s->ret_errno_other)
+		ADD(e, "other", u64_json(s->ret_errno_other));
+	ADD(o, "errno", e);
+	ADD(o, "negative_other", u64_json(s->ret_neg_other));
+	return o;
+}
+
+static struct json_object *target_json(const struct run_result *r, int i)
+{
+	const struct target *t = &r->targets[i];
+	const struct target_stats *s = &r->res[i].s;
+	struct json_object *o = json_object_new_object();
+	struct json_object *a = json_object_new_object();
+
+	ADD(o, "name", json_object_new_string(t->name));
+	ADD(a, "mode", json_object_new_string(attach_mode_name(t->mode)));
+	ADD(a, "function", t->mode == ATTACH_ABSENT ? NULL :
+			   json_object_new_string(t->function));
+	ADD(a, "filter", t->filter[0] ? json_object_new_string(t->filter) : NULL);
+	ADD(a, "reason", json_object_new_string(t->reason));
+	ADD(o, "attach", a);
+	ADD(o, "return_type", t->mode == ATTACH_ABSENT ? NULL :
+			      json_object_new_string(t->ret_type));
+	ADD(o, "count", u64_json(s->count));
+	ADD(o, "timed", u64_json(s->timed));
+	ADD(o, "errors", u64_json(target_errors(t, s)));
+	ADD(o, "missed", u64_json(r->res[i].missed));
+	ADD(o, "returns", returns_json(s));
+	ADD(o, "latency_ns", hist_json(&s->latency, s->timed, s->sum_ns,
+				       s->min_ns, s->max_ns));
+	if (r->lock.hold) {
+		struct json_object *l = json_object_new_object();
+
+		ADD(l, "name", json_object_new_string(r->lock.name));
+		ADD(l, "acquired", u64_json(s->lock_acquired));
+		ADD(l, "per_call", s->count ? json_object_new_double(
+				(double)s->lock_acquired / (double)s->count) : NULL);
+		ADD(l, "hold_ns_sum", u64_json(s->lock_hold_ns));
+		ADD(o, "lock", l);
+	}
+	return o;
+}
+
+static struct json_object *lock_json(const struct run_result *r)
+{
+	const struct lock_stats *l = &r->lock_stats;
+	struct json_object *o = json_object_new_object();
+	struct json_object *w = json_object_new_object();
+	char addr[32];
+
+	snprintf(addr, sizeof(addr), "0x%llx", (unsigned long long)r->lock.addr);
+	ADD(o, "name", json_object_new_string(r->lock.name));
+	ADD(o, "address", json_object_new_string(addr));
+	ADD(o, "contended", u64_json(l->contended));
+	ADD(o, "wait_failed", u64_json(l->wait_failed));
+	ADD(o, "missed", u64_json(r->lock_missed));
+	ADD(o, "wait_ns", hist_json(&l->wait, l->contended, l->wait_sum_ns,
+				    l->wait_min_ns, l->wait_max_ns));
+	for (int i = 0; i < r->ntargets; i++)
+		ADD(w, r->targets[i].name, u64_json(l->contended_in[i]));
+	ADD(w, "(none)", u64_json(l->contended_in[PMUTRACE_OUTSIDE]));
+	ADD(o, "waiters_inside", w);
+	if (r->lock.hold) {
+		struct json_object *h = json_object_new_object();
+
+		ADD(h, "acquired", u64_json(l->acquired));
+		ADD(h, "acquired_outside_targets",
+		    u64_json(l->acquired_in[PMUTRACE_OUTSIDE]));
+		ADD(h, "hold_ns", hist_json(&l->hold, l->held, l->hold_sum_ns,
+					    l->hold_min_ns, l->hold_max_ns));
+		ADD(o, "hold", h);
+	}
+	return o;
+}
+
+struct json_object *result_to_json(const struct run_result *r)
+{
+	struct json_object *o = json_object_new_object();
+	struct json_object *k = json_object_new_object();
+	struct json_object *h = json_object_new_object();
+	struct json_object *t = json_object_new_array();
+	struct json_object *l = json_object_new_array();
+	struct json_object *d = json_object_new_object();
+
+	ADD(o, "schema", json_object_new_string("pmutrace/1"));
+	ADD(o, "version", json_object_new_string(PMUTRACE_VERSION));
+	ADD(k, "release", json_object_new_string(r->release));
+	ADD(k, "machine", json_object_new_string(r->machine));
+	ADD(o, "kernel", k);
+	ADD(o, "duration_s", json_object_new_double(r->duration_s));
+	ADD(h, "unit", json_object_new_string("ns"));
+	ADD(h, "layout", json_object_new_string("log2-linear"));
+	ADD(h, "sub_buckets", json_object_new_int(HIST_SUB));
+	ADD(o, "histogram", h);
+	for (int i = 0; i < r->ntargets; i++)
+		json_object_array_add(t, target_json(r, i));
+	ADD(o, "targets", t);
+	if (r->lock.traced)
+		json_object_array_add(l, lock_json(r));
+	ADD(o, "locks", l);
+	ADD(d, "no_task_state", u64_json(r->drops[DROP_NO_TASK_STATE]));
+	ADD(d, "too_deep", u64_json(r->drops[DROP_TOO_DEEP]));
+	ADD(d, "stale_entry", u64_json(r->drops[DROP_STALE_ENTRY]));
+	ADD(o, "dropped", d);
+	return o;
+}
+
+int write_json(FILE *out, const struct run_result *r)
+{
+	struct json_object *o = result_to_json(r);
+	int err;
+
+	err = fprintf(out, "%s\n", json_object_to_json_string_ext(
+					   o, JSON_C_TO_STRING_PRETTY |
+						      JSON_C_TO_STRING_NOSLASHESCAPE)) < 0;
+	json_object_put(o);
+	return err ? -1 : 0;
+}

@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Finding symbols in /proc/kallsyms, in one pass for several names. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "pmutrace_user.h"
+
+/*
+ * "name" matches itself, and compiler-made variants of it such as
+ * name.llvm.1234, name.isra.0 or name.constprop.0: an exact match wins.
+ */
+static int match_rank(const char *sym, const char *name)
+{
+	size_t n = strlen(name);
+
+	if (strncmp(sym, name, n) != 0)
+		return 0;
+	if (sym[n] == '\0')
+		return 2;
+	return sym[n] == '.' ? 1 : 0;
+}
+
+/*
+ * Fill q[i].addr and q[i].found for each name present. Returns 0, -ENOENT
+ * when the file cannot be read, or -EPERM when it shows only zero addresses
+ * (kptr_restrict, or not root).
+ */
+int ksyms_lookup(const char *path, struct ksym_query *q, int n)
+{
+	int rank[PMUTRACE_MAX_TARGETS * 4] = { 0 };
+	char line[512], name[256], type;
+	bool any_nonzero = false;
+	unsigned long long addr;
+	FILE *f;
+
+	if (n > (int)(sizeof(rank) / sizeof(rank[0])))
+		return -E2BIG;
+	for (int i = 0; i < n; i++) {
+		q[i].addr = 0;
+		q[i].found[0] = '\0';
+	}
+	f = fopen(path, "r");
+	if (!f)
+		return -ENOENT;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%llx %c %255s", &addr, &type, name) != 3)
+			continue;
+		if (addr)
+			any_nonzero = true;
+		for (int i = 0; i < n; i++) {
+			int r = match_rank(name, q[i].name);
+
+			if (r <= rank[i])
+				continue;
+			rank[i] = r;
+			q[i].addr = addr;
+			snprintf(q[i].found, sizeof(q[i].found), "%s", name);
+		}
+	}
+	fclose(f);
+	return any_nonzero ? 0 : -EPERM;
+}
+
+/*
+ * "0xffff800081234560", or bare hex of 8 digits or more as kallsyms prints
+ * it (so a short symbol such as "add" is never taken for an address).
+ * Returns -EINVAL for anything else; 0 is not an address.
+ */
+int parse_lock_address(const char *s, __u64 *addr)
+{
+	unsigned long long v;
+	char *end;
+
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+		s += 2;
+	else if (strlen(s) < 8)
+		return -EINVAL;
+	if (!*s || strspn(s, "0123456789abcdefABCDEF") != strlen(s))
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 16);
+	if (errno || *end || v == 0)
+		return -EINVAL;
+	*addr = v;
+	return 0;
+}

@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The loader's own types: options, targets and the aggregated results. */
+#ifndef PMUTRACE_USER_H
+#define PMUTRACE_USER_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <linux/types.h>
+#include "pmutrace.h"
+
+/* Exit codes, documented in README.md and --help. */
+enum exit_code {
+	EXIT_OK = 0,
+	EXIT_RUNTIME = 1, /* load/attach or another unexpected failure */
+	EXIT_USAGE = 2, /* bad option or argument */
+	EXIT_NO_PERMISSION = 3, /* not root, no CAP_BPF + CAP_PERFMON */
+	EXIT_KERNEL = 4, /* no BTF, or tracing programs refused */
+	EXIT_NO_TARGET = 5, /* no target can be attached */
+	EXIT_NO_LOCK = 6, /* lock symbol not found */
+	EXIT_OUTPUT = 7, /* output file cannot be written */
+	EXIT_BAD_INPUT = 8, /* compare: unreadable or invalid JSON */
+};
+
+#define NAME_LEN 128
+
+struct options {
+	const char *funcs[PMUTRACE_MAX_TARGETS];
+	int nfuncs;
+	const char *lock; /* symbol or address; NULL: the default */
+	bool no_lock;
+	bool hold; /* opt-in: trace mutex_lock/mutex_unlock too */
+	double duration; /* seconds, 0: until a signal */
+	double interval; /* seconds, 0: only at the end */
+	bool json;
+	const char *output; /* file instead of stdout */
+	bool verbose;
+	const char *kallsyms; /* normally /proc/kallsyms */
+};
+
+enum attach_mode {
+	ATTACH_DIRECT, /* fentry/fexit on the function itself */
+	ATTACH_CALLER, /* on its only caller, filtered */
+	ATTACH_ABSENT, /* neither can be traced in this kernel */
+};
+
+struct target {
+	char name[NAME_LEN]; /* what was asked for */
+	enum attach_mode mode;
+	char function[NAME_LEN]; /* what the probes attach to */
+	char filter[NAME_LEN]; /* which of its calls count, "" for all */
+	char reason[2 * NAME_LEN]; /* why this mode, for people */
+	__u32 btf_id; /* of function */
+	enum ret_kind ret_kind;
+	const char *ret_type; /* "int", "bool", "pointer", ... */
+	enum filter_kind filter_kind;
+	__u32 filter_arg;
+	__u64 filter_value;
+};
+
+/* What the run measured, summed over CPUs. */
+struct target_result {
+	struct target_stats s;
+	__u64 missed; /* kernel skipped our entry or exit program */
+};
+
+struct lock_target {
+	char name[NAME_LEN];
+	__u64 addr;
+	bool traced;
+	bool hold; /* hold mode on */
+};
+
+struct run_result {
+	char release[NAME_LEN];
+	char machine[65];
+	double duration_s;
+	int ntargets;
+	struct target targets[PMUTRACE_MAX_TARGETS];
+	struct target_result res[PMUTRACE_MAX_TARGETS];
+	struct lock_target lock;
+	struct lock_stats lock_stats;
+	__u64 lock_missed;
+	__u64 drops[DROP_REASONS];
+};
+
+/* cli.c */
+int parse_options(int argc, char **argv, struct options *opts);
+
+/* kallsyms.c */
+struct ksym_query {
+	const char *name;
+	__u64 addr; /* 0: not found */
+	char found[NAME_LEN]; /* the name as kallsyms spells it */
+};
+int ksyms_lookup(const char *path, struct ksym_query *q, int n);
+int parse_lock_address(const char *s, __u64 *addr);
+
+/* resolve.c */
+struct btf;
+typedef int (*attach_probe_fn)(const struct btf *btf, __u32 btf_id);
+int probe_fentry(const struct btf *btf, __u32 btf_id);
+int check_tracing_allowed(const struct btf *btf);
+void resolve_target(struct target *t, const char *name, const struct btf *btf,
+		    const struct ksym_query *ksym, attach_probe_fn probe);
+const char *attach_mode_name(enum attach_mode mode);
+const char *known_caller(const char *name);
+
+/* stats.c */
+void target_stats_add(struct target_stats *into, const struct target_stats *cpu);
+void lock_stats_add(struct lock_stats *into, const struct lock_stats *cpu);
+__u64 hist_total(const struct hist *h);
+double hist_percentile(const struct hist *h, double q, __u64 min, __u64 max);
+__u64 target_errors(const struct target *t, const struct target_stats *s);
+
+/* render.c */
+void render_text(FILE *out, const struct run_result *r, bool interval);
+void format_ns(char *buf, size_t len, double ns);
+
+/* json_out.c */
+struct json_object;
+struct json_object *result_to_json(const struct run_result *r);
+int write_json(FILE *out, const struct run_result *r);
+
+#endif /* PMUTRACE_USER_H */

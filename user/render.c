@@ -1,0 +1,223 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Text output, in the manner of libbpf-tools and perf. */
+#include <string.h>
+#include "pmutrace_user.h"
+
+#define BAR_WIDTH 40
+
+void format_ns(char *buf, size_t len, double ns)
+{
+	if (ns < 0)
+		snprintf(buf, len, "-");
+	else if (ns < 1e3)
+		snprintf(buf, len, "%.0fns", ns);
+	else if (ns < 1e6)
+		snprintf(buf, len, "%.1fus", ns / 1e3);
+	else if (ns < 1e9)
+		snprintf(buf, len, "%.2fms", ns / 1e6);
+	else
+		snprintf(buf, len, "%.2fs", ns / 1e9);
+}
+
+/* The fine buckets summed into powers of two, for a bar chart. */
+static void print_log2_hist(FILE *out, const struct hist *h, const char *indent)
+{
+	__u64 pow2[HIST_MAX_EXP + 1] = { 0 }, top = 0;
+	int first = -1, last = -1;
+
+	for (__u32 i = 0; i < HIST_BUCKETS; i++) {
+		__u64 low = hist_bucket_low(i);
+		int p = low ? (int)hist_log2(low) + 1 : 0;
+
+		pow2[p] += h->slots[i];
+	}
+	for (int p = 0; p <= HIST_MAX_EXP; p++) {
+		if (!pow2[p])
+			continue;
+		if (first < 0)
+			first = p;
+		last = p;
+		if (pow2[p] > top)
+			top = pow2[p];
+	}
+	if (first < 0)
+		return;
+	fprintf(out, "%s%24s : %-9s distribution\n", indent, "nsecs", "count");
+	for (int p = first; p <= last; p++) {
+		__u64 lo = p ? 1ULL << (p - 1) : 0, hi = (1ULL << p) - 1;
+		int n = (int)((pow2[p] * BAR_WIDTH + top - 1) / top);
+		char range[48];
+
+		if (p == HIST_MAX_EXP)
+			snprintf(range, sizeof(range), "%llu -> ...", (unsigned long long)lo);
+		else
+			snprintf(range, sizeof(range), "%llu -> %llu", (unsigned long long)lo,
+				 (unsigned long long)hi);
+		fprintf(out, "%s%24s : %-9llu |%-*.*s|\n", indent, range,
+			(unsigned long long)pow2[p], BAR_WIDTH, n,
+			"****************************************");
+	}
+}
+
+/* "min 1.2us  mean 3.4us  p50 ... max 9.9us" for a histogram. */
+static void print_summary(FILE *out, const char *label, const struct hist *h,
+			  __u64 n, __u64 sum, __u64 min, __u64 max)
+{
+	static const struct {
+		const char *name;
+		double q;
+	} qs[] = { { "p50", 0.5 }, { "p90", 0.9 }, { "p99", 0.99 }, { "p99.9", 0.999 } };
+	char buf[32];
+
+	format_ns(buf, sizeof(buf), (double)min);
+	fprintf(out, "  %s min %s", label, buf);
+	format_ns(buf, sizeof(buf), (double)sum / (double)n);
+	fprintf(out, "  mean %s", buf);
+	for (size_t i = 0; i < sizeof(qs) / sizeof(qs[0]); i++) {
+		format_ns(buf, sizeof(buf), hist_percentile(h, qs[i].q, min, max));
+		fprintf(out, "  %s %s", qs[i].name, buf);
+	}
+	format_ns(buf, sizeof(buf), (double)max);
+	fprintf(out, "  max %s\n", buf);
+}
+
+static const char *errno_name(int e)
+{
+	const char *n = strerrorname_np(e);
+
+	return n ? n : "E?";
+}
+
+static void print_returns(FILE *out, const struct target *t,
+			  const struct target_stats *s)
+{
+	const char *zero = "0", *nonzero = ">0";
+
+	if (t->ret_kind == RET_NONE || !s->count)
+		return;
+	if (t->ret_kind == RET_BOOL) {
+		zero = t->ret_type[0] == 'b' ? "false" : "0";
+		nonzero = t->ret_type[0] == 'b' ? "true" : "non-zero";
+	} else if (t->ret_kind == RET_PTR) {
+		zero = "NULL";
+		nonzero = "valid";
+	}
+	fprintf(out, "  returned");
+	if (s->ret_zero)
+		fprintf(out, " %s x%llu", zero, (unsigned long long)s->ret_zero);
+	if (s->ret_nonzero)
+		fprintf(out, " %s x%llu", nonzero, (unsigned long long)s->ret_nonzero);
+	for (int e = 1; e <= PMUTRACE_MAX_ERRNO; e++)
+		if (s->ret_errno[e])
+			fprintf(out, " -%s x%llu", errno_name(e),
+				(unsigned long long)s->ret_errno[e]);
+	if (s->ret_errno_other)
+		fprintf(out, " other-errno x%llu", (unsigned long long)s->ret_errno_other);
+	if (s->ret_neg_other)
+		fprintf(out, " other-negative x%llu", (unsigned long long)s->ret_neg_other);
+	fputc('\n', out);
+}
+
+static void print_target(FILE *out, const struct run_result *r, int i)
+{
+	const struct target *t = &r->targets[i];
+	const struct target_result *tr = &r->res[i];
+	const struct target_stats *s = &tr->s;
+
+	fprintf(out, "\n%s: %s", t->name, attach_mode_name(t->mode));
+	if (t->mode == ATTACH_CALLER)
+		fprintf(out, " via %s", t->function);
+	if (t->filter[0])
+		fprintf(out, " [%s]", t->filter);
+	fprintf(out, "\n  (%s)\n", t->reason);
+	if (t->mode == ATTACH_ABSENT)
+		return;
+	fprintf(out, "  calls %llu  errors %llu  untimed %llu  missed %llu\n",
+		(unsigned long long)s->count,
+		(unsigned long long)target_errors(t, s),
+		(unsigned long long)(s->count - s->timed),
+		(unsigned long long)tr->missed);
+	if (!s->timed) {
+		fprintf(out, "  latency: no calls seen, empty histogram\n");
+		return;
+	}
+	print_summary(out, "latency", &s->latency, s->timed, s->sum_ns,
+		      s->min_ns, s->max_ns);
+	print_returns(out, t, s);
+	if (r->lock.hold) {
+		char buf[32];
+
+		format_ns(buf, sizeof(buf),
+			  s->lock_acquired ? (double)s->lock_hold_ns / s->lock_acquired : -1);
+		fprintf(out, "  %s taken %llu times (%.2f per call), held %s on average\n",
+			r->lock.name, (unsigned long long)s->lock_acquired,
+			(double)s->lock_acquired / (double)s->count, buf);
+	}
+	print_log2_hist(out, &s->latency, "  ");
+}
+
+static void print_lock(FILE *out, const struct run_result *r)
+{
+	const struct lock_stats *l = &r->lock_stats;
+	bool any = false;
+
+	fprintf(out, "\n%s @ 0x%llx: contention from lock:contention_begin/end%s\n",
+		r->lock.name, (unsigned long long)r->lock.addr,
+		r->lock.hold ? ", holds from mutex_lock/mutex_unlock" : "");
+	fprintf(out, "  contended %llu  wait failed %llu  missed %llu\n",
+		(unsigned long long)l->contended, (unsigned long long)l->wait_failed,
+		(unsigned long long)r->lock_missed);
+	if (!l->contended) {
+		fprintf(out, "  wait: no contended acquisition seen, empty histogram\n");
+	} else {
+		print_summary(out, "wait", &l->wait, l->contended, l->wait_sum_ns,
+			      l->wait_min_ns, l->wait_max_ns);
+		fprintf(out, "  waiters were inside:");
+		for (int i = 0; i <= PMUTRACE_MAX_TARGETS; i++) {
+			if (!l->contended_in[i])
+				continue;
+			fprintf(out, "%s %s %llu", any ? "," : "",
+				i == PMUTRACE_OUTSIDE ? "no target" : r->targets[i].name,
+				(unsigned long long)l->contended_in[i]);
+			any = true;
+		}
+		fputc('\n', out);
+		print_log2_hist(out, &l->wait, "  ");
+	}
+	if (!r->lock.hold)
+		return;
+	fprintf(out, "  acquired %llu (inside targets %llu)\n",
+		(unsigned long long)l->acquired,
+		(unsigned long long)(l->acquired - l->acquired_in[PMUTRACE_OUTSIDE]));
+	if (l->held) {
+		print_summary(out, "hold", &l->hold, l->held, l->hold_sum_ns,
+			      l->hold_min_ns, l->hold_max_ns);
+		print_log2_hist(out, &l->hold, "  ");
+	} else {
+		fprintf(out, "  hold: no acquisition seen, empty histogram\n");
+	}
+}
+
+void render_text(FILE *out, const struct run_result *r, bool interval)
+{
+	__u64 dropped = 0;
+
+	if (interval)
+		fprintf(out, "\n--- last %.1f s ---\n", r->duration_s);
+	else
+		fprintf(out, "pmutrace: %.1f s on %s (%s)\n", r->duration_s,
+			r->release, r->machine);
+	for (int i = 0; i < r->ntargets; i++)
+		print_target(out, r, i);
+	if (r->lock.traced)
+		print_lock(out, r);
+	for (int i = 0; i < DROP_REASONS; i++)
+		if (i != DROP_EXIT_UNMATCHED)
+			dropped += r->drops[i];
+	if (dropped)
+		fprintf(out, "\ndropped %llu events (task state %llu, too deep %llu, stale entries %llu)\n",
+			(unsigned long long)dropped,
+			(unsigned long long)r->drops[DROP_NO_TASK_STATE],
+			(unsigned long long)r->drops[DROP_TOO_DEEP],
+			(unsigned long long)r->drops[DROP_STALE_ENTRY]);
+}

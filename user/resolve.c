@@ -1,0 +1,252 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Deciding how each target is traced in the running kernel: on the function
+ * itself when it exists and really attaches, else on its only caller with a
+ * filter, else not at all; and saying why, for people.
+ */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/bpf.h>
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include "pmutrace_user.h"
+
+/*
+ * Where the compiler inlines a target (Debian's 7.2 arm64 kernels do), its
+ * only caller stands in for it. The filter keeps the caller's calls that
+ * reach the target: kvm_arm_pmu_v3_set_attr() handles every PMU attribute,
+ * and only KVM_ARM_VCPU_PMU_V3_SET_PMU leads to kvm_arm_pmu_v3_set_pmu().
+ */
+static const struct known_target {
+	const char *name;
+	const char *caller;
+	enum filter_kind filter;
+	__u64 filter_value;
+	const char *filter_desc;
+} known_targets[] = {
+	{ "kvm_pmu_probe_armpmu", "kvm_arm_set_default_pmu", FILTER_NONE, 0,
+	  "" },
+	{ "kvm_arm_pmu_v3_set_pmu", "kvm_arm_pmu_v3_set_attr",
+	  FILTER_DEVICE_ATTR, PMUTRACE_KVM_ARM_VCPU_PMU_V3_SET_PMU,
+	  "attr->attr == KVM_ARM_VCPU_PMU_V3_SET_PMU" },
+	{ "kvm_supports_guest_pmuv3", NULL, FILTER_NONE, 0, "" },
+};
+
+static const struct known_target *find_known(const char *name)
+{
+	for (size_t i = 0; i < sizeof(known_targets) / sizeof(known_targets[0]); i++)
+		if (!strcmp(known_targets[i].name, name))
+			return &known_targets[i];
+	return NULL;
+}
+
+const char *known_caller(const char *name)
+{
+	const struct known_target *k = find_known(name);
+
+	return k ? k->caller : NULL;
+}
+
+const char *attach_mode_name(enum attach_mode mode)
+{
+	switch (mode) {
+	case ATTACH_DIRECT:
+		return "direct";
+	case ATTACH_CALLER:
+		return "caller";
+	default:
+		return "absent";
+	}
+}
+
+/* Load the smallest fentry program on btf_id and attach it for real. */
+int probe_fentry(const struct btf *btf, __u32 btf_id)
+{
+	struct bpf_insn insns[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	LIBBPF_OPTS(bpf_prog_load_opts, opts,
+		    .expected_attach_type = BPF_TRACE_FENTRY,
+		    .attach_btf_id = btf_id);
+	int prog, link, err = 0;
+
+	(void)btf;
+	prog = bpf_prog_load(BPF_PROG_TYPE_TRACING, "pmutrace_probe", "GPL",
+			     insns, 2, &opts);
+	if (prog < 0)
+		return -errno;
+	link = bpf_raw_tracepoint_open(NULL, prog);
+	if (link < 0)
+		err = -errno;
+	else
+		close(link);
+	close(prog);
+	return err;
+}
+
+static __s32 find_func(const struct btf *btf, const char *name)
+{
+	return btf__find_by_name_kind(btf, name, BTF_KIND_FUNC);
+}
+
+/*
+ * Probe a function every kernel has, so that "this kernel refuses tracing
+ * programs" is told apart from "this target cannot be traced".
+ */
+int check_tracing_allowed(const struct btf *btf)
+{
+	static const char *const common[] = { "vfs_read", "ksys_read",
+					      "do_sys_openat2" };
+
+	for (size_t i = 0; i < sizeof(common) / sizeof(common[0]); i++) {
+		__s32 id = find_func(btf, common[i]);
+
+		if (id > 0)
+			return probe_fentry(btf, id);
+	}
+	return 0;
+}
+
+static void classify_return(struct target *t, const struct btf *btf,
+			    const struct btf_type *proto)
+{
+	const struct btf_type *rt;
+	__s32 id;
+
+	t->ret_kind = RET_NONE;
+	t->ret_type = "void";
+	if (!proto->type)
+		return;
+	id = btf__resolve_type(btf, proto->type);
+	rt = id > 0 ? btf__type_by_id(btf, id) : NULL;
+	if (!rt)
+		return;
+	if (btf_is_ptr(rt)) {
+		t->ret_kind = RET_PTR;
+		t->ret_type = "pointer";
+	} else if (btf_is_enum(rt)) {
+		t->ret_kind = RET_INT32;
+		t->ret_type = "enum";
+	} else if (btf_is_int(rt)) {
+		__u8 enc = btf_int_encoding(rt);
+
+		if (enc & BTF_INT_BOOL) {
+			t->ret_kind = RET_BOOL;
+			t->ret_type = "bool";
+		} else if (!(enc & BTF_INT_SIGNED)) {
+			t->ret_kind = RET_BOOL;
+			t->ret_type = "unsigned";
+		} else {
+			t->ret_kind = rt->size == 8 ? RET_INT64 : RET_INT32;
+			t->ret_type = rt->size == 8 ? "long" : "int";
+		}
+	}
+}
+
+/* Index of the parameter that is a struct kvm_device_attr *, or -1. */
+static int device_attr_param(const struct btf *btf,
+			     const struct btf_type *proto)
+{
+	const struct btf_param *p = btf_params(proto);
+
+	for (int i = 0; i < btf_vlen(proto); i++) {
+		const struct btf_type *pt = btf__type_by_id(btf, p[i].type);
+		const struct btf_type *st;
+
+		if (!pt || !btf_is_ptr(pt))
+			continue;
+		st = btf__type_by_id(btf, btf__resolve_type(btf, pt->type));
+		if (st && btf_is_struct(st) &&
+		    !strcmp(btf__name_by_offset(btf, st->name_off),
+			    "kvm_device_attr"))
+			return i;
+	}
+	return -1;
+}
+
+static void set_function(struct target *t, const struct btf *btf,
+			 const char *func, __s32 id)
+{
+	const struct btf_type *fn = btf__type_by_id(btf, id);
+
+	snprintf(t->function, sizeof(t->function), "%s", func);
+	t->btf_id = id;
+	classify_return(t, btf, btf__type_by_id(btf, fn->type));
+}
+
+/* Why the target itself cannot be traced. */
+static void absent_reason(char *buf, size_t len, __s32 id, int err,
+			  const struct ksym_query *ksym)
+{
+	if (id > 0)
+		snprintf(buf, len, "in BTF but cannot be attached (%s)",
+			 strerror(-err));
+	else if (ksym && ksym->addr)
+		snprintf(buf, len, "not in BTF (kallsyms has %s)", ksym->found);
+	else
+		snprintf(buf, len, "inlined or not built: in neither BTF nor kallsyms");
+}
+
+void resolve_target(struct target *t, const char *name, const struct btf *btf,
+		    const struct ksym_query *ksym, attach_probe_fn probe)
+{
+	const struct known_target *k = find_known(name);
+	char why[NAME_LEN + 32];
+	__s32 id, cid;
+	int err = 0, cerr;
+
+	memset(t, 0, sizeof(*t));
+	snprintf(t->name, sizeof(t->name), "%s", name);
+	id = find_func(btf, name);
+	if (id > 0) {
+		err = probe(btf, id);
+		if (!err) {
+			t->mode = ATTACH_DIRECT;
+			set_function(t, btf, name, id);
+			snprintf(t->reason, sizeof(t->reason),
+				 "fentry/fexit on the function itself");
+			return;
+		}
+	}
+	absent_reason(why, sizeof(why), id, err, ksym);
+	t->mode = ATTACH_ABSENT;
+	if (!k || !k->caller) {
+		snprintf(t->reason, sizeof(t->reason), "%s", why);
+		return;
+	}
+	cid = find_func(btf, k->caller);
+	if (cid <= 0) {
+		snprintf(t->reason, sizeof(t->reason),
+			 "%s, and its caller %s is not in BTF", why, k->caller);
+		return;
+	}
+	cerr = probe(btf, cid);
+	if (cerr) {
+		snprintf(t->reason, sizeof(t->reason),
+			 "%s, and its caller %s cannot be attached (%s)", why,
+			 k->caller, strerror(-cerr));
+		return;
+	}
+	set_function(t, btf, k->caller, cid);
+	if (k->filter == FILTER_DEVICE_ATTR) {
+		const struct btf_type *fn = btf__type_by_id(btf, cid);
+		int arg = device_attr_param(btf, btf__type_by_id(btf, fn->type));
+
+		if (arg < 0) {
+			snprintf(t->reason, sizeof(t->reason),
+				 "%s, and its caller %s takes no struct kvm_device_attr *",
+				 why, k->caller);
+			return;
+		}
+		t->filter_kind = k->filter;
+		t->filter_arg = arg;
+		t->filter_value = k->filter_value;
+		snprintf(t->filter, sizeof(t->filter), "%s", k->filter_desc);
+	}
+	t->mode = ATTACH_CALLER;
+	snprintf(t->reason, sizeof(t->reason),
+		 "%s; timed through its only caller, whose own work is included",
+		 why);
+}
