@@ -47,7 +47,8 @@ LOADER_OBJS := $(addprefix $(OUTPUT)/,$(LOADER_SRCS:.c=.o))
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(wildcard tests/unit/test_*.c))
 
 .PHONY: all clean test format check-format
-all: $(OUTPUT)/pmutrace $(OUTPUT)/pmu-stress $(UNIT_TESTS)
+GUEST_TOOLS := $(OUTPUT)/pmu-stress $(OUTPUT)/bpf-progs
+all: $(OUTPUT)/pmutrace $(GUEST_TOOLS) $(if $(filter $(ARCH),$(HOST_ARCH)),$(UNIT_TESTS))
 
 $(BPF_OUT) $(OUTPUT) $(OUTPUT)/tests:
 	mkdir -p $@
@@ -70,6 +71,9 @@ $(OUTPUT)/pmutrace: $(OUTPUT)/main.o $(LOADER_OBJS)
 
 $(OUTPUT)/pmu-stress: user/pmu-stress.c | $(OUTPUT)
 	$(CC) $(CFLAGS) $(LDFLAGS) -pthread $< -o $@
+
+$(OUTPUT)/bpf-progs: tests/guest/bpf-progs.c | $(OUTPUT)
+	$(CC) $(CFLAGS) $(LDFLAGS) $< $(LIBS) -o $@
 
 $(OUTPUT)/tests/%: tests/unit/%.c tests/unit/unit.h $(LOADER_OBJS) | $(OUTPUT)/tests
 	$(CC) $(CFLAGS) -Itests/unit $< $(LOADER_OBJS) $(LIBS) -o $@

@@ -83,6 +83,7 @@ static struct json_object *target_json(const struct run_result *r, int i)
 	const struct target_stats *s = &r->res[i].s;
 	struct json_object *o = json_object_new_object();
 	struct json_object *a = json_object_new_object();
+	struct json_object *m = json_object_new_object();
 
 	ADD(o, "name", json_object_new_string(t->name));
 	ADD(a, "mode", json_object_new_string(attach_mode_name(t->mode)));
@@ -96,7 +97,9 @@ static struct json_object *target_json(const struct run_result *r, int i)
 	ADD(o, "count", u64_json(s->count));
 	ADD(o, "timed", u64_json(s->timed));
 	ADD(o, "errors", u64_json(target_errors(t, s)));
-	ADD(o, "missed", u64_json(r->res[i].missed));
+	ADD(m, "entry", u64_json(r->res[i].missed_entry));
+	ADD(m, "exit", u64_json(r->res[i].missed_exit));
+	ADD(o, "missed", m);
 	ADD(o, "returns", returns_json(s));
 	ADD(o, "latency_ns", hist_json(&s->latency, s->timed, s->sum_ns,
 				       s->min_ns, s->max_ns));

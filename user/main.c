@@ -176,8 +176,8 @@ static int collect(struct tracer *tr, struct run_result *r)
 				  add_target, &r->res[i].s);
 		if (err)
 			return err;
-		r->res[i].missed = prog_misses(tr->entry[i]) +
-				   prog_misses(tr->exit[i]);
+		r->res[i].missed_entry = prog_misses(tr->entry[i]);
+		r->res[i].missed_exit = prog_misses(tr->exit[i]);
 	}
 	if (r->lock.traced) {
 		err = read_percpu(bpf_map__fd(s->maps.lock_stats), 0, tr->buf,
@@ -320,7 +320,8 @@ static void interval_result(struct run_result *d, const struct run_result *cur,
 		s->ret_errno_other -= p->ret_errno_other;
 		s->lock_acquired -= p->lock_acquired;
 		s->lock_hold_ns -= p->lock_hold_ns;
-		d->res[i].missed -= prev->res[i].missed;
+		d->res[i].missed_entry -= prev->res[i].missed_entry;
+		d->res[i].missed_exit -= prev->res[i].missed_exit;
 		s->min_ns = (__u64)hist_percentile(&s->latency, 0, 0, 0);
 		s->max_ns = (__u64)hist_percentile(&s->latency, 1, 0, 0);
 	}
@@ -362,19 +363,28 @@ static int run(const struct options *o, struct run_result *r,
 	struct utsname u;
 	double start, last;
 
-	if (!has_privileges())
-		return fail(EXIT_NO_PERMISSION,
+	/* User errors first, before anything is loaded or created. */
+	err = output_open(&out, o->output);
+	if (err)
+		return fail(EXIT_OUTPUT, "cannot write %s: %s", o->output, strerror(-err));
+	if (!has_privileges()) {
+		code = fail(EXIT_NO_PERMISSION,
 			    "needs root (or CAP_BPF and CAP_PERFMON): run it with sudo");
+		goto cleanup;
+	}
 	btf = btf__load_vmlinux_btf();
-	if (!btf)
-		return fail(EXIT_KERNEL,
+	if (!btf) {
+		code = fail(EXIT_KERNEL,
 			    "this kernel has no BTF (/sys/kernel/btf/vmlinux): it needs CONFIG_DEBUG_INFO_BTF=y");
+		goto cleanup;
+	}
 	err = check_tracing_allowed(btf);
 	if (err) {
 		btf__free(btf);
-		return fail(EXIT_KERNEL,
+		code = fail(EXIT_KERNEL,
 			    "this kernel refuses BPF tracing programs (fentry: %s); run pmutrace on a kernel that allows them, e.g. in the QEMU lab (scripts/lab.sh)",
 			    strerror(-err));
+		goto cleanup;
 	}
 	for (int i = 0; i < n; i++)
 		q[i].name = names[i];
@@ -395,16 +405,14 @@ static int run(const struct options *o, struct run_result *r,
 		for (int i = 0; i < n; i++)
 			fprintf(stderr, "pmutrace: %s: %s\n", r->targets[i].name,
 				r->targets[i].reason);
-		return fail(EXIT_NO_TARGET,
+		code = fail(EXIT_NO_TARGET,
 			    "none of the %d targets can be traced in this kernel (%s): is this an arm64 KVM host?",
 			    n, r->release);
+		goto cleanup;
 	}
 	code = resolve_lock(o, &r->lock, &q[n]);
 	if (code)
-		return code;
-	err = output_open(&out, o->output);
-	if (err)
-		return fail(EXIT_OUTPUT, "cannot write %s: %s", o->output, strerror(-err));
+		goto cleanup;
 
 	tr.ncpus = libbpf_num_possible_cpus();
 	tr.buf = calloc(tr.ncpus, sizeof(struct lock_stats) > sizeof(struct target_stats) ?

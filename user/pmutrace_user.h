@@ -60,7 +60,12 @@ struct target {
 /* What the run measured, summed over CPUs. */
 struct target_result {
 	struct target_stats s;
-	__u64 missed; /* kernel skipped our entry or exit program */
+	/* Calls the kernel ran without our entry or exit program (it does
+	 * not run a program that is already running on the same CPU). Every
+	 * completed call runs the exit program unless missed, so
+	 * count + missed_exit is the exact number of calls. */
+	__u64 missed_entry;
+	__u64 missed_exit;
 };
 
 struct lock_target {

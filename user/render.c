@@ -132,11 +132,12 @@ static void print_target(FILE *out, const struct run_result *r, int i)
 	fprintf(out, "\n  (%s)\n", t->reason);
 	if (t->mode == ATTACH_ABSENT)
 		return;
-	fprintf(out, "  calls %llu  errors %llu  untimed %llu  missed %llu\n",
+	fprintf(out, "  calls %llu  errors %llu  untimed %llu  missed %llu entries, %llu exits\n",
 		(unsigned long long)s->count,
 		(unsigned long long)target_errors(t, s),
 		(unsigned long long)(s->count - s->timed),
-		(unsigned long long)tr->missed);
+		(unsigned long long)tr->missed_entry,
+		(unsigned long long)tr->missed_exit);
 	if (!s->timed) {
 		fprintf(out, "  latency: no calls seen, empty histogram\n");
 		return;

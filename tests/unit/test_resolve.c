@@ -1,0 +1,103 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Target resolution against the BTF of Debian's real arm64 kernels (cut from
+ * their Images by scripts/fetch-kernel.sh; tests/run passes the paths). The
+ * attach probe is replaced, since this host cannot load tracing programs.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <bpf/btf.h>
+#include "pmutrace_user.h"
+#include "unit.h"
+
+static const char *refuse;
+
+/* Attaches to everything but the function named in refuse. */
+static int fake_probe(const struct btf *btf, __u32 id)
+{
+	const char *name = btf__name_by_offset(btf, btf__type_by_id(btf, id)->name_off);
+
+	return refuse && !strcmp(name, refuse) ? -EINVAL : 0;
+}
+
+static struct btf *load(const char *env)
+{
+	const char *path = getenv(env);
+	struct btf *btf = path ? btf__parse_raw(path) : NULL;
+
+	CHECK(btf != NULL, "%s=%s: cannot read BTF", env, path ? path : "(unset)");
+	return btf;
+}
+
+static void test_72(void)
+{
+	struct btf *btf = load("PMUTRACE_BTF_SID");
+	struct ksym_query none = { .name = "x" };
+	struct target t;
+
+	if (!btf)
+		return;
+	resolve_target(&t, "kvm_pmu_probe_armpmu", btf, &none, fake_probe);
+	CHECK(t.mode == ATTACH_CALLER && !strcmp(t.function, "kvm_arm_set_default_pmu") &&
+		      t.filter_kind == FILTER_NONE,
+	      "probe_armpmu: %s %s", attach_mode_name(t.mode), t.function);
+	CHECK(strstr(t.reason, "in neither BTF nor kallsyms") != NULL, "%s", t.reason);
+	CHECK(t.ret_kind == RET_INT32, "caller returns int");
+
+	resolve_target(&t, "kvm_arm_pmu_v3_set_pmu", btf, &none, fake_probe);
+	CHECK(t.mode == ATTACH_CALLER && !strcmp(t.function, "kvm_arm_pmu_v3_set_attr") &&
+		      t.filter_kind == FILTER_DEVICE_ATTR && t.filter_arg == 1 &&
+		      t.filter_value == PMUTRACE_KVM_ARM_VCPU_PMU_V3_SET_PMU,
+	      "set_pmu: %s %s arg %u", attach_mode_name(t.mode), t.function, t.filter_arg);
+
+	resolve_target(&t, "kvm_supports_guest_pmuv3", btf, &none, fake_probe);
+	CHECK(t.mode == ATTACH_DIRECT && t.ret_kind == RET_BOOL, "supports: %s ret %s",
+	      attach_mode_name(t.mode), t.ret_type);
+
+	/* In BTF but refused by the kernel (notrace): no caller known -> absent. */
+	refuse = "kvm_supports_guest_pmuv3";
+	resolve_target(&t, "kvm_supports_guest_pmuv3", btf, &none, fake_probe);
+	CHECK(t.mode == ATTACH_ABSENT && strstr(t.reason, "cannot be attached"), "%s", t.reason);
+	/* The caller itself refused: absent, and the reason names it. */
+	refuse = "kvm_arm_set_default_pmu";
+	resolve_target(&t, "kvm_pmu_probe_armpmu", btf, &none, fake_probe);
+	CHECK(t.mode == ATTACH_ABSENT && strstr(t.reason, "kvm_arm_set_default_pmu cannot be attached"),
+	      "%s", t.reason);
+	refuse = NULL;
+
+	resolve_target(&t, "misc_open", btf, &none, fake_probe);
+	CHECK(t.mode == ATTACH_DIRECT && t.ret_kind == RET_INT32, "generic misc_open");
+	{
+		struct ksym_query clone = { .name = "no_such_fn", .addr = 0xffff800080000000ULL };
+
+		snprintf(clone.found, sizeof(clone.found), "no_such_fn.isra.0");
+		resolve_target(&t, "no_such_fn", btf, &clone, fake_probe);
+		CHECK(t.mode == ATTACH_ABSENT && strstr(t.reason, "kallsyms has no_such_fn.isra.0"),
+		      "%s", t.reason);
+	}
+	btf__free(btf);
+}
+
+static void test_612(void)
+{
+	struct btf *btf = load("PMUTRACE_BTF_TRIXIE");
+	struct ksym_query none = { .name = "x" };
+	struct target t;
+
+	if (!btf)
+		return;
+	resolve_target(&t, "kvm_supports_guest_pmuv3", btf, &none, fake_probe);
+	CHECK(t.mode == ATTACH_ABSENT, "6.12 has no kvm_supports_guest_pmuv3: %s", attach_mode_name(t.mode));
+	resolve_target(&t, "kvm_pmu_probe_armpmu", btf, &none, fake_probe);
+	CHECK(t.mode == ATTACH_CALLER && !strcmp(t.function, "kvm_arm_set_default_pmu"), "6.12 probe");
+	resolve_target(&t, "kvm_arm_pmu_v3_set_pmu", btf, &none, fake_probe);
+	CHECK(t.mode == ATTACH_CALLER && t.filter_arg == 1, "6.12 set_pmu");
+	btf__free(btf);
+}
+
+int main(void)
+{
+	test_72();
+	test_612();
+	UNIT_EXIT();
+}

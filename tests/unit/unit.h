@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * A minimal harness: each CHECK prints "ok" or "FAIL" with its expression,
+ * tests/run counts those lines, and the exit status says if any failed.
+ */
+#ifndef UNIT_H
+#define UNIT_H
+
+#include <stdio.h>
+#include <string.h>
+
+static int unit_failed;
+
+#define CHECK(cond, ...)                                                   \
+	do {                                                               \
+		if (cond) {                                                \
+			printf("ok   %s:%d %s\n", __FILE__, __LINE__, #cond);  \
+		} else {                                                   \
+			printf("FAIL %s:%d %s: ", __FILE__, __LINE__, #cond); \
+			printf(__VA_ARGS__);                               \
+			putchar('\n');                                     \
+			unit_failed = 1;                                   \
+		}                                                          \
+	} while (0)
+
+#define UNIT_EXIT() return unit_failed
+
+#endif /* UNIT_H */
