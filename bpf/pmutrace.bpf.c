@@ -248,16 +248,16 @@ static __always_inline int on_exit(void *ctx, __u32 slot)
 
 /* One entry and one exit program per target slot; the loader picks the
  * function each attaches to and leaves unused slots unloaded. */
-#define TARGET_SLOT(n)                              \
-	SEC("fentry")                               \
-	int target_entry_##n(void *ctx)             \
-	{                                           \
-		return on_entry(ctx, n);            \
-	}                                           \
-	SEC("fexit")                                \
-	int target_exit_##n(void *ctx)              \
-	{                                           \
-		return on_exit(ctx, n);             \
+#define TARGET_SLOT(n)                   \
+	SEC("fentry")                    \
+	int target_entry_##n(void *ctx)  \
+	{                                \
+		return on_entry(ctx, n); \
+	}                                \
+	SEC("fexit")                     \
+	int target_exit_##n(void *ctx)   \
+	{                                \
+		return on_exit(ctx, n);  \
 	}
 
 TARGET_SLOT(0)

@@ -6,7 +6,8 @@ set -euo pipefail
 
 HOST_PKGS=(clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev libjson-c-dev
 	pkg-config make gcc gcc-aarch64-linux-gnu libc6-dev-arm64-cross
-	qemu-system-arm cpio xz-utils jq ca-certificates)
+	qemu-system-arm cpio xz-utils jq ca-certificates python3 python3-jsonschema
+	util-linux)
 ARM64_PKGS=(libc6-dev:arm64 libbpf-dev:arm64 libelf-dev:arm64 zlib1g-dev:arm64
 	libjson-c-dev:arm64 libzstd-dev:arm64)
 
@@ -30,7 +31,6 @@ if ! dpkg --print-foreign-architectures | grep -qx arm64; then
 fi
 todo=$(missing "${HOST_PKGS[@]}" "${ARM64_PKGS[@]}")
 if [ -n "$todo" ]; then
-	[ -e /var/lib/apt/lists/lock ] || true
 	apt-get update -qq
 	need_update=0
 	# shellcheck disable=SC2086

@@ -2,6 +2,7 @@
 /* The command line: argp, with every number checked before anything loads. */
 #include <argp.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,18 +34,42 @@ static const char doc[] =
 enum { OPT_NO_LOCK = 256, OPT_KALLSYMS };
 
 static const struct argp_option options[] = {
-	{ "duration", 'd', "SECONDS", 0, "Trace for SECONDS, then print (default: until Ctrl-C)", 0 },
-	{ "interval", 'i', "SECONDS", 0, "Also print what each SECONDS interval saw", 0 },
-	{ "func", 'f', "NAME", 0, "Trace kernel function NAME instead of the PMU readers (repeatable, up to 8)", 0 },
-	{ "lock", 'l', "SYMBOL|ADDR", 0, "Mutex to watch (default: arm_pmus_lock)", 0 },
+	{ "duration", 'd', "SECONDS", 0,
+	  "Trace for SECONDS, then print (default: until Ctrl-C)", 0 },
+	{ "interval", 'i', "SECONDS", 0,
+	  "Also print what each SECONDS interval saw", 0 },
+	{ "func", 'f', "NAME", 0,
+	  "Trace kernel function NAME instead of the PMU readers (repeatable, up to 8)",
+	  0 },
+	{ "lock", 'l', "SYMBOL|ADDR", 0,
+	  "Mutex to watch (default: arm_pmus_lock)", 0 },
 	{ "no-lock", OPT_NO_LOCK, NULL, 0, "Do not watch any lock", 0 },
-	{ "hold", 'H', NULL, 0, "Also count acquisitions and hold time of the lock inside the targets (costs every mutex in the system)", 0 },
-	{ "json", 'j', NULL, 0, "Print one JSON document (schema pmutrace/1) at exit", 0 },
-	{ "output", 'o', "FILE", 0, "Write the output to FILE instead of stdout", 0 },
-	{ "kallsyms", OPT_KALLSYMS, "FILE", OPTION_HIDDEN, "Read symbols from FILE", 0 },
+	{ "hold", 'H', NULL, 0,
+	  "Also count acquisitions and hold time of the lock inside the targets (costs every mutex in the system)",
+	  0 },
+	{ "json", 'j', NULL, 0,
+	  "Print one JSON document (schema pmutrace/1) at exit", 0 },
+	{ "output", 'o', "FILE", 0,
+	  "Write the output to FILE instead of stdout", 0 },
+	{ "kallsyms", OPT_KALLSYMS, "FILE", OPTION_HIDDEN,
+	  "Read symbols from FILE", 0 },
 	{ "verbose", 'v', NULL, 0, "Show libbpf's log", 0 },
 	{},
 };
+
+/* One line saying what is wrong, then exit: argp's own errors take two. */
+static void __attribute__((noreturn, format(printf, 1, 2)))
+usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "pmutrace: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, " (see pmutrace --help)\n");
+	exit(EXIT_USAGE);
+}
 
 /* Seconds as a positive number up to a day; NAN when it is not one. */
 static double parse_seconds(const char *arg)
@@ -69,8 +94,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		double v = parse_seconds(arg);
 
 		if (isnan(v))
-			argp_error(state, "invalid %s '%s': give seconds, more than 0 and at most 86400",
-				   key == 'd' ? "duration" : "interval", arg);
+			usage_error(
+				"invalid %s '%s': give seconds, more than 0 and at most 86400",
+				key == 'd' ? "duration" : "interval", arg);
 		if (key == 'd')
 			o->duration = v;
 		else
@@ -79,17 +105,23 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	}
 	case 'f':
 		if (o->nfuncs == PMUTRACE_MAX_TARGETS)
-			argp_error(state, "too many --func: at most %d", PMUTRACE_MAX_TARGETS);
-		if (!*arg || strlen(arg) >= NAME_LEN || strspn(arg, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.") != strlen(arg))
-			argp_error(state, "invalid function name '%s'", arg);
+			usage_error("too many --func: at most %d",
+				    PMUTRACE_MAX_TARGETS);
+		if (!*arg || strlen(arg) >= NAME_LEN ||
+		    strspn(arg,
+			   "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.") !=
+			    strlen(arg))
+			usage_error("invalid function name '%s'", arg);
 		for (int i = 0; i < o->nfuncs; i++)
 			if (!strcmp(o->funcs[i], arg))
-				argp_error(state, "--func %s given twice", arg);
+				usage_error("--func %s given twice", arg);
 		o->funcs[o->nfuncs++] = arg;
 		break;
 	case 'l':
 		if (!*arg || strlen(arg) >= NAME_LEN)
-			argp_error(state, "invalid lock '%s': give a symbol or an address", arg);
+			usage_error(
+				"invalid lock '%s': give a symbol or an address",
+				arg);
 		o->lock = arg;
 		break;
 	case OPT_NO_LOCK:
@@ -103,7 +135,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case 'o':
 		if (!*arg)
-			argp_error(state, "empty --output file name");
+			usage_error("empty --output file name");
 		o->output = arg;
 		break;
 	case OPT_KALLSYMS:
@@ -113,13 +145,17 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		o->verbose = true;
 		break;
 	case ARGP_KEY_ARG:
-		argp_error(state, "unexpected argument '%s'", arg);
+		usage_error("unexpected argument '%s'", arg);
+		break;
+	case ARGP_KEY_ERROR:
+		usage_error("unknown option or missing value near '%s'",
+			    state->argv[state->next > 1 ? state->next - 1 : 0]);
 		break;
 	case ARGP_KEY_END:
 		if (o->no_lock && (o->lock || o->hold))
-			argp_error(state, "--no-lock contradicts --lock and --hold");
+			usage_error("--no-lock contradicts --lock and --hold");
 		if (o->interval && o->duration && o->interval > o->duration)
-			argp_error(state, "--interval is longer than --duration");
+			usage_error("--interval is longer than --duration");
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -129,10 +165,12 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 
 int parse_options(int argc, char **argv, struct options *opts)
 {
-	static const struct argp argp = { options, parse_opt, NULL, doc, NULL, NULL, NULL };
+	static const struct argp argp = { options, parse_opt, NULL, doc,
+					  NULL,	   NULL,      NULL };
 
 	memset(opts, 0, sizeof(*opts));
 	opts->kallsyms = "/proc/kallsyms";
 	argp_err_exit_status = EXIT_USAGE;
-	return argp_parse(&argp, argc, argv, 0, NULL, opts);
+	/* ARGP_NO_ERRS: usage_error() reports unknown options in one line. */
+	return argp_parse(&argp, argc, argv, ARGP_NO_ERRS, NULL, opts);
 }

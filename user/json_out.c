@@ -30,7 +30,8 @@ static struct json_object *hist_json(const struct hist *h, __u64 n, __u64 sum,
 	ADD(o, "min", n ? u64_json(min) : NULL);
 	ADD(o, "max", n ? u64_json(max) : NULL);
 	ADD(o, "sum", u64_json(sum));
-	ADD(o, "mean", n ? json_object_new_double((double)sum / (double)n) : NULL);
+	ADD(o, "mean",
+	    n ? json_object_new_double((double)sum / (double)n) : NULL);
 	ADD(o, "p50", pct_json(h, 0.5, min, max));
 	ADD(o, "p90", pct_json(h, 0.9, min, max));
 	ADD(o, "p99", pct_json(h, 0.99, min, max));
@@ -42,8 +43,10 @@ static struct json_object *hist_json(const struct hist *h, __u64 n, __u64 sum,
 			continue;
 		e = json_object_new_object();
 		ADD(e, "low", u64_json(hist_bucket_low(i)));
-		ADD(e, "high", i + 1 < HIST_BUCKETS ?
-				       u64_json(hist_bucket_low(i + 1) - 1) : NULL);
+		ADD(e, "high",
+		    i + 1 < HIST_BUCKETS ?
+			    u64_json(hist_bucket_low(i + 1) - 1) :
+			    NULL);
 		ADD(e, "count", u64_json(h->slots[i]));
 		json_object_array_add(b, e);
 	}
@@ -87,13 +90,16 @@ static struct json_object *target_json(const struct run_result *r, int i)
 
 	ADD(o, "name", json_object_new_string(t->name));
 	ADD(a, "mode", json_object_new_string(attach_mode_name(t->mode)));
-	ADD(a, "function", t->mode == ATTACH_ABSENT ? NULL :
-			   json_object_new_string(t->function));
-	ADD(a, "filter", t->filter[0] ? json_object_new_string(t->filter) : NULL);
+	ADD(a, "function",
+	    t->mode == ATTACH_ABSENT ? NULL :
+				       json_object_new_string(t->function));
+	ADD(a, "filter",
+	    t->filter[0] ? json_object_new_string(t->filter) : NULL);
 	ADD(a, "reason", json_object_new_string(t->reason));
 	ADD(o, "attach", a);
-	ADD(o, "return_type", t->mode == ATTACH_ABSENT ? NULL :
-			      json_object_new_string(t->ret_type));
+	ADD(o, "return_type",
+	    t->mode == ATTACH_ABSENT ? NULL :
+				       json_object_new_string(t->ret_type));
 	ADD(o, "count", u64_json(s->count));
 	ADD(o, "timed", u64_json(s->timed));
 	ADD(o, "errors", u64_json(target_errors(t, s)));
@@ -101,15 +107,17 @@ static struct json_object *target_json(const struct run_result *r, int i)
 	ADD(m, "exit", u64_json(r->res[i].missed_exit));
 	ADD(o, "missed", m);
 	ADD(o, "returns", returns_json(s));
-	ADD(o, "latency_ns", hist_json(&s->latency, s->timed, s->sum_ns,
-				       s->min_ns, s->max_ns));
+	ADD(o, "latency_ns",
+	    hist_json(&s->latency, s->timed, s->sum_ns, s->min_ns, s->max_ns));
 	if (r->lock.hold) {
 		struct json_object *l = json_object_new_object();
 
 		ADD(l, "name", json_object_new_string(r->lock.name));
 		ADD(l, "acquired", u64_json(s->lock_acquired));
-		ADD(l, "per_call", s->count ? json_object_new_double(
-				(double)s->lock_acquired / (double)s->count) : NULL);
+		ADD(l, "per_call",
+		    s->count ? json_object_new_double((double)s->lock_acquired /
+						      (double)s->count) :
+			       NULL);
 		ADD(l, "hold_ns_sum", u64_json(s->lock_hold_ns));
 		ADD(o, "lock", l);
 	}
@@ -123,14 +131,16 @@ static struct json_object *lock_json(const struct run_result *r)
 	struct json_object *w = json_object_new_object();
 	char addr[32];
 
-	snprintf(addr, sizeof(addr), "0x%llx", (unsigned long long)r->lock.addr);
+	snprintf(addr, sizeof(addr), "0x%llx",
+		 (unsigned long long)r->lock.addr);
 	ADD(o, "name", json_object_new_string(r->lock.name));
 	ADD(o, "address", json_object_new_string(addr));
 	ADD(o, "contended", u64_json(l->contended));
 	ADD(o, "wait_failed", u64_json(l->wait_failed));
 	ADD(o, "missed", u64_json(r->lock_missed));
-	ADD(o, "wait_ns", hist_json(&l->wait, l->contended, l->wait_sum_ns,
-				    l->wait_min_ns, l->wait_max_ns));
+	ADD(o, "wait_ns",
+	    hist_json(&l->wait, l->contended, l->wait_sum_ns, l->wait_min_ns,
+		      l->wait_max_ns));
 	for (int i = 0; i < r->ntargets; i++)
 		ADD(w, r->targets[i].name, u64_json(l->contended_in[i]));
 	ADD(w, "(none)", u64_json(l->contended_in[PMUTRACE_OUTSIDE]));
@@ -141,8 +151,9 @@ static struct json_object *lock_json(const struct run_result *r)
 		ADD(h, "acquired", u64_json(l->acquired));
 		ADD(h, "acquired_outside_targets",
 		    u64_json(l->acquired_in[PMUTRACE_OUTSIDE]));
-		ADD(h, "hold_ns", hist_json(&l->hold, l->held, l->hold_sum_ns,
-					    l->hold_min_ns, l->hold_max_ns));
+		ADD(h, "hold_ns",
+		    hist_json(&l->hold, l->held, l->hold_sum_ns, l->hold_min_ns,
+			      l->hold_max_ns));
 		ADD(o, "hold", h);
 	}
 	return o;
@@ -185,9 +196,10 @@ int write_json(FILE *out, const struct run_result *r)
 	struct json_object *o = result_to_json(r);
 	int err;
 
-	err = fprintf(out, "%s\n", json_object_to_json_string_ext(
-					   o, JSON_C_TO_STRING_PRETTY |
-						      JSON_C_TO_STRING_NOSLASHESCAPE)) < 0;
+	err = fprintf(out, "%s\n",
+		      json_object_to_json_string_ext(
+			      o, JSON_C_TO_STRING_PRETTY |
+					 JSON_C_TO_STRING_NOSLASHESCAPE)) < 0;
 	json_object_put(o);
 	return err ? -1 : 0;
 }

@@ -36,7 +36,8 @@ static void on_signal(int sig)
 	exiting = 1;
 }
 
-static int print_libbpf(enum libbpf_print_level level, const char *fmt, va_list ap)
+static int print_libbpf(enum libbpf_print_level level, const char *fmt,
+			va_list ap)
 {
 	/* Failures get a line of our own; libbpf's detail is for -v. */
 	(void)level;
@@ -181,8 +182,8 @@ static int collect(struct tracer *tr, struct run_result *r)
 	}
 	if (r->lock.traced) {
 		err = read_percpu(bpf_map__fd(s->maps.lock_stats), 0, tr->buf,
-				  sizeof(struct lock_stats), tr->ncpus, add_lock,
-				  &r->lock_stats);
+				  sizeof(struct lock_stats), tr->ncpus,
+				  add_lock, &r->lock_stats);
 		if (err)
 			return err;
 		r->lock_missed = prog_misses(s->progs.lock_contention_begin) +
@@ -233,7 +234,8 @@ static int configure(struct tracer *tr, struct run_result *r, bool hold)
 			continue;
 		err = bpf_program__set_attach_target(entry[i], 0, t->function);
 		if (!err)
-			err = bpf_program__set_attach_target(exit[i], 0, t->function);
+			err = bpf_program__set_attach_target(exit[i], 0,
+							     t->function);
 		if (err)
 			return err;
 		s->rodata->ret_kind[i] = t->ret_kind;
@@ -242,7 +244,8 @@ static int configure(struct tracer *tr, struct run_result *r, bool hold)
 		s->rodata->filter_value[i] = t->filter_value;
 	}
 	s->rodata->lock_addr = r->lock.addr;
-	bpf_program__set_autoload(s->progs.lock_contention_begin, r->lock.traced);
+	bpf_program__set_autoload(s->progs.lock_contention_begin,
+				  r->lock.traced);
 	bpf_program__set_autoload(s->progs.lock_contention_end, r->lock.traced);
 	bpf_program__set_autoload(s->progs.lock_acquired, hold);
 	bpf_program__set_autoload(s->progs.lock_released, hold);
@@ -264,9 +267,10 @@ static int resolve_lock(const struct options *o, struct lock_target *l,
 		return 0;
 	}
 	if (!q->addr)
-		return fail(EXIT_NO_LOCK,
-			    "lock symbol %s not found in %s: give --lock SYMBOL|ADDR, or --no-lock",
-			    name, o->kallsyms);
+		return fail(
+			EXIT_NO_LOCK,
+			"lock symbol %s not found in %s: give --lock SYMBOL|ADDR, or --no-lock",
+			name, o->kallsyms);
 	l->addr = q->addr;
 	snprintf(l->name, sizeof(l->name), "%s", q->found);
 	return 0;
@@ -293,7 +297,8 @@ static void say_tracing(const struct run_result *r)
 	fprintf(stderr, ". Ctrl-C to end.\n");
 }
 
-static void delta_hist(struct hist *d, const struct hist *cur, const struct hist *prev)
+static void delta_hist(struct hist *d, const struct hist *cur,
+		       const struct hist *prev)
 {
 	for (__u32 i = 0; i < HIST_BUCKETS; i++)
 		d->slots[i] = cur->slots[i] - prev->slots[i];
@@ -325,13 +330,17 @@ static void interval_result(struct run_result *d, const struct run_result *cur,
 		s->min_ns = (__u64)hist_percentile(&s->latency, 0, 0, 0);
 		s->max_ns = (__u64)hist_percentile(&s->latency, 1, 0, 0);
 	}
-	delta_hist(&d->lock_stats.wait, &cur->lock_stats.wait, &prev->lock_stats.wait);
+	delta_hist(&d->lock_stats.wait, &cur->lock_stats.wait,
+		   &prev->lock_stats.wait);
 	d->lock_stats.contended -= prev->lock_stats.contended;
 	d->lock_stats.wait_sum_ns -= prev->lock_stats.wait_sum_ns;
-	d->lock_stats.wait_min_ns = (__u64)hist_percentile(&d->lock_stats.wait, 0, 0, 0);
-	d->lock_stats.wait_max_ns = (__u64)hist_percentile(&d->lock_stats.wait, 1, 0, 0);
+	d->lock_stats.wait_min_ns =
+		(__u64)hist_percentile(&d->lock_stats.wait, 0, 0, 0);
+	d->lock_stats.wait_max_ns =
+		(__u64)hist_percentile(&d->lock_stats.wait, 1, 0, 0);
 	for (int i = 0; i <= PMUTRACE_MAX_TARGETS; i++)
-		d->lock_stats.contended_in[i] -= prev->lock_stats.contended_in[i];
+		d->lock_stats.contended_in[i] -=
+			prev->lock_stats.contended_in[i];
 	d->lock.hold = false;
 }
 
@@ -366,24 +375,28 @@ static int run(const struct options *o, struct run_result *r,
 	/* User errors first, before anything is loaded or created. */
 	err = output_open(&out, o->output);
 	if (err)
-		return fail(EXIT_OUTPUT, "cannot write %s: %s", o->output, strerror(-err));
+		return fail(EXIT_OUTPUT, "cannot write %s: %s", o->output,
+			    strerror(-err));
 	if (!has_privileges()) {
-		code = fail(EXIT_NO_PERMISSION,
-			    "needs root (or CAP_BPF and CAP_PERFMON): run it with sudo");
+		code = fail(
+			EXIT_NO_PERMISSION,
+			"needs root (or CAP_BPF and CAP_PERFMON): run it with sudo");
 		goto cleanup;
 	}
 	btf = btf__load_vmlinux_btf();
 	if (!btf) {
-		code = fail(EXIT_KERNEL,
-			    "this kernel has no BTF (/sys/kernel/btf/vmlinux): it needs CONFIG_DEBUG_INFO_BTF=y");
+		code = fail(
+			EXIT_KERNEL,
+			"this kernel has no BTF (/sys/kernel/btf/vmlinux): it needs CONFIG_DEBUG_INFO_BTF=y");
 		goto cleanup;
 	}
 	err = check_tracing_allowed(btf);
 	if (err) {
 		btf__free(btf);
-		code = fail(EXIT_KERNEL,
-			    "this kernel refuses BPF tracing programs (fentry: %s); run pmutrace on a kernel that allows them, e.g. in the QEMU lab (scripts/lab.sh)",
-			    strerror(-err));
+		code = fail(
+			EXIT_KERNEL,
+			"this kernel refuses BPF tracing programs (fentry: %s); run pmutrace on a kernel that allows them, e.g. in the QEMU lab (scripts/lab.sh)",
+			strerror(-err));
 		goto cleanup;
 	}
 	for (int i = 0; i < n; i++)
@@ -391,23 +404,33 @@ static int run(const struct options *o, struct run_result *r,
 	q[n].name = o->lock ? o->lock : DEFAULT_LOCK;
 	err = ksyms_lookup(o->kallsyms, q, n + 1);
 	if (err == -EPERM && !o->no_lock)
-		fprintf(stderr, "pmutrace: %s shows no addresses (kptr_restrict?)\n", o->kallsyms);
+		fprintf(stderr,
+			"pmutrace: %s shows no addresses (kptr_restrict?)\n",
+			o->kallsyms);
 	uname(&u);
 	snprintf(r->release, sizeof(r->release), "%s", u.release);
 	snprintf(r->machine, sizeof(r->machine), "%s", u.machine);
 	r->ntargets = n;
 	for (int i = 0; i < n; i++) {
-		resolve_target(&r->targets[i], names[i], btf, &q[i], probe_fentry);
+		resolve_target(&r->targets[i], names[i], btf, &q[i],
+			       probe_fentry);
 		attached += r->targets[i].mode != ATTACH_ABSENT;
 	}
 	btf__free(btf);
 	if (!attached) {
-		for (int i = 0; i < n; i++)
-			fprintf(stderr, "pmutrace: %s: %s\n", r->targets[i].name,
-				r->targets[i].reason);
+		char why[1024] = "";
+		size_t len = 0;
+
+		for (int i = 0; i < n && len < sizeof(why); i++)
+			len += snprintf(why + len, sizeof(why) - len,
+					"%s%s: %s", i ? "; " : "",
+					r->targets[i].name,
+					r->targets[i].reason);
 		code = fail(EXIT_NO_TARGET,
-			    "none of the %d targets can be traced in this kernel (%s): is this an arm64 KVM host?",
-			    n, r->release);
+			    "nothing can be traced in this kernel (%s)%s: %s",
+			    r->release,
+			    o->nfuncs ? "" : ", is this an arm64 KVM host?",
+			    why);
 		goto cleanup;
 	}
 	code = resolve_lock(o, &r->lock, &q[n]);
@@ -415,11 +438,14 @@ static int run(const struct options *o, struct run_result *r,
 		goto cleanup;
 
 	tr.ncpus = libbpf_num_possible_cpus();
-	tr.buf = calloc(tr.ncpus, sizeof(struct lock_stats) > sizeof(struct target_stats) ?
-					  sizeof(struct lock_stats) : sizeof(struct target_stats));
+	tr.buf = calloc(tr.ncpus, sizeof(struct lock_stats) >
+						  sizeof(struct target_stats) ?
+					  sizeof(struct lock_stats) :
+					  sizeof(struct target_stats));
 	tr.skel = pmutrace_bpf__open();
 	if (!tr.buf || !tr.skel) {
-		code = fail(EXIT_RUNTIME, "cannot open the BPF object: %s", strerror(errno));
+		code = fail(EXIT_RUNTIME, "cannot open the BPF object: %s",
+			    strerror(errno));
 		goto cleanup;
 	}
 	err = configure(&tr, r, o->hold);
@@ -428,15 +454,18 @@ static int run(const struct options *o, struct run_result *r,
 	if (!err)
 		err = pmutrace_bpf__attach(tr.skel);
 	if (err) {
-		code = fail(EXIT_RUNTIME, "cannot load or attach the BPF programs: %s (run with -v for libbpf's log)",
-			    strerror(-err));
+		code = fail(
+			EXIT_RUNTIME,
+			"cannot load or attach the BPF programs: %s (run with -v for libbpf's log)",
+			strerror(-err));
 		goto cleanup;
 	}
 	say_tracing(r);
 
 	start = last = now_s();
 	while (!exiting) {
-		double t = now_s(), step = o->interval ? o->interval - (t - last) : 1;
+		double t = now_s(),
+		       step = o->interval ? o->interval - (t - last) : 1;
 
 		if (o->duration && t - start >= o->duration)
 			break;
@@ -444,7 +473,8 @@ static int run(const struct options *o, struct run_result *r,
 			step = start + o->duration - t;
 		if (step > 0)
 			sleep_s(step);
-		if (exiting || !o->interval || now_s() - last < o->interval - 1e-3)
+		if (exiting || !o->interval ||
+		    now_s() - last < o->interval - 1e-3)
 			continue;
 		err = collect(&tr, r);
 		if (err)
@@ -458,7 +488,8 @@ static int run(const struct options *o, struct run_result *r,
 	r->duration_s = now_s() - start;
 	err = collect(&tr, r);
 	if (err) {
-		code = fail(EXIT_RUNTIME, "cannot read the BPF maps: %s", strerror(-err));
+		code = fail(EXIT_RUNTIME, "cannot read the BPF maps: %s",
+			    strerror(-err));
 		goto cleanup;
 	}
 	if (o->json)
@@ -473,7 +504,8 @@ cleanup:
 	free(tr.buf);
 	err = output_close(&out, code == EXIT_OK);
 	if (err && code == EXIT_OK)
-		code = fail(EXIT_OUTPUT, "cannot write %s: %s", o->output, strerror(-err));
+		code = fail(EXIT_OUTPUT, "cannot write %s: %s", o->output,
+			    strerror(-err));
 	return code;
 }
 

@@ -111,7 +111,8 @@ const char *attach_mode_name(enum attach_mode mode);
 const char *known_caller(const char *name);
 
 /* stats.c */
-void target_stats_add(struct target_stats *into, const struct target_stats *cpu);
+void target_stats_add(struct target_stats *into,
+		      const struct target_stats *cpu);
 void lock_stats_add(struct lock_stats *into, const struct lock_stats *cpu);
 __u64 hist_total(const struct hist *h);
 double hist_percentile(const struct hist *h, double q, __u64 min, __u64 max);

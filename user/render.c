@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Text output, in the manner of libbpf-tools and perf. */
 #include <string.h>
+#include <time.h>
 #include "pmutrace_user.h"
 
 #define BAR_WIDTH 40
@@ -49,9 +50,11 @@ static void print_log2_hist(FILE *out, const struct hist *h, const char *indent)
 		char range[48];
 
 		if (p == HIST_MAX_EXP)
-			snprintf(range, sizeof(range), "%llu -> ...", (unsigned long long)lo);
+			snprintf(range, sizeof(range), "%llu -> ...",
+				 (unsigned long long)lo);
 		else
-			snprintf(range, sizeof(range), "%llu -> %llu", (unsigned long long)lo,
+			snprintf(range, sizeof(range), "%llu -> %llu",
+				 (unsigned long long)lo,
 				 (unsigned long long)hi);
 		fprintf(out, "%s%24s : %-9llu |%-*.*s|\n", indent, range,
 			(unsigned long long)pow2[p], BAR_WIDTH, n,
@@ -66,7 +69,10 @@ static void print_summary(FILE *out, const char *label, const struct hist *h,
 	static const struct {
 		const char *name;
 		double q;
-	} qs[] = { { "p50", 0.5 }, { "p90", 0.9 }, { "p99", 0.99 }, { "p99.9", 0.999 } };
+	} qs[] = { { "p50", 0.5 },
+		   { "p90", 0.9 },
+		   { "p99", 0.99 },
+		   { "p99.9", 0.999 } };
 	char buf[32];
 
 	format_ns(buf, sizeof(buf), (double)min);
@@ -74,7 +80,8 @@ static void print_summary(FILE *out, const char *label, const struct hist *h,
 	format_ns(buf, sizeof(buf), (double)sum / (double)n);
 	fprintf(out, "  mean %s", buf);
 	for (size_t i = 0; i < sizeof(qs) / sizeof(qs[0]); i++) {
-		format_ns(buf, sizeof(buf), hist_percentile(h, qs[i].q, min, max));
+		format_ns(buf, sizeof(buf),
+			  hist_percentile(h, qs[i].q, min, max));
 		fprintf(out, "  %s %s", qs[i].name, buf);
 	}
 	format_ns(buf, sizeof(buf), (double)max);
@@ -104,17 +111,21 @@ static void print_returns(FILE *out, const struct target *t,
 	}
 	fprintf(out, "  returned");
 	if (s->ret_zero)
-		fprintf(out, " %s x%llu", zero, (unsigned long long)s->ret_zero);
+		fprintf(out, " %s x%llu", zero,
+			(unsigned long long)s->ret_zero);
 	if (s->ret_nonzero)
-		fprintf(out, " %s x%llu", nonzero, (unsigned long long)s->ret_nonzero);
+		fprintf(out, " %s x%llu", nonzero,
+			(unsigned long long)s->ret_nonzero);
 	for (int e = 1; e <= PMUTRACE_MAX_ERRNO; e++)
 		if (s->ret_errno[e])
 			fprintf(out, " -%s x%llu", errno_name(e),
 				(unsigned long long)s->ret_errno[e]);
 	if (s->ret_errno_other)
-		fprintf(out, " other-errno x%llu", (unsigned long long)s->ret_errno_other);
+		fprintf(out, " other-errno x%llu",
+			(unsigned long long)s->ret_errno_other);
 	if (s->ret_neg_other)
-		fprintf(out, " other-negative x%llu", (unsigned long long)s->ret_neg_other);
+		fprintf(out, " other-negative x%llu",
+			(unsigned long long)s->ret_neg_other);
 	fputc('\n', out);
 }
 
@@ -132,7 +143,8 @@ static void print_target(FILE *out, const struct run_result *r, int i)
 	fprintf(out, "\n  (%s)\n", t->reason);
 	if (t->mode == ATTACH_ABSENT)
 		return;
-	fprintf(out, "  calls %llu  errors %llu  untimed %llu  missed %llu entries, %llu exits\n",
+	fprintf(out,
+		"  calls %llu  errors %llu  untimed %llu  missed %llu entries, %llu exits\n",
 		(unsigned long long)s->count,
 		(unsigned long long)target_errors(t, s),
 		(unsigned long long)(s->count - s->timed),
@@ -149,8 +161,11 @@ static void print_target(FILE *out, const struct run_result *r, int i)
 		char buf[32];
 
 		format_ns(buf, sizeof(buf),
-			  s->lock_acquired ? (double)s->lock_hold_ns / s->lock_acquired : -1);
-		fprintf(out, "  %s taken %llu times (%.2f per call), held %s on average\n",
+			  s->lock_acquired ?
+				  (double)s->lock_hold_ns / s->lock_acquired :
+				  -1);
+		fprintf(out,
+			"  %s taken %llu times (%.2f per call), held %s on average\n",
 			r->lock.name, (unsigned long long)s->lock_acquired,
 			(double)s->lock_acquired / (double)s->count, buf);
 	}
@@ -162,23 +177,27 @@ static void print_lock(FILE *out, const struct run_result *r)
 	const struct lock_stats *l = &r->lock_stats;
 	bool any = false;
 
-	fprintf(out, "\n%s @ 0x%llx: contention from lock:contention_begin/end%s\n",
+	fprintf(out,
+		"\n%s @ 0x%llx: contention from lock:contention_begin/end%s\n",
 		r->lock.name, (unsigned long long)r->lock.addr,
 		r->lock.hold ? ", holds from mutex_lock/mutex_unlock" : "");
 	fprintf(out, "  contended %llu  wait failed %llu  missed %llu\n",
-		(unsigned long long)l->contended, (unsigned long long)l->wait_failed,
+		(unsigned long long)l->contended,
+		(unsigned long long)l->wait_failed,
 		(unsigned long long)r->lock_missed);
 	if (!l->contended) {
-		fprintf(out, "  wait: no contended acquisition seen, empty histogram\n");
+		fprintf(out,
+			"  wait: no contended acquisition seen, empty histogram\n");
 	} else {
-		print_summary(out, "wait", &l->wait, l->contended, l->wait_sum_ns,
-			      l->wait_min_ns, l->wait_max_ns);
+		print_summary(out, "wait", &l->wait, l->contended,
+			      l->wait_sum_ns, l->wait_min_ns, l->wait_max_ns);
 		fprintf(out, "  waiters were inside:");
 		for (int i = 0; i <= PMUTRACE_MAX_TARGETS; i++) {
 			if (!l->contended_in[i])
 				continue;
 			fprintf(out, "%s %s %llu", any ? "," : "",
-				i == PMUTRACE_OUTSIDE ? "no target" : r->targets[i].name,
+				i == PMUTRACE_OUTSIDE ? "no target" :
+							r->targets[i].name,
 				(unsigned long long)l->contended_in[i]);
 			any = true;
 		}
@@ -189,7 +208,8 @@ static void print_lock(FILE *out, const struct run_result *r)
 		return;
 	fprintf(out, "  acquired %llu (inside targets %llu)\n",
 		(unsigned long long)l->acquired,
-		(unsigned long long)(l->acquired - l->acquired_in[PMUTRACE_OUTSIDE]));
+		(unsigned long long)(l->acquired -
+				     l->acquired_in[PMUTRACE_OUTSIDE]));
 	if (l->held) {
 		print_summary(out, "hold", &l->hold, l->held, l->hold_sum_ns,
 			      l->hold_min_ns, l->hold_max_ns);
@@ -203,9 +223,13 @@ void render_text(FILE *out, const struct run_result *r, bool interval)
 {
 	__u64 dropped = 0;
 
-	if (interval)
-		fprintf(out, "\n--- last %.1f s ---\n", r->duration_s);
-	else
+	if (interval) {
+		time_t now = time(NULL);
+		char hms[16];
+
+		strftime(hms, sizeof(hms), "%H:%M:%S", localtime(&now));
+		fprintf(out, "\n--- %s: last %.1f s ---\n", hms, r->duration_s);
+	} else
 		fprintf(out, "pmutrace: %.1f s on %s (%s)\n", r->duration_s,
 			r->release, r->machine);
 	for (int i = 0; i < r->ntargets; i++)
@@ -216,7 +240,8 @@ void render_text(FILE *out, const struct run_result *r, bool interval)
 		if (i != DROP_EXIT_UNMATCHED)
 			dropped += r->drops[i];
 	if (dropped)
-		fprintf(out, "\ndropped %llu events (task state %llu, too deep %llu, stale entries %llu)\n",
+		fprintf(out,
+			"\ndropped %llu events (task state %llu, too deep %llu, stale entries %llu)\n",
 			(unsigned long long)dropped,
 			(unsigned long long)r->drops[DROP_NO_TASK_STATE],
 			(unsigned long long)r->drops[DROP_TOO_DEEP],

@@ -35,7 +35,8 @@ static const struct known_target {
 
 static const struct known_target *find_known(const char *name)
 {
-	for (size_t i = 0; i < sizeof(known_targets) / sizeof(known_targets[0]); i++)
+	for (size_t i = 0; i < sizeof(known_targets) / sizeof(known_targets[0]);
+	     i++)
 		if (!strcmp(known_targets[i].name, name))
 			return &known_targets[i];
 	return NULL;
@@ -186,7 +187,8 @@ static void absent_reason(char *buf, size_t len, __s32 id, int err,
 	else if (ksym && ksym->addr)
 		snprintf(buf, len, "not in BTF (kallsyms has %s)", ksym->found);
 	else
-		snprintf(buf, len, "inlined or not built: in neither BTF nor kallsyms");
+		snprintf(buf, len,
+			 "not in BTF or kallsyms: inlined, or not built");
 }
 
 void resolve_target(struct target *t, const char *name, const struct btf *btf,
@@ -232,12 +234,14 @@ void resolve_target(struct target *t, const char *name, const struct btf *btf,
 	set_function(t, btf, k->caller, cid);
 	if (k->filter == FILTER_DEVICE_ATTR) {
 		const struct btf_type *fn = btf__type_by_id(btf, cid);
-		int arg = device_attr_param(btf, btf__type_by_id(btf, fn->type));
+		int arg =
+			device_attr_param(btf, btf__type_by_id(btf, fn->type));
 
 		if (arg < 0) {
-			snprintf(t->reason, sizeof(t->reason),
-				 "%s, and its caller %s takes no struct kvm_device_attr *",
-				 why, k->caller);
+			snprintf(
+				t->reason, sizeof(t->reason),
+				"%s, and its caller %s takes no struct kvm_device_attr *",
+				why, k->caller);
 			return;
 		}
 		t->filter_kind = k->filter;
@@ -246,7 +250,8 @@ void resolve_target(struct target *t, const char *name, const struct btf *btf,
 		snprintf(t->filter, sizeof(t->filter), "%s", k->filter_desc);
 	}
 	t->mode = ATTACH_CALLER;
-	snprintf(t->reason, sizeof(t->reason),
-		 "%s; timed through its only caller, whose own work is included",
-		 why);
+	snprintf(
+		t->reason, sizeof(t->reason),
+		"%s; timed through its only caller, whose own work is included",
+		why);
 }

@@ -28,8 +28,10 @@ static void test_layout(void)
 		bad += hist_bucket(v) != v || hist_bucket_low(v) != v;
 	CHECK(bad == 0, "%d small values not exact", bad);
 	CHECK(hist_bucket(16) == 16 && hist_bucket(31) == 31, "16..31 exact");
-	CHECK(hist_bucket(32) == 32 && hist_bucket(33) == 32 && hist_bucket(34) == 33,
-	      "32,33,34 -> %u,%u,%u", hist_bucket(32), hist_bucket(33), hist_bucket(34));
+	CHECK(hist_bucket(32) == 32 && hist_bucket(33) == 32 &&
+		      hist_bucket(34) == 33,
+	      "32,33,34 -> %u,%u,%u", hist_bucket(32), hist_bucket(33),
+	      hist_bucket(34));
 	CHECK(hist_bucket(1ULL << HIST_MAX_EXP) == HIST_BUCKETS - 1 &&
 		      hist_bucket(~0ULL) == HIST_BUCKETS - 1,
 	      "overflow goes to the last bucket");
@@ -48,7 +50,8 @@ static void test_layout(void)
 		b = hist_bucket(v);
 		if (hist_bucket_low(b) > v ||
 		    (b + 1 < HIST_BUCKETS && hist_bucket_low(b + 1) <= v) ||
-		    (v >= HIST_SUB && (hist_bucket_low(b + 1) - hist_bucket_low(b)) * 16 > v))
+		    (v >= HIST_SUB &&
+		     (hist_bucket_low(b + 1) - hist_bucket_low(b)) * 16 > v))
 			bad++;
 	}
 	CHECK(bad == 0, "%d values outside their bucket or in a wide one", bad);
@@ -66,12 +69,14 @@ static void test_percentiles(void)
 	size_t n = sizeof(v) / sizeof(v[0]);
 	double worst = 0;
 
-	CHECK(hist_percentile(&h, 0.5, 0, 0) == -1, "empty histogram has no percentile");
+	CHECK(hist_percentile(&h, 0.5, 0, 0) == -1,
+	      "empty histogram has no percentile");
 
 	/* 1..10: exact buckets, exact answers. */
 	for (__u64 i = 1; i <= 10; i++)
 		h.slots[hist_bucket(i)]++;
-	CHECK(hist_percentile(&h, 0.5, 1, 10) == 5, "p50 of 1..10 = %g", hist_percentile(&h, 0.5, 1, 10));
+	CHECK(hist_percentile(&h, 0.5, 1, 10) == 5, "p50 of 1..10 = %g",
+	      hist_percentile(&h, 0.5, 1, 10));
 	CHECK(hist_percentile(&h, 0.9, 1, 10) == 9, "p90 of 1..10");
 	CHECK(hist_percentile(&h, 0.99, 1, 10) == 10, "p99 of 1..10");
 	CHECK(hist_percentile(&h, 0, 1, 10) == 1, "p0 of 1..10");
@@ -85,7 +90,8 @@ static void test_percentiles(void)
 	memset(&h, 0, sizeof(h));
 	srand(7);
 	for (size_t i = 0; i < n; i++) {
-		double u1 = (rand() + 1.0) / (RAND_MAX + 2.0), u2 = (rand() + 1.0) / (RAND_MAX + 2.0);
+		double u1 = (rand() + 1.0) / (RAND_MAX + 2.0),
+		       u2 = (rand() + 1.0) / (RAND_MAX + 2.0);
 		double z = sqrt(-2 * log(u1)) * cos(2 * M_PI * u2);
 
 		v[i] = (__u64)(20000 * exp(0.8 * z)) + 1;
@@ -93,16 +99,20 @@ static void test_percentiles(void)
 	}
 	qsort(v, n, sizeof(v[0]), cmp_u64);
 	for (double q = 0.01; q < 1; q += 0.01) {
-		double e = fabs(hist_percentile(&h, q, v[0], v[n - 1]) - exact_quantile(v, n, q)) /
+		double e = fabs(hist_percentile(&h, q, v[0], v[n - 1]) -
+				exact_quantile(v, n, q)) /
 			   exact_quantile(v, n, q);
 		if (e > worst)
 			worst = e;
 	}
 	CHECK(worst <= 0.032, "worst relative percentile error %.4f", worst);
-	CHECK(fabs(hist_percentile(&h, 0.999, v[0], v[n - 1]) - exact_quantile(v, n, 0.999)) /
-			      exact_quantile(v, n, 0.999) <= 0.032,
+	CHECK(fabs(hist_percentile(&h, 0.999, v[0], v[n - 1]) -
+		   exact_quantile(v, n, 0.999)) /
+			      exact_quantile(v, n, 0.999) <=
+		      0.032,
 	      "p99.9");
-	CHECK(hist_total(&h) == n, "total %llu", (unsigned long long)hist_total(&h));
+	CHECK(hist_total(&h) == n, "total %llu",
+	      (unsigned long long)hist_total(&h));
 }
 
 static void test_merge(void)
@@ -118,7 +128,8 @@ static void test_merge(void)
 	target_stats_add(&sum, &a);
 	target_stats_add(&sum, &b);
 	CHECK(sum.count == 3 && sum.timed == 2, "counts add");
-	CHECK(sum.min_ns == 50 && sum.max_ns == 70, "a CPU without timed calls leaves min alone: %llu",
+	CHECK(sum.min_ns == 50 && sum.max_ns == 70,
+	      "a CPU without timed calls leaves min alone: %llu",
 	      (unsigned long long)sum.min_ns);
 }
 

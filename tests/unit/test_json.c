@@ -10,7 +10,8 @@ static struct json_object *get(struct json_object *o, const char *path)
 	char buf[256], *save, *key;
 
 	snprintf(buf, sizeof(buf), "%s", path);
-	for (key = strtok_r(buf, ".", &save); key && o; key = strtok_r(NULL, ".", &save)) {
+	for (key = strtok_r(buf, ".", &save); key && o;
+	     key = strtok_r(NULL, ".", &save)) {
 		if (json_object_is_type(o, json_type_array))
 			o = json_object_array_get_idx(o, atoi(key));
 		else if (!json_object_object_get_ex(o, key, &o))
@@ -38,7 +39,8 @@ int main(void)
 	snprintf(r.targets[0].name, NAME_LEN, "kvm_arm_pmu_v3_set_pmu");
 	r.targets[0].mode = ATTACH_CALLER;
 	snprintf(r.targets[0].function, NAME_LEN, "kvm_arm_pmu_v3_set_attr");
-	snprintf(r.targets[0].filter, NAME_LEN, "attr->attr == KVM_ARM_VCPU_PMU_V3_SET_PMU");
+	snprintf(r.targets[0].filter, NAME_LEN,
+		 "attr->attr == KVM_ARM_VCPU_PMU_V3_SET_PMU");
 	r.targets[0].ret_kind = RET_INT32;
 	r.targets[0].ret_type = "int";
 	snprintf(r.targets[1].name, NAME_LEN, "kvm_supports_guest_pmuv3");
@@ -59,21 +61,34 @@ int main(void)
 	r.lock_stats.contended = 0;
 
 	o = result_to_json(&r);
-	CHECK(!strcmp(json_object_get_string(get(o, "schema")), "pmutrace/1"), "schema");
-	CHECK(!strcmp(json_object_get_string(get(o, "kernel.release")), r.release), "release");
-	CHECK(!strcmp(json_object_get_string(get(o, "targets.0.attach.mode")), "caller"), "mode");
-	CHECK(!strcmp(json_object_get_string(get(o, "targets.0.attach.function")),
-		      "kvm_arm_pmu_v3_set_attr"), "function");
-	CHECK(u64_at(o, "targets.0.count") == 1000 && u64_at(o, "targets.0.errors") == 3, "counts");
+	CHECK(!strcmp(json_object_get_string(get(o, "schema")), "pmutrace/1"),
+	      "schema");
+	CHECK(!strcmp(json_object_get_string(get(o, "kernel.release")),
+		      r.release),
+	      "release");
+	CHECK(!strcmp(json_object_get_string(get(o, "targets.0.attach.mode")),
+		      "caller"),
+	      "mode");
+	CHECK(!strcmp(json_object_get_string(
+			      get(o, "targets.0.attach.function")),
+		      "kvm_arm_pmu_v3_set_attr"),
+	      "function");
+	CHECK(u64_at(o, "targets.0.count") == 1000 &&
+		      u64_at(o, "targets.0.errors") == 3,
+	      "counts");
 	CHECK(u64_at(o, "targets.0.returns.errno.EBUSY") == 3, "errno by name");
 	CHECK(u64_at(o, "targets.0.missed.exit") == 4, "missed");
 	CHECK(u64_at(o, "targets.0.latency_ns.min") == 10000 &&
-		      u64_at(o, "targets.0.latency_ns.max") == 100000, "min max");
+		      u64_at(o, "targets.0.latency_ns.max") == 100000,
+	      "min max");
 	{
-		__u64 p50 = u64_at(o, "targets.0.latency_ns.p50"), p99 = u64_at(o, "targets.0.latency_ns.p99");
+		__u64 p50 = u64_at(o, "targets.0.latency_ns.p50"),
+		      p99 = u64_at(o, "targets.0.latency_ns.p99");
 
-		CHECK(p50 >= 9700 && p50 <= 10300, "p50 %llu near 10us", (unsigned long long)p50);
-		CHECK(p99 >= 97000 && p99 <= 100000, "p99 %llu near 100us", (unsigned long long)p99);
+		CHECK(p50 >= 9700 && p50 <= 10300, "p50 %llu near 10us",
+		      (unsigned long long)p50);
+		CHECK(p99 >= 97000 && p99 <= 100000, "p99 %llu near 100us",
+		      (unsigned long long)p99);
 	}
 	b = get(o, "targets.0.latency_ns.buckets");
 	CHECK(json_object_array_length(b) == 2, "only non-empty buckets");
@@ -81,17 +96,24 @@ int main(void)
 		struct json_object *e = json_object_array_get_idx(b, i);
 
 		sum += u64_at(e, "count");
-		CHECK(u64_at(e, "low") <= u64_at(e, "high"), "bucket bounds ordered");
+		CHECK(u64_at(e, "low") <= u64_at(e, "high"),
+		      "bucket bounds ordered");
 	}
 	CHECK(sum == 1000, "bucket counts add up to the timed calls");
-	CHECK(!strcmp(json_object_get_string(get(o, "targets.1.attach.mode")), "absent") &&
+	CHECK(!strcmp(json_object_get_string(get(o, "targets.1.attach.mode")),
+		      "absent") &&
 		      get(o, "targets.1.latency_ns.p50") == NULL &&
-		      json_object_array_length(get(o, "targets.1.latency_ns.buckets")) == 0,
+		      json_object_array_length(
+			      get(o, "targets.1.latency_ns.buckets")) == 0,
 	      "absent target: null percentiles, no buckets");
-	CHECK(!strcmp(json_object_get_string(get(o, "locks.0.address")), "0xffff800081300000"), "address");
-	CHECK(u64_at(o, "locks.0.contended") == 0 && get(o, "locks.0.wait_ns.p99") == NULL,
+	CHECK(!strcmp(json_object_get_string(get(o, "locks.0.address")),
+		      "0xffff800081300000"),
+	      "address");
+	CHECK(u64_at(o, "locks.0.contended") == 0 &&
+		      get(o, "locks.0.wait_ns.p99") == NULL,
 	      "empty wait histogram");
-	CHECK(get(o, "targets.0.lock") == NULL, "no hold figures without hold mode");
+	CHECK(get(o, "targets.0.lock") == NULL,
+	      "no hold figures without hold mode");
 	json_object_put(o);
 
 	/* The text rendering of the same run keeps empty histograms visible. */
@@ -102,9 +124,13 @@ int main(void)
 
 		render_text(f, &r, false);
 		fclose(f);
-		CHECK(strstr(text, "no contended acquisition seen") != NULL, "empty lock histogram said");
-		CHECK(strstr(text, "kvm_supports_guest_pmuv3: absent") != NULL, "absent target said");
-		CHECK(strstr(text, "caller via kvm_arm_pmu_v3_set_attr") != NULL, "attach mode said");
+		CHECK(strstr(text, "no contended acquisition seen") != NULL,
+		      "empty lock histogram said");
+		CHECK(strstr(text, "kvm_supports_guest_pmuv3: absent") != NULL,
+		      "absent target said");
+		CHECK(strstr(text, "caller via kvm_arm_pmu_v3_set_attr") !=
+			      NULL,
+		      "attach mode said");
 		CHECK(strstr(text, "-EBUSY x3") != NULL, "errors by name");
 		free(text);
 	}

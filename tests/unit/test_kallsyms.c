@@ -18,8 +18,10 @@ static void write_file(const char *text)
 
 int main(void)
 {
-	struct ksym_query q[4] = { { .name = "arm_pmus_lock" }, { .name = "misc_mtx" },
-				   { .name = "kvm_arm_set_default_pmu" }, { .name = "absent" } };
+	struct ksym_query q[4] = { { .name = "arm_pmus_lock" },
+				   { .name = "misc_mtx" },
+				   { .name = "kvm_arm_set_default_pmu" },
+				   { .name = "absent" } };
 	__u64 addr = 0;
 	int fd = mkstemp(path);
 
@@ -32,23 +34,34 @@ int main(void)
 		   "ffff800080500000 T kvm_arm_set_default_pmu_x\n"
 		   "ffff800080600000 t mod_fn\t[kvm]\n");
 	CHECK(ksyms_lookup(path, q, 4) == 0, "lookup");
-	CHECK(q[0].addr == 0xffff800081300000ULL && !strcmp(q[0].found, "arm_pmus_lock.llvm.77"),
+	CHECK(q[0].addr == 0xffff800081300000ULL &&
+		      !strcmp(q[0].found, "arm_pmus_lock.llvm.77"),
 	      "suffixed name accepted: %s", q[0].found);
-	CHECK(q[1].addr == 0xffff8000812b0000ULL, "exact name wins over a suffixed one");
-	CHECK(q[2].addr == 0xffff800080400000ULL, "no prefix match without a dot");
+	CHECK(q[1].addr == 0xffff8000812b0000ULL,
+	      "exact name wins over a suffixed one");
+	CHECK(q[2].addr == 0xffff800080400000ULL,
+	      "no prefix match without a dot");
 	CHECK(q[3].addr == 0 && q[3].found[0] == '\0', "absent stays absent");
 
-	write_file("0000000000000000 T _stext\n0000000000000000 b arm_pmus_lock\n");
-	CHECK(ksyms_lookup(path, q, 1) == -EPERM, "hidden addresses are an error");
+	write_file(
+		"0000000000000000 T _stext\n0000000000000000 b arm_pmus_lock\n");
+	CHECK(ksyms_lookup(path, q, 1) == -EPERM,
+	      "hidden addresses are an error");
 	unlink(path);
 	CHECK(ksyms_lookup(path, q, 1) == -ENOENT, "missing file");
 
-	CHECK(parse_lock_address("0xffff800081300000", &addr) == 0 && addr == 0xffff800081300000ULL, "0x address");
-	CHECK(parse_lock_address("ffff800081300000", &addr) == 0, "bare kallsyms-style address");
-	CHECK(parse_lock_address("add", &addr) == -EINVAL, "short hex-looking symbol is a symbol");
+	CHECK(parse_lock_address("0xffff800081300000", &addr) == 0 &&
+		      addr == 0xffff800081300000ULL,
+	      "0x address");
+	CHECK(parse_lock_address("ffff800081300000", &addr) == 0,
+	      "bare kallsyms-style address");
+	CHECK(parse_lock_address("add", &addr) == -EINVAL,
+	      "short hex-looking symbol is a symbol");
 	CHECK(parse_lock_address("arm_pmus_lock", &addr) == -EINVAL, "symbol");
-	CHECK(parse_lock_address("0x", &addr) == -EINVAL && parse_lock_address("0x0", &addr) == -EINVAL,
+	CHECK(parse_lock_address("0x", &addr) == -EINVAL &&
+		      parse_lock_address("0x0", &addr) == -EINVAL,
 	      "empty and zero");
-	CHECK(parse_lock_address("0x1ffffffffffffffff", &addr) == -EINVAL, "overflow");
+	CHECK(parse_lock_address("0x1ffffffffffffffff", &addr) == -EINVAL,
+	      "overflow");
 	UNIT_EXIT();
 }

@@ -11,16 +11,16 @@
 
 static int unit_failed;
 
-#define CHECK(cond, ...)                                                   \
-	do {                                                               \
-		if (cond) {                                                \
-			printf("ok   %s:%d %s\n", __FILE__, __LINE__, #cond);  \
-		} else {                                                   \
+#define CHECK(cond, ...)                                                      \
+	do {                                                                  \
+		if (cond) {                                                   \
+			printf("ok   %s:%d %s\n", __FILE__, __LINE__, #cond); \
+		} else {                                                      \
 			printf("FAIL %s:%d %s: ", __FILE__, __LINE__, #cond); \
-			printf(__VA_ARGS__);                               \
-			putchar('\n');                                     \
-			unit_failed = 1;                                   \
-		}                                                          \
+			printf(__VA_ARGS__);                                  \
+			putchar('\n');                                        \
+			unit_failed = 1;                                      \
+		}                                                             \
 	} while (0)
 
 #define UNIT_EXIT() return unit_failed

@@ -1,0 +1,122 @@
+#!/bin/bash
+# e2e.sh SUITE: boot Debian SUITE's arm64 cloud kernel in QEMU, run
+# tests/guest/scenario.sh, and check what pmutrace reported against what
+# pmu-stress says it did. Prints "ok ..." / "FAIL ..." lines.
+set -uo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+suite=${1:?usage: e2e.sh sid|trixie}
+kdir=${2:-}
+out=${E2E_OUT:-$top/build/e2e}/$suite
+schema=$top/docs/pmutrace.schema.json
+
+ok() { echo "ok   e2e[$suite] $*"; }
+bad() { echo "FAIL e2e[$suite] $*"; }
+check() { # check DESCRIPTION COMMAND...
+	local what=$1
+	shift
+	if "$@"; then ok "$what"; else bad "$what"; fi
+}
+
+[ -n "$kdir" ] || kdir=$("$top/scripts/fetch-kernel.sh" "$suite") || { bad "fetch kernel"; exit 1; }
+rm -rf "$out"
+"$top/scripts/run-guest.sh" -k "$kdir" -s "$top/tests/guest/scenario.sh" -o "$out" -t 420 \
+	"$top/build/arm64/pmutrace" "$top/build/arm64/pmu-stress" "$top/build/arm64/bpf-progs" \
+	"$top/tests/guest/lib.sh"
+rc=$?
+if [ $rc -ne 0 ]; then
+	bad "guest ran the scenario to its end (run-guest exit $rc, see $out/console.log)"
+	exit 1
+fi
+ok "guest booted $(cat "$kdir/release") and ran the scenario ($(grep -o 'PMUTRACE-BOOTED [0-9.]*' "$out/console.log" | cut -d' ' -f2)s to /init)"
+[ -s "$out/errors.txt" ] && bad "guest scenario errors: $(tr '\n' ' ' <"$out/errors.txt")"
+
+# What pmu-stress says the kernel had to do, summed over a run's workloads.
+expected() { # expected RUN TARGET
+	cat "$out/$1".stress.* | sed -n "s/^derived\.$2=//p" | awk '{ s += $1 } END { print s + 0 }'
+}
+jqr() { jq -r "$@" 2>/dev/null; }
+target() { # target RUN NAME FIELD-EXPRESSION
+	jqr ".targets[] | select(.name == \"$2\") | $3" "$out/$1.json"
+}
+
+# Which targets exist differs per kernel: 7.2 inlines two readers, 6.12
+# has no kvm_supports_guest_pmuv3 at all.
+case $suite in
+trixie) modes="kvm_pmu_probe_armpmu=caller:kvm_arm_set_default_pmu kvm_arm_pmu_v3_set_pmu=caller:kvm_arm_pmu_v3_set_attr kvm_supports_guest_pmuv3=absent:null" ;;
+*) modes="kvm_pmu_probe_armpmu=caller:kvm_arm_set_default_pmu kvm_arm_pmu_v3_set_pmu=caller:kvm_arm_pmu_v3_set_attr kvm_supports_guest_pmuv3=direct:kvm_supports_guest_pmuv3" ;;
+esac
+
+for run in default hold generic; do
+	check "$run: pmutrace exit 0 (got $(cat "$out/$run.rc" 2>/dev/null))" \
+		test "$(cat "$out/$run.rc" 2>/dev/null)" = 0
+	check "$run: JSON valid against docs/pmutrace.schema.json" \
+		/usr/bin/python3 "$top/tests/validate-json.py" "$schema" "$out/$run.json"
+	check "$run: one 'Tracing' line on stderr" test "$(grep -c '^Tracing' "$out/$run.err")" = 1
+	check "$run: no BPF program left loaded" \
+		sh -c "! grep -qE ' (target_entry_|target_exit_|lock_contention|lock_acquired|lock_released)' '$out/$run.progs'"
+	check "$run: nothing dropped" test "$(jqr '[.dropped[]] | add' "$out/$run.json")" = 0
+done
+
+for m in $modes; do
+	name=${m%%=*} want=${m#*=}
+	got="$(target default "$name" .attach.mode):$(target default "$name" .attach.function)"
+	check "$name attached as $want (got $got)" test "$got" = "$want"
+	[ "${want%%:*}" = absent ] && continue
+	for run in default hold; do
+		exp=$(expected $run "$name")
+		cnt=$(target $run "$name" .count)
+		miss=$(target $run "$name" .missed.exit)
+		check "$run: $name count $cnt + missed exits $miss == $exp calls made by pmu-stress" \
+			test "$((cnt + miss))" = "$exp"
+		check "$run: $name every counted call timed (timed == count, no stray entry)" \
+			test "$(target $run "$name" .timed)" = "$cnt"
+		check "$run: $name latency percentiles ordered min<=p50<=p99<=max" \
+			test "$(target $run "$name" '.latency_ns | (.min <= .p50 and .p50 <= .p99 and .p99 <= .max)')" = true
+	done
+	acq=$(target hold "$name" .lock.acquired)
+	check "hold: $name takes arm_pmus_lock once per call ($acq for $(target hold "$name" .count) calls)" \
+		test "$acq" = "$(target hold "$name" .count)"
+done
+
+check "set_pmu filter is KVM_ARM_VCPU_PMU_V3_SET_PMU" \
+	test "$(target default kvm_arm_pmu_v3_set_pmu .attach.filter)" = "attr->attr == KVM_ARM_VCPU_PMU_V3_SET_PMU"
+check "lock arm_pmus_lock found with an address" \
+	sh -c "jq -e '.locks[0] | .name == \"arm_pmus_lock\" and (.address | startswith(\"0xffff\"))' '$out/default.json' >/dev/null"
+if [ "$suite" = sid ]; then
+	c=$(jqr '.locks[0].contended' "$out/default.json")
+	w=$(jqr '.locks[0].waiters_inside.kvm_supports_guest_pmuv3' "$out/default.json")
+	check "4 threads of check-ext on 2 vCPUs contend on arm_pmus_lock ($c waits, $w inside kvm_supports_guest_pmuv3)" \
+		test "$c" -gt 0 -a "$w" -gt 0
+fi
+
+# Generic mode, with misc_open nested inside do_sys_openat2.
+calls=$(sed -n 's/^call\.open=//p' "$out/generic.stress.1")
+cnt=$(target generic misc_open .count)
+miss=$(target generic misc_open .missed.exit)
+check "generic: misc_open attached directly" test "$(target generic misc_open .attach.mode)" = direct
+check "generic: misc_open count $cnt + missed exits $miss == $calls opens" test "$((cnt + miss))" = "$calls"
+check "generic: nested do_sys_openat2 saw at least the opens ($(target generic do_sys_openat2 .count))" \
+	test "$(target generic do_sys_openat2 .count)" -ge "$calls"
+check "generic: nested calls all timed" \
+	test "$(target generic do_sys_openat2 .timed)" = "$(target generic do_sys_openat2 .count)"
+check "generic: outer call slower than inner at the median" \
+	test "$(target generic do_sys_openat2 .latency_ns.p50)" -ge "$(target generic misc_open .latency_ns.p50)"
+check "generic: misc_mtx waiters attributed to the innermost target" \
+	test "$(jqr '.locks[0].waiters_inside.do_sys_openat2' "$out/generic.json")" = 0
+
+# Text output, interval printing and SIGTERM.
+check "text: exit 0 on SIGTERM" test "$(cat "$out/text.rc")" = 0
+check "text: a header per target with its attach mode" \
+	test "$(grep -cE '^kvm_[a-z0-9_]+: (direct|caller via|absent)' "$out/text.out")" = 3
+check "text: histogram with bars" grep -qE '^ +[0-9]+ -> [0-9]+ +: [0-9]+ +\|\*+ *\|' "$out/text.out"
+check "text: lock block" grep -q '^arm_pmus_lock @ 0x' "$out/text.out"
+check "text: interval reports on stderr" grep -qE '^--- [0-9:]{8}: last 1.0 s ---' "$out/text.err"
+check "text: no calls means an empty histogram said, not hidden" \
+	grep -q 'no calls seen, empty histogram' "$out/text.out"
+
+# Failures in the guest: one line, documented exit codes.
+check "unknown --lock: exit 6 and one line" sh -c "test \"\$(cat '$out/badlock.rc')\" = 6 && test \"\$(wc -l <'$out/badlock.err')\" = 1"
+check "no attachable --func: exit 5" test "$(cat "$out/nofunc.rc")" = 5
+check "failures leave no BPF program" \
+	sh -c "! grep -qE ' (target_entry_|target_exit_|lock_contention)' '$out/failures.progs'"
+exit 0

@@ -1,0 +1,49 @@
+# The guest half of tests/e2e.sh: every run leaves its files in /out for the
+# host to check. pmu-stress prints exactly which calls it made.
+. /bin/lib.sh
+
+# 1. Default targets and lock; the three paths, concurrent; Ctrl-C ends it.
+trace_start default -j -o /out/default.json
+pmu-stress -t 2 -n 10 vcpu-init >/out/default.stress.1
+pmu-stress -t 2 -n 100 set-pmu >/out/default.stress.2
+pmu-stress -t 4 -n 20000 check-ext >/out/default.stress.3
+trace_stop default
+no_progs_left default
+
+# 2. Hold mode: lock acquisitions per reader call.
+trace_start hold --hold -j -o /out/hold.json
+pmu-stress -t 1 -n 5 vcpu-init >/out/hold.stress.1
+pmu-stress -t 1 -n 50 set-pmu >/out/hold.stress.2
+pmu-stress -t 1 -n 50 check-ext >/out/hold.stress.3
+trace_stop hold
+no_progs_left hold
+
+# 3. Text output with intervals, ended by SIGTERM.
+trace_start text -i 1
+pmu-stress -t 2 -n 3000 check-ext >/out/text.stress.1
+pmu-stress -t 1 -n 3 vcpu-init >/out/text.stress.2
+sleep 1.2
+trace_stop text TERM
+no_progs_left text
+
+# 4. Generic mode: a non-KVM function, nested inside another target, and
+#    its mutex; ended by its own duration.
+pmutrace -f misc_open -f do_sys_openat2 -l misc_mtx -j -o /out/generic.json \
+	-d 8 2>/out/generic.err &
+pid=$!
+i=0
+while ! grep -q '^Tracing' /out/generic.err 2>/dev/null && [ $i -lt 300 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+pmu-stress -t 4 -n 2000 -d /dev/kvm open >/out/generic.stress.1
+wait $pid
+echo $? >/out/generic.rc
+no_progs_left generic
+
+# 5. Failures inside the guest: unknown lock, nothing attachable.
+pmutrace -l no_such_lock_xyz -d 1 >/dev/null 2>/out/badlock.err
+echo $? >/out/badlock.rc
+pmutrace -f no_such_function_xyz -d 1 >/dev/null 2>/out/nofunc.err
+echo $? >/out/nofunc.rc
+no_progs_left failures

@@ -1,0 +1,63 @@
+#!/bin/bash
+# host.sh: what pmutrace does on this machine, whose kernel refuses BPF
+# tracing programs, and with bad input. Prints "ok ..." / "FAIL ..." lines.
+set -uo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+bin=$top/build/$(uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')/pmutrace
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# expect NAME CODE ARGS...: pmutrace ARGS exits CODE with exactly one line
+# on stderr, nothing on stdout.
+expect() {
+	local name=$1 code=$2 rc
+	shift 2
+	"$@" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	if [ $rc -eq "$code" ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] && [ ! -s "$tmp/out" ]; then
+		echo "ok   host: $name: exit $rc, one line: $(cat "$tmp/err")"
+	else
+		echo "FAIL host: $name: exit $rc (want $code), stderr $(wc -l <"$tmp/err") lines: $(head -c 300 "$tmp/err")"
+	fi
+}
+# Unprivileged runs go through setpriv: uid/gid nobody, no capabilities.
+nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all "$@"; }
+
+if [ "$(uname -m)" = aarch64 ] && [ -e /dev/kvm ]; then
+	echo "ok   host: arm64 KVM host: the refusal test does not apply here"
+else
+	expect "this kernel refuses tracing programs" 4 "$bin" -d 1
+	grep -q 'refuses BPF tracing programs' "$tmp/err" ||
+		echo "FAIL host: refusal message does not say why: $(cat "$tmp/err")"
+fi
+expect "not root" 3 nobody "$bin" -d 1
+expect "duration not a number" 2 "$bin" -d abc
+expect "duration zero" 2 "$bin" -d 0
+expect "interval negative" 2 "$bin" -i -1
+expect "interval longer than duration" 2 "$bin" -d 1 -i 5
+expect "bad function name" 2 "$bin" -f 'x;y'
+expect "function given twice" 2 "$bin" -f misc_open -f misc_open
+expect "nine functions" 2 "$bin" -f a1 -f a2 -f a3 -f a4 -f a5 -f a6 -f a7 -f a8 -f a9
+expect "--no-lock with --lock" 2 "$bin" --no-lock -l misc_mtx
+expect "stray argument" 2 "$bin" extra
+expect "unknown option" 2 "$bin" --bogus
+expect "option without its value" 2 "$bin" -d
+expect "unwritable output directory" 7 "$bin" -o /nonexistent/dir/out.json
+mkdir "$tmp/ro" && chmod 555 "$tmp/ro"
+expect "read-only output directory (not root)" 7 nobody "$bin" -o "$tmp/ro/out.json"
+if [ -z "$(ls -A "$tmp/ro")" ] && ! ls "$tmp"/.pmutrace.* >/dev/null 2>&1; then
+	echo "ok   host: failed runs leave no output or temporary file"
+else
+	echo "FAIL host: failed runs left files: $(ls -A "$tmp" "$tmp/ro")"
+fi
+"$bin" --help >"$tmp/help" 2>&1
+if grep -q 'EVERY mutex' "$tmp/help" && grep -q 'Exit status: 0 ok' "$tmp/help"; then
+	echo "ok   host: --help explains the cost of --hold and the exit codes"
+else
+	echo "FAIL host: --help lacks the cost of --hold or the exit codes"
+fi
+if "$bin" --version | grep -q '^pmutrace '; then
+	echo "ok   host: --version"
+else
+	echo "FAIL host: --version"
+fi
