@@ -24,12 +24,19 @@ missing() {
 }
 
 export DEBIAN_FRONTEND=noninteractive
+if [ "$(dpkg --print-architecture)" = arm64 ]; then
+	# Native arm64: no cross compiler, the libraries are the host's own.
+	HOST_PKGS=("${HOST_PKGS[@]/gcc-aarch64-linux-gnu/}")
+	HOST_PKGS=("${HOST_PKGS[@]/libc6-dev-arm64-cross/}")
+	ARM64_PKGS=(libc6-dev libzstd-dev)
+fi
 need_update=0
-if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+if [ "$(dpkg --print-architecture)" != arm64 ] &&
+	! dpkg --print-foreign-architectures | grep -qx arm64; then
 	dpkg --add-architecture arm64
 	need_update=1
 fi
-todo=$(missing "${HOST_PKGS[@]}" "${ARM64_PKGS[@]}")
+todo=$(missing ${HOST_PKGS[@]} ${ARM64_PKGS[@]})
 if [ -n "$todo" ]; then
 	apt-get update -qq
 	need_update=0

@@ -85,6 +85,11 @@ double hist_percentile(const struct hist *h, double q, __u64 min, __u64 max)
 		rank = 1;
 	if (rank > n)
 		rank = n;
+	/* The smallest and largest samples are known exactly. */
+	if (rank == n && max)
+		return (double)max;
+	if (rank == 1 && min)
+		return (double)min;
 	for (__u32 i = 0; i < HIST_BUCKETS; i++) {
 		seen += h->slots[i];
 		if (seen < rank)

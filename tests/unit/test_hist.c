@@ -81,6 +81,15 @@ static void test_percentiles(void)
 	CHECK(hist_percentile(&h, 0.99, 1, 10) == 10, "p99 of 1..10");
 	CHECK(hist_percentile(&h, 0, 1, 10) == 1, "p0 of 1..10");
 
+	/* Two far apart buckets: the extremes are the exact min and max. */
+	memset(&h, 0, sizeof(h));
+	h.slots[hist_bucket(1000)] = 7;
+	h.slots[hist_bucket(179700)] = 1;
+	CHECK(hist_percentile(&h, 0.99, 1000, 179700) == 179700,
+	      "p99 of 8 samples is the largest: %g",
+	      hist_percentile(&h, 0.99, 1000, 179700));
+	CHECK(hist_percentile(&h, 0.01, 1000, 179700) == 1000, "p1 is the smallest");
+
 	/* One value, repeated: min and max pin it exactly. */
 	memset(&h, 0, sizeof(h));
 	h.slots[hist_bucket(123456)] = 1000;
