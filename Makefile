@@ -28,6 +28,9 @@ $(error ARCH=$(ARCH): only the host architecture and arm64 are supported)
 endif
 
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
+# Rewritten only when the version changes, so what prints it is rebuilt.
+VERSION_FILE := build/version
+$(shell mkdir -p build; echo '$(VERSION)' | cmp -s - $(VERSION_FILE) || echo '$(VERSION)' > $(VERSION_FILE))
 CFLAGS ?= -O2 -g
 # snprintf truncating names to their buffers is intended, not a bug.
 CFLAGS += -Wall -Wextra -Werror -Wno-format-truncation -std=gnu11 -D_GNU_SOURCE \
@@ -62,6 +65,8 @@ $(BPF_OUT)/pmutrace.skel.h: $(BPF_OUT)/pmutrace.bpf.o
 
 $(OUTPUT)/%.o: user/%.c user/*.h include/pmutrace.h | $(OUTPUT)
 	$(CC) $(CFLAGS) -c $< -o $@
+
+$(OUTPUT)/cli.o $(OUTPUT)/json_out.o: $(VERSION_FILE)
 
 $(OUTPUT)/main.o: user/main.c $(BPF_OUT)/pmutrace.skel.h user/*.h include/pmutrace.h | $(OUTPUT)
 	$(CC) $(CFLAGS) -c $< -o $@

@@ -31,7 +31,7 @@ static const char doc[] =
 	"programs refused), 5 no target can be attached, 6 lock symbol not "
 	"found, 7 output file cannot be written.";
 
-enum { OPT_NO_LOCK = 256, OPT_KALLSYMS };
+enum { OPT_NO_LOCK = 256, OPT_KALLSYMS, OPT_USAGE };
 
 static const struct argp_option options[] = {
 	{ "duration", 'd', "SECONDS", 0,
@@ -54,6 +54,9 @@ static const struct argp_option options[] = {
 	{ "kallsyms", OPT_KALLSYMS, "FILE", OPTION_HIDDEN,
 	  "Read symbols from FILE", 0 },
 	{ "verbose", 'v', NULL, 0, "Show libbpf's log", 0 },
+	{ "help", '?', NULL, 0, "Give this help list", -1 },
+	{ "usage", OPT_USAGE, NULL, 0, "Give a short usage message", -1 },
+	{ "version", 'V', NULL, 0, "Print program version", -1 },
 	{},
 };
 
@@ -82,6 +85,12 @@ static double parse_seconds(const char *arg)
 	if (errno || end == arg || *end || !isfinite(v) || v <= 0 || v > 86400)
 		return NAN;
 	return v;
+}
+
+static void print_help_and_exit(struct argp_state *state, unsigned int flags)
+{
+	argp_help(state->root_argp, stdout, flags, "pmutrace");
+	exit(EXIT_OK);
 }
 
 static error_t parse_opt(int key, char *arg, struct argp_state *state)
@@ -144,6 +153,16 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case 'v':
 		o->verbose = true;
 		break;
+	/* ARGP_NO_ERRS silences argp's own help, so these are ours. */
+	case '?':
+		print_help_and_exit(state, ARGP_HELP_STD_HELP);
+		break;
+	case OPT_USAGE:
+		print_help_and_exit(state, ARGP_HELP_USAGE);
+		break;
+	case 'V':
+		printf("%s\n", argp_program_version);
+		exit(EXIT_OK);
 	case ARGP_KEY_ARG:
 		usage_error("unexpected argument '%s'", arg);
 		break;
@@ -172,5 +191,6 @@ int parse_options(int argc, char **argv, struct options *opts)
 	opts->kallsyms = "/proc/kallsyms";
 	argp_err_exit_status = EXIT_USAGE;
 	/* ARGP_NO_ERRS: usage_error() reports unknown options in one line. */
-	return argp_parse(&argp, argc, argv, ARGP_NO_ERRS, NULL, opts);
+	return argp_parse(&argp, argc, argv, ARGP_NO_ERRS | ARGP_NO_HELP, NULL,
+			  opts);
 }

@@ -395,7 +395,7 @@ static int run(const struct options *o, struct run_result *r,
 		btf__free(btf);
 		code = fail(
 			EXIT_KERNEL,
-			"this kernel refuses BPF tracing programs (fentry: %s); run pmutrace on a kernel that allows them, e.g. in the QEMU lab (scripts/lab.sh)",
+			"this kernel refuses BPF tracing programs (fentry: %s); run pmutrace on a kernel that allows them, e.g. in the QEMU lab: sudo scripts/pmutrace.sh",
 			strerror(-err));
 		goto cleanup;
 	}
