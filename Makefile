@@ -22,7 +22,9 @@ LIBDIR :=
 LDFLAGS ?=
 else ifeq ($(ARCH),arm64)
 CC := aarch64-linux-gnu-gcc
-LDFLAGS ?= -static
+# scripts/install-deps.sh unpacks arm64 GSL here (it is not multiarch).
+PMUTRACE_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/pmutrace
+LDFLAGS ?= -static -L$(PMUTRACE_CACHE)/arm64-gsl/usr/lib/aarch64-linux-gnu
 else
 $(error ARCH=$(ARCH): only the host architecture and arm64 are supported)
 endif
@@ -35,8 +37,8 @@ CFLAGS ?= -O2 -g
 # snprintf truncating names to their buffers is intended, not a bug.
 CFLAGS += -Wall -Wextra -Werror -Wno-format-truncation -std=gnu11 -D_GNU_SOURCE \
 	  -Iinclude -Iuser -I$(BPF_OUT) -DPMUTRACE_VERSION='"$(VERSION)"'
-LIBS := -lbpf -ljson-c -lelf -lz -lm
-ifeq ($(LDFLAGS),-static)
+LIBS := -lbpf -ljson-c -lgsl -lgslcblas -lelf -lz -lm
+ifneq ($(filter -static,$(LDFLAGS)),)
 LIBS += -lzstd -pthread
 endif
 
@@ -45,7 +47,8 @@ BPF_CFLAGS := -g -O2 -target bpf -Wall -Werror -fms-extensions \
 	      -Wno-microsoft-anon-tag -D__TARGET_ARCH_arm64 \
 	      -Iinclude -I.
 
-LOADER_SRCS := cli.c resolve.c kallsyms.c stats.c render.c json_out.c
+LOADER_SRCS := cli.c resolve.c kallsyms.c stats.c render.c json_out.c \
+	       report_read.c compare.c compare_render.c
 LOADER_OBJS := $(addprefix $(OUTPUT)/,$(LOADER_SRCS:.c=.o))
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(wildcard tests/unit/test_*.c))
 

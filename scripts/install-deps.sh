@@ -4,7 +4,7 @@
 # multiarch; nothing from trixie or sid ever enters the system's apt sources.
 set -euo pipefail
 
-HOST_PKGS=(clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev libjson-c-dev
+HOST_PKGS=(clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev libjson-c-dev libgsl-dev
 	pkg-config make gcc gcc-aarch64-linux-gnu libc6-dev-arm64-cross
 	qemu-system-arm cpio xz-utils jq ca-certificates python3 python3-jsonschema
 	util-linux)
@@ -28,7 +28,7 @@ if [ "$(dpkg --print-architecture)" = arm64 ]; then
 	# Native arm64: no cross compiler, the libraries are the host's own.
 	HOST_PKGS=("${HOST_PKGS[@]/gcc-aarch64-linux-gnu/}")
 	HOST_PKGS=("${HOST_PKGS[@]/libc6-dev-arm64-cross/}")
-	ARM64_PKGS=(libc6-dev libzstd-dev)
+	ARM64_PKGS=(libc6-dev libzstd-dev libgsl-dev)
 fi
 need_update=0
 if [ "$(dpkg --print-architecture)" != arm64 ] &&
@@ -44,4 +44,14 @@ if [ -n "$todo" ]; then
 	apt-get install -y -qq --no-install-recommends $todo >/dev/null
 fi
 [ "$need_update" -eq 0 ] || apt-get update -qq
+
+# libgsl-dev cannot be installed for two architectures at once, so the
+# static arm64 GSL for the cross build is unpacked into the cache instead.
+if [ "$(dpkg --print-architecture)" != arm64 ]; then
+	. "$(dirname "$0")/lib.sh"
+	if [ ! -f "$PMUTRACE_CACHE/arm64-gsl/usr/lib/aarch64-linux-gnu/libgsl.a" ]; then
+		papt_update bookworm
+		fetch_deb bookworm libgsl-dev "$PMUTRACE_CACHE/arm64-gsl"
+	fi
+fi
 echo "install-deps: all build and lab packages present"

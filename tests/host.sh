@@ -61,3 +61,25 @@ if "$bin" --version | grep -q '^pmutrace '; then
 else
 	echo "FAIL host: --version"
 fi
+
+# compare needs no privileges and no tracing kernel.
+fx=$top/tests/fixtures
+if nobody "$bin" compare "$fx/sid-default.json" "$fx/trixie-default.json" >"$tmp/cmp" 2>&1 &&
+	grep -q 'warning: kernels differ' "$tmp/cmp" &&
+	grep -q 'warning: kvm_supports_guest_pmuv3 is absent on one side' "$tmp/cmp"; then
+	echo "ok   host: compare runs unprivileged and warns about differing kernels and attach modes"
+else
+	echo "FAIL host: compare: $(head -c 300 "$tmp/cmp")"
+fi
+expect "compare with one file" 2 "$bin" compare "$fx/sid-default.json"
+expect "compare, nothing in common" 8 "$bin" compare "$fx/sid-default.json" "$fx/sid-generic.json"
+expect "compare, unwritable output" 7 "$bin" compare -o /nonexistent/x.md "$fx/sid-default.json" "$fx/sid-default.json"
+expect "compare, unknown format" 2 "$bin" compare -f pdf "$fx/sid-default.json" "$fx/sid-default.json"
+head -c 700 "$fx/sid-default.json" >"$tmp/trunc.json"
+expect "compare, truncated input" 8 "$bin" compare "$tmp/trunc.json" "$fx/sid-default.json"
+"$bin" compare -f svg "$fx/sid-default.json" "$fx/sid-default.json" >"$tmp/cmp.svg"
+if /usr/bin/python3 -c 'import sys, xml.dom.minidom as m; d = m.parse(sys.argv[1]); assert d.documentElement.tagName == "svg" and len(d.getElementsByTagName("polyline")) >= 4' "$tmp/cmp.svg"; then
+	echo "ok   host: compare -f svg is well-formed SVG with both histograms per panel"
+else
+	echo "FAIL host: compare -f svg is not well-formed SVG"
+fi

@@ -31,7 +31,7 @@ static const char doc[] =
 	"programs refused), 5 no target can be attached, 6 lock symbol not "
 	"found, 7 output file cannot be written.";
 
-enum { OPT_NO_LOCK = 256, OPT_KALLSYMS, OPT_USAGE };
+enum { OPT_NO_LOCK = 256, OPT_KALLSYMS, OPT_USAGE, OPT_LABEL };
 
 static const struct argp_option options[] = {
 	{ "duration", 'd', "SECONDS", 0,
@@ -53,6 +53,9 @@ static const struct argp_option options[] = {
 	  "Write the output to FILE instead of stdout", 0 },
 	{ "kallsyms", OPT_KALLSYMS, "FILE", OPTION_HIDDEN,
 	  "Read symbols from FILE", 0 },
+	{ "label", OPT_LABEL, "TEXT", 0,
+	  "Name the scenario in the output, so compare can tell runs apart",
+	  0 },
 	{ "verbose", 'v', NULL, 0, "Show libbpf's log", 0 },
 	{ "help", '?', NULL, 0, "Give this help list", -1 },
 	{ "usage", OPT_USAGE, NULL, 0, "Give a short usage message", -1 },
@@ -146,6 +149,12 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		if (!*arg)
 			usage_error("empty --output file name");
 		o->output = arg;
+		break;
+	case OPT_LABEL:
+		if (strlen(arg) >= NAME_LEN)
+			usage_error("--label is longer than %d characters",
+				    NAME_LEN - 1);
+		o->label = arg;
 		break;
 	case OPT_KALLSYMS:
 		o->kallsyms = arg;

@@ -167,6 +167,9 @@ struct json_object *result_to_json(const struct run_result *r)
 	struct json_object *t = json_object_new_array();
 	struct json_object *l = json_object_new_array();
 	struct json_object *d = json_object_new_object();
+	struct json_object *ps = json_object_new_object();
+	const char *side;
+	char why[256];
 
 	ADD(o, "schema", json_object_new_string("pmutrace/1"));
 	ADD(o, "version", json_object_new_string(PMUTRACE_VERSION));
@@ -174,6 +177,11 @@ struct json_object *result_to_json(const struct run_result *r)
 	ADD(k, "machine", json_object_new_string(r->machine));
 	ADD(o, "kernel", k);
 	ADD(o, "duration_s", json_object_new_double(r->duration_s));
+	ADD(o, "label", r->label ? json_object_new_string(r->label) : NULL);
+	side = patch_side(r, why, sizeof(why));
+	ADD(ps, "side", json_object_new_string(side));
+	ADD(ps, "evidence", json_object_new_string(why));
+	ADD(o, "patch_side", ps);
 	ADD(h, "unit", json_object_new_string("ns"));
 	ADD(h, "layout", json_object_new_string("log2-linear"));
 	ADD(h, "sub_buckets", json_object_new_int(HIST_SUB));

@@ -17,6 +17,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "pmutrace_user.h"
+#include "compare.h"
 #include "pmutrace.skel.h"
 
 #define DEFAULT_LOCK "arm_pmus_lock"
@@ -411,6 +412,7 @@ static int run(const struct options *o, struct run_result *r,
 	snprintf(r->release, sizeof(r->release), "%s", u.release);
 	snprintf(r->machine, sizeof(r->machine), "%s", u.machine);
 	r->ntargets = n;
+	r->label = o->label;
 	for (int i = 0; i < n; i++) {
 		resolve_target(&r->targets[i], names[i], btf, &q[i],
 			       probe_fentry);
@@ -515,6 +517,8 @@ int main(int argc, char **argv)
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct options opts;
 
+	if (argc > 1 && !strcmp(argv[1], "compare"))
+		return compare_main(argc - 1, argv + 1);
 	parse_options(argc, argv, &opts);
 	verbose = opts.verbose;
 	libbpf_set_print(print_libbpf);

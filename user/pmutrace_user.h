@@ -35,6 +35,7 @@ struct options {
 	const char *output; /* file instead of stdout */
 	bool verbose;
 	const char *kallsyms; /* normally /proc/kallsyms */
+	const char *label; /* the scenario, recorded for compare */
 };
 
 enum attach_mode {
@@ -86,6 +87,7 @@ struct run_result {
 	struct lock_stats lock_stats;
 	__u64 lock_missed;
 	__u64 drops[DROP_REASONS];
+	const char *label;
 };
 
 /* cli.c */
@@ -117,6 +119,7 @@ void lock_stats_add(struct lock_stats *into, const struct lock_stats *cpu);
 __u64 hist_total(const struct hist *h);
 double hist_percentile(const struct hist *h, double q, __u64 min, __u64 max);
 __u64 target_errors(const struct target *t, const struct target_stats *s);
+const char *patch_side(const struct run_result *r, char *why, size_t len);
 
 /* render.c */
 void render_text(FILE *out, const struct run_result *r, bool interval);

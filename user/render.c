@@ -230,12 +230,19 @@ void render_text(FILE *out, const struct run_result *r, bool interval)
 		strftime(hms, sizeof(hms), "%H:%M:%S", localtime(&now));
 		fprintf(out, "\n--- %s: last %.1f s ---\n", hms, r->duration_s);
 	} else
-		fprintf(out, "pmutrace: %.1f s on %s (%s)\n", r->duration_s,
-			r->release, r->machine);
+		fprintf(out, "pmutrace: %.1f s on %s (%s)%s%s\n", r->duration_s,
+			r->release, r->machine, r->label ? ", scenario " : "",
+			r->label ? r->label : "");
 	for (int i = 0; i < r->ntargets; i++)
 		print_target(out, r, i);
 	if (r->lock.traced)
 		print_lock(out, r);
+	if (!interval) {
+		char why[256];
+		const char *side = patch_side(r, why, sizeof(why));
+
+		fprintf(out, "\npatch side: %s (%s)\n", side, why);
+	}
 	for (int i = 0; i < DROP_REASONS; i++)
 		if (i != DROP_EXIT_UNMATCHED)
 			dropped += r->drops[i];

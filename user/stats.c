@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Summing the per-CPU records and reading percentiles off the histograms. */
+#include <string.h>
 #include "pmutrace_user.h"
 
 static void hist_add_all(struct hist *into, const struct hist *h)
@@ -121,4 +122,60 @@ __u64 target_errors(const struct target *t, const struct target_stats *s)
 	if (t->ret_kind == RET_PTR)
 		n += s->ret_zero;
 	return n;
+}
+
+/* The readers that "KVM: arm64: PMU: Protect the list of PMUs with RCU"
+ * takes off arm_pmus_lock. */
+static bool is_pmu_reader(const char *name)
+{
+	return !strcmp(name, "kvm_supports_guest_pmuv3") ||
+	       !strcmp(name, "kvm_pmu_probe_armpmu") ||
+	       !strcmp(name, "kvm_arm_pmu_v3_set_pmu");
+}
+
+/*
+ * Which side of the RCU patch the kernel is on, from what was observed: a
+ * reader that waited for or took arm_pmus_lock is "before"; readers that
+ * ran with hold tracing on and never took it are "after". Anything less is
+ * "unknown", with the reason in why.
+ */
+const char *patch_side(const struct run_result *r, char *why, size_t len)
+{
+	__u64 calls = 0, taken = 0, waits = 0;
+
+	if (!r->lock.traced || strncmp(r->lock.name, "arm_pmus_lock", 13)) {
+		snprintf(why, len, "arm_pmus_lock is not watched");
+		return "unknown";
+	}
+	for (int i = 0; i < r->ntargets; i++) {
+		if (r->targets[i].mode == ATTACH_ABSENT ||
+		    !is_pmu_reader(r->targets[i].name))
+			continue;
+		calls += r->res[i].s.count;
+		taken += r->res[i].s.lock_acquired;
+		waits += r->lock_stats.contended_in[i];
+	}
+	if (waits || taken) {
+		snprintf(
+			why, len,
+			"readers waited for arm_pmus_lock %llu times and took it %llu times in %llu calls",
+			(unsigned long long)waits, (unsigned long long)taken,
+			(unsigned long long)calls);
+		return "before";
+	}
+	if (!calls) {
+		snprintf(why, len, "no reader call seen");
+		return "unknown";
+	}
+	if (r->lock.hold) {
+		snprintf(why, len,
+			 "%llu reader calls took arm_pmus_lock 0 times",
+			 (unsigned long long)calls);
+		return "after";
+	}
+	snprintf(
+		why, len,
+		"%llu reader calls never waited for arm_pmus_lock; only --hold can show they do not take it",
+		(unsigned long long)calls);
+	return "unknown";
 }

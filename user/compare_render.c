@@ -1,0 +1,220 @@
+// SPDX-License-Identifier: GPL-2.0
+/* pmutrace compare's output: text, Markdown, or a self-contained SVG. */
+#include <math.h>
+#include <string.h>
+#include "compare.h"
+
+static const char *verdict(const struct stat_cmp *s)
+{
+	if (s->lo < 0)
+		return "";
+	if (s->hi < 1)
+		return "lower";
+	if (s->lo > 1)
+		return "higher";
+	return "no change shown";
+}
+
+static void fmt_value(char *buf, size_t len, int stat, double v)
+{
+	if (v < 0)
+		snprintf(buf, len, "-");
+	else if (stat == CMP_COUNT)
+		snprintf(buf, len, "%.0f", v);
+	else
+		format_ns(buf, len, v);
+}
+
+static void fmt_ratio(char *r, size_t rlen, char *ci, size_t cilen,
+		      const struct stat_cmp *s)
+{
+	if (s->ratio < 0)
+		snprintf(r, rlen, "-");
+	else
+		snprintf(r, rlen, "%.3f", s->ratio);
+	if (s->lo < 0)
+		snprintf(ci, cilen, "-");
+	else
+		snprintf(ci, cilen, "[%.3f, %.3f]", s->lo, s->hi);
+}
+
+static void render_cmp_text(FILE *out, const struct comparison *c, bool md)
+{
+	const struct loaded_run *b = c->before, *a = c->after;
+
+	if (md) {
+		fprintf(out, "## pmutrace compare\n\n");
+		fprintf(out, "- before: `%s` (%s, %s%s%s)\n", b->path,
+			b->release, b->machine, b->label[0] ? ", " : "",
+			b->label);
+		fprintf(out, "- after: `%s` (%s, %s%s%s)\n", a->path,
+			a->release, a->machine, a->label[0] ? ", " : "",
+			a->label);
+		fprintf(out,
+			"- ratio = after / before; 95%% interval from %u bootstrap resamples of the histograms (seed %lu); a verdict only where the interval excludes 1\n",
+			c->resamples, c->seed);
+	} else {
+		fprintf(out, "pmutrace compare: %s (%s) -> %s (%s)\n", b->path,
+			b->release, a->path, a->release);
+		fprintf(out,
+			"ratio = after/before; 95%% interval from %u bootstrap resamples (seed %lu)\n",
+			c->resamples, c->seed);
+	}
+	for (int i = 0; i < c->nwarnings; i++)
+		fprintf(out, md ? "- **warning**: %s\n" : "warning: %s\n",
+			c->warnings[i]);
+	for (int i = 0; i < c->n; i++) {
+		const struct hist_cmp *h = &c->h[i];
+
+		if (md)
+			fprintf(out,
+				"\n### %s\n\n| | before | after | ratio | 95%% interval | verdict |\n|---|---:|---:|---:|---|---|\n",
+				h->name);
+		else
+			fprintf(out, "\n%s\n  %-8s %12s %12s %9s  %-18s %s\n",
+				h->name, "", "before", "after", "ratio",
+				"95% interval", "verdict");
+		for (int s = 0; s < CMP_STATS; s++) {
+			const struct stat_cmp *st = &h->s[s];
+			char vb[32], va[32], r[32], ci[48];
+
+			fmt_value(vb, sizeof(vb), s, st->before);
+			fmt_value(va, sizeof(va), s, st->after);
+			fmt_ratio(r, sizeof(r), ci, sizeof(ci), st);
+			if (md)
+				fprintf(out,
+					"| %s | %s | %s | %s | %s | %s |\n",
+					st->name, vb, va, r, ci, verdict(st));
+			else
+				fprintf(out, "  %-8s %12s %12s %9s  %-18s %s\n",
+					st->name, vb, va, r, ci, verdict(st));
+		}
+		if (c->lock_per_call && i < c->ntargets) {
+			if (md)
+				fprintf(out,
+					"| lock per call | %.2f | %.2f | | | |\n",
+					c->per_call_before[i],
+					c->per_call_after[i]);
+			else
+				fprintf(out, "  %-8s %12.2f %12.2f\n",
+					"lock/call", c->per_call_before[i],
+					c->per_call_after[i]);
+		}
+	}
+}
+
+/* Power-of-two sums of a histogram, as fractions of its samples. */
+static void pow2_fractions(const struct loaded_hist *h,
+			   double f[HIST_MAX_EXP + 1])
+{
+	memset(f, 0, sizeof(double) * (HIST_MAX_EXP + 1));
+	for (__u32 i = 0; i < HIST_BUCKETS && h->count; i++) {
+		__u64 low = hist_bucket_low(i);
+
+		f[low ? hist_log2(low) + 1 : 0] +=
+			(double)h->h.slots[i] / (double)h->count;
+	}
+}
+
+#define SVG_W 720
+#define SVG_PANEL 230
+#define PLOT_X 70
+#define PLOT_W 620
+#define PLOT_H 150
+
+/* One panel: both histograms as step lines over a log2 time axis. */
+static void svg_panel(FILE *out, const struct hist_cmp *h, int y0)
+{
+	static const char *const colour[2] = { "#1f77b4", "#ff7f0e" };
+	double f[2][HIST_MAX_EXP + 1], top = 0;
+	int first = HIST_MAX_EXP, last = 0;
+
+	pow2_fractions(h->before, f[0]);
+	pow2_fractions(h->after, f[1]);
+	for (int s = 0; s < 2; s++)
+		for (int p = 0; p <= HIST_MAX_EXP; p++) {
+			if (f[s][p] <= 0)
+				continue;
+			first = p < first ? p : first;
+			last = p > last ? p : last;
+			top = f[s][p] > top ? f[s][p] : top;
+		}
+	fprintf(out, "<g transform=\"translate(0,%d)\">\n", y0);
+	fprintf(out, "<text x=\"%d\" y=\"18\" font-weight=\"bold\">%s</text>\n",
+		PLOT_X, h->name);
+	if (first > last) {
+		fprintf(out,
+			"<text x=\"%d\" y=\"90\">no samples on either side</text></g>\n",
+			PLOT_X);
+		return;
+	}
+	first = first > 0 ? first - 1 : 0;
+	last = last < HIST_MAX_EXP ? last + 1 : last;
+	fprintf(out,
+		"<rect x=\"%d\" y=\"30\" width=\"%d\" height=\"%d\" fill=\"none\" stroke=\"#999\"/>\n",
+		PLOT_X, PLOT_W, PLOT_H);
+	/* Decade ticks: the axis is log2 of nanoseconds. */
+	for (double ns = 1; ns < 1e12; ns *= 10) {
+		double p = log2(ns) + 1, x;
+		char label[16];
+
+		if (p < first || p > last + 1)
+			continue;
+		x = PLOT_X + (p - first) * PLOT_W / (last + 1 - first);
+		format_ns(label, sizeof(label), ns);
+		fprintf(out,
+			"<line x1=\"%.1f\" y1=\"30\" x2=\"%.1f\" y2=\"%d\" stroke=\"#ddd\"/>"
+			"<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\" font-size=\"11\">%s</text>\n",
+			x, x, 30 + PLOT_H, x, 30 + PLOT_H + 14, label);
+	}
+	for (int s = 0; s < 2; s++) {
+		fprintf(out,
+			"<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2\" points=\"",
+			colour[s]);
+		for (int p = first; p <= last; p++) {
+			double x0 = PLOT_X + (double)(p - first) * PLOT_W /
+						     (last + 1 - first);
+			double x1 = PLOT_X + (double)(p + 1 - first) * PLOT_W /
+						     (last + 1 - first);
+			double y = 30 + PLOT_H - f[s][p] / top * (PLOT_H - 5);
+
+			fprintf(out, "%.1f,%.1f %.1f,%.1f ", x0, y, x1, y);
+		}
+		fprintf(out, "\"/>\n");
+	}
+	fprintf(out,
+		"<text x=\"%d\" y=\"%d\" font-size=\"11\" fill=\"%s\">before: %llu samples</text>"
+		"<text x=\"%d\" y=\"%d\" font-size=\"11\" fill=\"%s\">after: %llu samples</text>\n",
+		PLOT_X + 200, 18, colour[0],
+		(unsigned long long)h->before->count, PLOT_X + 380, 18,
+		colour[1], (unsigned long long)h->after->count);
+	fprintf(out,
+		"<text x=\"12\" y=\"%d\" font-size=\"11\" transform=\"rotate(-90 12 %d)\">share of calls</text></g>\n",
+		30 + PLOT_H, 30 + PLOT_H);
+}
+
+static void render_svg(FILE *out, const struct comparison *c)
+{
+	int height = 40 + c->n * SVG_PANEL;
+
+	fprintf(out,
+		"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" font-family=\"sans-serif\" font-size=\"13\">\n",
+		SVG_W, height);
+	fprintf(out,
+		"<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n");
+	fprintf(out,
+		"<text x=\"%d\" y=\"24\">latency distributions, log time axis: %s (blue) vs %s (orange)</text>\n",
+		PLOT_X, c->before->release, c->after->release);
+	for (int i = 0; i < c->n; i++)
+		svg_panel(out, &c->h[i], 40 + i * SVG_PANEL);
+	fprintf(out, "</svg>\n");
+}
+
+void render_comparison(FILE *out, const struct comparison *c,
+		       enum cmp_format fmt)
+{
+	if (fmt == FMT_SVG)
+		render_svg(out, c);
+	else
+		render_cmp_text(out, c, fmt == FMT_MARKDOWN);
+}
