@@ -78,6 +78,8 @@ for m in $modes; do
 		test "$acq" = "$(target hold "$name" .count)"
 done
 
+check "hold: Debian's kernel is on the 'before' side of the RCU patch ($(jqr '.patch_side.evidence' "$out/hold.json"))" \
+	test "$(jqr '.patch_side.side' "$out/hold.json")" = before
 check "set_pmu filter is KVM_ARM_VCPU_PMU_V3_SET_PMU" \
 	test "$(target default kvm_arm_pmu_v3_set_pmu .attach.filter)" = "attr->attr == KVM_ARM_VCPU_PMU_V3_SET_PMU"
 check "lock arm_pmus_lock found with an address" \
