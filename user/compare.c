@@ -245,8 +245,24 @@ static int build_comparison(struct comparison *c)
 	return 0;
 }
 
+/* One side: a file, or repeats of one scenario as FILE,FILE,... summed. */
+static int load_side(char *list, struct loaded_run *run, char *err,
+		     size_t errlen)
+{
+	static struct loaded_run more;
+	char *save, *path = strtok_r(list, ",", &save);
+
+	if (!path || load_run(path, run, err, errlen))
+		return -1;
+	while ((path = strtok_r(NULL, ",", &save)))
+		if (load_run(path, &more, err, errlen) ||
+		    merge_run(run, &more, err, errlen))
+			return -1;
+	return 0;
+}
+
 struct compare_opts {
-	const char *files[2];
+	char *files[2];
 	int nfiles;
 	enum cmp_format fmt;
 	const char *output;
@@ -276,9 +292,12 @@ static error_t compare_opt(int key, char *arg, struct argp_state *state)
 			o->fmt = FMT_MARKDOWN;
 		else if (!strcmp(arg, "svg"))
 			o->fmt = FMT_SVG;
+		else if (!strcmp(arg, "json"))
+			o->fmt = FMT_JSON;
 		else
-			compare_usage("unknown format (text, markdown, svg)",
-				      arg);
+			compare_usage(
+				"unknown format (text, markdown, svg, json)",
+				arg);
 		break;
 	case 'o':
 		o->output = arg;
@@ -316,8 +335,8 @@ static error_t compare_opt(int key, char *arg, struct argp_state *state)
 int compare_main(int argc, char **argv)
 {
 	static const struct argp_option options[] = {
-		{ "format", 'f', "FORMAT", 0, "text (default), markdown or svg",
-		  0 },
+		{ "format", 'f', "FORMAT", 0,
+		  "text (default), markdown, svg or json", 0 },
 		{ "output", 'o', "FILE", 0, "Write to FILE instead of stdout",
 		  0 },
 		{ "resamples", 'r', "N", 0,
@@ -330,8 +349,8 @@ int compare_main(int argc, char **argv)
 	static const struct argp argp = {
 		options,
 		compare_opt,
-		"BEFORE.json AFTER.json",
-		"Compare two pmutrace --json runs: per target and for the lock, "
+		"BEFORE.json[,REPEAT.json...] AFTER.json[,REPEAT.json...]",
+		"Compare two pmutrace --json runs (or repeats of each, comma-separated, summed): per target and for the lock, "
 		"after/before ratios with 95% bootstrap intervals; a verdict only "
 		"where the interval excludes 1. Needs no privileges.\v"
 		"Exit status: 0 compared, 2 bad usage, 7 output not writable, "
@@ -349,8 +368,8 @@ int compare_main(int argc, char **argv)
 
 	argp_err_exit_status = EXIT_USAGE;
 	argp_parse(&argp, argc, argv, 0, NULL, &o);
-	if (load_run(o.files[0], &before, err, sizeof(err)) ||
-	    load_run(o.files[1], &after, err, sizeof(err))) {
+	if (load_side(o.files[0], &before, err, sizeof(err)) ||
+	    load_side(o.files[1], &after, err, sizeof(err))) {
 		fprintf(stderr, "pmutrace compare: %s\n", err);
 		return EXIT_BAD_INPUT;
 	}

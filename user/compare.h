@@ -23,6 +23,7 @@ struct loaded_target {
 
 struct loaded_run {
 	const char *path;
+	int runs; /* repeats merged in */
 	char release[NAME_LEN];
 	char machine[65];
 	char label[NAME_LEN]; /* --label, "" when none */
@@ -39,6 +40,8 @@ struct loaded_run {
 /* report_read.c: 0, or -1 with a one-line reason in err. */
 int load_run(const char *path, struct loaded_run *run, char *err,
 	     size_t errlen);
+int merge_run(struct loaded_run *into, const struct loaded_run *r, char *err,
+	      size_t errlen);
 
 /* One statistic on both sides, and after/before with its 95% interval. */
 struct stat_cmp {
@@ -88,7 +91,7 @@ void compare_hists(struct hist_cmp *c, unsigned int resamples,
 int compare_main(int argc, char **argv);
 
 /* compare_render.c */
-enum cmp_format { FMT_TEXT, FMT_MARKDOWN, FMT_SVG };
+enum cmp_format { FMT_TEXT, FMT_MARKDOWN, FMT_SVG, FMT_JSON };
 void render_comparison(FILE *out, const struct comparison *c,
 		       enum cmp_format fmt);
 

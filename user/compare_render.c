@@ -2,6 +2,7 @@
 /* pmutrace compare's output: text, Markdown, or a self-contained SVG. */
 #include <math.h>
 #include <string.h>
+#include <json-c/json.h>
 #include "compare.h"
 
 static const char *verdict(const struct stat_cmp *s)
@@ -210,10 +211,96 @@ static void render_svg(FILE *out, const struct comparison *c)
 	fprintf(out, "</svg>\n");
 }
 
+static struct json_object *num_or_null(double v)
+{
+	return v < 0 ? NULL : json_object_new_double(v);
+}
+
+static struct json_object *side_json(const struct loaded_run *r)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "first_file",
+			       json_object_new_string(r->path));
+	json_object_object_add(o, "runs", json_object_new_int(r->runs));
+	json_object_object_add(o, "release",
+			       json_object_new_string(r->release));
+	json_object_object_add(o, "label", json_object_new_string(r->label));
+	return o;
+}
+
+/* For scripts: the same figures as the text, schema pmutrace-compare/1. */
+static void render_json(FILE *out, const struct comparison *c)
+{
+	struct json_object *o = json_object_new_object();
+	struct json_object *w = json_object_new_array();
+	struct json_object *hs = json_object_new_array();
+
+	json_object_object_add(o, "schema",
+			       json_object_new_string("pmutrace-compare/1"));
+	json_object_object_add(o, "before", side_json(c->before));
+	json_object_object_add(o, "after", side_json(c->after));
+	json_object_object_add(o, "resamples",
+			       json_object_new_int(c->resamples));
+	for (int i = 0; i < c->nwarnings; i++)
+		json_object_array_add(w,
+				      json_object_new_string(c->warnings[i]));
+	json_object_object_add(o, "warnings", w);
+	for (int i = 0; i < c->n; i++) {
+		const struct hist_cmp *h = &c->h[i];
+		struct json_object *e = json_object_new_object();
+
+		json_object_object_add(e, "name",
+				       json_object_new_string(h->name));
+		json_object_object_add(
+			e, "kind",
+			json_object_new_string(i < c->ntargets ? "target" :
+								 "lock_wait"));
+		json_object_object_add(e, "too_few",
+				       json_object_new_boolean(h->too_few));
+		for (int s = 0; s < CMP_STATS; s++) {
+			const struct stat_cmp *st = &h->s[s];
+			struct json_object *v = json_object_new_object();
+
+			json_object_object_add(v, "before",
+					       num_or_null(st->before));
+			json_object_object_add(v, "after",
+					       num_or_null(st->after));
+			json_object_object_add(v, "ratio",
+					       num_or_null(st->ratio));
+			json_object_object_add(v, "lo", num_or_null(st->lo));
+			json_object_object_add(v, "hi", num_or_null(st->hi));
+			json_object_object_add(
+				v, "verdict",
+				st->lo < 0 ?
+					NULL :
+					json_object_new_string(verdict(st)));
+			json_object_object_add(e, st->name, v);
+		}
+		if (c->lock_per_call && i < c->ntargets) {
+			json_object_object_add(
+				e, "lock_per_call_before",
+				num_or_null(c->per_call_before[i]));
+			json_object_object_add(
+				e, "lock_per_call_after",
+				num_or_null(c->per_call_after[i]));
+		}
+		json_object_array_add(hs, e);
+	}
+	json_object_object_add(o, "compared", hs);
+	fprintf(out, "%s\n",
+		json_object_to_json_string_ext(
+			o, JSON_C_TO_STRING_PRETTY |
+				   JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+}
+
 void render_comparison(FILE *out, const struct comparison *c,
 		       enum cmp_format fmt)
 {
-	if (fmt == FMT_SVG)
+	if (fmt == FMT_JSON)
+		render_json(out, c);
+	else if (fmt == FMT_SVG)
 		render_svg(out, c);
 	else
 		render_cmp_text(out, c, fmt == FMT_MARKDOWN);

@@ -212,6 +212,7 @@ int load_run(const char *path, struct loaded_run *run, char *err, size_t errlen)
 
 	memset(run, 0, sizeof(*run));
 	run->path = path;
+	run->runs = 1;
 	text = read_file(path, &rd);
 	if (!text)
 		return -1;
@@ -271,4 +272,58 @@ out:
 	json_tokener_free(tok);
 	free(text);
 	return rd.failed ? -1 : 0;
+}
+
+static void merge_hist(struct loaded_hist *into, const struct loaded_hist *h)
+{
+	if (h->count && (!into->count || h->min < into->min))
+		into->min = h->min;
+	if (h->max > into->max)
+		into->max = h->max;
+	into->count += h->count;
+	into->sum += h->sum;
+	for (__u32 i = 0; i < HIST_BUCKETS; i++)
+		into->h.slots[i] += h->h.slots[i];
+}
+
+/*
+ * Repeated runs of one scenario, summed into one: the same kernel, targets
+ * attached the same way, and the same lock, or it is refused.
+ */
+int merge_run(struct loaded_run *into, const struct loaded_run *r, char *err,
+	      size_t errlen)
+{
+	if (strcmp(into->release, r->release) ||
+	    strcmp(into->label, r->label) || into->ntargets != r->ntargets ||
+	    into->has_lock != r->has_lock ||
+	    strcmp(into->lock_name, r->lock_name)) {
+		snprintf(
+			err, errlen,
+			"%s: not a repeat of %s (kernel, label, targets or lock differ)",
+			r->path, into->path);
+		return -1;
+	}
+	for (int i = 0; i < r->ntargets; i++) {
+		struct loaded_target *t = &into->t[i];
+
+		if (strcmp(t->name, r->t[i].name) ||
+		    strcmp(t->mode, r->t[i].mode)) {
+			snprintf(
+				err, errlen,
+				"%s: target %d is %s (%s), not %s (%s) as in %s",
+				r->path, i, r->t[i].name, r->t[i].mode, t->name,
+				t->mode, into->path);
+			return -1;
+		}
+		t->count += r->t[i].count;
+		t->errors += r->t[i].errors;
+		t->lock_acquired += r->t[i].lock_acquired;
+		t->has_lock &= r->t[i].has_lock;
+		merge_hist(&t->lat, &r->t[i].lat);
+	}
+	into->contended += r->contended;
+	into->duration_s += r->duration_s;
+	merge_hist(&into->wait, &r->wait);
+	into->runs++;
+	return 0;
 }

@@ -1,0 +1,810 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Prometheus export (docs/prometheus.md). The exposition is text format
+ * 0.0.4; the server answers one short HTTP/1.0 request per connection and
+ * bounds every wait, because it runs in the loader's only thread.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include "prometheus.h"
+
+/* Every edge must start a fine bucket, and the last one lie below the
+ * catch-all bucket, for the coarse counts to be exact. */
+_Static_assert(PROM_EDGE_MIN_EXP >= HIST_SUB_BITS &&
+		       PROM_EDGE_MAX_EXP < HIST_MAX_EXP,
+	       "Prometheus edges must be fine bucket boundaries");
+
+/* A metric family: its samples must follow its HELP and TYPE lines. */
+struct family {
+	const char *name;
+	const char *type;
+	const char *help;
+};
+
+static const struct family fam_info = {
+	"pmutrace_info", "gauge",
+	"pmutrace's version, the traced kernel and its side of the PMU RCU patch"
+};
+static const struct family fam_up = {
+	"pmutrace_up", "gauge", "1 while tracing, 0 once tracing has ended"
+};
+static const struct family fam_start = {
+	"pmutrace_start_time_seconds", "gauge",
+	"Unix time at which tracing began"
+};
+static const struct family fam_scrapes = {
+	"pmutrace_scrapes_total", "counter", "Scrapes of /metrics served"
+};
+static const struct family fam_dropped = {
+	"pmutrace_events_dropped_total", "counter",
+	"Events the BPF programs could not record, by reason"
+};
+static const struct family fam_target_info = {
+	"pmutrace_target_info", "gauge",
+	"How each target is traced: mode direct, caller or absent (always 1)"
+};
+static const struct family fam_calls = {
+	"pmutrace_calls_total", "counter",
+	"Calls of the target that finished while traced"
+};
+static const struct family fam_missed = {
+	"pmutrace_calls_missed_total", "counter",
+	"Runs of the entry or exit program the kernel skipped"
+};
+static const struct family fam_errors = {
+	"pmutrace_call_errors_total", "counter",
+	"Calls that failed, by errno name (NULL: a pointer target returned NULL)"
+};
+static const struct family fam_duration = {
+	"pmutrace_call_duration_seconds", "histogram",
+	"Duration of the timed calls (le edges are 2^k-1 ns)"
+};
+static const struct family fam_contended = {
+	"pmutrace_lock_contended_total", "counter",
+	"Acquisitions of the lock that had to wait"
+};
+static const struct family fam_wait_failed = {
+	"pmutrace_lock_wait_failed_total", "counter",
+	"Waits for the lock that ended without it"
+};
+static const struct family fam_lock_missed = {
+	"pmutrace_lock_events_missed_total", "counter",
+	"Runs of the lock programs the kernel skipped"
+};
+static const struct family fam_waits = {
+	"pmutrace_lock_waits_total", "counter",
+	"Contended acquisitions by the target the waiter was inside (none: outside every target)"
+};
+static const struct family fam_wait = {
+	"pmutrace_lock_wait_seconds", "histogram",
+	"Time spent waiting for the lock (le edges are 2^k-1 ns)"
+};
+static const struct family fam_acquired = {
+	"pmutrace_lock_acquired_total", "counter",
+	"Acquisitions of the lock by the target they happened inside (hold mode)"
+};
+static const struct family fam_hold = {
+	"pmutrace_lock_hold_seconds", "histogram",
+	"Time the lock was held (hold mode; le edges are 2^k-1 ns)"
+};
+
+struct writer {
+	FILE *f;
+	const struct family *fam; /* whose HELP and TYPE came last */
+};
+
+static void family(struct writer *w, const struct family *fam)
+{
+	if (w->fam == fam)
+		return;
+	w->fam = fam;
+	fprintf(w->f, "# HELP %s %s\n# TYPE %s %s\n", fam->name, fam->help,
+		fam->name, fam->type);
+}
+
+static void put_label_value(FILE *f, const char *v)
+{
+	for (; *v; v++) {
+		if (*v == '\\' || *v == '"')
+			fputc('\\', f);
+		if (*v == '\n')
+			fputs("\\n", f);
+		else
+			fputc(*v, f);
+	}
+}
+
+/* name{key="value",...,le="..."} value, the labels given as key, value
+ * pairs ending in NULL. */
+static void put_sample(struct writer *w, const char *suffix,
+		       const char *const *labels, const char *le,
+		       const char *value)
+{
+	char sep = '{';
+
+	fprintf(w->f, "%s%s", w->fam->name, suffix);
+	for (; labels && labels[0]; labels += 2, sep = ',') {
+		fprintf(w->f, "%c%s=\"", sep, labels[0]);
+		put_label_value(w->f, labels[1]);
+		fputc('"', w->f);
+	}
+	if (le) {
+		fprintf(w->f, "%cle=\"%s\"", sep, le);
+		sep = ',';
+	}
+	fprintf(w->f, "%s %s\n", sep == ',' ? "}" : "", value);
+}
+
+static void sample_u64(struct writer *w, const struct family *fam,
+		       const char *const *labels, __u64 v)
+{
+	char buf[24];
+
+	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)v);
+	family(w, fam);
+	put_sample(w, "", labels, NULL, buf);
+}
+
+/* The shortest decimal that reads back as v, like the Go client's
+ * FormatFloat(v, 'g', -1, 64): exact, and the same on every scrape. The
+ * loader never calls setlocale(), so the point is a '.'. */
+static void format_float(char *buf, size_t len, double v)
+{
+	for (int prec = 1; prec <= 17; prec++) {
+		snprintf(buf, len, "%.*g", prec, v);
+		if (strtod(buf, NULL) == v)
+			return;
+	}
+}
+
+static void ns_to_seconds(char *buf, size_t len, __u64 ns)
+{
+	format_float(buf, len, (double)ns / 1e9);
+}
+
+/*
+ * Cumulative counts at the fixed edges, summed from the fine buckets below
+ * each edge's own bucket. _count is the +Inf bucket, so the two always
+ * agree even if the maps were read while a program updated them.
+ */
+static void put_histogram(struct writer *w, const struct family *fam,
+			  const char *const *labels, const struct hist *h,
+			  __u64 sum_ns)
+{
+	char le[32], v[32];
+	__u64 below = 0;
+	__u32 i = 0;
+
+	family(w, fam);
+	for (__u32 k = PROM_EDGE_MIN_EXP; k <= PROM_EDGE_MAX_EXP; k++) {
+		__u32 edge_bucket = hist_bucket(1ULL << k);
+
+		for (; i < edge_bucket; i++)
+			below += h->slots[i];
+		ns_to_seconds(le, sizeof(le), (1ULL << k) - 1);
+		snprintf(v, sizeof(v), "%llu", (unsigned long long)below);
+		put_sample(w, "_bucket", labels, le, v);
+	}
+	for (; i < HIST_BUCKETS; i++)
+		below += h->slots[i];
+	snprintf(v, sizeof(v), "%llu", (unsigned long long)below);
+	put_sample(w, "_bucket", labels, "+Inf", v);
+	ns_to_seconds(le, sizeof(le), sum_ns);
+	put_sample(w, "_sum", labels, NULL, le);
+	put_sample(w, "_count", labels, NULL, v);
+}
+
+static bool attached(const struct target *t)
+{
+	return t->mode != ATTACH_ABSENT;
+}
+
+static void render_errors(struct writer *w, const struct target *t,
+			  const struct target_stats *s)
+{
+	const char *labels[] = { "target", t->name, "errno", NULL, NULL };
+	char num[16];
+
+	/* Only the errnos seen: 133 mostly empty series per target would
+	 * cost more than a counter appearing late does. */
+	for (int e = 1; e <= PMUTRACE_MAX_ERRNO; e++) {
+		if (!s->ret_errno[e])
+			continue;
+		labels[3] = strerrorname_np(e);
+		if (!labels[3]) {
+			snprintf(num, sizeof(num), "%d", e);
+			labels[3] = num;
+		}
+		sample_u64(w, &fam_errors, labels, s->ret_errno[e]);
+	}
+	if (s->ret_errno_other) {
+		labels[3] = "other";
+		sample_u64(w, &fam_errors, labels, s->ret_errno_other);
+	}
+	if (t->ret_kind == RET_PTR && s->ret_zero) {
+		labels[3] = "NULL";
+		sample_u64(w, &fam_errors, labels, s->ret_zero);
+	}
+}
+
+static void render_targets(struct writer *w, const struct run_result *r)
+{
+	for (int i = 0; i < r->ntargets; i++) {
+		const struct target *t = &r->targets[i];
+		const char *labels[] = { "target",
+					 t->name,
+					 "mode",
+					 attach_mode_name(t->mode),
+					 "function",
+					 attached(t) ? t->function : "",
+					 "filter",
+					 t->filter,
+					 NULL };
+
+		family(w, &fam_target_info);
+		put_sample(w, "", labels, NULL, "1");
+	}
+	/* Absent targets measure nothing: no series rather than zeros. */
+	for (int i = 0; i < r->ntargets; i++) {
+		const char *labels[] = { "target", r->targets[i].name, NULL };
+
+		if (attached(&r->targets[i]))
+			sample_u64(w, &fam_calls, labels, r->res[i].s.count);
+	}
+	for (int i = 0; i < r->ntargets; i++) {
+		const char *labels[] = { "target", r->targets[i].name, "probe",
+					 "entry", NULL };
+
+		if (!attached(&r->targets[i]))
+			continue;
+		sample_u64(w, &fam_missed, labels, r->res[i].missed_entry);
+		labels[3] = "exit";
+		sample_u64(w, &fam_missed, labels, r->res[i].missed_exit);
+	}
+	for (int i = 0; i < r->ntargets; i++)
+		if (attached(&r->targets[i]))
+			render_errors(w, &r->targets[i], &r->res[i].s);
+	for (int i = 0; i < r->ntargets; i++) {
+		const struct target *t = &r->targets[i];
+		const char *labels[] = { "target",   t->name,
+					 "function", t->function,
+					 "mode",     attach_mode_name(t->mode),
+					 NULL };
+
+		if (attached(t))
+			put_histogram(w, &fam_duration, labels,
+				      &r->res[i].s.latency, r->res[i].s.sum_ns);
+	}
+}
+
+/* Per-target lock counts, the waiters outside every target as "none". */
+static void render_inside(struct writer *w, const struct family *fam,
+			  const struct run_result *r, const __u64 *in)
+{
+	const char *labels[] = { "lock", r->lock.name, "inside", NULL, NULL };
+
+	for (int i = 0; i < r->ntargets; i++) {
+		if (!attached(&r->targets[i]))
+			continue;
+		labels[3] = r->targets[i].name;
+		sample_u64(w, fam, labels, in[i]);
+	}
+	labels[3] = "none";
+	sample_u64(w, fam, labels, in[PMUTRACE_OUTSIDE]);
+}
+
+static void render_lock(struct writer *w, const struct run_result *r)
+{
+	const struct lock_stats *l = &r->lock_stats;
+	const char *labels[] = { "lock", r->lock.name, NULL };
+
+	sample_u64(w, &fam_contended, labels, l->contended);
+	sample_u64(w, &fam_wait_failed, labels, l->wait_failed);
+	sample_u64(w, &fam_lock_missed, labels, r->lock_missed);
+	render_inside(w, &fam_waits, r, l->contended_in);
+	put_histogram(w, &fam_wait, labels, &l->wait, l->wait_sum_ns);
+	if (!r->lock.hold)
+		return;
+	render_inside(w, &fam_acquired, r, l->acquired_in);
+	put_histogram(w, &fam_hold, labels, &l->hold, l->hold_sum_ns);
+}
+
+void prom_render(FILE *out, const struct run_result *r,
+		 const struct prom_self *self)
+{
+	static const char *const drop_names[DROP_REASONS] = {
+		[DROP_NO_TASK_STATE] = "no_task_state",
+		[DROP_TOO_DEEP] = "too_deep",
+		[DROP_EXIT_UNMATCHED] = "exit_unmatched",
+		[DROP_STALE_ENTRY] = "stale_entry",
+	};
+	static const struct prom_self defaults;
+	struct writer w = { .f = out };
+	const char *info[] = {
+		"version",
+		PMUTRACE_VERSION,
+		"kernel_release",
+		r->release,
+		"machine",
+		r->machine,
+		"patch_side",
+		NULL,
+		NULL,
+	};
+	char buf[32];
+
+	if (!self)
+		self = &defaults;
+	info[7] = self->patch_side && *self->patch_side ? self->patch_side :
+							  "unknown";
+	family(&w, &fam_info);
+	put_sample(&w, "", info, NULL, "1");
+	family(&w, &fam_up);
+	put_sample(&w, "", NULL, NULL, self->stopped ? "0" : "1");
+	if (self->start_time > 0) {
+		format_float(buf, sizeof(buf), self->start_time);
+		family(&w, &fam_start);
+		put_sample(&w, "", NULL, NULL, buf);
+	}
+	sample_u64(&w, &fam_scrapes, NULL, self->scrapes);
+	for (int i = 0; i < DROP_REASONS; i++) {
+		const char *labels[] = { "reason", drop_names[i], NULL };
+
+		sample_u64(&w, &fam_dropped, labels, r->drops[i]);
+	}
+	render_targets(&w, r);
+	if (r->lock.traced)
+		render_lock(&w, r);
+}
+
+/* "<dir>/.<name>.XXXXXX": same filesystem for rename(), and a name that
+ * node_exporter's textfile collector (*.prom) does not read half-written. */
+static int temp_beside(const char *path, char *tmp, size_t len)
+{
+	char d[PATH_MAX], b[PATH_MAX];
+
+	if (strlen(path) >= sizeof(d))
+		return -ENAMETOOLONG;
+	strcpy(d, path);
+	strcpy(b, path);
+	if (snprintf(tmp, len, "%s/.%s.XXXXXX", dirname(d), basename(b)) >=
+	    (int)len)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+int prom_textfile_check(const char *path)
+{
+	char tmp[PATH_MAX];
+	int fd, err;
+
+	err = temp_beside(path, tmp, sizeof(tmp));
+	if (err)
+		return err;
+	fd = mkstemp(tmp);
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	unlink(tmp);
+	return 0;
+}
+
+int prom_write_textfile(const char *path, const struct run_result *r,
+			const struct prom_self *self)
+{
+	char tmp[PATH_MAX];
+	FILE *f = NULL;
+	int fd, err;
+
+	err = temp_beside(path, tmp, sizeof(tmp));
+	if (err)
+		return err;
+	fd = mkstemp(tmp);
+	if (fd < 0)
+		return -errno;
+	/* mkstemp() makes it 0600; node_exporter reads it as another user. */
+	if (!fchmod(fd, 0644))
+		f = fdopen(fd, "w");
+	if (!f) {
+		err = -errno;
+		close(fd);
+		goto out;
+	}
+	prom_render(f, r, self);
+	errno = 0;
+	if (fflush(f) || ferror(f) || fsync(fd))
+		err = errno ? -errno : -EIO;
+	if (fclose(f) && !err)
+		err = -errno;
+	if (!err && rename(tmp, path))
+		err = -errno;
+out:
+	if (err)
+		unlink(tmp);
+	return err;
+}
+
+/* HTTP server. Prometheus sends a few hundred bytes and reads ~30 KiB. */
+#define PROM_REQUEST_MAX 8192
+#define PROM_READ_TIMEOUT_MS 100
+#define PROM_WRITE_TIMEOUT_MS 500
+/* Connections served per prom_server_handle(); the rest wait for the next
+ * call, so a burst cannot keep the loader away from its own work. */
+#define PROM_CONNS_PER_CALL 8
+
+struct prom_server {
+	int fd;
+	unsigned short port;
+	__u64 scrapes;
+};
+
+int prom_parse_listen(const char *addr_port, struct sockaddr_storage *addr,
+		      socklen_t *len)
+{
+	char host[INET6_ADDRSTRLEN];
+	const char *end, *port;
+	bool v6 = addr_port[0] == '[';
+	size_t hlen;
+	unsigned long p;
+
+	if (v6) {
+		end = strchr(addr_port, ']');
+		if (!end || end[1] != ':')
+			return -EINVAL;
+		hlen = end - addr_port - 1;
+		port = end + 2;
+	} else {
+		end = strrchr(addr_port, ':');
+		if (!end)
+			return -EINVAL;
+		hlen = end - addr_port;
+		port = end + 1;
+		/* An unbracketed IPv6 address is ambiguous with the port. */
+		if (memchr(addr_port, ':', hlen))
+			return -EINVAL;
+	}
+	if (hlen >= sizeof(host) || (v6 && !hlen) || !*port ||
+	    strlen(port) > 5 || strspn(port, "0123456789") != strlen(port))
+		return -EINVAL;
+	memcpy(host, addr_port + v6, hlen);
+	host[hlen] = '\0';
+	p = strtoul(port, NULL, 10);
+	if (p > 65535)
+		return -EINVAL;
+	memset(addr, 0, sizeof(*addr));
+	if (v6 || !hlen) {
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)addr;
+
+		/* ":PORT" is the IPv6 wildcard, which takes IPv4 too. */
+		a->sin6_family = AF_INET6;
+		a->sin6_port = htons(p);
+		a->sin6_addr = in6addr_any;
+		if (hlen && inet_pton(AF_INET6, host, &a->sin6_addr) != 1)
+			return -EINVAL;
+		*len = sizeof(*a);
+	} else {
+		struct sockaddr_in *a = (struct sockaddr_in *)addr;
+
+		a->sin_family = AF_INET;
+		a->sin_port = htons(p);
+		if (inet_pton(AF_INET, host, &a->sin_addr) != 1)
+			return -EINVAL;
+		*len = sizeof(*a);
+	}
+	return 0;
+}
+
+static int listen_on(const struct sockaddr_storage *addr, socklen_t len)
+{
+	int one = 1, zero = 0, fd, err;
+
+	fd = socket(addr->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+		    0);
+	if (fd < 0)
+		return -errno;
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    (addr->ss_family == AF_INET6 &&
+	     setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero))) ||
+	    bind(fd, (const struct sockaddr *)addr, len) || listen(fd, 16)) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+struct prom_server *prom_server_start(const char *addr_port, char *err,
+				      size_t errlen)
+{
+	struct sockaddr_storage addr;
+	struct prom_server *s;
+	socklen_t len;
+	int fd;
+
+	if (prom_parse_listen(addr_port, &addr, &len)) {
+		snprintf(
+			err, errlen,
+			"invalid address '%s': give ADDR:PORT with a numeric address, e.g. 127.0.0.1:9435, :9435 (every interface) or [::1]:9435",
+			addr_port);
+		return NULL;
+	}
+	fd = listen_on(&addr, len);
+	/* ":PORT" on a kernel without IPv6: the IPv4 wildcard will do. */
+	if ((fd == -EAFNOSUPPORT || fd == -EADDRNOTAVAIL) &&
+	    addr.ss_family == AF_INET6 &&
+	    IN6_IS_ADDR_UNSPECIFIED(&((struct sockaddr_in6 *)&addr)->sin6_addr)) {
+		struct sockaddr_in *a = (struct sockaddr_in *)&addr;
+		in_port_t port = ((struct sockaddr_in6 *)&addr)->sin6_port;
+
+		memset(&addr, 0, sizeof(addr));
+		a->sin_family = AF_INET;
+		a->sin_port = port;
+		a->sin_addr.s_addr = htonl(INADDR_ANY);
+		fd = listen_on(&addr, sizeof(*a));
+	}
+	len = sizeof(addr);
+	if (fd >= 0 && getsockname(fd, (struct sockaddr *)&addr, &len)) {
+		close(fd);
+		fd = -errno;
+	}
+	s = fd >= 0 ? calloc(1, sizeof(*s)) : NULL;
+	if (!s) {
+		snprintf(err, errlen, "cannot listen on %s: %s", addr_port,
+			 strerror(fd < 0 ? -fd : ENOMEM));
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	s->fd = fd;
+	s->port = ntohs(addr.ss_family == AF_INET6 ?
+				((struct sockaddr_in6 *)&addr)->sin6_port :
+				((struct sockaddr_in *)&addr)->sin_port);
+	return s;
+}
+
+int prom_server_fd(const struct prom_server *s)
+{
+	return s->fd;
+}
+
+unsigned short prom_server_port(const struct prom_server *s)
+{
+	return s->port;
+}
+
+__u64 prom_server_scrapes(const struct prom_server *s)
+{
+	return s->scrapes;
+}
+
+bool prom_server_pending(struct prom_server *s)
+{
+	struct pollfd p = { .fd = s->fd, .events = POLLIN };
+
+	return poll(&p, 1, 0) > 0;
+}
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+/* 0 once fd is ready for events, -ETIMEDOUT at the deadline. */
+static int wait_fd(int fd, short events, long long deadline)
+{
+	struct pollfd p = { .fd = fd, .events = events };
+	long long left;
+
+	while ((left = deadline - now_ms()) > 0) {
+		int n = poll(&p, 1, (int)left);
+
+		if (n > 0)
+			return 0;
+		if (n < 0 && errno != EINTR)
+			return -errno;
+	}
+	return -ETIMEDOUT;
+}
+
+/* The request line and headers, up to the empty line; a request body is
+ * never needed. Returns the length read, or -errno. */
+static int read_request(int c, char *buf, size_t size)
+{
+	long long deadline = now_ms() + PROM_READ_TIMEOUT_MS;
+	size_t len = 0;
+
+	for (;;) {
+		ssize_t n = recv(c, buf + len, size - 1 - len, 0);
+		int err;
+
+		if (n > 0) {
+			len += n;
+			buf[len] = '\0';
+			if (strstr(buf, "\r\n\r\n") || strstr(buf, "\n\n"))
+				return len;
+			if (len == size - 1)
+				return -E2BIG;
+			continue;
+		}
+		if (n == 0) /* the client is done sending */
+			return len ? (int)len : -ECONNRESET;
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN && errno != EWOULDBLOCK)
+			return -errno;
+		err = wait_fd(c, POLLIN, deadline);
+		if (err)
+			return err;
+	}
+}
+
+static int send_all(int c, const char *buf, size_t len, int flags,
+		    long long deadline)
+{
+	while (len) {
+		/* MSG_NOSIGNAL: a client gone away must not kill pmutrace. */
+		ssize_t n = send(c, buf, len, flags | MSG_NOSIGNAL);
+		int err;
+
+		if (n > 0) {
+			buf += n;
+			len -= n;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+			return -errno;
+		err = wait_fd(c, POLLOUT, deadline);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static void respond(int c, const char *status, const char *type,
+		    const char *extra_header, const char *body, size_t len)
+{
+	long long deadline = now_ms() + PROM_WRITE_TIMEOUT_MS;
+	char head[256], sink[512];
+	int n, sndbuf;
+	socklen_t optlen = sizeof(sndbuf);
+
+	n = snprintf(
+		head, sizeof(head),
+		"HTTP/1.0 %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n%sConnection: close\r\n\r\n",
+		status, type, len, extra_header);
+	/* Room for the whole answer in the kernel, which goes on sending
+	 * after close(): a slow reader then costs the loader nothing. */
+	if (!getsockopt(c, SOL_SOCKET, SO_SNDBUF, &sndbuf, &optlen) &&
+	    (size_t)sndbuf < n + len) {
+		sndbuf = n + len;
+		setsockopt(c, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
+	}
+	/* MSG_MORE: head and body leave together, not held up by Nagle. */
+	if (!send_all(c, head, n, MSG_MORE, deadline))
+		send_all(c, body, len, 0, deadline);
+	shutdown(c, SHUT_WR);
+	/* Unread input would make close() reset the connection and could
+	 * destroy the answer in flight: take what has arrived, boundedly. */
+	for (int i = 0; i < 16; i++)
+		if (recv(c, sink, sizeof(sink), MSG_DONTWAIT) <= 0)
+			break;
+}
+
+static void respond_text(int c, const char *status, const char *extra_header,
+			 const char *text)
+{
+	respond(c, status, "text/plain; charset=utf-8", extra_header, text,
+		strlen(text));
+}
+
+static void serve_metrics(struct prom_server *s, int c,
+			  const struct run_result *r,
+			  const struct prom_self *self)
+{
+	struct prom_self me = self ? *self : (struct prom_self){};
+	char *body = NULL;
+	size_t len = 0;
+	FILE *f;
+	bool ok;
+
+	me.scrapes = ++s->scrapes;
+	f = open_memstream(&body, &len);
+	if (!f) {
+		respond_text(c, "500 Internal Server Error", "",
+			     "out of memory\n");
+		return;
+	}
+	prom_render(f, r, &me);
+	ok = !ferror(f);
+	if (fclose(f) || !ok)
+		respond_text(c, "500 Internal Server Error", "",
+			     "cannot render the metrics\n");
+	else
+		respond(c, "200 OK", "text/plain; version=0.0.4; charset=utf-8",
+			"", body, len);
+	free(body);
+}
+
+static void serve(struct prom_server *s, int c, const struct run_result *r,
+		  const struct prom_self *self)
+{
+	static const char index_html[] =
+		"<html><head><title>pmutrace</title></head><body>\n"
+		"<h1>pmutrace</h1>\n"
+		"<p><a href=\"/metrics\">Metrics</a></p>\n"
+		"</body></html>\n";
+	char req[PROM_REQUEST_MAX + 1], *method, *path, *end;
+	int n = read_request(c, req, sizeof(req));
+
+	if (n == -E2BIG) {
+		respond_text(c, "400 Bad Request", "", "request too large\n");
+		return;
+	}
+	if (n < 0) /* timed out or gone: nobody to answer */
+		return;
+	/* "METHOD SP PATH [SP VERSION]" */
+	end = strchr(req, '\n');
+	if (end) {
+		*end = '\0';
+		if (end > req && end[-1] == '\r')
+			end[-1] = '\0';
+	}
+	method = req;
+	path = strchr(req, ' ');
+	if (!end || !path || path == method || path[1] != '/') {
+		respond_text(c, "400 Bad Request", "", "bad request\n");
+		return;
+	}
+	*path++ = '\0';
+	path[strcspn(path, " ?#")] = '\0';
+	if (strcmp(method, "GET"))
+		respond_text(c, "405 Method Not Allowed", "Allow: GET\r\n",
+			     "method not allowed\n");
+	else if (!strcmp(path, "/metrics"))
+		serve_metrics(s, c, r, self);
+	else if (!strcmp(path, "/"))
+		respond(c, "200 OK", "text/html; charset=utf-8", "", index_html,
+			sizeof(index_html) - 1);
+	else
+		respond_text(c, "404 Not Found", "", "not found\n");
+}
+
+void prom_server_handle(struct prom_server *s, const struct run_result *r,
+			const struct prom_self *self)
+{
+	for (int i = 0; i < PROM_CONNS_PER_CALL; i++) {
+		int c = accept4(s->fd, NULL, NULL,
+				SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+		if (c < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			return; /* none left, or retried on the next call */
+		}
+		serve(s, c, r, self);
+		close(c);
+	}
+}
+
+void prom_server_stop(struct prom_server *s)
+{
+	if (!s)
+		return;
+	close(s->fd);
+	free(s);
+}
