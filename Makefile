@@ -48,11 +48,11 @@ BPF_CFLAGS := -g -O2 -target bpf -Wall -Werror -fms-extensions \
 	      -Iinclude -I.
 
 LOADER_SRCS := cli.c resolve.c kallsyms.c stats.c render.c json_out.c \
-	       report_read.c compare.c compare_render.c
+	       report_read.c compare.c compare_render.c prometheus.c
 LOADER_OBJS := $(addprefix $(OUTPUT)/,$(LOADER_SRCS:.c=.o))
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(wildcard tests/unit/test_*.c))
 
-.PHONY: all clean test format check-format
+.PHONY: all clean test format check-format report
 GUEST_TOOLS := $(OUTPUT)/pmu-stress $(OUTPUT)/bpf-progs
 all: $(OUTPUT)/pmutrace $(GUEST_TOOLS) $(if $(filter $(ARCH),$(HOST_ARCH)),$(UNIT_TESTS))
 
@@ -88,6 +88,10 @@ $(OUTPUT)/tests/%: tests/unit/%.c tests/unit/unit.h $(LOADER_OBJS) | $(OUTPUT)/t
 
 test:
 	tests/run
+
+# The before/after report of the RCU patch: builds two kernels, boots them.
+report:
+	scripts/report.sh
 
 format:
 	$(CLANG_FORMAT) -i bpf/*.c user/*.c user/*.h include/*.h tests/unit/*.c tests/unit/*.h

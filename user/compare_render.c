@@ -186,8 +186,8 @@ static void svg_panel(FILE *out, const struct hist_cmp *h, int y0)
 	fprintf(out,
 		"<text x=\"%d\" y=\"%d\" font-size=\"11\" fill=\"%s\">before: %llu samples</text>"
 		"<text x=\"%d\" y=\"%d\" font-size=\"11\" fill=\"%s\">after: %llu samples</text>\n",
-		PLOT_X + 200, 18, colour[0],
-		(unsigned long long)h->before->count, PLOT_X + 380, 18,
+		PLOT_X + 320, 18, colour[0],
+		(unsigned long long)h->before->count, PLOT_X + 470, 18,
 		colour[1], (unsigned long long)h->after->count);
 	fprintf(out,
 		"<text x=\"12\" y=\"%d\" font-size=\"11\" transform=\"rotate(-90 12 %d)\">share of calls</text></g>\n",
@@ -196,7 +196,7 @@ static void svg_panel(FILE *out, const struct hist_cmp *h, int y0)
 
 static void render_svg(FILE *out, const struct comparison *c)
 {
-	int height = 40 + c->n * SVG_PANEL;
+	int height = 50 + c->n * SVG_PANEL;
 
 	fprintf(out,
 		"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" font-family=\"sans-serif\" font-size=\"13\">\n",
@@ -204,10 +204,11 @@ static void render_svg(FILE *out, const struct comparison *c)
 	fprintf(out,
 		"<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n");
 	fprintf(out,
-		"<text x=\"%d\" y=\"24\">latency distributions, log time axis: %s (blue) vs %s (orange)</text>\n",
-		PLOT_X, c->before->release, c->after->release);
+		"<text x=\"%d\" y=\"18\">latency distributions on a log time axis</text>\n"
+		"<text x=\"%d\" y=\"34\" font-size=\"11\"><tspan fill=\"#1f77b4\">before: %s</tspan>, <tspan fill=\"#ff7f0e\">after: %s</tspan></text>\n",
+		PLOT_X, PLOT_X, c->before->release, c->after->release);
 	for (int i = 0; i < c->n; i++)
-		svg_panel(out, &c->h[i], 40 + i * SVG_PANEL);
+		svg_panel(out, &c->h[i], 50 + i * SVG_PANEL);
 	fprintf(out, "</svg>\n");
 }
 

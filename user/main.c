@@ -518,7 +518,10 @@ int main(int argc, char **argv)
 	struct options opts;
 
 	if (argc > 1 && !strcmp(argv[1], "compare"))
+	{
+		argv[1] = (char *)"pmutrace compare";
 		return compare_main(argc - 1, argv + 1);
+	}
 	parse_options(argc, argv, &opts);
 	verbose = opts.verbose;
 	libbpf_set_print(print_libbpf);
