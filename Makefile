@@ -47,7 +47,7 @@ BPF_CFLAGS := -g -O2 -target bpf -Wall -Werror -fms-extensions \
 	      -Wno-microsoft-anon-tag -D__TARGET_ARCH_arm64 \
 	      -Iinclude -I.
 
-LOADER_SRCS := cli.c resolve.c kallsyms.c stats.c render.c json_out.c \
+LOADER_SRCS := cli.c resolve.c kallsyms.c stats.c render.c json_out.c tracer.c \
 	       report_read.c compare.c compare_render.c prometheus.c
 LOADER_OBJS := $(addprefix $(OUTPUT)/,$(LOADER_SRCS:.c=.o))
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(wildcard tests/unit/test_*.c))
@@ -71,7 +71,7 @@ $(OUTPUT)/%.o: user/%.c user/*.h include/pmutrace.h | $(OUTPUT)
 
 $(OUTPUT)/cli.o $(OUTPUT)/json_out.o: $(VERSION_FILE)
 
-$(OUTPUT)/main.o: user/main.c $(BPF_OUT)/pmutrace.skel.h user/*.h include/pmutrace.h | $(OUTPUT)
+$(OUTPUT)/tracer.o: user/tracer.c $(BPF_OUT)/pmutrace.skel.h user/*.h include/pmutrace.h | $(OUTPUT)
 	$(CC) $(CFLAGS) -c $< -o $@
 
 $(OUTPUT)/pmutrace: $(OUTPUT)/main.o $(LOADER_OBJS)

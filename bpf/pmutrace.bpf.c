@@ -97,10 +97,15 @@ static __always_inline __u32 current_slot(struct task_state *ts)
 	       (PMUTRACE_MAX_TARGETS - 1);
 }
 
+/*
+ * The bucket is widened to 64 bits before its bounds check and pinned to one
+ * register, so older verifiers (6.1) see the checked value being used.
+ */
 static __always_inline void hist_add(struct hist *h, __u64 v)
 {
-	__u32 b = hist_bucket(v);
+	__u64 b = hist_bucket(v);
 
+	barrier_var(b);
 	if (b < HIST_BUCKETS)
 		h->slots[b]++;
 }
@@ -109,9 +114,16 @@ static __always_inline void hist_add(struct hist *h, __u64 v)
  * stack and forgets it was a constant. */
 #define SLOT(s) ((s) & (PMUTRACE_MAX_TARGETS - 1))
 
+/* Does the call with this filter argument belong to the target? */
+static __always_inline bool attr_matches(__u32 slot, __u64 arg)
+{
+	struct kvm_device_attr *attr = (struct kvm_device_attr *)arg;
+
+	return BPF_CORE_READ(attr, attr) == filter_value[SLOT(slot)];
+}
+
 static __always_inline bool wanted(void *ctx, __u32 slot)
 {
-	struct kvm_device_attr *attr;
 	__u64 arg;
 
 	slot = SLOT(slot);
@@ -119,28 +131,30 @@ static __always_inline bool wanted(void *ctx, __u32 slot)
 		return true;
 	if (bpf_get_func_arg(ctx, filter_arg[slot], &arg))
 		return false;
-	attr = (struct kvm_device_attr *)arg;
-	return BPF_CORE_READ(attr, attr) == filter_value[slot];
+	return attr_matches(slot, arg);
 }
 
-static __always_inline int on_entry(void *ctx, __u32 slot)
+static __always_inline void push_entry(__u32 slot)
 {
-	struct task_state *ts;
+	struct task_state *ts = task_state(true);
 	__u32 d;
 
-	if (!wanted(ctx, slot))
-		return 0;
-	ts = task_state(true);
 	if (!ts)
-		return 0;
+		return;
 	d = ts->depth;
 	if (d >= PMUTRACE_MAX_DEPTH) {
 		count_drop(DROP_TOO_DEEP);
-		return 0;
+		return;
 	}
 	ts->slot[d] = slot;
 	ts->start[d] = bpf_ktime_get_ns();
 	ts->depth = d + 1;
+}
+
+static __always_inline int on_entry(void *ctx, __u32 slot)
+{
+	if (wanted(ctx, slot))
+		push_entry(slot);
 	return 0;
 }
 
@@ -148,9 +162,9 @@ static __always_inline int on_entry(void *ctx, __u32 slot)
  * Find this call's entry: the nearest one of the same target. Entries above
  * it belong to calls whose exit the kernel skipped; drop them.
  */
-static __always_inline __u64 pop_start(struct task_state *ts, __u32 slot)
+static __always_inline bool pop_start(struct task_state *ts, __u32 slot,
+				      __u64 *start)
 {
-	__u64 start = 0;
 	__u32 d = ts->depth, i;
 
 	if (d > PMUTRACE_MAX_DEPTH)
@@ -163,23 +177,21 @@ static __always_inline __u64 pop_start(struct task_state *ts, __u32 slot)
 		top = (d - 1) & (PMUTRACE_MAX_DEPTH - 1);
 		d--;
 		if (ts->slot[top] == slot) {
-			start = ts->start[top];
-			break;
+			*start = ts->start[top];
+			ts->depth = d;
+			return true;
 		}
 		count_drop(DROP_STALE_ENTRY);
 	}
-	if (start)
-		ts->depth = d;
-	return start;
+	return false;
 }
 
-static __always_inline void count_return(void *ctx, struct target_stats *s,
-					 __u32 kind)
+static __always_inline void count_return(struct target_stats *s, __u32 kind,
+					 __u64 ret)
 {
-	__u64 ret;
 	__s64 v;
 
-	if (kind == RET_NONE || bpf_get_func_ret(ctx, &ret))
+	if (kind == RET_NONE)
 		return;
 	switch (kind) {
 	case RET_INT32:
@@ -215,25 +227,18 @@ static __always_inline void count_return(void *ctx, struct target_stats *s,
 	}
 }
 
-static __always_inline int on_exit(void *ctx, __u32 slot)
+static __always_inline void record_exit(__u32 slot, __u64 start, __u64 ret)
 {
-	struct target_stats *s;
-	struct task_state *ts;
-	__u64 start = 0, d;
+	struct target_stats *s = bpf_map_lookup_elem(&target_stats, &slot);
+	__u64 d;
 
-	if (!wanted(ctx, slot))
-		return 0;
-	s = bpf_map_lookup_elem(&target_stats, &slot);
 	if (!s)
-		return 0;
-	ts = task_state(false);
-	if (ts)
-		start = pop_start(ts, slot);
+		return;
 	s->count++;
-	count_return(ctx, s, ret_kind[SLOT(slot)]);
+	count_return(s, ret_kind[SLOT(slot)], ret);
 	if (!start) {
 		count_drop(DROP_EXIT_UNMATCHED);
-		return 0;
+		return;
 	}
 	d = bpf_ktime_get_ns() - start;
 	if (!s->timed || d < s->min_ns)
@@ -243,6 +248,21 @@ static __always_inline int on_exit(void *ctx, __u32 slot)
 	s->timed++;
 	s->sum_ns += d;
 	hist_add(&s->latency, d);
+}
+
+static __always_inline int on_exit(void *ctx, __u32 slot)
+{
+	struct task_state *ts;
+	__u64 start = 0, ret = 0;
+
+	if (!wanted(ctx, slot))
+		return 0;
+	ts = task_state(false);
+	if (ts)
+		pop_start(ts, slot, &start);
+	if (ret_kind[SLOT(slot)] != RET_NONE)
+		bpf_get_func_ret(ctx, &ret);
+	record_exit(slot, start, ret);
 	return 0;
 }
 
@@ -268,6 +288,86 @@ TARGET_SLOT(4)
 TARGET_SLOT(5)
 TARGET_SLOT(6)
 TARGET_SLOT(7)
+
+/*
+ * Kernels whose fentry cannot attach (arm64 before direct-call trampolines,
+ * e.g. 6.1) get kprobe/kretprobe twins. A kretprobe no longer sees the
+ * arguments, so the entry decides and leaves its verdict on the stack: the
+ * start time is 0 for a call that is not the target's.
+ */
+/*
+ * Argument n of a kprobed arm64 function. The verifier allows only constant
+ * offsets into the context, and clang folds a switch over regs[n] back into
+ * one indexed load; copying the eight argument registers to the stack first
+ * keeps every context read constant.
+ */
+static __always_inline __u64 kprobe_arg(struct pt_regs *ctx, __u32 n)
+{
+	struct user_pt_regs *regs = (struct user_pt_regs *)ctx;
+	volatile __u64 args[8];
+
+	args[0] = regs->regs[0];
+	args[1] = regs->regs[1];
+	args[2] = regs->regs[2];
+	args[3] = regs->regs[3];
+	args[4] = regs->regs[4];
+	args[5] = regs->regs[5];
+	args[6] = regs->regs[6];
+	args[7] = regs->regs[7];
+	return args[n & 7];
+}
+
+static __always_inline int on_kprobe(struct pt_regs *ctx, __u32 slot)
+{
+	bool want = filter_kind[SLOT(slot)] != FILTER_DEVICE_ATTR ||
+		    attr_matches(slot, kprobe_arg(ctx, filter_arg[SLOT(slot)]));
+	struct task_state *ts = task_state(true);
+	__u32 d;
+
+	if (!ts)
+		return 0;
+	d = ts->depth;
+	if (d >= PMUTRACE_MAX_DEPTH) {
+		count_drop(DROP_TOO_DEEP);
+		return 0;
+	}
+	ts->slot[d] = slot;
+	ts->start[d] = want ? bpf_ktime_get_ns() : 0;
+	ts->depth = d + 1;
+	return 0;
+}
+
+static __always_inline int on_kretprobe(struct pt_regs *ctx, __u32 slot)
+{
+	struct task_state *ts = task_state(false);
+	__u64 start = 0;
+
+	/* No entry found: the kprobe was missed, and so is the call. */
+	if (ts && pop_start(ts, slot, &start) && start)
+		record_exit(slot, start, PT_REGS_RC(ctx));
+	return 0;
+}
+
+#define KPROBE_SLOT(n)                                \
+	SEC("kprobe")                                 \
+	int target_kprobe_##n(struct pt_regs *ctx)    \
+	{                                             \
+		return on_kprobe(ctx, n);             \
+	}                                             \
+	SEC("kretprobe")                              \
+	int target_kretprobe_##n(struct pt_regs *ctx) \
+	{                                             \
+		return on_kretprobe(ctx, n);          \
+	}
+
+KPROBE_SLOT(0)
+KPROBE_SLOT(1)
+KPROBE_SLOT(2)
+KPROBE_SLOT(3)
+KPROBE_SLOT(4)
+KPROBE_SLOT(5)
+KPROBE_SLOT(6)
+KPROBE_SLOT(7)
 
 static __always_inline struct lock_stats *lock_stats_cpu(void)
 {

@@ -95,6 +95,11 @@ static struct json_object *target_json(const struct run_result *r, int i)
 				       json_object_new_string(t->function));
 	ADD(a, "filter",
 	    t->filter[0] ? json_object_new_string(t->filter) : NULL);
+	ADD(a, "probe",
+	    t->mode == ATTACH_ABSENT ?
+		    NULL :
+		    json_object_new_string(
+			    r->probe == PROBE_KPROBE ? "kprobe" : "fentry"));
 	ADD(a, "reason", json_object_new_string(t->reason));
 	ADD(o, "attach", a);
 	ADD(o, "return_type",

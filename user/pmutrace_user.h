@@ -38,6 +38,12 @@ struct options {
 	const char *label; /* the scenario, recorded for compare */
 };
 
+/* How every target of a run is probed. */
+enum probe_kind {
+	PROBE_FENTRY, /* fentry/fexit trampolines */
+	PROBE_KPROBE, /* kprobe/kretprobe: kernels without trampolines */
+};
+
 enum attach_mode {
 	ATTACH_DIRECT, /* fentry/fexit on the function itself */
 	ATTACH_CALLER, /* on its only caller, filtered */
@@ -77,6 +83,7 @@ struct lock_target {
 };
 
 struct run_result {
+	enum probe_kind probe;
 	char release[NAME_LEN];
 	char machine[65];
 	double duration_s;
@@ -106,6 +113,8 @@ int parse_lock_address(const char *s, __u64 *addr);
 struct btf;
 typedef int (*attach_probe_fn)(const struct btf *btf, __u32 btf_id);
 int probe_fentry(const struct btf *btf, __u32 btf_id);
+void set_kprobe_symbols(const struct ksym_query *q, int n);
+int probe_kprobe(const struct btf *btf, __u32 btf_id);
 int check_tracing_allowed(const struct btf *btf);
 void resolve_target(struct target *t, const char *name, const struct btf *btf,
 		    const struct ksym_query *ksym, attach_probe_fn probe);
@@ -120,6 +129,14 @@ __u64 hist_total(const struct hist *h);
 double hist_percentile(const struct hist *h, double q, __u64 min, __u64 max);
 __u64 target_errors(const struct target *t, const struct target_stats *s);
 const char *patch_side(const struct run_result *r, char *why, size_t len);
+void result_interval(struct run_result *d, const struct run_result *cur,
+		     const struct run_result *prev);
+
+/* tracer.c */
+struct tracer;
+struct tracer *tracer_start(struct run_result *r, int *err);
+int tracer_collect(struct tracer *tr, struct run_result *r);
+void tracer_stop(struct tracer *tr);
 
 /* render.c */
 void render_text(FILE *out, const struct run_result *r, bool interval);

@@ -136,6 +136,8 @@ static void print_target(FILE *out, const struct run_result *r, int i)
 	const struct target_stats *s = &tr->s;
 
 	fprintf(out, "\n%s: %s", t->name, attach_mode_name(t->mode));
+	if (t->mode != ATTACH_ABSENT && r->probe == PROBE_KPROBE)
+		fprintf(out, " (kprobe)");
 	if (t->mode == ATTACH_CALLER)
 		fprintf(out, " via %s", t->function);
 	if (t->filter[0])

@@ -87,6 +87,32 @@ int probe_fentry(const struct btf *btf, __u32 btf_id)
 	return err;
 }
 
+/* Functions kprobes can attach to: exact names present in kallsyms. */
+static const struct ksym_query *kprobe_syms;
+static int kprobe_nsyms;
+
+void set_kprobe_symbols(const struct ksym_query *q, int n)
+{
+	kprobe_syms = q;
+	kprobe_nsyms = n;
+}
+
+/*
+ * A kprobe needs the function's own symbol (not a .isra clone); whether
+ * the kernel takes it is only known at attach time, where a refusal makes
+ * the target absent with the reason.
+ */
+int probe_kprobe(const struct btf *btf, __u32 btf_id)
+{
+	const char *name = btf__name_by_offset(
+		btf, btf__type_by_id(btf, btf_id)->name_off);
+
+	for (int i = 0; i < kprobe_nsyms; i++)
+		if (kprobe_syms[i].addr && !strcmp(kprobe_syms[i].found, name))
+			return 0;
+	return -ENOENT;
+}
+
 static __s32 find_func(const struct btf *btf, const char *name)
 {
 	return btf__find_by_name_kind(btf, name, BTF_KIND_FUNC);
@@ -208,7 +234,7 @@ void resolve_target(struct target *t, const char *name, const struct btf *btf,
 			t->mode = ATTACH_DIRECT;
 			set_function(t, btf, name, id);
 			snprintf(t->reason, sizeof(t->reason),
-				 "fentry/fexit on the function itself");
+				 "probed on the function itself");
 			return;
 		}
 	}

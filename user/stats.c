@@ -179,3 +179,50 @@ const char *patch_side(const struct run_result *r, char *why, size_t len)
 		(unsigned long long)calls);
 	return "unknown";
 }
+
+static void delta_hist(struct hist *d, const struct hist *cur,
+		       const struct hist *prev)
+{
+	for (__u32 i = 0; i < HIST_BUCKETS; i++)
+		d->slots[i] = cur->slots[i] - prev->slots[i];
+}
+
+/* What happened since prev: counts and histograms subtract; min and max
+ * do not, so the interval's come from its histogram's outer buckets. */
+void result_interval(struct run_result *d, const struct run_result *cur,
+		     const struct run_result *prev)
+{
+	*d = *cur;
+	for (int i = 0; i < cur->ntargets; i++) {
+		struct target_stats *s = &d->res[i].s;
+		const struct target_stats *p = &prev->res[i].s;
+
+		delta_hist(&s->latency, &cur->res[i].s.latency, &p->latency);
+		s->count -= p->count;
+		s->timed -= p->timed;
+		s->sum_ns -= p->sum_ns;
+		s->ret_zero -= p->ret_zero;
+		s->ret_nonzero -= p->ret_nonzero;
+		for (int e = 0; e <= PMUTRACE_MAX_ERRNO; e++)
+			s->ret_errno[e] -= p->ret_errno[e];
+		s->ret_errno_other -= p->ret_errno_other;
+		s->lock_acquired -= p->lock_acquired;
+		s->lock_hold_ns -= p->lock_hold_ns;
+		d->res[i].missed_entry -= prev->res[i].missed_entry;
+		d->res[i].missed_exit -= prev->res[i].missed_exit;
+		s->min_ns = (__u64)hist_percentile(&s->latency, 0, 0, 0);
+		s->max_ns = (__u64)hist_percentile(&s->latency, 1, 0, 0);
+	}
+	delta_hist(&d->lock_stats.wait, &cur->lock_stats.wait,
+		   &prev->lock_stats.wait);
+	d->lock_stats.contended -= prev->lock_stats.contended;
+	d->lock_stats.wait_sum_ns -= prev->lock_stats.wait_sum_ns;
+	d->lock_stats.wait_min_ns =
+		(__u64)hist_percentile(&d->lock_stats.wait, 0, 0, 0);
+	d->lock_stats.wait_max_ns =
+		(__u64)hist_percentile(&d->lock_stats.wait, 1, 0, 0);
+	for (int i = 0; i <= PMUTRACE_MAX_TARGETS; i++)
+		d->lock_stats.contended_in[i] -=
+			prev->lock_stats.contended_in[i];
+	d->lock.hold = false;
+}

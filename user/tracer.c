@@ -1,0 +1,290 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The BPF side of a run: point the slot programs at the resolved functions,
+ * load, attach each program on its own, and read the per-CPU maps back.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "pmutrace_user.h"
+#include "pmutrace.skel.h"
+
+#define MAX_LINKS (2 * PMUTRACE_MAX_TARGETS + 4)
+
+struct tracer {
+	struct pmutrace_bpf *skel;
+	struct bpf_program *entry[PMUTRACE_MAX_TARGETS];
+	struct bpf_program *exit[PMUTRACE_MAX_TARGETS];
+	struct bpf_link *links[MAX_LINKS];
+	int nlinks;
+	int ncpus;
+	void *buf; /* one value per possible CPU */
+};
+
+/* The slot programs of one probe kind, by slot. */
+static void slot_programs(struct pmutrace_bpf *s, enum probe_kind kind,
+			  struct bpf_program **entry, struct bpf_program **exit)
+{
+	struct bpf_program *fentry[] = {
+		s->progs.target_entry_0, s->progs.target_entry_1,
+		s->progs.target_entry_2, s->progs.target_entry_3,
+		s->progs.target_entry_4, s->progs.target_entry_5,
+		s->progs.target_entry_6, s->progs.target_entry_7,
+	};
+	struct bpf_program *fexit[] = {
+		s->progs.target_exit_0, s->progs.target_exit_1,
+		s->progs.target_exit_2, s->progs.target_exit_3,
+		s->progs.target_exit_4, s->progs.target_exit_5,
+		s->progs.target_exit_6, s->progs.target_exit_7,
+	};
+	struct bpf_program *kprobe[] = {
+		s->progs.target_kprobe_0, s->progs.target_kprobe_1,
+		s->progs.target_kprobe_2, s->progs.target_kprobe_3,
+		s->progs.target_kprobe_4, s->progs.target_kprobe_5,
+		s->progs.target_kprobe_6, s->progs.target_kprobe_7,
+	};
+	struct bpf_program *kretprobe[] = {
+		s->progs.target_kretprobe_0, s->progs.target_kretprobe_1,
+		s->progs.target_kretprobe_2, s->progs.target_kretprobe_3,
+		s->progs.target_kretprobe_4, s->progs.target_kretprobe_5,
+		s->progs.target_kretprobe_6, s->progs.target_kretprobe_7,
+	};
+
+	memcpy(entry, kind == PROBE_KPROBE ? kprobe : fentry, sizeof(fentry));
+	memcpy(exit, kind == PROBE_KPROBE ? kretprobe : fexit, sizeof(fexit));
+}
+
+static void autoload_only(struct pmutrace_bpf *s, struct bpf_program **used,
+			  int n)
+{
+	struct bpf_program *p;
+
+	bpf_object__for_each_program(p, s->obj)
+		bpf_program__set_autoload(p, false);
+	for (int i = 0; i < n; i++)
+		if (used[i])
+			bpf_program__set_autoload(used[i], true);
+}
+
+static int configure(struct tracer *tr, const struct run_result *r)
+{
+	struct bpf_program *used[MAX_LINKS] = {};
+	struct pmutrace_bpf *s = tr->skel;
+	int n = 0, err;
+
+	slot_programs(s, r->probe, tr->entry, tr->exit);
+	for (int i = 0; i < r->ntargets; i++) {
+		const struct target *t = &r->targets[i];
+
+		if (t->mode == ATTACH_ABSENT)
+			continue;
+		used[n++] = tr->entry[i];
+		used[n++] = tr->exit[i];
+		if (r->probe == PROBE_FENTRY) {
+			err = bpf_program__set_attach_target(tr->entry[i], 0,
+							     t->function);
+			if (!err)
+				err = bpf_program__set_attach_target(
+					tr->exit[i], 0, t->function);
+			if (err)
+				return err;
+		}
+		s->rodata->ret_kind[i] = t->ret_kind;
+		s->rodata->filter_kind[i] = t->filter_kind;
+		s->rodata->filter_arg[i] = t->filter_arg;
+		s->rodata->filter_value[i] = t->filter_value;
+	}
+	s->rodata->lock_addr = r->lock.addr;
+	if (r->lock.traced) {
+		used[n++] = s->progs.lock_contention_begin;
+		used[n++] = s->progs.lock_contention_end;
+	}
+	if (r->lock.hold) {
+		used[n++] = s->progs.lock_acquired;
+		used[n++] = s->progs.lock_released;
+	}
+	autoload_only(s, used, n);
+	return 0;
+}
+
+static int attach_one(struct tracer *tr, struct bpf_program *p,
+		      enum probe_kind kind, bool ret, const char *func)
+{
+	struct bpf_link *l;
+
+	if (kind == PROBE_KPROBE)
+		l = bpf_program__attach_kprobe(p, ret, func);
+	else
+		l = bpf_program__attach(p);
+	if (!l)
+		return -errno;
+	tr->links[tr->nlinks++] = l;
+	return 0;
+}
+
+/*
+ * Each program is attached on its own: a target whose kprobe is refused
+ * (blacklisted, say) becomes absent with the reason, the rest go on.
+ */
+static int attach_all(struct tracer *tr, struct run_result *r)
+{
+	struct pmutrace_bpf *s = tr->skel;
+	int err, attached = 0;
+
+	for (int i = 0; i < r->ntargets; i++) {
+		struct target *t = &r->targets[i];
+
+		if (t->mode == ATTACH_ABSENT)
+			continue;
+		err = attach_one(tr, tr->entry[i], r->probe, false,
+				 t->function);
+		if (!err)
+			err = attach_one(tr, tr->exit[i], r->probe, true,
+					 t->function);
+		if (err) {
+			t->mode = ATTACH_ABSENT;
+			snprintf(t->reason, sizeof(t->reason),
+				 "%s on %s failed: %s",
+				 r->probe == PROBE_KPROBE ? "kprobe" : "fentry",
+				 t->function, strerror(-err));
+			continue;
+		}
+		attached++;
+	}
+	if (!attached)
+		return -ENOENT;
+	if (r->lock.traced) {
+		err = attach_one(tr, s->progs.lock_contention_begin,
+				 PROBE_FENTRY, false, NULL);
+		if (!err)
+			err = attach_one(tr, s->progs.lock_contention_end,
+					 PROBE_FENTRY, false, NULL);
+		if (err)
+			return err;
+	}
+	if (r->lock.hold) {
+		err = attach_one(tr, s->progs.lock_acquired, PROBE_FENTRY,
+				 false, NULL);
+		if (!err)
+			err = attach_one(tr, s->progs.lock_released,
+					 PROBE_FENTRY, false, NULL);
+	}
+	return err;
+}
+
+struct tracer *tracer_start(struct run_result *r, int *err)
+{
+	struct tracer *tr = calloc(1, sizeof(*tr));
+	size_t big = sizeof(struct lock_stats) > sizeof(struct target_stats) ?
+			     sizeof(struct lock_stats) :
+			     sizeof(struct target_stats);
+
+	*err = -ENOMEM;
+	if (!tr)
+		return NULL;
+	tr->ncpus = libbpf_num_possible_cpus();
+	tr->buf = calloc(tr->ncpus, big);
+	tr->skel = pmutrace_bpf__open();
+	if (!tr->buf || !tr->skel)
+		goto fail;
+	*err = configure(tr, r);
+	if (!*err)
+		*err = pmutrace_bpf__load(tr->skel);
+	if (!*err)
+		*err = attach_all(tr, r);
+	if (!*err)
+		return tr;
+fail:
+	tracer_stop(tr);
+	return NULL;
+}
+
+void tracer_stop(struct tracer *tr)
+{
+	if (!tr)
+		return;
+	for (int i = 0; i < tr->nlinks; i++)
+		bpf_link__destroy(tr->links[i]);
+	pmutrace_bpf__destroy(tr->skel);
+	free(tr->buf);
+	free(tr);
+}
+
+/* Sum a per-CPU array element over every possible CPU. */
+static int read_percpu(struct tracer *tr, struct bpf_map *map, __u32 key,
+		       size_t size, void (*add)(void *into, const void *cpu),
+		       void *into)
+{
+	if (bpf_map_lookup_elem(bpf_map__fd(map), &key, tr->buf))
+		return -errno;
+	memset(into, 0, size);
+	for (int c = 0; c < tr->ncpus; c++)
+		add(into, (const char *)tr->buf + (size_t)c * size);
+	return 0;
+}
+
+static void add_target(void *into, const void *cpu)
+{
+	target_stats_add(into, cpu);
+}
+
+static void add_lock(void *into, const void *cpu)
+{
+	lock_stats_add(into, cpu);
+}
+
+static void add_u64(void *into, const void *cpu)
+{
+	*(__u64 *)into += *(const __u64 *)cpu;
+}
+
+/* Runs of p the kernel skipped because p was already running on that CPU. */
+static __u64 prog_misses(const struct bpf_program *p)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+	int fd = bpf_program__fd(p);
+
+	if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len))
+		return 0;
+	return info.recursion_misses;
+}
+
+int tracer_collect(struct tracer *tr, struct run_result *r)
+{
+	struct pmutrace_bpf *s = tr->skel;
+	int err;
+
+	for (int i = 0; i < r->ntargets; i++) {
+		if (r->targets[i].mode == ATTACH_ABSENT)
+			continue;
+		err = read_percpu(tr, s->maps.target_stats, i,
+				  sizeof(struct target_stats), add_target,
+				  &r->res[i].s);
+		if (err)
+			return err;
+		r->res[i].missed_entry = prog_misses(tr->entry[i]);
+		r->res[i].missed_exit = prog_misses(tr->exit[i]);
+	}
+	if (r->lock.traced) {
+		err = read_percpu(tr, s->maps.lock_stats, 0,
+				  sizeof(struct lock_stats), add_lock,
+				  &r->lock_stats);
+		if (err)
+			return err;
+		r->lock_missed = prog_misses(s->progs.lock_contention_begin) +
+				 prog_misses(s->progs.lock_contention_end);
+		if (r->lock.hold)
+			r->lock_missed += prog_misses(s->progs.lock_acquired) +
+					  prog_misses(s->progs.lock_released);
+	}
+	for (__u32 k = 0; k < DROP_REASONS; k++) {
+		err = read_percpu(tr, s->maps.drops, k, sizeof(__u64), add_u64,
+				  &r->drops[k]);
+		if (err)
+			return err;
+	}
+	return 0;
+}
