@@ -48,7 +48,7 @@ BPF_CFLAGS := -g -O2 -target bpf -Wall -Werror -fms-extensions \
 	      -Iinclude -I.
 
 LOADER_SRCS := cli.c resolve.c kallsyms.c stats.c render.c json_out.c tracer.c \
-	       report_read.c compare.c compare_render.c prometheus.c
+	       report_read.c compare.c compare_render.c prometheus.c exporter.c
 LOADER_OBJS := $(addprefix $(OUTPUT)/,$(LOADER_SRCS:.c=.o))
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(wildcard tests/unit/test_*.c))
 
@@ -69,7 +69,7 @@ $(BPF_OUT)/pmutrace.skel.h: $(BPF_OUT)/pmutrace.bpf.o
 $(OUTPUT)/%.o: user/%.c user/*.h include/pmutrace.h | $(OUTPUT)
 	$(CC) $(CFLAGS) -c $< -o $@
 
-$(OUTPUT)/cli.o $(OUTPUT)/json_out.o: $(VERSION_FILE)
+$(OUTPUT)/cli.o $(OUTPUT)/json_out.o $(OUTPUT)/prometheus.o: $(VERSION_FILE)
 
 $(OUTPUT)/tracer.o: user/tracer.c $(BPF_OUT)/pmutrace.skel.h user/*.h include/pmutrace.h | $(OUTPUT)
 	$(CC) $(CFLAGS) -c $< -o $@

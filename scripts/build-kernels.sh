@@ -23,6 +23,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
+# shellcheck source=scripts/lib.sh disable=SC1091
 . "$here/lib.sh"
 
 PATCH=$repo/patches/0001-KVM-arm64-PMU-Protect-the-list-of-PMUs-with-RCU.patch
@@ -59,7 +60,7 @@ for tool in apt-get apt-cache dpkg-deb dpkg-query tar xz patch sha256sum flock; 
 done
 
 tmp=$(mktemp -d)
-make_pid= patched_tree= patch_rc=0
+make_pid='' patched_tree='' patch_rc=0
 cleanup() {
 	local rc=$?
 	if [ -n "$make_pid" ] && kill -0 "$make_pid" 2>/dev/null; then
@@ -88,7 +89,9 @@ pkg_info=$(papt "$SUITE" apt-cache show --no-all-versions "$src_pkg" 2>/dev/null
 	die "Debian $SUITE has no package $src_pkg"
 src_ver=$(sed -n 's/^Version: //p' <<<"$pkg_info" | head -n 1)
 src_sha=$(sed -n 's/^SHA256: //p' <<<"$pkg_info" | head -n 1)
-[ -n "$src_ver" ] && [ -n "$src_sha" ] || die "apt shows no Version/SHA256 for $src_pkg"
+if [ -z "$src_ver" ] || [ -z "$src_sha" ]; then
+	die "apt shows no Version/SHA256 for $src_pkg"
+fi
 
 # --- 2. the .deb, kept in the cache and checked against the archive's hash --
 mkdir -p "$PMUTRACE_CACHE/src"

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "pmutrace_user.h"
+#include "prometheus.h"
 
 const char *argp_program_version = "pmutrace " PMUTRACE_VERSION;
 const char *argp_program_bug_address = "the pmutrace issue tracker";
@@ -29,9 +30,16 @@ static const char doc[] =
 	"Exit status: 0 ok, 1 runtime failure, 2 bad usage, 3 not root (needs "
 	"CAP_BPF and CAP_PERFMON), 4 kernel cannot trace (no BTF or tracing "
 	"programs refused), 5 no target can be attached, 6 lock symbol not "
-	"found, 7 output file cannot be written.";
+	"found, 7 output file or metrics endpoint cannot be used.";
 
-enum { OPT_NO_LOCK = 256, OPT_KALLSYMS, OPT_USAGE, OPT_LABEL };
+enum {
+	OPT_NO_LOCK = 256,
+	OPT_KALLSYMS,
+	OPT_USAGE,
+	OPT_LABEL,
+	OPT_PROMETHEUS,
+	OPT_TEXTFILE
+};
 
 static const struct argp_option options[] = {
 	{ "duration", 'd', "SECONDS", 0,
@@ -53,6 +61,12 @@ static const struct argp_option options[] = {
 	  "Write the output to FILE instead of stdout", 0 },
 	{ "kallsyms", OPT_KALLSYMS, "FILE", OPTION_HIDDEN,
 	  "Read symbols from FILE", 0 },
+	{ "prometheus", OPT_PROMETHEUS, "ADDR:PORT", 0,
+	  "Serve Prometheus metrics on http://ADDR:PORT/metrics while tracing (127.0.0.1:9435, :9435, [::1]:9435)",
+	  0 },
+	{ "textfile", OPT_TEXTFILE, "FILE", 0,
+	  "Write Prometheus metrics to FILE for node_exporter, atomically, every interval (15 s by default) and at exit",
+	  0 },
 	{ "label", OPT_LABEL, "TEXT", 0,
 	  "Name the scenario in the output, so compare can tell runs apart",
 	  0 },
@@ -149,6 +163,22 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		if (!*arg)
 			usage_error("empty --output file name");
 		o->output = arg;
+		break;
+	case OPT_PROMETHEUS: {
+		struct sockaddr_storage ss;
+		socklen_t len;
+
+		if (prom_parse_listen(arg, &ss, &len))
+			usage_error(
+				"invalid --prometheus '%s': give ADDR:PORT, e.g. 127.0.0.1:9435 or :9435",
+				arg);
+		o->prometheus = arg;
+		break;
+	}
+	case OPT_TEXTFILE:
+		if (!*arg)
+			usage_error("empty --textfile file name");
+		o->textfile = arg;
 		break;
 	case OPT_LABEL:
 		if (strlen(arg) >= NAME_LEN)

@@ -17,6 +17,7 @@
 #include <bpf/libbpf.h>
 #include "pmutrace_user.h"
 #include "compare.h"
+#include "exporter.h"
 
 #define DEFAULT_LOCK "arm_pmus_lock"
 /* The kernel's internal "operation not supported", not in uapi headers. */
@@ -186,14 +187,6 @@ static double now_s(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static void sleep_s(double s)
-{
-	struct timespec ts = { .tv_sec = (time_t)s,
-			       .tv_nsec = (long)((s - (time_t)s) * 1e9) };
-
-	nanosleep(&ts, NULL); /* a signal ends it early: that is wanted */
-}
-
 /*
  * Can this kernel run our programs, and how? fentry where trampolines exist;
  * kprobes where fentry is not supported (arm64 before 6.x direct calls);
@@ -277,6 +270,7 @@ static int run(const struct options *o, struct run_result *r,
 {
 	struct tracer *tr = NULL;
 	int err, code = EXIT_OK;
+	struct exporter x = {};
 	struct output out;
 	struct btf *btf;
 	struct utsname u;
@@ -287,6 +281,10 @@ static int run(const struct options *o, struct run_result *r,
 	if (err)
 		return fail(EXIT_OUTPUT, "cannot write %s: %s", o->output,
 			    strerror(-err));
+	if (exporter_open(&x, o)) {
+		code = fail(EXIT_OUTPUT, "%s", x.error);
+		goto cleanup;
+	}
 	if (!has_privileges()) {
 		code = fail(
 			EXIT_NO_PERMISSION,
@@ -331,7 +329,10 @@ static int run(const struct options *o, struct run_result *r,
 		if (o->duration && start + o->duration - t < step)
 			step = start + o->duration - t;
 		if (step > 0)
-			sleep_s(step);
+			exporter_wait(&x, step);
+		err = exporter_poll(&x, tr, r);
+		if (err)
+			break;
 		if (exiting || !o->interval ||
 		    now_s() - last < o->interval - 1e-3)
 			continue;
@@ -357,8 +358,13 @@ static int run(const struct options *o, struct run_result *r,
 		render_text(out.f, r, false);
 	if (err || ferror(out.f))
 		code = fail(EXIT_OUTPUT, "cannot write the output");
+	err = exporter_finish(&x, r);
+	if (err && code == EXIT_OK)
+		code = fail(EXIT_OUTPUT, "cannot write %s: %s", o->textfile,
+			    strerror(-err));
 
 cleanup:
+	exporter_close(&x);
 	tracer_stop(tr);
 	err = output_close(&out, code == EXIT_OK);
 	if (err && code == EXIT_OK)

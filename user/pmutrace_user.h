@@ -17,7 +17,7 @@ enum exit_code {
 	EXIT_KERNEL = 4, /* no BTF, or tracing programs refused */
 	EXIT_NO_TARGET = 5, /* no target can be attached */
 	EXIT_NO_LOCK = 6, /* lock symbol not found */
-	EXIT_OUTPUT = 7, /* output file cannot be written */
+	EXIT_OUTPUT = 7, /* output file or metrics endpoint unusable */
 	EXIT_BAD_INPUT = 8, /* compare: unreadable or invalid JSON */
 };
 
@@ -36,6 +36,8 @@ struct options {
 	bool verbose;
 	const char *kallsyms; /* normally /proc/kallsyms */
 	const char *label; /* the scenario, recorded for compare */
+	const char *prometheus; /* serve /metrics on ADDR:PORT */
+	const char *textfile; /* node_exporter textfile */
 };
 
 /* How every target of a run is probed. */

@@ -38,13 +38,10 @@ static const struct family fam_info = {
 static const struct family fam_up = {
 	"pmutrace_up", "gauge", "1 while tracing, 0 once tracing has ended"
 };
-static const struct family fam_start = {
-	"pmutrace_start_time_seconds", "gauge",
-	"Unix time at which tracing began"
-};
-static const struct family fam_scrapes = {
-	"pmutrace_scrapes_total", "counter", "Scrapes of /metrics served"
-};
+static const struct family fam_start = { "pmutrace_start_time_seconds", "gauge",
+					 "Unix time at which tracing began" };
+static const struct family fam_scrapes = { "pmutrace_scrapes_total", "counter",
+					   "Scrapes of /metrics served" };
 static const struct family fam_dropped = {
 	"pmutrace_events_dropped_total", "counter",
 	"Events the BPF programs could not record, by reason"
@@ -241,15 +238,13 @@ static void render_targets(struct writer *w, const struct run_result *r)
 {
 	for (int i = 0; i < r->ntargets; i++) {
 		const struct target *t = &r->targets[i];
-		const char *labels[] = { "target",
-					 t->name,
-					 "mode",
-					 attach_mode_name(t->mode),
-					 "function",
-					 attached(t) ? t->function : "",
-					 "filter",
-					 t->filter,
-					 NULL };
+		const char *labels[] = {
+			"target",   t->name,
+			"mode",	    attach_mode_name(t->mode),
+			"function", attached(t) ? t->function : "",
+			"filter",   t->filter,
+			NULL
+		};
 
 		family(w, &fam_target_info);
 		put_sample(w, "", labels, NULL, "1");
@@ -329,34 +324,27 @@ void prom_render(FILE *out, const struct run_result *r,
 		[DROP_STALE_ENTRY] = "stale_entry",
 	};
 	static const struct prom_self defaults;
-	struct writer w = { .f = out };
+	const struct prom_self *me = self ? self : &defaults;
+	const char *side = me->patch_side && *me->patch_side ? me->patch_side :
+							       "unknown";
 	const char *info[] = {
-		"version",
-		PMUTRACE_VERSION,
-		"kernel_release",
-		r->release,
-		"machine",
-		r->machine,
-		"patch_side",
-		NULL,
-		NULL,
+		"version", PMUTRACE_VERSION, "kernel_release", r->release,
+		"machine", r->machine,	     "patch_side",     side,
+		NULL
 	};
+	struct writer w = { .f = out };
 	char buf[32];
 
-	if (!self)
-		self = &defaults;
-	info[7] = self->patch_side && *self->patch_side ? self->patch_side :
-							  "unknown";
 	family(&w, &fam_info);
 	put_sample(&w, "", info, NULL, "1");
 	family(&w, &fam_up);
-	put_sample(&w, "", NULL, NULL, self->stopped ? "0" : "1");
-	if (self->start_time > 0) {
-		format_float(buf, sizeof(buf), self->start_time);
+	put_sample(&w, "", NULL, NULL, me->stopped ? "0" : "1");
+	if (me->start_time > 0) {
+		format_float(buf, sizeof(buf), me->start_time);
 		family(&w, &fam_start);
 		put_sample(&w, "", NULL, NULL, buf);
 	}
-	sample_u64(&w, &fam_scrapes, NULL, self->scrapes);
+	sample_u64(&w, &fam_scrapes, NULL, me->scrapes);
 	for (int i = 0; i < DROP_REASONS; i++) {
 		const char *labels[] = { "reason", drop_names[i], NULL };
 
@@ -542,7 +530,8 @@ struct prom_server *prom_server_start(const char *addr_port, char *err,
 	/* ":PORT" on a kernel without IPv6: the IPv4 wildcard will do. */
 	if ((fd == -EAFNOSUPPORT || fd == -EADDRNOTAVAIL) &&
 	    addr.ss_family == AF_INET6 &&
-	    IN6_IS_ADDR_UNSPECIFIED(&((struct sockaddr_in6 *)&addr)->sin6_addr)) {
+	    IN6_IS_ADDR_UNSPECIFIED(
+		    &((struct sockaddr_in6 *)&addr)->sin6_addr)) {
 		struct sockaddr_in *a = (struct sockaddr_in *)&addr;
 		in_port_t port = ((struct sockaddr_in6 *)&addr)->sin6_port;
 

@@ -1,0 +1,103 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Prometheus export while tracing: scrapes served from freshly read maps,
+ * and a node_exporter textfile rewritten each interval and at exit.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+#include <time.h>
+#include "exporter.h"
+
+int exporter_open(struct exporter *x, const struct options *o)
+{
+	char why[256];
+	int err;
+
+	memset(x, 0, sizeof(*x));
+	x->textfile = o->textfile;
+	x->period = o->interval ? o->interval : EXPORTER_TEXTFILE_PERIOD_S;
+	if (o->textfile) {
+		err = prom_textfile_check(o->textfile);
+		if (err) {
+			snprintf(x->error, sizeof(x->error),
+				 "cannot write %s: %s", o->textfile,
+				 strerror(-err));
+			return -1;
+		}
+	}
+	if (o->prometheus) {
+		x->server = prom_server_start(o->prometheus, why, sizeof(why));
+		if (!x->server) {
+			snprintf(x->error, sizeof(x->error), "%s", why);
+			return -1;
+		}
+	}
+	x->self.start_time = (double)time(NULL);
+	return 0;
+}
+
+static double mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Sleep up to s seconds; a signal or a waiting scrape ends it early. */
+void exporter_wait(const struct exporter *x, double s)
+{
+	struct pollfd p = { .fd = x->server ? prom_server_fd(x->server) : -1,
+			    .events = POLLIN };
+
+	/* poll() skips fd -1: then it is a plain sleep. */
+	poll(&p, 1, (int)(s * 1000) + 1);
+}
+
+static void refresh_self(struct exporter *x, const struct run_result *r)
+{
+	x->self.patch_side = patch_side(r, x->side_why, sizeof(x->side_why));
+	x->self.scrapes = x->server ? prom_server_scrapes(x->server) : 0;
+}
+
+/* The maps are read only when someone asks or the textfile is due. */
+int exporter_poll(struct exporter *x, struct tracer *tr, struct run_result *r)
+{
+	bool scrape = x->server && prom_server_pending(x->server);
+	bool textfile = x->textfile && mono_s() - x->textfile_at >= x->period;
+	int err;
+
+	if (!scrape && !textfile)
+		return 0;
+	err = tracer_collect(tr, r);
+	if (err)
+		return err;
+	refresh_self(x, r);
+	if (scrape)
+		prom_server_handle(x->server, r, &x->self);
+	if (textfile) {
+		x->textfile_at = mono_s();
+		err = prom_write_textfile(x->textfile, r, &x->self);
+		if (err) /* say so and keep tracing: the next write may work */
+			fprintf(stderr, "pmutrace: cannot write %s: %s\n",
+				x->textfile, strerror(-err));
+	}
+	return 0;
+}
+
+/* The last figures stay in the textfile, with pmutrace_up 0. */
+int exporter_finish(struct exporter *x, const struct run_result *r)
+{
+	if (!x->textfile)
+		return 0;
+	refresh_self(x, r);
+	x->self.stopped = true;
+	return prom_write_textfile(x->textfile, r, &x->self);
+}
+
+void exporter_close(struct exporter *x)
+{
+	prom_server_stop(x->server);
+	x->server = NULL;
+}
