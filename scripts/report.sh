@@ -26,7 +26,9 @@ for k in before after stock; do
 done
 
 rm -rf "$out/raw" build/report
-mkdir -p "$out/raw"
+mkdir -p "$out/raw" build/report/bin
+# Every repeat runs the same binaries, whatever is rebuilt meanwhile.
+cp build/arm64/pmutrace build/arm64/pmu-stress tests/guest/lib.sh build/report/bin/
 start=$(date +%s)
 for r in $(seq 1 "$repeats"); do
 	# Interleaved, so a slow phase of the host hits every kernel alike.
@@ -34,7 +36,7 @@ for r in $(seq 1 "$repeats"); do
 		echo "report: repeat $r/$repeats on $k ($(cat "${kdir[$k]}/release"))" >&2
 		o=build/report/$k-r$r
 		scripts/run-guest.sh -k "${kdir[$k]}" -s scripts/guest-matrix.sh -o "$o" -t 600 \
-			build/arm64/pmutrace build/arm64/pmu-stress tests/guest/lib.sh ||
+			build/report/bin/pmutrace build/report/bin/pmu-stress build/report/bin/lib.sh ||
 			die "the $k guest failed in repeat $r; see $o/console.log"
 		mkdir -p "$out/raw/$k"
 		for j in "$o"/*.json; do

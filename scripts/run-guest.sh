@@ -1,22 +1,26 @@
 #!/bin/bash
-# run-guest.sh -k KERNEL_DIR -s SCENARIO -o OUT_DIR [-t SECONDS] [FILE...]
+# run-guest.sh -k KERNEL_DIR -s SCENARIO -o OUT_DIR [-t SECONDS] [-p HOST:GUEST] [FILE...]
 # Boot an arm64 kernel (a folder from fetch-kernel.sh) in QEMU with KVM's
 # nested virtualization and a PMU, run SCENARIO inside, and copy the files it
 # leaves in /out to OUT_DIR, beside console.log. The guest is killed after
 # SECONDS (default 300): a hung guest fails, it never hangs the caller.
+# -p forwards 127.0.0.1:HOST on the host to the guest's port GUEST (QEMU user
+# networking, restricted: the guest reaches nothing outside); without it the
+# guest has no network at all.
 # Exit: 0 the scenario ran to its end, 124 timeout, 1 otherwise.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 
-timeout_s=300 kdir= scenario= outdir=
-while getopts k:s:o:t: opt; do
+timeout_s=300 kdir= scenario= outdir= fwd=
+while getopts k:s:o:t:p: opt; do
 	case $opt in
 	k) kdir=$OPTARG ;;
 	s) scenario=$OPTARG ;;
 	o) outdir=$OPTARG ;;
 	t) timeout_s=$OPTARG ;;
-	*) die "usage: run-guest.sh -k KERNEL_DIR -s SCENARIO -o OUT_DIR [-t SECONDS] [FILE...]" ;;
+	p) fwd=$OPTARG ;;
+	*) die "usage: run-guest.sh -k KERNEL_DIR -s SCENARIO -o OUT_DIR [-t SECONDS] [-p HOST:GUEST] [FILE...]" ;;
 	esac
 done
 shift $((OPTIND - 1))
@@ -32,10 +36,15 @@ trap 'rm -f "$initrd"' EXIT
 
 # pauth-impdef: TCG emulates QARMA slowly; the cheap algorithm makes the
 # guest about 3x faster. Same flags on every run, so runs stay comparable.
+net=(-nic none)
+if [ -n "$fwd" ]; then
+	net=(-netdev "user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:${fwd%%:*}-:${fwd#*:}"
+		-device virtio-net-pci,netdev=n0,romfile=)
+fi
 rc=0
 timeout --kill-after=10 "$timeout_s" qemu-system-aarch64 \
 	-M virt,virtualization=on,gic-version=3 -cpu max,pauth-impdef=on \
-	-smp 2 -m 2048 -nographic -nic none -no-reboot \
+	-smp 2 -m 2048 -nographic "${net[@]}" -no-reboot \
 	-kernel "$kdir/Image" -initrd "$initrd" \
 	-append "console=ttyAMA0 panic=-1 quiet loglevel=1" \
 	</dev/null >"$outdir/console.log" 2>&1 || rc=$?

@@ -1,0 +1,34 @@
+#!/bin/bash
+# fetch-netmods.sh KERNEL_DIR: the virtio-net modules (failover, net_failover,
+# virtio_net) of the Debian kernel in KERNEL_DIR (from fetch-kernel.sh), taken
+# from its linux-modules package and decompressed; prints an overlay folder
+# for PMUTRACE_GUEST_OVERLAY holding them in /lib/netmods/. Guests that need
+# a network (the Prometheus test) insmod them.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+kdir=${1:?usage: fetch-netmods.sh KERNEL_DIR}
+kver=$(cat "$kdir/release")
+suite=$(cat "$kdir/suite")
+out=$kdir/netmods
+if [ -s "$out/lib/netmods/virtio_net.ko" ]; then
+	echo "$out"
+	exit 0
+fi
+papt_update "$suite"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fetch_deb "$suite" "linux-modules-$kver" "$tmp/deb"
+mkdir -p "$out.tmp/lib/netmods"
+for m in failover net_failover virtio_net; do
+	f=$(find "$tmp/deb" -name "$m.ko*" | head -n 1)
+	[ -n "$f" ] || die "linux-modules-$kver has no $m module"
+	case $f in
+	*.xz) xz -dc "$f" >"$out.tmp/lib/netmods/$m.ko" ;;
+	*.zst) zstd -qdc "$f" >"$out.tmp/lib/netmods/$m.ko" ;;
+	*) cp "$f" "$out.tmp/lib/netmods/$m.ko" ;;
+	esac
+done
+rm -rf "$out"
+mv "$out.tmp" "$out"
+echo "$out"
