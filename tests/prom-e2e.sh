@@ -74,6 +74,7 @@ check "guest ran the scenario (run-guest exit $rc)" test $rc -eq 0
 check "Prometheus scraped pmutrace in the guest: up == 1" test "$up" = 1
 check "Prometheus saw all $want calls (pmutrace_calls_total = ${seen:-none})" test "${seen%.*}" -ge $want
 own=$(jq -r ".targets[] | select(.name == \"$target\") | .latency_ns.p99" "$out/prom.json" 2>/dev/null)
+echo "promql_p99_s=${p99:-none} pmutrace_p99_ns=${own:-none}" >"$out/p99-agreement.txt"
 # Prometheus interpolates inside power-of-two buckets, pmutrace inside
 # 1/16-wide ones: the two must fall within a factor of 2 of each other.
 check "histogram_quantile(0.99) = ${p99:-none} s agrees with pmutrace's p99 = ${own:-none} ns" \
