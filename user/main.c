@@ -146,11 +146,10 @@ static int resolve_lock(const struct options *o, struct lock_target *l,
 			name, o->kallsyms);
 	if (!q->addr) {
 		/* Kernels without CONFIG_KALLSYMS_ALL list no data symbols:
-		 * the targets can still be traced. */
-		fprintf(stderr,
-			"pmutrace: %s is not in %s (no CONFIG_KALLSYMS_ALL?): not watching a lock; give --lock ADDR to watch it\n",
-			name, o->kallsyms);
+		 * the targets can still be traced, said with "Tracing". */
 		l->traced = l->hold = false;
+		l->default_missing = true;
+		snprintf(l->name, sizeof(l->name), "%s", name);
 		return 0;
 	}
 	l->addr = q->addr;
@@ -158,9 +157,18 @@ static int resolve_lock(const struct options *o, struct lock_target *l,
 	return 0;
 }
 
-static void say_tracing(const struct run_result *r)
+/* Notes on how this kernel is traced, then the "Tracing" line itself. */
+static void say_tracing(const struct run_result *r, const char *kallsyms)
 {
 	int n = 0;
+
+	if (r->probe == PROBE_KPROBE)
+		fprintf(stderr,
+			"pmutrace: fentry is not supported by this kernel: using kprobes\n");
+	if (r->lock.default_missing)
+		fprintf(stderr,
+			"pmutrace: %s is not in %s (no CONFIG_KALLSYMS_ALL?): not watching a lock; give --lock ADDR to watch it\n",
+			r->lock.name, kallsyms);
 
 	for (int i = 0; i < r->ntargets; i++)
 		n += r->targets[i].mode != ATTACH_ABSENT;
@@ -205,9 +213,7 @@ static int choose_probe(const struct btf *btf, const struct options *o,
 			return fail(
 				EXIT_KERNEL,
 				"--hold needs fentry, which this kernel does not support: run without --hold");
-		*kind = PROBE_KPROBE;
-		fprintf(stderr,
-			"pmutrace: fentry is not supported by this kernel: using kprobes\n");
+		*kind = PROBE_KPROBE; /* said with "Tracing", once attached */
 		return 0;
 	}
 	return fail(
@@ -317,7 +323,7 @@ static int run(const struct options *o, struct run_result *r,
 			strerror(-err));
 		goto cleanup;
 	}
-	say_tracing(r);
+	say_tracing(r, o->kallsyms);
 
 	start = last = now_s();
 	while (!exiting) {

@@ -82,6 +82,7 @@ struct lock_target {
 	__u64 addr;
 	bool traced;
 	bool hold; /* hold mode on */
+	bool default_missing; /* the default lock is not in kallsyms */
 };
 
 struct run_result {

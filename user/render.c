@@ -136,10 +136,10 @@ static void print_target(FILE *out, const struct run_result *r, int i)
 	const struct target_stats *s = &tr->s;
 
 	fprintf(out, "\n%s: %s", t->name, attach_mode_name(t->mode));
-	if (t->mode != ATTACH_ABSENT && r->probe == PROBE_KPROBE)
-		fprintf(out, " (kprobe)");
 	if (t->mode == ATTACH_CALLER)
 		fprintf(out, " via %s", t->function);
+	if (t->mode != ATTACH_ABSENT && r->probe == PROBE_KPROBE)
+		fprintf(out, " (kprobe)");
 	if (t->filter[0])
 		fprintf(out, " [%s]", t->filter);
 	fprintf(out, "\n  (%s)\n", t->reason);
