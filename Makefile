@@ -47,7 +47,7 @@ BPF_CFLAGS := -g -O2 -target bpf -Wall -Werror -fms-extensions \
 	      -Wno-microsoft-anon-tag -D__TARGET_ARCH_arm64 \
 	      -Iinclude -I.
 
-LOADER_SRCS := cli.c resolve.c kallsyms.c stats.c render.c json_out.c tracer.c \
+LOADER_SRCS := cli.c setup.c check.c resolve.c kallsyms.c stats.c render.c json_out.c tracer.c \
 	       report_read.c compare.c compare_render.c prometheus.c exporter.c
 LOADER_OBJS := $(addprefix $(OUTPUT)/,$(LOADER_SRCS:.c=.o))
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(wildcard tests/unit/test_*.c))

@@ -121,6 +121,41 @@ if [ "$suite" = sid ]; then
 		test "$c" -gt 0 -a "$w" -gt 0
 fi
 
+# After attaching, pmutrace keeps CAP_BPF (and CAP_DAC_OVERRIDE for -o)
+# and nothing else, for good.
+caps_ok() {
+	local eff bnd nnp
+	eff=$(sed -n 's/^CapEff:\t//p' "$out/default.caps")
+	bnd=$(sed -n 's/^CapBnd:\t//p' "$out/default.caps")
+	nnp=$(sed -n 's/^NoNewPrivs:\t//p' "$out/default.caps")
+	[ -n "$eff" ] && [ $((0x$eff & ~((1 << 39) | (1 << 1)))) -eq 0 ] &&
+		[ $((0x$bnd & ~((1 << 39) | (1 << 1)))) -eq 0 ] && [ "$nnp" = 1 ]
+}
+check "privileges dropped after attaching ($(tr '\n\t' '  ' <"$out/default.caps"))" caps_ok
+
+# Two runs at once: each counts every call.
+for run in twoA twoB; do
+	check "$run (concurrent with the other): exit 0" test "$(cat "$out/$run.rc")" = 0
+	for m in $modes; do
+		name=${m%%=*}
+		[ "${m#*=}" = absent:null ] && continue
+		exp=$(expected_calls $run "$name")
+		cnt=$(target $run "$name" .count)
+		miss=$(target $run "$name" .missed.exit)
+		check "$run: $name count $cnt + missed exits $miss == $exp" test "$((cnt + miss))" = "$exp"
+	done
+done
+check "after SIGKILL no BPF program stays loaded" \
+	sh -c "! grep -qE ' (target_entry_|target_exit_|target_kprobe_|target_kretpro|lock_contention|lock_acquired|lock_released)' '$out/killed.progs'"
+check "pmutrace check: exit 0, ready ($(tail -n 1 "$out/check.out"))" \
+	sh -c "test \"\$(cat '$out/check.rc')\" = 0 && grep -q '^ready: pmutrace can trace' '$out/check.out'"
+side=unknown
+[ "$suite" = sid ] && side=before
+check "pmutrace check observes the patch side: $side ($(grep 'patch side' "$out/check.out" | sed 's/^ *//'))" \
+	grep -qE "^  patch side +$side " "$out/check.out"
+check "pmutrace check leaves no BPF program" \
+	sh -c "! grep -qE ' (target_entry_|target_exit_|target_kprobe_|lock_)' '$out/check.progs'"
+
 # Generic mode, with misc_open nested inside do_sys_openat2.
 calls=$(sed -n 's/^call\.open=//p' "$out/generic.stress.1")
 cnt=$(target generic misc_open .count)

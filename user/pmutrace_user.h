@@ -100,6 +100,20 @@ struct run_result {
 	const char *label;
 };
 
+/* setup.c */
+int fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+bool has_privileges(void);
+struct btf;
+int choose_probe(const struct btf *btf, const struct options *o,
+		 enum probe_kind *kind);
+int resolve_all(const struct options *o, struct run_result *r,
+		const struct btf *btf);
+int prepare_run(const struct options *o, struct run_result *r);
+int drop_privileges(bool keep_dac);
+
+/* check.c */
+int check_main(int argc, char **argv);
+
 /* cli.c */
 int parse_options(int argc, char **argv, struct options *opts);
 

@@ -4,6 +4,7 @@
 
 # 1. Default targets and lock; the three paths, concurrent; Ctrl-C ends it.
 trace_start default -j -o /out/default.json
+grep -E '^(CapEff|CapBnd|NoNewPrivs)' /proc/$trace_pid/status >/out/default.caps
 pmu-stress -t 2 -n 10 vcpu-init >/out/default.stress.1
 pmu-stress -t 2 -n 100 set-pmu >/out/default.stress.2
 pmu-stress -t 4 -n 20000 check-ext >/out/default.stress.3
@@ -52,10 +53,41 @@ wait $pid
 echo $? >/out/generic.rc
 no_progs_left generic
 
-# 5. A target nobody calls: its empty histogram is said, not hidden.
+# 5. Two runs at once each count every call; SIGKILL leaves nothing behind.
+pmutrace -j -o /out/twoA.json 2>/out/twoA.err &
+pa=$!
+pmutrace -j -o /out/twoB.json 2>/out/twoB.err &
+pb=$!
+i=0
+while ! { grep -q '^Tracing' /out/twoA.err && grep -q '^Tracing' /out/twoB.err; } 2>/dev/null &&
+	[ $i -lt 300 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+pmu-stress -t 2 -n 5 vcpu-init >/out/twoA.stress.1
+pmu-stress -t 2 -n 100 set-pmu >/out/twoA.stress.2
+pmu-stress -t 2 -n 2000 check-ext >/out/twoA.stress.3
+kill -INT $pa $pb
+wait $pa
+echo $? >/out/twoA.rc
+wait $pb
+echo $? >/out/twoB.rc
+for f in /out/twoA.stress.*; do cp "$f" "/out/twoB.${f#/out/twoA.}"; done
+hold=--hold
+grep -q 'using kprobes' /out/default.err && hold=
+# shellcheck disable=SC2086
+trace_start killed $hold
+kill -KILL $trace_pid
+wait $trace_pid
+no_progs_left killed
+pmutrace check >/out/check.out 2>/out/check.err
+echo $? >/out/check.rc
+no_progs_left check
+
+# 6. A target nobody calls: its empty histogram is said, not hidden.
 pmutrace -f misc_deregister --no-lock -d 1 >/out/empty.out 2>/out/empty.err
 
-# 6. Failures inside the guest: unknown lock, nothing attachable.
+# 7. Failures inside the guest: unknown lock, nothing attachable.
 pmutrace -l no_such_lock_xyz -d 1 >/dev/null 2>/out/badlock.err
 echo $? >/out/badlock.rc
 pmutrace -f no_such_function_xyz -d 1 >/dev/null 2>/out/nofunc.err
