@@ -31,6 +31,26 @@ fmt_ratio() { # JSON stat object -> "0.512 [0.50, 0.52]"
 }
 fmt_us() { jq -r 'if . == null then "-" else (. / 100 | round / 10 | tostring) + " µs" end'; }
 
+# The latency table first: the summary quotes it.
+tmp_lat=$(mktemp)
+trap 'rm -f "$tmp_lat"' EXIT
+{
+	for s in $scenarios; do
+		t_main=$(main_target "$s")
+		for t in $threads; do
+			j=$("$pmt" compare -f json "$(runs before $s-t$t)" "$(runs after $s-t$t)")
+			e=$(jq -c ".compared[] | select(.name == \"$t_main\")" <<<"$j")
+			[ -n "$e" ] || continue
+			mb=$(sumj before $s-t$t "(.targets[] | select(.name == \"$t_main\") | .missed.exit)")
+			ma=$(sumj after $s-t$t "(.targets[] | select(.name == \"$t_main\") | .missed.exit)")
+			echo "| $s | $t | \`$t_main\` | $(jq -r '"\(.count.before) / \(.count.after)"' <<<"$e") | $mb / $ma |" \
+				"$(jq '.p50.before' <<<"$e" | fmt_us) | $(jq '.p50.after' <<<"$e" | fmt_us) |" \
+				"$(jq '.p50' <<<"$e" | fmt_ratio) | $(jq '.mean' <<<"$e" | fmt_ratio) | $(jq '.p99' <<<"$e" | fmt_ratio) |" \
+				"$(jq -r '.p50.verdict // "too few calls"' <<<"$e") |"
+		done
+	done
+} >"$tmp_lat"
+
 {
 	echo "# Before and after \"KVM: arm64: PMU: Protect the list of PMUs with RCU\""
 	echo
@@ -44,10 +64,35 @@ fmt_us() { jq -r 'if . == null then "-" else (. / 100 | round / 10 | tostring) +
 	echo "- Kernels:"
 	echo "  - **before**: \`$rel_before\`: Debian's linux-source as shipped, built with \`scripts/kernel.config\` (see [docs/kernels.md](../kernels.md));"
 	echo "  - **after**: \`$rel_after\`: the same tree, config and compiler, plus [the patch](../../patches/);"
-	echo "  - **stock**: \`$rel_stock\`: Debian sid's own cloud-arm64 kernel, what production hosts run."
-	echo "- Workload: \`pmu-stress\` at 1, 2, 4 and 8 threads with the same total work per cell (48 VMs for \`vcpu-init\`, 2000 \`SET_PMU\` calls, 20000 \`KVM_CHECK_EXTENSION\` calls). pmutrace traced each cell in default mode, and each scenario once more with \`--hold\`. This was repeated $repeats times per kernel, interleaving the kernels."
+	echo "  - **stock**: \`$rel_stock\`: Debian sid's own cloud-arm64 kernel, what production hosts run. It is built from the same source but with Debian's full config (pointer authentication, modules, other scheduler and lock options), so its timings and contention are not comparable to before/after; its lock counts are."
+	echo "- Workload: \`pmu-stress\` at 1, 2, 4 and 8 threads with the same total work per cell (48 VMs for \`vcpu-init\`, 2000 \`SET_PMU\` calls, 20000 \`KVM_CHECK_EXTENSION\` calls). pmutrace traced each cell in default mode, and each scenario once more with \`--hold\`. This was repeated $repeats times per kernel, interleaving the kernels. ${REPORT_LOAD_NOTE:-}"
 	echo
 	echo "**These are QEMU TCG timings, not hardware timings.** An emulated instruction costs far more than a real one, and the lock costs differ from real hardware in kind as well as in size. Counts are exact on both. Ratios between two kernels that ran the same way are what carries over, and only roughly."
+	echo
+	echo "## Summary"
+	echo
+	acq_b=0 acq_a=0 calls_b=0 calls_a=0
+	for s in $scenarios; do
+		acq_b=$((acq_b + $(sumj before hold-$s '[.targets[] | .lock.acquired // 0] | add')))
+		acq_a=$((acq_a + $(sumj after hold-$s '[.targets[] | .lock.acquired // 0] | add')))
+		calls_b=$((calls_b + $(sumj before hold-$s '[.targets[] | .count] | add')))
+		calls_a=$((calls_a + $(sumj after hold-$s '[.targets[] | .count] | add')))
+	done
+	cont_b=0 cont_a=0 miss_b=0 miss_a=0 all_b=0 all_a=0
+	for s in $scenarios; do
+		for t in $threads; do
+			cont_b=$((cont_b + $(sumj before $s-t$t '.locks[0].contended')))
+			cont_a=$((cont_a + $(sumj after $s-t$t '.locks[0].contended')))
+			miss_b=$((miss_b + $(sumj before $s-t$t '[.targets[] | .missed.exit] | add')))
+			miss_a=$((miss_a + $(sumj after $s-t$t '[.targets[] | .missed.exit] | add')))
+			all_b=$((all_b + $(sumj before $s-t$t '[.targets[] | .count + .missed.exit] | add')))
+			all_a=$((all_a + $(sumj after $s-t$t '[.targets[] | .count + .missed.exit] | add')))
+		done
+	done
+	echo "- **Lock acquisitions**: before the patch, the readers took \`arm_pmus_lock\` $acq_b times in $calls_b calls. After it, they took it $acq_a times in $calls_a calls. These are the \`--hold\` runs, all scenarios and repeats."
+	echo "- **Contention**: over every cell and repeat, there were $cont_b contended waits on \`arm_pmus_lock\` before the patch and $cont_a after it."
+	echo "- **Latency**: $(grep -c '| lower |' "$tmp_lat" || true) of the 12 cells below have a p50 that is lower after the patch, and $(grep -c '| higher |' "$tmp_lat" || true) have one that is higher; the rest show no change. Lower: $(awk -F' [|] ' '/[|] lower [|]/ { printf "%s%s t=%s (x%s)", n++ ? ", " : "", $1, $2, $8 }' "$tmp_lat" | tr -d '|'). Higher: $(awk -F' [|] ' '/[|] higher [|]/ { printf "%s%s t=%s (x%s)", n++ ? ", " : "", $1, $2, $8 }' "$tmp_lat" | tr -d '|')."
+	echo "- **Missed calls**: the kernel skipped pmutrace's exit program for $miss_b of $all_b traced calls before the patch and $miss_a of $all_a after it. It skips a BPF program that is already running on the same CPU when the program is preempted, which happens most with 8 threads on 2 vCPUs. Those calls are counted as missed and are missing from the histograms; preempted calls may well be slow ones, so the tails of the most crowded cells may be understated."
 	echo
 	echo "## Lock acquisitions per reader call"
 	echo
@@ -93,22 +138,11 @@ fmt_us() { jq -r 'if . == null then "-" else (. / 100 | round / 10 | tostring) +
 	echo
 	echo "## Latency of the readers, after / before"
 	echo
-	echo "The ratio is after / before for the reader each scenario exercises most. The repeats are summed per side. The interval is a 95% bootstrap interval over the two histograms (\`pmutrace compare\`, 2000 resamples, seed 1). The verdict is for p50, and only where its interval excludes 1."
+	echo "The ratio is after / before for the reader each scenario exercises most. The repeats are summed per side. The interval is a 95% bootstrap interval over the two histograms (\`pmutrace compare\`, 2000 resamples, seed 1). The verdict is for p50, and only where its interval excludes 1. Percentiles live on the histogram's buckets, which are 1/16 of a power of two wide, so an interval can collapse to a single ratio of two buckets when most calls fall into one bucket."
 	echo
-	echo "| scenario | threads | reader | calls before / after | p50 before | p50 after | p50 ratio | mean ratio | p99 ratio | verdict |"
-	echo "|---|---:|---|---:|---:|---:|---|---|---|---|"
-	for s in $scenarios; do
-		t_main=$(main_target "$s")
-		for t in $threads; do
-			j=$("$pmt" compare -f json "$(runs before $s-t$t)" "$(runs after $s-t$t)")
-			e=$(jq -c ".compared[] | select(.name == \"$t_main\")" <<<"$j")
-			[ -n "$e" ] || continue
-			echo "| $s | $t | \`$t_main\` | $(jq -r '"\(.count.before) / \(.count.after)"' <<<"$e") |" \
-				"$(jq '.p50.before' <<<"$e" | fmt_us) | $(jq '.p50.after' <<<"$e" | fmt_us) |" \
-				"$(jq '.p50' <<<"$e" | fmt_ratio) | $(jq '.mean' <<<"$e" | fmt_ratio) | $(jq '.p99' <<<"$e" | fmt_ratio) |" \
-				"$(jq -r '.p50.verdict // "too few calls"' <<<"$e") |"
-		done
-	done
+	echo "| scenario | threads | reader | timed calls before / after | missed before / after | p50 before | p50 after | p50 ratio | mean ratio | p99 ratio | verdict |"
+	echo "|---|---:|---|---:|---:|---:|---:|---|---|---|---|"
+	cat "$tmp_lat"
 	echo
 	echo "### Warnings from compare"
 	echo
