@@ -194,6 +194,29 @@ static void svg_panel(FILE *out, const struct hist_cmp *h, int y0)
 		30 + PLOT_H, 30 + PLOT_H);
 }
 
+/* Text from the input files, escaped for XML. */
+static void xml_text(FILE *out, const char *s)
+{
+	for (; *s; s++) {
+		switch (*s) {
+		case '<':
+			fputs("&lt;", out);
+			break;
+		case '>':
+			fputs("&gt;", out);
+			break;
+		case '&':
+			fputs("&amp;", out);
+			break;
+		case '"':
+			fputs("&quot;", out);
+			break;
+		default:
+			fputc(*s, out);
+		}
+	}
+}
+
 static void render_svg(FILE *out, const struct comparison *c)
 {
 	int height = 50 + c->n * SVG_PANEL;
@@ -204,9 +227,18 @@ static void render_svg(FILE *out, const struct comparison *c)
 	fprintf(out,
 		"<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n");
 	fprintf(out,
-		"<text x=\"%d\" y=\"18\">latency distributions on a log time axis</text>\n"
-		"<text x=\"%d\" y=\"34\" font-size=\"11\"><tspan fill=\"#1f77b4\">before: %s</tspan>, <tspan fill=\"#ff7f0e\">after: %s</tspan></text>\n",
-		PLOT_X, PLOT_X, c->before->release, c->after->release);
+		"<text x=\"%d\" y=\"18\">latency distributions on a log time axis</text>\n",
+		PLOT_X);
+	fprintf(out, "<text x=\"%d\" y=\"34\" font-size=\"11\">", PLOT_X);
+	fprintf(out, "<tspan fill=\"#1f77b4\">before: ");
+	xml_text(out, c->before->path);
+	fprintf(out, " (");
+	xml_text(out, c->before->release);
+	fprintf(out, ")</tspan>, <tspan fill=\"#ff7f0e\">after: ");
+	xml_text(out, c->after->path);
+	fprintf(out, " (");
+	xml_text(out, c->after->release);
+	fprintf(out, ")</tspan></text>\n");
 	for (int i = 0; i < c->n; i++)
 		svg_panel(out, &c->h[i], 50 + i * SVG_PANEL);
 	fprintf(out, "</svg>\n");
