@@ -26,8 +26,15 @@ static double bucket_value(__u32 i)
 	return (double)lo + (double)(hist_bucket_low(i + 1) - lo - 1) / 2.0;
 }
 
-/* The statistics a bootstrap replicate is judged on. */
-static void hist_stats(const struct hist *h, __u64 n, double out[CMP_STATS])
+static const double quantile[CMP_STATS] = { [CMP_P50] = 0.5,
+					    [CMP_P90] = 0.9,
+					    [CMP_P99] = 0.99,
+					    [CMP_P999] = 0.999 };
+
+/* The statistics a bootstrap replicate is judged on; min and max, when not
+ * 0, keep the percentiles within the exact extremes. */
+static void hist_stats(const struct hist *h, __u64 n, __u64 min, __u64 max,
+		       double out[CMP_STATS])
 {
 	double sum = 0;
 
@@ -35,11 +42,17 @@ static void hist_stats(const struct hist *h, __u64 n, double out[CMP_STATS])
 		sum += (double)h->slots[i] * bucket_value(i);
 	out[CMP_COUNT] = (double)n;
 	out[CMP_MEAN] = n ? sum / (double)n : -1;
-	out[CMP_P50] = hist_percentile(h, 0.5, 0, 0);
-	out[CMP_P90] = hist_percentile(h, 0.9, 0, 0);
-	out[CMP_P99] = hist_percentile(h, 0.99, 0, 0);
-	out[CMP_P999] = hist_percentile(h, 0.999, 0, 0);
+	for (int i = CMP_P50; i <= CMP_P999; i++)
+		out[i] = hist_percentile(h, quantile[i], min, max);
 	out[CMP_MAX] = -1;
+}
+
+/* Point estimates: the exact mean and max where the document has them. */
+static void point_stats(const struct loaded_hist *h, double out[CMP_STATS])
+{
+	hist_stats(&h->h, h->count, h->min, h->max, out);
+	out[CMP_MEAN] = h->count ? (double)h->sum / h->count : -1;
+	out[CMP_MAX] = h->count ? (double)h->max : -1;
 }
 
 /* The non-empty buckets of h, as multinomial probabilities. */
@@ -88,26 +101,8 @@ void compare_hists(struct hist_cmp *c, unsigned int resamples,
 	double pb[CMP_STATS], pa[CMP_STATS];
 	gsl_rng *rng;
 
-	hist_stats(&b->h, b->count, pb);
-	hist_stats(&a->h, a->count, pa);
-	pb[CMP_MEAN] = b->count ? (double)b->sum / b->count : -1;
-	pa[CMP_MEAN] = a->count ? (double)a->sum / a->count : -1;
-	pb[CMP_MAX] = b->count ? (double)b->max : -1;
-	pa[CMP_MAX] = a->count ? (double)a->max : -1;
-	for (int i = CMP_P50; i <= CMP_P999; i++) {
-		pb[i] = hist_percentile(&b->h,
-					i == CMP_P50 ? 0.5 :
-					i == CMP_P90 ? 0.9 :
-					i == CMP_P99 ? 0.99 :
-						       0.999,
-					b->min, b->max);
-		pa[i] = hist_percentile(&a->h,
-					i == CMP_P50 ? 0.5 :
-					i == CMP_P90 ? 0.9 :
-					i == CMP_P99 ? 0.99 :
-						       0.999,
-					a->min, a->max);
-	}
+	point_stats(b, pb);
+	point_stats(a, pa);
 	c->too_few = b->count < CMP_MIN_SAMPLES || a->count < CMP_MIN_SAMPLES;
 	for (int i = 0; i < CMP_STATS; i++) {
 		c->s[i] = (struct stat_cmp){ .name = names[i],
@@ -134,8 +129,8 @@ void compare_hists(struct hist_cmp *c, unsigned int resamples,
 
 		resample(&sb, rng, b->count);
 		resample(&sa, rng, a->count);
-		hist_stats(&sb.h, b->count, rb);
-		hist_stats(&sa.h, a->count, ra);
+		hist_stats(&sb.h, b->count, 0, 0, rb);
+		hist_stats(&sa.h, a->count, 0, 0, ra);
 		for (int i = CMP_MEAN; i <= CMP_P999; i++)
 			ratios[i][r] = rb[i] > 0 ? ra[i] / rb[i] : 0;
 	}
