@@ -52,7 +52,7 @@ LOADER_SRCS := cli.c setup.c check.c resolve.c kallsyms.c stats.c render.c json_
 LOADER_OBJS := $(addprefix $(OUTPUT)/,$(LOADER_SRCS:.c=.o))
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(wildcard tests/unit/test_*.c))
 
-.PHONY: all clean test format check-format report
+.PHONY: all clean test format check-format report install asan fuzz
 GUEST_TOOLS := $(OUTPUT)/pmu-stress $(OUTPUT)/bpf-progs
 all: $(OUTPUT)/pmutrace $(GUEST_TOOLS) $(if $(filter $(ARCH),$(HOST_ARCH)),$(UNIT_TESTS))
 
@@ -101,3 +101,88 @@ check-format:
 
 clean:
 	rm -rf build
+
+# ---------------------------------------------------------------------------
+# Sanitizers and fuzzing (host only), and installation.
+
+# make asan: the unit tests built with ASan + UBSan (LeakSanitizer on) in
+# build/asan, apart from the normal objects, then run with the BTF of
+# Debian's sid and trixie arm64 kernels as tests/run gives them. Prints the
+# tests' ok/FAIL lines, and a FAIL line for a binary that exits non-zero
+# (every sanitizer report does: nothing recovers).
+ASAN_OUT := build/asan
+ASAN_CC ?= gcc
+ASAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all \
+	      -fno-omit-frame-pointer
+ASAN_OBJS := $(addprefix $(ASAN_OUT)/,$(LOADER_SRCS:.c=.o))
+ASAN_TESTS := $(patsubst tests/unit/%.c,$(ASAN_OUT)/tests/%,$(wildcard tests/unit/test_*.c))
+ASAN_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1 \
+	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+
+$(ASAN_OUT) $(ASAN_OUT)/tests:
+	mkdir -p $@
+
+$(ASAN_OUT)/%.o: user/%.c user/*.h include/pmutrace.h | $(ASAN_OUT)
+	$(ASAN_CC) $(CFLAGS) $(ASAN_FLAGS) -c $< -o $@
+
+$(ASAN_OUT)/cli.o $(ASAN_OUT)/json_out.o $(ASAN_OUT)/prometheus.o: $(VERSION_FILE)
+$(ASAN_OUT)/tracer.o: $(BPF_OUT)/pmutrace.skel.h
+
+$(ASAN_OUT)/tests/%: tests/unit/%.c tests/unit/unit.h $(ASAN_OBJS) | $(ASAN_OUT)/tests
+	$(ASAN_CC) $(CFLAGS) $(ASAN_FLAGS) -Itests/unit $< $(ASAN_OBJS) $(LIBS) -o $@
+
+asan: $(ASAN_OBJS) $(ASAN_TESTS)
+	@sid=$${PMUTRACE_BTF_SID:-$$(scripts/fetch-kernel.sh sid)/btf} || exit 1; \
+	trixie=$${PMUTRACE_BTF_TRIXIE:-$$(scripts/fetch-kernel.sh trixie)/btf} || exit 1; \
+	rc=0; \
+	for t in $(ASAN_TESTS); do \
+		PMUTRACE_BTF_SID=$$sid PMUTRACE_BTF_TRIXIE=$$trixie $(ASAN_ENV) \
+			$$t 2>&1 || { echo "FAIL $$t exited non-zero (sanitizer report above)"; rc=1; }; \
+	done; \
+	exit $$rc
+
+# make fuzz [FUZZ_SECONDS=60]: libFuzzer on the JSON reader behind
+# pmutrace compare (tests/fuzz/README.md). It works on a copy of the seed
+# corpus in build/fuzz/corpus, so tests/fuzz/corpus only changes by hand;
+# a crashing input lands in build/fuzz/artifacts/.
+FUZZ_OUT := build/fuzz
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_SRCS := tests/fuzz/fuzz_report_read.c \
+	     $(addprefix user/,report_read.c compare.c compare_render.c stats.c render.c resolve.c)
+FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	      -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser -I$(BPF_OUT) \
+	      -DPMUTRACE_VERSION='"fuzz"'
+
+$(FUZZ_OUT)/fuzz_report_read: $(FUZZ_SRCS) user/*.h include/pmutrace.h
+	mkdir -p $(FUZZ_OUT)
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(FUZZ_SRCS) -lbpf -ljson-c -lgsl -lgslcblas -lm -o $@
+
+fuzz: $(FUZZ_OUT)/fuzz_report_read
+	@rm -rf $(FUZZ_OUT)/corpus $(FUZZ_OUT)/artifacts
+	@mkdir -p $(FUZZ_OUT)/corpus $(FUZZ_OUT)/artifacts
+	@cp tests/fuzz/corpus/* $(FUZZ_OUT)/corpus/
+	@echo "fuzz: $(FUZZ_SECONDS) s, log in $(FUZZ_OUT)/fuzz.log"
+	@$< -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
+		-dict=tests/fuzz/pmutrace.dict -print_final_stats=1 \
+		-artifact_prefix=$(FUZZ_OUT)/artifacts/ $(FUZZ_OUT)/corpus \
+		>$(FUZZ_OUT)/fuzz.log 2>&1 || { \
+		tail -n 40 $(FUZZ_OUT)/fuzz.log; \
+		echo "fuzz: FAILED, input in $$(ls $(FUZZ_OUT)/artifacts/* 2>/dev/null | head -n 1)"; \
+		exit 1; }
+	@echo "fuzz: $$(sed -n 's/^stat::number_of_executed_units: *//p' $(FUZZ_OUT)/fuzz.log) execs," \
+		"$$(sed -n 's/^stat::average_exec_per_sec: *//p' $(FUZZ_OUT)/fuzz.log) execs/s, no crash"
+
+# make install [PREFIX=/usr/local] [DESTDIR=]: the build of ARCH (the host's
+# by default; ARCH=arm64 stages the static arm64 binaries) into
+# $(DESTDIR)$(PREFIX). pmu-stress is a test workload that creates VMs, not a
+# command for PATH, so it goes to libexec/pmutrace.
+PREFIX ?= /usr/local
+INSTALL ?= install
+
+install: $(OUTPUT)/pmutrace $(OUTPUT)/pmu-stress
+	$(INSTALL) -D -m 0755 $(OUTPUT)/pmutrace $(DESTDIR)$(PREFIX)/sbin/pmutrace
+	$(INSTALL) -D -m 0755 $(OUTPUT)/pmu-stress $(DESTDIR)$(PREFIX)/libexec/pmutrace/pmu-stress
+	$(INSTALL) -D -m 0644 docs/pmutrace.8 $(DESTDIR)$(PREFIX)/share/man/man8/pmutrace.8
+	$(INSTALL) -D -m 0644 docs/pmutrace.schema.json \
+		$(DESTDIR)$(PREFIX)/share/pmutrace/pmutrace.schema.json

@@ -83,3 +83,29 @@ if /usr/bin/python3 -c 'import sys, xml.dom.minidom as m; d = m.parse(sys.argv[1
 else
 	echo "FAIL host: compare -f svg is not well-formed SVG"
 fi
+
+# Packaging and style.
+if groff -man -ww -z "$top/docs/pmutrace.8" 2>"$tmp/groff" && [ ! -s "$tmp/groff" ]; then
+	echo "ok   host: the man page renders without warnings"
+else
+	echo "FAIL host: man page: $(head -c 300 "$tmp/groff")"
+fi
+missing=$("$bin" --help | grep -o -- '--[a-z-]*' | sort -u | while read -r opt; do
+	grep -q -- "${opt//-/\\\\-}" "$top/docs/pmutrace.8" || grep -q -- "$opt" "$top/docs/pmutrace.8" || echo "$opt"
+done | tr '\n' ' ')
+if [ -z "$missing" ]; then
+	echo "ok   host: every option of --help is in the man page"
+else
+	echo "FAIL host: the man page lacks $missing"
+fi
+if make -s -C "$top" install DESTDIR="$tmp/inst" PREFIX=/usr >/dev/null 2>&1 &&
+	[ "$(cd "$tmp/inst" && find . -type f | sort | tr '\n' ' ')" = "./usr/libexec/pmutrace/pmu-stress ./usr/sbin/pmutrace ./usr/share/man/man8/pmutrace.8 ./usr/share/pmutrace/pmutrace.schema.json " ]; then
+	echo "ok   host: make install DESTDIR=... PREFIX=/usr installs the binary, the workload, the man page and the schema"
+else
+	echo "FAIL host: make install: $(cd "$tmp/inst" 2>/dev/null && find . -type f | tr '\n' ' ')"
+fi
+if make -s -C "$top" check-format >"$tmp/fmt" 2>&1; then
+	echo "ok   host: C sources follow the kernel's clang-format style"
+else
+	echo "FAIL host: make check-format: $(head -c 300 "$tmp/fmt")"
+fi

@@ -128,8 +128,11 @@ static void read_hist(struct reader *rd, struct json_object *o,
 			    (unsigned long long)low);
 			return;
 		}
+		if (__builtin_add_overflow(total, n, &total)) {
+			bad(rd, at, "bucket counts add up to more than 2^64");
+			return;
+		}
 		h->h.slots[idx] = n;
-		total += n;
 	}
 	if (!rd->failed && total != h->count)
 		bad(rd, where, "buckets hold %llu samples, count says %llu",
@@ -166,7 +169,7 @@ static void read_target(struct reader *rd, struct json_object *o, int i,
 static char *read_file(const char *path, struct reader *rd)
 {
 	size_t len = 0, cap = 1 << 16;
-	char *buf = malloc(cap + 1);
+	char *buf = malloc(cap + 1), *more;
 	FILE *f = fopen(path, "r");
 
 	if (!f || !buf) {
@@ -184,9 +187,12 @@ static char *read_file(const char *path, struct reader *rd)
 			goto fail;
 		}
 		cap *= 2;
-		buf = realloc(buf, cap + 1);
-		if (!buf)
+		more = realloc(buf, cap + 1);
+		if (!more) {
+			bad(rd, "read", "out of memory");
 			goto fail;
+		}
+		buf = more;
 	}
 	if (ferror(f)) {
 		bad(rd, "read", "%s", strerror(errno));
@@ -286,6 +292,16 @@ static void merge_hist(struct loaded_hist *into, const struct loaded_hist *h)
 		into->h.slots[i] += h->h.slots[i];
 }
 
+/* Would summing h into into wrap any figure around? */
+static bool merge_overflows(const struct loaded_hist *into,
+			    const struct loaded_hist *h)
+{
+	__u64 dummy;
+
+	return __builtin_add_overflow(into->count, h->count, &dummy) ||
+	       __builtin_add_overflow(into->sum, h->sum, &dummy);
+}
+
 /*
  * Repeated runs of one scenario, summed into one: the same kernel, targets
  * attached the same way, and the same lock, or it is refused.
@@ -293,6 +309,8 @@ static void merge_hist(struct loaded_hist *into, const struct loaded_hist *h)
 int merge_run(struct loaded_run *into, const struct loaded_run *r, char *err,
 	      size_t errlen)
 {
+	__u64 dummy;
+
 	if (strcmp(into->release, r->release) ||
 	    strcmp(into->label, r->label) || into->ntargets != r->ntargets ||
 	    into->has_lock != r->has_lock ||
@@ -315,6 +333,24 @@ int merge_run(struct loaded_run *into, const struct loaded_run *r, char *err,
 				t->mode, into->path);
 			return -1;
 		}
+	}
+	/* Checked before anything is summed, so a refusal changes nothing. */
+	for (int i = 0; i < r->ntargets; i++) {
+		const struct loaded_target *t = &into->t[i], *s = &r->t[i];
+
+		if (__builtin_add_overflow(t->count, s->count, &dummy) ||
+		    __builtin_add_overflow(t->errors, s->errors, &dummy) ||
+		    __builtin_add_overflow(t->lock_acquired, s->lock_acquired,
+					   &dummy) ||
+		    merge_overflows(&t->lat, &s->lat))
+			goto overflow;
+	}
+	if (__builtin_add_overflow(into->contended, r->contended, &dummy) ||
+	    merge_overflows(&into->wait, &r->wait))
+		goto overflow;
+	for (int i = 0; i < r->ntargets; i++) {
+		struct loaded_target *t = &into->t[i];
+
 		t->count += r->t[i].count;
 		t->errors += r->t[i].errors;
 		t->lock_acquired += r->t[i].lock_acquired;
@@ -326,4 +362,8 @@ int merge_run(struct loaded_run *into, const struct loaded_run *r, char *err,
 	merge_hist(&into->wait, &r->wait);
 	into->runs++;
 	return 0;
+overflow:
+	snprintf(err, errlen, "%s: counts overflow when summed with %s",
+		 r->path, into->path);
+	return -1;
 }

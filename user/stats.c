@@ -187,6 +187,14 @@ static void delta_hist(struct hist *d, const struct hist *cur,
 		d->slots[i] = cur->slots[i] - prev->slots[i];
 }
 
+/* The interval's smallest (q 0) or largest (q 1) bucket; 0 when empty. */
+static __u64 hist_edge(const struct hist *h, double q)
+{
+	double v = hist_percentile(h, q, 0, 0);
+
+	return v < 0 ? 0 : (__u64)v;
+}
+
 /* What happened since prev: counts and histograms subtract; min and max
  * do not, so the interval's come from its histogram's outer buckets. */
 void result_interval(struct run_result *d, const struct run_result *cur,
@@ -210,17 +218,15 @@ void result_interval(struct run_result *d, const struct run_result *cur,
 		s->lock_hold_ns -= p->lock_hold_ns;
 		d->res[i].missed_entry -= prev->res[i].missed_entry;
 		d->res[i].missed_exit -= prev->res[i].missed_exit;
-		s->min_ns = (__u64)hist_percentile(&s->latency, 0, 0, 0);
-		s->max_ns = (__u64)hist_percentile(&s->latency, 1, 0, 0);
+		s->min_ns = hist_edge(&s->latency, 0);
+		s->max_ns = hist_edge(&s->latency, 1);
 	}
 	delta_hist(&d->lock_stats.wait, &cur->lock_stats.wait,
 		   &prev->lock_stats.wait);
 	d->lock_stats.contended -= prev->lock_stats.contended;
 	d->lock_stats.wait_sum_ns -= prev->lock_stats.wait_sum_ns;
-	d->lock_stats.wait_min_ns =
-		(__u64)hist_percentile(&d->lock_stats.wait, 0, 0, 0);
-	d->lock_stats.wait_max_ns =
-		(__u64)hist_percentile(&d->lock_stats.wait, 1, 0, 0);
+	d->lock_stats.wait_min_ns = hist_edge(&d->lock_stats.wait, 0);
+	d->lock_stats.wait_max_ns = hist_edge(&d->lock_stats.wait, 1);
 	for (int i = 0; i <= PMUTRACE_MAX_TARGETS; i++)
 		d->lock_stats.contended_in[i] -=
 			prev->lock_stats.contended_in[i];

@@ -88,7 +88,8 @@ static void test_percentiles(void)
 	CHECK(hist_percentile(&h, 0.99, 1000, 179700) == 179700,
 	      "p99 of 8 samples is the largest: %g",
 	      hist_percentile(&h, 0.99, 1000, 179700));
-	CHECK(hist_percentile(&h, 0.01, 1000, 179700) == 1000, "p1 is the smallest");
+	CHECK(hist_percentile(&h, 0.01, 1000, 179700) == 1000,
+	      "p1 is the smallest");
 
 	/* One value, repeated: min and max pin it exactly. */
 	memset(&h, 0, sizeof(h));
