@@ -52,7 +52,7 @@ LOADER_SRCS := cli.c setup.c check.c resolve.c kallsyms.c stats.c render.c json_
 LOADER_OBJS := $(addprefix $(OUTPUT)/,$(LOADER_SRCS:.c=.o))
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(wildcard tests/unit/test_*.c))
 
-.PHONY: all clean test format check-format report install asan fuzz
+.PHONY: all clean test format check-format report bench install asan fuzz
 GUEST_TOOLS := $(OUTPUT)/pmu-stress $(OUTPUT)/bpf-progs
 all: $(OUTPUT)/pmutrace $(GUEST_TOOLS) $(if $(filter $(ARCH),$(HOST_ARCH)),$(UNIT_TESTS))
 
@@ -92,6 +92,21 @@ test:
 # The before/after report of the RCU patch: builds two kernels, boots them.
 report:
 	scripts/report.sh
+
+# Overhead against the empty-program floor and bcc's tools (docs/performance.md).
+bench:
+	scripts/bench.sh
+
+# The floor of the benchmark: empty fentry/fexit programs.
+$(BPF_OUT)/bench_empty.bpf.o: bpf/bench_empty.bpf.c vmlinux.h | $(BPF_OUT)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BPF_OUT)/bench_empty.skel.h: $(BPF_OUT)/bench_empty.bpf.o
+	$(BPFTOOL) gen skeleton $< name bench_empty_bpf > $@.tmp
+	mv $@.tmp $@
+
+$(OUTPUT)/empty_probe: tests/bench/empty_probe.c $(BPF_OUT)/bench_empty.skel.h | $(OUTPUT)
+	$(CC) $(CFLAGS) $(LDFLAGS) $< $(LIBS) -o $@
 
 format:
 	$(CLANG_FORMAT) -i bpf/*.c user/*.c user/*.h include/*.h tests/unit/*.c tests/unit/*.h

@@ -27,6 +27,12 @@ for f in "$@"; do
 	[ -f "$f" ] || die "no such file: $f (run make ARCH=arm64 first)"
 	cp "$f" "$root/bin/"
 done
+# PMUTRACE_GUEST_OVERLAY=DIR: extra root content, e.g. the shared libraries
+# of dynamically linked tools (scripts/bench.sh runs bcc's libbpf-tools).
+if [ -n "${PMUTRACE_GUEST_OVERLAY:-}" ]; then
+	[ -d "$PMUTRACE_GUEST_OVERLAY" ] || die "PMUTRACE_GUEST_OVERLAY=$PMUTRACE_GUEST_OVERLAY is not a folder"
+	cp -a "$PMUTRACE_GUEST_OVERLAY/." "$root/"
+fi
 cp "$scenario" "$root/scenario"
 cat >"$root/init" <<'INIT'
 #!/bin/sh
