@@ -68,10 +68,10 @@ kv() {
 }
 
 # work VARIANT WORKLOAD: run it REPS times and append samples. Several short
-# runs, of which the host takes the median: a burst of load from other jobs
-# on the (shared) host spoils one run, not the session. ce/sp are the traced
-# paths, one thread (no contention, so the cost is the probes'); open and
-# pipe are unrelated and contended.
+# runs, of which the host keeps the fastest: load from other jobs on the
+# (shared) host only adds time, so a burst spoils some runs, not the session.
+# ce/sp are the traced paths, one thread (no contention, so the cost is the
+# probes'); open and pipe are unrelated and contended.
 work() {
 	_r=1
 	while [ $_r -le "$REPS" ]; do
