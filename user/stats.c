@@ -156,11 +156,19 @@ const char *patch_side(const struct run_result *r, char *why, size_t len)
 		waits += r->lock_stats.contended_in[i];
 	}
 	if (waits || taken) {
-		snprintf(
-			why, len,
-			"readers waited for arm_pmus_lock %llu times and took it %llu times in %llu calls",
-			(unsigned long long)waits, (unsigned long long)taken,
-			(unsigned long long)calls);
+		if (r->lock.hold)
+			snprintf(
+				why, len,
+				"readers waited for arm_pmus_lock %llu times and took it %llu times in %llu calls",
+				(unsigned long long)waits,
+				(unsigned long long)taken,
+				(unsigned long long)calls);
+		else
+			snprintf(
+				why, len,
+				"readers waited for arm_pmus_lock %llu times in %llu calls",
+				(unsigned long long)waits,
+				(unsigned long long)calls);
 		return "before";
 	}
 	if (!calls) {
