@@ -373,8 +373,8 @@ p("- The 95% intervals come from a bootstrap over whole rounds (2000 resamples).
   "met or missed only when its interval lies on one side of the limit.")
 p(f"- The traced paths use one thread, so no lock is contended and the cost measured is the probes': "
   f"`pmu-stress -t 1 -n {params['N_CE']} check-ext` and `pmu-stress -t 1 -n {params['N_SP']} set-pmu`. "
-  "ns per call = `elapsed_ns` / the ioctl count. pmu-stress starts its clock when its main thread "
-  "leaves the start barrier, so a run whose main thread is woken late comes out a little short.")
+  "ns per call = `elapsed_ns` / the ioctl count, which pmu-stress measures from its first worker's "
+  "start to its last worker's end.")
 p(f"- The unrelated workloads are contended: `pmu-stress -t 2 -n {params['N_OPEN']} -d /dev/kvm open` "
   "(`misc_open` takes `misc_mtx`), and "
   f"`dd if=/dev/zero bs=64 count={params['N_PIPE']} | dd of=/dev/null bs=64`, where both sides take "

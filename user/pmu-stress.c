@@ -87,12 +87,21 @@ struct job {
 	pthread_barrier_t start;
 };
 
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 struct worker {
 	pthread_t thread;
 	struct job *job;
 	int setup_failed; /* enum call that failed in setup, or -1 */
 	int setup_errno;
 	struct counts counts;
+	uint64_t start_ns, end_ns; /* this thread's own loop */
 };
 
 /* One line on stderr, then exit: 1 when the host failed us, 2 bad usage. */
@@ -258,6 +267,7 @@ static void *worker_main(void *arg)
 	pthread_barrier_wait(&job->start);
 	if (__atomic_load_n(&job->any_setup_failed, __ATOMIC_RELAXED))
 		goto out;
+	w->start_ns = now_ns();
 	for (i = 0; i < job->iterations; i++) {
 		if (job->scenario == OPEN)
 			do_open(&c, job->device);
@@ -266,6 +276,7 @@ static void *worker_main(void *arg)
 			run_kvm_iteration(job, &c, vcpu);
 #endif
 	}
+	w->end_ns = now_ns();
 out:
 	close_fd(&vcpu);
 	close_fd(&vm);
@@ -446,14 +457,6 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	return 0;
 }
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 int main(int argc, char **argv)
 {
 	static const struct argp argp = { options, parse_opt, "SCENARIO", doc,
@@ -488,7 +491,7 @@ int main(int argc, char **argv)
 	sum = calloc(1, sizeof(*sum));
 	if (!workers || !sum)
 		die("out of memory");
-	/* The main thread waits too, so the clock starts with the threads. */
+	/* The main thread waits too, so all start together. */
 	pthread_barrier_init(&job.start, NULL, job.threads + 1);
 	for (t = 0; t < job.threads; t++) {
 		workers[t].job = &job;
@@ -499,10 +502,20 @@ int main(int argc, char **argv)
 			    strerror(err));
 	}
 	pthread_barrier_wait(&job.start);
-	start_ns = now_ns();
 	for (t = 0; t < job.threads; t++)
 		pthread_join(workers[t].thread, NULL);
-	end_ns = now_ns();
+	/* From the first thread's start to the last one's end: the main
+	 * thread may wake late from the barrier, the workers time themselves. */
+	start_ns = UINT64_MAX;
+	end_ns = 0;
+	for (t = 0; t < job.threads; t++) {
+		if (workers[t].start_ns && workers[t].start_ns < start_ns)
+			start_ns = workers[t].start_ns;
+		if (workers[t].end_ns > end_ns)
+			end_ns = workers[t].end_ns;
+	}
+	if (end_ns < start_ns)
+		start_ns = end_ns = 0;
 
 	for (t = 0; t < job.threads; t++) {
 		if (workers[t].setup_failed >= 0)
