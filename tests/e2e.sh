@@ -135,7 +135,8 @@ check "privileges dropped after attaching ($(tr '\n\t' '  ' <"$out/default.caps"
 
 # Two runs at once: each counts every call.
 for run in twoA twoB; do
-	check "$run (concurrent with the other): exit 0" test "$(cat "$out/$run.rc")" = 0
+	check "$run (concurrent with the other, ended by SIG$([ $run = twoA ] && echo INT || echo HUP)): exit 0" \
+		test "$(cat "$out/$run.rc")" = 0
 	for m in $modes; do
 		name=${m%%=*}
 		[ "${m#*=}" = absent:null ] && continue
@@ -184,6 +185,8 @@ check "a target with no calls says its histogram is empty, not hidden" \
 # Failures in the guest: one line, documented exit codes.
 check "unknown --lock: exit 6 and one line" sh -c "test \"\$(cat '$out/badlock.rc')\" = 6 && test \"\$(wc -l <'$out/badlock.err')\" = 1"
 check "no attachable --func: exit 5" test "$(cat "$out/nofunc.rc")" = 5
+check "kernel without BTF: exit 4 and one line ($(cat "$out/nobtf.err"))" \
+	sh -c "test \"\$(cat '$out/nobtf.rc')\" = 4 && test \"\$(wc -l <'$out/nobtf.err')\" = 1"
 check "failures leave no BPF program" \
 	sh -c "! grep -qE ' (target_entry_|target_exit_|lock_contention)' '$out/failures.progs'"
 exit 0

@@ -67,7 +67,8 @@ done
 pmu-stress -t 2 -n 5 vcpu-init >/out/twoA.stress.1
 pmu-stress -t 2 -n 100 set-pmu >/out/twoA.stress.2
 pmu-stress -t 2 -n 2000 check-ext >/out/twoA.stress.3
-kill -INT $pa $pb
+kill -INT $pa
+kill -HUP $pb
 wait $pa
 echo $? >/out/twoA.rc
 wait $pb
@@ -92,4 +93,10 @@ pmutrace -l no_such_lock_xyz -d 1 >/dev/null 2>/out/badlock.err
 echo $? >/out/badlock.rc
 pmutrace -f no_such_function_xyz -d 1 >/dev/null 2>/out/nofunc.err
 echo $? >/out/nofunc.rc
+# A kernel without BTF, faked by hiding the kernel's BTF behind an empty file.
+: >/tmp/empty
+mount -o bind /tmp/empty /sys/kernel/btf/vmlinux &&
+	pmutrace -d 1 >/dev/null 2>/out/nobtf.err
+echo $? >/out/nobtf.rc
+umount /sys/kernel/btf/vmlinux
 no_progs_left failures
