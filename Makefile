@@ -48,7 +48,7 @@ BPF_CFLAGS := -g -O2 -target bpf -Wall -Werror -fms-extensions \
 	      -Iinclude -I.
 
 LOADER_SRCS := cli.c setup.c check.c resolve.c kallsyms.c stats.c render.c json_out.c tracer.c \
-	       report_read.c compare.c compare_render.c prometheus.c exporter.c
+	       report_read.c compare.c compare_render.c prometheus.c exporter.c atomic_file.c
 LOADER_OBJS := $(addprefix $(OUTPUT)/,$(LOADER_SRCS:.c=.o))
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(wildcard tests/unit/test_*.c))
 

@@ -4,8 +4,6 @@
  * then read the per-CPU maps and print. One cleanup path.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <libgen.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -16,6 +14,7 @@
 #include "pmutrace_user.h"
 #include "compare.h"
 #include "exporter.h"
+#include "atomic_file.h"
 
 static volatile sig_atomic_t exiting;
 static bool verbose;
@@ -32,54 +31,6 @@ static int print_libbpf(enum libbpf_print_level level, const char *fmt,
 	/* Failures get a line of our own; libbpf's detail is for -v. */
 	(void)level;
 	return verbose ? vfprintf(stderr, fmt, ap) : 0;
-}
-
-/* Output goes to a temporary file renamed into place at the end, so a
- * failed run never leaves a half-written file behind. */
-struct output {
-	FILE *f;
-	char tmp[4096];
-	const char *path;
-};
-
-static int output_open(struct output *o, const char *path)
-{
-	char dir[4096];
-	int fd;
-
-	o->path = path;
-	o->f = stdout;
-	o->tmp[0] = '\0';
-	if (!path)
-		return 0;
-	snprintf(dir, sizeof(dir), "%s", path);
-	snprintf(o->tmp, sizeof(o->tmp), "%s/.pmutrace.XXXXXX", dirname(dir));
-	fd = mkstemp(o->tmp);
-	if (fd < 0 || !(o->f = fdopen(fd, "w"))) {
-		int err = errno;
-
-		if (fd >= 0)
-			close(fd);
-		o->tmp[0] = '\0';
-		o->f = NULL;
-		return -err;
-	}
-	return 0;
-}
-
-static int output_close(struct output *o, bool commit)
-{
-	int err = 0;
-
-	if (!o->tmp[0])
-		return fflush(stdout) ? -errno : 0;
-	if (fclose(o->f))
-		err = -errno;
-	if (commit && !err && rename(o->tmp, o->path))
-		err = -errno;
-	if (!commit || err)
-		unlink(o->tmp);
-	return err;
 }
 
 /* Notes on how this kernel is traced, then the "Tracing" line itself. */
@@ -126,11 +77,11 @@ static int run(const struct options *o, struct run_result *r,
 	struct tracer *tr = NULL;
 	int err, code = EXIT_OK;
 	struct exporter x = {};
-	struct output out;
+	struct atomic_file out;
 	double start, last;
 
 	/* User errors first, before anything is loaded or created. */
-	err = output_open(&out, o->output);
+	err = atomic_file_open(&out, o->output);
 	if (err)
 		return fail(EXIT_OUTPUT, "cannot write %s: %s", o->output,
 			    strerror(-err));
@@ -203,7 +154,7 @@ static int run(const struct options *o, struct run_result *r,
 cleanup:
 	exporter_close(&x);
 	tracer_stop(tr);
-	err = output_close(&out, code == EXIT_OK);
+	err = atomic_file_close(&out, code == EXIT_OK);
 	if (err && code == EXIT_OK)
 		code = fail(EXIT_OUTPUT, "cannot write %s: %s", o->output,
 			    strerror(-err));

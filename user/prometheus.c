@@ -6,7 +6,6 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <libgen.h>
 #include <limits.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -15,8 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include "prometheus.h"
+#include "atomic_file.h"
 
 /* Every edge must start a fine bucket, and the last one lie below the
  * catch-all bucket, for the coarse counts to be exact. */
@@ -357,69 +356,24 @@ void prom_render(FILE *out, const struct run_result *r,
 
 /* "<dir>/.<name>.XXXXXX": same filesystem for rename(), and a name that
  * node_exporter's textfile collector (*.prom) does not read half-written. */
-static int temp_beside(const char *path, char *tmp, size_t len)
-{
-	char d[PATH_MAX], b[PATH_MAX];
-
-	if (strlen(path) >= sizeof(d))
-		return -ENAMETOOLONG;
-	strcpy(d, path);
-	strcpy(b, path);
-	if (snprintf(tmp, len, "%s/.%s.XXXXXX", dirname(d), basename(b)) >=
-	    (int)len)
-		return -ENAMETOOLONG;
-	return 0;
-}
-
 int prom_textfile_check(const char *path)
 {
-	char tmp[PATH_MAX];
-	int fd, err;
+	struct atomic_file a;
+	int err = atomic_file_open(&a, path);
 
-	err = temp_beside(path, tmp, sizeof(tmp));
-	if (err)
-		return err;
-	fd = mkstemp(tmp);
-	if (fd < 0)
-		return -errno;
-	close(fd);
-	unlink(tmp);
-	return 0;
+	return err ? err : atomic_file_close(&a, false);
 }
 
 int prom_write_textfile(const char *path, const struct run_result *r,
 			const struct prom_self *self)
 {
-	char tmp[PATH_MAX];
-	FILE *f = NULL;
-	int fd, err;
+	struct atomic_file a;
+	int err = atomic_file_open(&a, path);
 
-	err = temp_beside(path, tmp, sizeof(tmp));
 	if (err)
 		return err;
-	fd = mkstemp(tmp);
-	if (fd < 0)
-		return -errno;
-	/* mkstemp() makes it 0600; node_exporter reads it as another user. */
-	if (!fchmod(fd, 0644))
-		f = fdopen(fd, "w");
-	if (!f) {
-		err = -errno;
-		close(fd);
-		goto out;
-	}
-	prom_render(f, r, self);
-	errno = 0;
-	if (fflush(f) || ferror(f) || fsync(fd))
-		err = errno ? -errno : -EIO;
-	if (fclose(f) && !err)
-		err = -errno;
-	if (!err && rename(tmp, path))
-		err = -errno;
-out:
-	if (err)
-		unlink(tmp);
-	return err;
+	prom_render(a.f, r, self);
+	return atomic_file_close(&a, true);
 }
 
 /* HTTP server. Prometheus sends a few hundred bytes and reads ~30 KiB. */
