@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <sys/utsname.h>
 #include <bpf/btf.h>
 #include "pmutrace_user.h"
 #include "unit.h"
@@ -113,8 +114,32 @@ static void test_612(void)
 	btf__free(btf);
 }
 
+/* This x86 build host is no arm64 KVM host: none of the readers exists in
+ * its BTF, and the run must stop with exit 5 and say why. */
+static void test_not_kvm_host(void)
+{
+	struct options o = { .kallsyms = "/proc/kallsyms", .no_lock = true };
+	struct btf *btf = btf__load_vmlinux_btf();
+	static struct run_result r;
+	struct utsname u;
+
+	uname(&u);
+	if (!btf || !strcmp(u.machine, "aarch64")) {
+		btf__free(btf);
+		return;
+	}
+	CHECK(resolve_all(&o, &r, btf) == EXIT_NO_TARGET,
+	      "not a KVM host: exit 5");
+	CHECK(r.ntargets == 3 && r.targets[0].mode == ATTACH_ABSENT &&
+		      r.targets[1].mode == ATTACH_ABSENT &&
+		      r.targets[2].mode == ATTACH_ABSENT,
+	      "all three readers absent on %s", u.machine);
+	btf__free(btf);
+}
+
 int main(void)
 {
+	test_not_kvm_host();
 	test_72();
 	test_612();
 	UNIT_EXIT();
