@@ -28,9 +28,9 @@ static int match_rank(const char *sym, const char *name)
 int ksyms_lookup(const char *path, struct ksym_query *q, int n)
 {
 	int rank[PMUTRACE_MAX_TARGETS * 4] = { 0 };
-	char line[512], name[256], type;
+	static char buf[1 << 20];
 	bool any_nonzero = false;
-	unsigned long long addr;
+	char line[512];
 	FILE *f;
 
 	if (n > (int)(sizeof(rank) / sizeof(rank[0])))
@@ -42,18 +42,31 @@ int ksyms_lookup(const char *path, struct ksym_query *q, int n)
 	f = fopen(path, "r");
 	if (!f)
 		return -ENOENT;
+	setvbuf(f, buf, _IOFBF, sizeof(buf));
+	/*
+	 * "ffff800080010000 T name\t[module]": a few hundred thousand lines
+	 * that the kernel is slow enough to produce, so no sscanf() per line;
+	 * the address is parsed only for a match.
+	 */
 	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%llx %c %255s", &addr, &type, name) != 3)
+		char *name = strchr(line, ' ');
+
+		if (!name || !(name = strchr(name + 1, ' ')))
 			continue;
-		if (addr)
+		name++;
+		name[strcspn(name, " \t\n")] = '\0';
+		if (!any_nonzero && line[strspn(line, "0")] != ' ')
 			any_nonzero = true;
 		for (int i = 0; i < n; i++) {
-			int r = match_rank(name, q[i].name);
+			int r;
 
+			if (name[0] != q[i].name[0])
+				continue;
+			r = match_rank(name, q[i].name);
 			if (r <= rank[i])
 				continue;
 			rank[i] = r;
-			q[i].addr = addr;
+			q[i].addr = strtoull(line, NULL, 16);
 			snprintf(q[i].found, sizeof(q[i].found), "%s", name);
 		}
 	}
