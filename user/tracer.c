@@ -140,9 +140,14 @@ static int attach_all(struct tracer *tr, struct run_result *r)
 			continue;
 		err = attach_one(tr, tr->entry[i], r->probe, false,
 				 t->function);
-		if (!err)
+		if (!err) {
 			err = attach_one(tr, tr->exit[i], r->probe, true,
 					 t->function);
+			/* An entry without its exit would only leave stale
+			 * start times behind. */
+			if (err)
+				bpf_link__destroy(tr->links[--tr->nlinks]);
+		}
 		if (err) {
 			t->mode = ATTACH_ABSENT;
 			snprintf(t->reason, sizeof(t->reason),
