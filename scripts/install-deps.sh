@@ -7,7 +7,7 @@ set -euo pipefail
 HOST_PKGS=(clang libclang-rt-14-dev llvm bpftool libbpf-dev libelf-dev zlib1g-dev libjson-c-dev libgsl-dev
 	pkg-config make gcc gcc-aarch64-linux-gnu libc6-dev-arm64-cross
 	qemu-system-arm cpio xz-utils jq ca-certificates python3 python3-jsonschema prometheus
-	clang-format groff-base
+	clang-format groff-base curl
 	util-linux)
 ARM64_PKGS=(libc6-dev:arm64 libbpf-dev:arm64 libelf-dev:arm64 zlib1g-dev:arm64
 	libjson-c-dev:arm64 libzstd-dev:arm64)
