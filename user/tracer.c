@@ -23,37 +23,20 @@ struct tracer {
 	void *buf; /* one value per possible CPU */
 };
 
-/* The slot programs of one probe kind, by slot. */
+/* The slot programs of one probe kind: target_<kind>_<slot> in the BPF C. */
 static void slot_programs(struct pmutrace_bpf *s, enum probe_kind kind,
 			  struct bpf_program **entry, struct bpf_program **exit)
 {
-	struct bpf_program *fentry[] = {
-		s->progs.target_entry_0, s->progs.target_entry_1,
-		s->progs.target_entry_2, s->progs.target_entry_3,
-		s->progs.target_entry_4, s->progs.target_entry_5,
-		s->progs.target_entry_6, s->progs.target_entry_7,
-	};
-	struct bpf_program *fexit[] = {
-		s->progs.target_exit_0, s->progs.target_exit_1,
-		s->progs.target_exit_2, s->progs.target_exit_3,
-		s->progs.target_exit_4, s->progs.target_exit_5,
-		s->progs.target_exit_6, s->progs.target_exit_7,
-	};
-	struct bpf_program *kprobe[] = {
-		s->progs.target_kprobe_0, s->progs.target_kprobe_1,
-		s->progs.target_kprobe_2, s->progs.target_kprobe_3,
-		s->progs.target_kprobe_4, s->progs.target_kprobe_5,
-		s->progs.target_kprobe_6, s->progs.target_kprobe_7,
-	};
-	struct bpf_program *kretprobe[] = {
-		s->progs.target_kretprobe_0, s->progs.target_kretprobe_1,
-		s->progs.target_kretprobe_2, s->progs.target_kretprobe_3,
-		s->progs.target_kretprobe_4, s->progs.target_kretprobe_5,
-		s->progs.target_kretprobe_6, s->progs.target_kretprobe_7,
-	};
+	const char *in = kind == PROBE_KPROBE ? "kprobe" : "entry";
+	const char *out = kind == PROBE_KPROBE ? "kretprobe" : "exit";
+	char name[32];
 
-	memcpy(entry, kind == PROBE_KPROBE ? kprobe : fentry, sizeof(fentry));
-	memcpy(exit, kind == PROBE_KPROBE ? kretprobe : fexit, sizeof(fexit));
+	for (int i = 0; i < PMUTRACE_MAX_TARGETS; i++) {
+		snprintf(name, sizeof(name), "target_%s_%d", in, i);
+		entry[i] = bpf_object__find_program_by_name(s->obj, name);
+		snprintf(name, sizeof(name), "target_%s_%d", out, i);
+		exit[i] = bpf_object__find_program_by_name(s->obj, name);
+	}
 }
 
 static void autoload_only(struct pmutrace_bpf *s, struct bpf_program **used,
