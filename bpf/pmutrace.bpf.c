@@ -134,7 +134,9 @@ static __always_inline bool wanted(void *ctx, __u32 slot)
 	return attr_matches(slot, arg);
 }
 
-static __always_inline void push_entry(__u32 slot)
+/* start 0 marks a call that is not the target's (kprobe entries decide
+ * for their kretprobes, which no longer see the arguments). */
+static __always_inline void push_entry(__u32 slot, __u64 start)
 {
 	struct task_state *ts = task_state(true);
 	__u32 d;
@@ -147,14 +149,14 @@ static __always_inline void push_entry(__u32 slot)
 		return;
 	}
 	ts->slot[d] = slot;
-	ts->start[d] = bpf_ktime_get_ns();
+	ts->start[d] = start;
 	ts->depth = d + 1;
 }
 
 static __always_inline int on_entry(void *ctx, __u32 slot)
 {
 	if (wanted(ctx, slot))
-		push_entry(slot);
+		push_entry(slot, bpf_ktime_get_ns());
 	return 0;
 }
 
@@ -321,19 +323,8 @@ static __always_inline int on_kprobe(struct pt_regs *ctx, __u32 slot)
 {
 	bool want = filter_kind[SLOT(slot)] != FILTER_DEVICE_ATTR ||
 		    attr_matches(slot, kprobe_arg(ctx, filter_arg[SLOT(slot)]));
-	struct task_state *ts = task_state(true);
-	__u32 d;
 
-	if (!ts)
-		return 0;
-	d = ts->depth;
-	if (d >= PMUTRACE_MAX_DEPTH) {
-		count_drop(DROP_TOO_DEEP);
-		return 0;
-	}
-	ts->slot[d] = slot;
-	ts->start[d] = want ? bpf_ktime_get_ns() : 0;
-	ts->depth = d + 1;
+	push_entry(slot, want ? bpf_ktime_get_ns() : 0);
 	return 0;
 }
 
