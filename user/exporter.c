@@ -37,14 +37,6 @@ int exporter_open(struct exporter *x, const struct options *o)
 	return 0;
 }
 
-static double mono_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /* Sleep up to s seconds; a signal or a waiting scrape ends it early. */
 void exporter_wait(const struct exporter *x, double s)
 {
@@ -65,7 +57,8 @@ static void refresh_self(struct exporter *x, const struct run_result *r)
 int exporter_poll(struct exporter *x, struct tracer *tr, struct run_result *r)
 {
 	bool scrape = x->server && prom_server_pending(x->server);
-	bool textfile = x->textfile && mono_s() - x->textfile_at >= x->period;
+	bool textfile = x->textfile &&
+			monotonic_s() - x->textfile_at >= x->period;
 	int err;
 
 	if (!scrape && !textfile)
@@ -77,7 +70,7 @@ int exporter_poll(struct exporter *x, struct tracer *tr, struct run_result *r)
 	if (scrape)
 		prom_server_handle(x->server, r, &x->self);
 	if (textfile) {
-		x->textfile_at = mono_s();
+		x->textfile_at = monotonic_s();
 		err = prom_write_textfile(x->textfile, r, &x->self);
 		if (err) /* say so and keep tracing: the next write may work */
 			fprintf(stderr, "pmutrace: cannot write %s: %s\n",

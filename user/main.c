@@ -63,14 +63,6 @@ static void say_tracing(const struct run_result *r, const char *kallsyms)
 	fprintf(stderr, ". Ctrl-C to end.\n");
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static int run(const struct options *o, struct run_result *r,
 	       struct run_result *prev, struct run_result *delta)
 {
@@ -107,9 +99,9 @@ static int run(const struct options *o, struct run_result *r,
 			strerror(-err));
 	say_tracing(r, o->kallsyms);
 
-	start = last = now_s();
+	start = last = monotonic_s();
 	while (!exiting) {
-		double t = now_s(),
+		double t = monotonic_s(),
 		       step = o->interval ? o->interval - (t - last) : 1;
 
 		if (o->duration && t - start >= o->duration)
@@ -122,18 +114,18 @@ static int run(const struct options *o, struct run_result *r,
 		if (err)
 			break;
 		if (exiting || !o->interval ||
-		    now_s() - last < o->interval - 1e-3)
+		    monotonic_s() - last < o->interval - 1e-3)
 			continue;
 		err = tracer_collect(tr, r);
 		if (err)
 			break;
 		result_interval(delta, r, prev);
-		delta->duration_s = now_s() - last;
-		last = now_s();
+		delta->duration_s = monotonic_s() - last;
+		last = monotonic_s();
 		render_text(stderr, delta, true);
 		*prev = *r;
 	}
-	r->duration_s = now_s() - start;
+	r->duration_s = monotonic_s() - start;
 	err = tracer_collect(tr, r);
 	if (err) {
 		code = fail(EXIT_RUNTIME, "cannot read the BPF maps: %s",

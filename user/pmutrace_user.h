@@ -5,8 +5,18 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <time.h>
 #include <linux/types.h>
 #include "pmutrace.h"
+
+/* Seconds on the monotonic clock: intervals, deadlines, durations. */
+static inline double monotonic_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
 
 /* Exit codes, documented in README.md and --help. */
 enum exit_code {

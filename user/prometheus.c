@@ -539,10 +539,7 @@ bool prom_server_pending(struct prom_server *s)
 
 static long long now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+	return (long long)(monotonic_s() * 1000);
 }
 
 /* 0 once fd is ready for events, -ETIMEDOUT at the deadline. */
