@@ -35,8 +35,12 @@ VERSION_FILE := build/version
 $(shell mkdir -p build; echo '$(VERSION)' | cmp -s - $(VERSION_FILE) || echo '$(VERSION)' > $(VERSION_FILE))
 CFLAGS ?= -O2 -g
 # snprintf truncating names to their buffers is intended, not a bug.
+# The loader's folders (docs/ARCHITECTURE.md): each one part, headers beside
+# the code. Header dependencies come from the compiler (-MMD), per object.
+USER_DIRS := user/common user/trace user/export user/compare
 CFLAGS += -Wall -Wextra -Werror -Wno-format-truncation -std=gnu11 -D_GNU_SOURCE \
-	  -Iinclude -Iuser -I$(BPF_OUT) -DPMUTRACE_VERSION='"$(VERSION)"'
+	  -Iinclude $(addprefix -I,$(USER_DIRS)) -I$(BPF_OUT) -DPMUTRACE_VERSION='"$(VERSION)"'
+DEPFLAGS = -MMD -MP
 LIBS := -lbpf -ljson-c -lgsl -lgslcblas -lelf -lz -lm
 ifneq ($(filter -static,$(LDFLAGS)),)
 LIBS += -lzstd -pthread
@@ -47,16 +51,16 @@ BPF_CFLAGS := -g -O2 -target bpf -Wall -Werror -fms-extensions \
 	      -Wno-microsoft-anon-tag -D__TARGET_ARCH_arm64 \
 	      -Iinclude -I.
 
-LOADER_SRCS := cli.c setup.c check.c resolve.c kallsyms.c stats.c render.c json_out.c tracer.c \
-	       report_read.c compare.c compare_render.c prometheus.c exporter.c atomic_file.c
-LOADER_OBJS := $(addprefix $(OUTPUT)/,$(LOADER_SRCS:.c=.o))
+# Everything but main.c, so the unit tests can link it.
+LOADER_SRCS := $(filter-out user/trace/main.c,$(wildcard $(addsuffix /*.c,$(USER_DIRS))))
+LOADER_OBJS := $(patsubst user/%.c,$(OUTPUT)/%.o,$(LOADER_SRCS))
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(wildcard tests/unit/test_*.c))
 
 .PHONY: all clean test format check-format report bench install asan fuzz
 GUEST_TOOLS := $(OUTPUT)/pmu-stress $(OUTPUT)/bpf-progs
 all: $(OUTPUT)/pmutrace $(GUEST_TOOLS) $(if $(filter $(ARCH),$(HOST_ARCH)),$(UNIT_TESTS))
 
-$(BPF_OUT) $(OUTPUT) $(OUTPUT)/tests:
+$(BPF_OUT) $(OUTPUT)/tests:
 	mkdir -p $@
 
 $(BPF_OUT)/pmutrace.bpf.o: bpf/pmutrace.bpf.c include/pmutrace.h vmlinux.h | $(BPF_OUT)
@@ -66,22 +70,25 @@ $(BPF_OUT)/pmutrace.skel.h: $(BPF_OUT)/pmutrace.bpf.o
 	$(BPFTOOL) gen skeleton $< name pmutrace_bpf > $@.tmp
 	mv $@.tmp $@
 
-$(OUTPUT)/%.o: user/%.c user/*.h include/pmutrace.h | $(OUTPUT)
-	$(CC) $(CFLAGS) -c $< -o $@
+$(OUTPUT)/%.o: user/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
 
-$(OUTPUT)/cli.o $(OUTPUT)/json_out.o $(OUTPUT)/prometheus.o: $(VERSION_FILE)
+$(OUTPUT)/trace/cli.o $(OUTPUT)/common/schema_write.o $(OUTPUT)/export/prometheus.o: $(VERSION_FILE)
+$(OUTPUT)/trace/tracer.o: $(BPF_OUT)/pmutrace.skel.h
 
-$(OUTPUT)/tracer.o: user/tracer.c $(BPF_OUT)/pmutrace.skel.h user/*.h include/pmutrace.h | $(OUTPUT)
-	$(CC) $(CFLAGS) -c $< -o $@
-
-$(OUTPUT)/pmutrace: $(OUTPUT)/main.o $(LOADER_OBJS)
+$(OUTPUT)/pmutrace: $(OUTPUT)/trace/main.o $(LOADER_OBJS)
 	$(CC) $(LDFLAGS) $^ $(LIBS) -o $@
 
-$(OUTPUT)/pmu-stress: user/pmu-stress.c | $(OUTPUT)
+$(OUTPUT)/pmu-stress: tools/pmu-stress/pmu-stress.c
+	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) -pthread $< -o $@
 
-$(OUTPUT)/bpf-progs: tests/guest/bpf-progs.c | $(OUTPUT)
+$(OUTPUT)/bpf-progs: tests/guest/bpf-progs.c
+	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) $< $(LIBS) -o $@
+
+-include $(LOADER_OBJS:.o=.d) $(OUTPUT)/trace/main.d
 
 $(OUTPUT)/tests/%: tests/unit/%.c tests/unit/unit.h $(LOADER_OBJS) | $(OUTPUT)/tests
 	$(CC) $(CFLAGS) -Itests/unit $< $(LOADER_OBJS) $(LIBS) -o $@
@@ -98,21 +105,23 @@ bench:
 	scripts/bench.sh
 
 # The floor of the benchmark: empty fentry/fexit programs.
-$(BPF_OUT)/bench_empty.bpf.o: bpf/bench_empty.bpf.c vmlinux.h | $(BPF_OUT)
+$(BPF_OUT)/bench_empty.bpf.o: tests/bench/bench_empty.bpf.c vmlinux.h | $(BPF_OUT)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
 $(BPF_OUT)/bench_empty.skel.h: $(BPF_OUT)/bench_empty.bpf.o
 	$(BPFTOOL) gen skeleton $< name bench_empty_bpf > $@.tmp
 	mv $@.tmp $@
 
-$(OUTPUT)/empty_probe: tests/bench/empty_probe.c $(BPF_OUT)/bench_empty.skel.h | $(OUTPUT)
+$(OUTPUT)/empty_probe: tests/bench/empty_probe.c $(BPF_OUT)/bench_empty.skel.h
+	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) $< $(LIBS) -o $@
 
+FORMAT_FILES = bpf/*.c $(addsuffix /*.[ch],$(USER_DIRS)) include/*.h tests/unit/*.[ch]
 format:
-	$(CLANG_FORMAT) -i bpf/*.c user/*.c user/*.h include/*.h tests/unit/*.c tests/unit/*.h
+	$(CLANG_FORMAT) -i $(wildcard $(FORMAT_FILES))
 
 check-format:
-	$(CLANG_FORMAT) --dry-run --Werror bpf/*.c user/*.c user/*.h include/*.h tests/unit/*.c tests/unit/*.h
+	$(CLANG_FORMAT) --dry-run --Werror $(wildcard $(FORMAT_FILES))
 
 clean:
 	rm -rf build
@@ -129,7 +138,7 @@ ASAN_OUT := build/asan
 ASAN_CC ?= gcc
 ASAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all \
 	      -fno-omit-frame-pointer
-ASAN_OBJS := $(addprefix $(ASAN_OUT)/,$(LOADER_SRCS:.c=.o))
+ASAN_OBJS := $(patsubst user/%.c,$(ASAN_OUT)/%.o,$(LOADER_SRCS))
 ASAN_TESTS := $(patsubst tests/unit/%.c,$(ASAN_OUT)/tests/%,$(wildcard tests/unit/test_*.c))
 ASAN_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1 \
 	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
@@ -137,11 +146,13 @@ ASAN_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1 \
 $(ASAN_OUT) $(ASAN_OUT)/tests:
 	mkdir -p $@
 
-$(ASAN_OUT)/%.o: user/%.c user/*.h include/pmutrace.h | $(ASAN_OUT)
-	$(ASAN_CC) $(CFLAGS) $(ASAN_FLAGS) -c $< -o $@
+$(ASAN_OUT)/%.o: user/%.c
+	@mkdir -p $(@D)
+	$(ASAN_CC) $(CFLAGS) $(DEPFLAGS) $(ASAN_FLAGS) -c $< -o $@
 
-$(ASAN_OUT)/cli.o $(ASAN_OUT)/json_out.o $(ASAN_OUT)/prometheus.o: $(VERSION_FILE)
-$(ASAN_OUT)/tracer.o: $(BPF_OUT)/pmutrace.skel.h
+$(ASAN_OUT)/trace/cli.o $(ASAN_OUT)/common/schema_write.o $(ASAN_OUT)/export/prometheus.o: $(VERSION_FILE)
+$(ASAN_OUT)/trace/tracer.o: $(BPF_OUT)/pmutrace.skel.h
+-include $(ASAN_OBJS:.o=.d)
 
 $(ASAN_OUT)/tests/%: tests/unit/%.c tests/unit/unit.h $(ASAN_OBJS) | $(ASAN_OUT)/tests
 	$(ASAN_CC) $(CFLAGS) $(ASAN_FLAGS) -Itests/unit $< $(ASAN_OBJS) $(LIBS) -o $@
@@ -164,12 +175,13 @@ FUZZ_OUT := build/fuzz
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_SRCS := tests/fuzz/fuzz_report_read.c \
-	     $(addprefix user/,report_read.c compare.c compare_render.c stats.c render.c resolve.c)
+	     $(addprefix user/,common/schema_read.c compare/compare.c compare/compare_render.c \
+	     common/stats.c trace/render.c trace/resolve.c)
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-	      -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser -I$(BPF_OUT) \
+	      -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE -Iinclude $(addprefix -I,$(USER_DIRS)) -I$(BPF_OUT) \
 	      -DPMUTRACE_VERSION='"fuzz"'
 
-$(FUZZ_OUT)/fuzz_report_read: $(FUZZ_SRCS) user/*.h include/pmutrace.h
+$(FUZZ_OUT)/fuzz_report_read: $(FUZZ_SRCS) $(wildcard $(addsuffix /*.h,$(USER_DIRS))) include/pmutrace.h
 	mkdir -p $(FUZZ_OUT)
 	$(FUZZ_CC) $(FUZZ_FLAGS) $(FUZZ_SRCS) -lbpf -ljson-c -lgsl -lgslcblas -lm -o $@
 

@@ -30,20 +30,7 @@ guest_timeout=1200
 scripts/install-deps.sh >&2
 make -s ARCH=arm64 build/arm64/pmutrace build/arm64/pmu-stress build/arm64/bpf-progs >&2
 
-# The empty-program loader: through the Makefile once it has the rule, by
-# hand (same flags) until then.
-if make -s -n ARCH=arm64 build/arm64/empty_probe >/dev/null 2>&1; then
-	make -s ARCH=arm64 build/arm64/empty_probe >&2
-else
-	clang -g -O2 -target bpf -Wall -Werror -fms-extensions \
-		-Wno-microsoft-anon-tag -D__TARGET_ARCH_arm64 -Iinclude -I. \
-		-c bpf/bench_empty.bpf.c -o build/bpf/bench_empty.bpf.o
-	bpftool gen skeleton build/bpf/bench_empty.bpf.o name bench_empty_bpf \
-		>build/bpf/bench_empty.skel.h
-	aarch64-linux-gnu-gcc -O2 -g -Wall -Wextra -Werror -std=gnu11 \
-		-D_GNU_SOURCE -Ibuild/bpf -static tests/bench/empty_probe.c \
-		-lbpf -lelf -lz -lzstd -pthread -o build/arm64/empty_probe
-fi
+make -s ARCH=arm64 build/arm64/empty_probe >&2
 
 # build_overlay DIR: bcc's funclatency and klockstat for arm64 (bookworm's
 # libbpf-tools), bpftool (for the programs' run statistics), coreutils'
@@ -384,7 +371,7 @@ p("The variants:")
 p("")
 p("- **no tracing**.")
 p("- **empty_probe** (`tests/bench/empty_probe.c`) attaches one empty fentry program and one "
-  "empty fexit program (`bpf/bench_empty.bpf.c`) to each function pmutrace attaches to by "
+  "empty fexit program (`tests/bench/bench_empty.bpf.c`) to each function pmutrace attaches to by "
   "default: `kvm_arm_set_default_pmu`, `kvm_arm_pmu_v3_set_attr` and `kvm_supports_guest_pmuv3`. "
   "This is the floor.")
 p("- **pmutrace** (default): the same three functions, plus the `lock:contention_begin/end` "

@@ -3,45 +3,7 @@
 #ifndef PMUTRACE_COMPARE_H
 #define PMUTRACE_COMPARE_H
 
-#include "pmutrace_user.h"
-
-/* A histogram read back from JSON: the fine buckets and exact figures. */
-struct loaded_hist {
-	struct hist h;
-	__u64 count, min, max, sum;
-};
-
-struct loaded_target {
-	char name[NAME_LEN];
-	char mode[16];
-	char function[NAME_LEN];
-	__u64 count, errors;
-	struct loaded_hist lat;
-	bool has_lock; /* hold mode figures present */
-	__u64 lock_acquired;
-};
-
-struct loaded_run {
-	const char *path;
-	int runs; /* repeats merged in */
-	char release[NAME_LEN];
-	char machine[65];
-	char label[NAME_LEN]; /* --label, "" when none */
-	char patch_side[16];
-	double duration_s;
-	int ntargets;
-	struct loaded_target t[PMUTRACE_MAX_TARGETS];
-	bool has_lock;
-	char lock_name[NAME_LEN];
-	__u64 contended;
-	struct loaded_hist wait;
-};
-
-/* report_read.c: 0, or -1 with a one-line reason in err. */
-int load_run(const char *path, struct loaded_run *run, char *err,
-	     size_t errlen);
-int merge_run(struct loaded_run *into, const struct loaded_run *r, char *err,
-	      size_t errlen);
+#include "schema.h"
 
 /* One statistic on both sides, and after/before with its 95% interval. */
 struct stat_cmp {

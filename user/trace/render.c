@@ -6,20 +6,6 @@
 
 #define BAR_WIDTH 40
 
-void format_ns(char *buf, size_t len, double ns)
-{
-	if (ns < 0)
-		snprintf(buf, len, "-");
-	else if (ns < 1e3)
-		snprintf(buf, len, "%.0fns", ns);
-	else if (ns < 1e6)
-		snprintf(buf, len, "%.1fus", ns / 1e3);
-	else if (ns < 1e9)
-		snprintf(buf, len, "%.2fms", ns / 1e6);
-	else
-		snprintf(buf, len, "%.2fs", ns / 1e9);
-}
-
 /* The fine buckets summed into powers of two, for a bar chart. */
 static void print_log2_hist(FILE *out, const struct hist *h, const char *indent)
 {

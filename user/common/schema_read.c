@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <json-c/json.h>
-#include "compare.h"
+#include "schema.h"
 
 #define MAX_DOC (64 << 20)
 

@@ -158,6 +158,7 @@ __u64 target_errors(const struct target *t, const struct target_stats *s);
 const char *patch_side(const struct run_result *r, char *why, size_t len);
 void result_interval(struct run_result *d, const struct run_result *cur,
 		     const struct run_result *prev);
+void format_ns(char *buf, size_t len, double ns);
 
 /* tracer.c */
 struct tracer;
@@ -167,9 +168,8 @@ void tracer_stop(struct tracer *tr);
 
 /* render.c */
 void render_text(FILE *out, const struct run_result *r, bool interval);
-void format_ns(char *buf, size_t len, double ns);
 
-/* json_out.c */
+/* schema_write.c */
 struct json_object;
 struct json_object *result_to_json(const struct run_result *r);
 int write_json(FILE *out, const struct run_result *r);

@@ -240,3 +240,18 @@ void result_interval(struct run_result *d, const struct run_result *cur,
 			prev->lock_stats.contended_in[i];
 	d->lock.hold = false;
 }
+
+/* A duration for people: ns, us, ms or s. */
+void format_ns(char *buf, size_t len, double ns)
+{
+	if (ns < 0)
+		snprintf(buf, len, "-");
+	else if (ns < 1e3)
+		snprintf(buf, len, "%.0fns", ns);
+	else if (ns < 1e6)
+		snprintf(buf, len, "%.1fus", ns / 1e3);
+	else if (ns < 1e9)
+		snprintf(buf, len, "%.2fms", ns / 1e6);
+	else
+		snprintf(buf, len, "%.2fs", ns / 1e9);
+}
