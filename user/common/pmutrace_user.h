@@ -146,7 +146,6 @@ int check_tracing_allowed(const struct btf *btf);
 void resolve_target(struct target *t, const char *name, const struct btf *btf,
 		    const struct ksym_query *ksym, attach_probe_fn probe);
 const char *attach_mode_name(enum attach_mode mode);
-const char *known_caller(const char *name);
 
 /* stats.c */
 void target_stats_add(struct target_stats *into,
@@ -155,10 +154,23 @@ void lock_stats_add(struct lock_stats *into, const struct lock_stats *cpu);
 __u64 hist_total(const struct hist *h);
 double hist_percentile(const struct hist *h, double q, __u64 min, __u64 max);
 __u64 target_errors(const struct target *t, const struct target_stats *s);
-const char *patch_side(const struct run_result *r, char *why, size_t len);
 void result_interval(struct run_result *d, const struct run_result *cur,
 		     const struct run_result *prev);
 void format_ns(char *buf, size_t len, double ns);
+double hist_bucket_mid(__u32 i);
+void hist_fold_pow2(const struct hist *h, __u64 pow2[HIST_MAX_EXP + 1]);
+#define ERRNO_LABEL_LEN 16
+const char *errno_label(int e, char buf[ERRNO_LABEL_LEN]);
+
+/* The percentiles every output gives: label for people, key in JSON and
+ * in compare's tables, the quantile. */
+#define HIST_NQUANTILES 4
+struct quantile {
+	const char *label;
+	const char *key;
+	double q;
+};
+extern const struct quantile hist_quantiles[HIST_NQUANTILES];
 
 /* tracer.c */
 struct tracer;

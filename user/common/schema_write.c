@@ -2,7 +2,7 @@
 /* The JSON document, schema pmutrace/1 (docs/json-schema.md). */
 #include <string.h>
 #include <json-c/json.h>
-#include "pmutrace_user.h"
+#include "pmu_domain.h"
 
 #define ADD(obj, key, val) json_object_object_add(obj, key, val)
 
@@ -32,10 +32,9 @@ static struct json_object *hist_json(const struct hist *h, __u64 n, __u64 sum,
 	ADD(o, "sum", u64_json(sum));
 	ADD(o, "mean",
 	    n ? json_object_new_double((double)sum / (double)n) : NULL);
-	ADD(o, "p50", pct_json(h, 0.5, min, max));
-	ADD(o, "p90", pct_json(h, 0.9, min, max));
-	ADD(o, "p99", pct_json(h, 0.99, min, max));
-	ADD(o, "p999", pct_json(h, 0.999, min, max));
+	for (int i = 0; i < HIST_NQUANTILES; i++)
+		ADD(o, hist_quantiles[i].key,
+		    pct_json(h, hist_quantiles[i].q, min, max));
 	for (__u32 i = 0; i < HIST_BUCKETS; i++) {
 		struct json_object *e;
 
@@ -62,16 +61,10 @@ static struct json_object *returns_json(const struct target_stats *s)
 	ADD(o, "zero", u64_json(s->ret_zero));
 	ADD(o, "nonzero", u64_json(s->ret_nonzero));
 	for (int i = 1; i <= PMUTRACE_MAX_ERRNO; i++) {
-		const char *name = strerrorname_np(i);
-		char num[16];
+		char num[ERRNO_LABEL_LEN];
 
-		if (!s->ret_errno[i])
-			continue;
-		if (!name) {
-			snprintf(num, sizeof(num), "%d", i);
-			name = num;
-		}
-		ADD(e, name, u64_json(s->ret_errno[i]));
+		if (s->ret_errno[i])
+			ADD(e, errno_label(i, num), u64_json(s->ret_errno[i]));
 	}
 	if (s->ret_errno_other)
 		ADD(e, "other", u64_json(s->ret_errno_other));

@@ -59,6 +59,48 @@ void lock_stats_add(struct lock_stats *into, const struct lock_stats *c)
 	hist_add_all(&into->hold, &c->hold);
 }
 
+const struct quantile hist_quantiles[HIST_NQUANTILES] = {
+	{ "p50", "p50", 0.5 },
+	{ "p90", "p90", 0.9 },
+	{ "p99", "p99", 0.99 },
+	{ "p99.9", "p999", 0.999 },
+};
+
+/* Representative value of a bucket: exact below HIST_SUB (one value wide),
+ * else its middle; the open-ended last bucket is its low edge. */
+double hist_bucket_mid(__u32 i)
+{
+	__u64 lo = hist_bucket_low(i);
+
+	if (i + 1 >= HIST_BUCKETS)
+		return (double)lo;
+	return (double)lo + (double)(hist_bucket_low(i + 1) - lo - 1) / 2.0;
+}
+
+/* The fine buckets summed into powers of two: pow2[0] holds the value 0,
+ * pow2[k] the values in [2^(k-1), 2^k). */
+void hist_fold_pow2(const struct hist *h, __u64 pow2[HIST_MAX_EXP + 1])
+{
+	for (int p = 0; p <= HIST_MAX_EXP; p++)
+		pow2[p] = 0;
+	for (__u32 i = 0; i < HIST_BUCKETS; i++) {
+		__u64 low = hist_bucket_low(i);
+
+		pow2[low ? hist_log2(low) + 1 : 0] += h->slots[i];
+	}
+}
+
+/* The errno's name (EINVAL), or its number where libc has no name. */
+const char *errno_label(int e, char buf[ERRNO_LABEL_LEN])
+{
+	const char *name = strerrorname_np(e);
+
+	if (name)
+		return name;
+	snprintf(buf, ERRNO_LABEL_LEN, "%d", e);
+	return buf;
+}
+
 __u64 hist_total(const struct hist *h)
 {
 	__u64 n = 0;
@@ -95,14 +137,7 @@ double hist_percentile(const struct hist *h, double q, __u64 min, __u64 max)
 		seen += h->slots[i];
 		if (seen < rank)
 			continue;
-		if (i == HIST_BUCKETS - 1) {
-			v = (double)hist_bucket_low(i);
-		} else {
-			__u64 lo = hist_bucket_low(i);
-			__u64 width = hist_bucket_low(i + 1) - lo;
-
-			v = (double)lo + (double)(width - 1) / 2.0;
-		}
+		v = hist_bucket_mid(i);
 		break;
 	}
 	if (max && v > (double)max)
@@ -122,70 +157,6 @@ __u64 target_errors(const struct target *t, const struct target_stats *s)
 	if (t->ret_kind == RET_PTR)
 		n += s->ret_zero;
 	return n;
-}
-
-/* The readers that "KVM: arm64: PMU: Protect the list of PMUs with RCU"
- * takes off arm_pmus_lock. */
-static bool is_pmu_reader(const char *name)
-{
-	return !strcmp(name, "kvm_supports_guest_pmuv3") ||
-	       !strcmp(name, "kvm_pmu_probe_armpmu") ||
-	       !strcmp(name, "kvm_arm_pmu_v3_set_pmu");
-}
-
-/*
- * Which side of the RCU patch the kernel is on, from what was observed: a
- * reader that waited for or took arm_pmus_lock is "before"; readers that
- * ran with hold tracing on and never took it are "after". Anything less is
- * "unknown", with the reason in why.
- */
-const char *patch_side(const struct run_result *r, char *why, size_t len)
-{
-	__u64 calls = 0, taken = 0, waits = 0;
-
-	if (!r->lock.traced || strncmp(r->lock.name, "arm_pmus_lock", 13)) {
-		snprintf(why, len, "arm_pmus_lock is not watched");
-		return "unknown";
-	}
-	for (int i = 0; i < r->ntargets; i++) {
-		if (r->targets[i].mode == ATTACH_ABSENT ||
-		    !is_pmu_reader(r->targets[i].name))
-			continue;
-		calls += r->res[i].s.count;
-		taken += r->res[i].s.lock_acquired;
-		waits += r->lock_stats.contended_in[i];
-	}
-	if (waits || taken) {
-		if (r->lock.hold)
-			snprintf(
-				why, len,
-				"readers waited for arm_pmus_lock %llu times and took it %llu times in %llu calls",
-				(unsigned long long)waits,
-				(unsigned long long)taken,
-				(unsigned long long)calls);
-		else
-			snprintf(
-				why, len,
-				"readers waited for arm_pmus_lock %llu times in %llu calls",
-				(unsigned long long)waits,
-				(unsigned long long)calls);
-		return "before";
-	}
-	if (!calls) {
-		snprintf(why, len, "no reader call seen");
-		return "unknown";
-	}
-	if (r->lock.hold) {
-		snprintf(why, len,
-			 "%llu reader calls took arm_pmus_lock 0 times",
-			 (unsigned long long)calls);
-		return "after";
-	}
-	snprintf(
-		why, len,
-		"%llu reader calls never waited for arm_pmus_lock; only --hold can show they do not take it",
-		(unsigned long long)calls);
-	return "unknown";
 }
 
 static void delta_hist(struct hist *d, const struct hist *cur,

@@ -16,21 +16,6 @@
 #include <gsl/gsl_statistics_double.h>
 #include "compare.h"
 
-/* Representative value of a bucket: exact below HIST_SUB, else its middle. */
-static double bucket_value(__u32 i)
-{
-	__u64 lo = hist_bucket_low(i);
-
-	if (i + 1 >= HIST_BUCKETS)
-		return (double)lo;
-	return (double)lo + (double)(hist_bucket_low(i + 1) - lo - 1) / 2.0;
-}
-
-static const double quantile[CMP_STATS] = { [CMP_P50] = 0.5,
-					    [CMP_P90] = 0.9,
-					    [CMP_P99] = 0.99,
-					    [CMP_P999] = 0.999 };
-
 /* The statistics a bootstrap replicate is judged on; min and max, when not
  * 0, keep the percentiles within the exact extremes. */
 static void hist_stats(const struct hist *h, __u64 n, __u64 min, __u64 max,
@@ -39,11 +24,12 @@ static void hist_stats(const struct hist *h, __u64 n, __u64 min, __u64 max,
 	double sum = 0;
 
 	for (__u32 i = 0; i < HIST_BUCKETS; i++)
-		sum += (double)h->slots[i] * bucket_value(i);
+		sum += (double)h->slots[i] * hist_bucket_mid(i);
 	out[CMP_COUNT] = (double)n;
 	out[CMP_MEAN] = n ? sum / (double)n : -1;
-	for (int i = CMP_P50; i <= CMP_P999; i++)
-		out[i] = hist_percentile(h, quantile[i], min, max);
+	for (int i = 0; i < HIST_NQUANTILES; i++)
+		out[CMP_P50 + i] =
+			hist_percentile(h, hist_quantiles[i].q, min, max);
 	out[CMP_MAX] = -1;
 }
 
@@ -92,14 +78,17 @@ static void resample(struct sampler *s, gsl_rng *rng, __u64 n)
 void compare_hists(struct hist_cmp *c, unsigned int resamples,
 		   unsigned long seed)
 {
-	static const char *const names[CMP_STATS] = { "count", "mean", "p50",
-						      "p90",   "p99",  "p99.9",
-						      "max" };
+	const char *names[CMP_STATS] = {
+		[CMP_COUNT] = "count", [CMP_MEAN] = "mean", [CMP_MAX] = "max"
+	};
 	const struct loaded_hist *b = c->before, *a = c->after;
 	static double ratios[CMP_STATS][100000];
 	static struct sampler sb, sa;
 	double pb[CMP_STATS], pa[CMP_STATS];
 	gsl_rng *rng;
+
+	for (int i = 0; i < HIST_NQUANTILES; i++)
+		names[CMP_P50 + i] = hist_quantiles[i].label;
 
 	point_stats(b, pb);
 	point_stats(a, pa);

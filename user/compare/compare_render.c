@@ -108,13 +108,11 @@ static void render_cmp_text(FILE *out, const struct comparison *c, bool md)
 static void pow2_fractions(const struct loaded_hist *h,
 			   double f[HIST_MAX_EXP + 1])
 {
-	memset(f, 0, sizeof(double) * (HIST_MAX_EXP + 1));
-	for (__u32 i = 0; i < HIST_BUCKETS && h->count; i++) {
-		__u64 low = hist_bucket_low(i);
+	__u64 pow2[HIST_MAX_EXP + 1];
 
-		f[low ? hist_log2(low) + 1 : 0] +=
-			(double)h->h.slots[i] / (double)h->count;
-	}
+	hist_fold_pow2(&h->h, pow2);
+	for (int p = 0; p <= HIST_MAX_EXP; p++)
+		f[p] = h->count ? (double)pow2[p] / (double)h->count : 0;
 }
 
 #define SVG_W 720

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 #include "exporter.h"
+#include "pmu_domain.h"
 
 int exporter_open(struct exporter *x, const struct options *o)
 {

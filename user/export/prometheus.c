@@ -209,18 +209,14 @@ static void render_errors(struct writer *w, const struct target *t,
 			  const struct target_stats *s)
 {
 	const char *labels[] = { "target", t->name, "errno", NULL, NULL };
-	char num[16];
+	char num[ERRNO_LABEL_LEN];
 
 	/* Only the errnos seen: 133 mostly empty series per target would
 	 * cost more than a counter appearing late does. */
 	for (int e = 1; e <= PMUTRACE_MAX_ERRNO; e++) {
 		if (!s->ret_errno[e])
 			continue;
-		labels[3] = strerrorname_np(e);
-		if (!labels[3]) {
-			snprintf(num, sizeof(num), "%d", e);
-			labels[3] = num;
-		}
+		labels[3] = errno_label(e, num);
 		sample_u64(w, &fam_errors, labels, s->ret_errno[e]);
 	}
 	if (s->ret_errno_other) {

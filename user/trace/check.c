@@ -13,7 +13,7 @@
 #include <sys/utsname.h>
 #include <linux/kvm.h>
 #include <bpf/btf.h>
-#include "pmutrace_user.h"
+#include "pmu_domain.h"
 
 #define SELF_TEST_CALLS 16
 
@@ -46,7 +46,7 @@ static void observe_patch_side(struct run_result *r)
 		line("patch side", "unknown (%s)",
 		     r->probe != PROBE_FENTRY ?
 			     "holds cannot be traced without fentry" :
-			     "arm_pmus_lock is not watched");
+			     PMU_LOCK " is not watched");
 		return;
 	}
 	kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
@@ -135,9 +135,9 @@ int check_main(int argc, char **argv)
 		     (unsigned long long)r.lock.addr);
 	else
 		line("lock", "%s",
-		     r.lock.default_missing ?
-			     "arm_pmus_lock not in kallsyms: not watched" :
-			     "none (--no-lock)");
+		     r.lock.default_missing ? PMU_LOCK
+			     " not in kallsyms: not watched" :
+					      "none (--no-lock)");
 	observe_patch_side(&r);
 	printf("ready: pmutrace can trace %d of %d targets\n", n, r.ntargets);
 	return EXIT_OK;

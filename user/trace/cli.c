@@ -6,7 +6,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include "pmutrace_user.h"
+#include "pmu_domain.h"
 #include "prometheus.h"
 
 const char *argp_program_version = "pmutrace " PMUTRACE_VERSION;
@@ -16,7 +16,7 @@ static const char doc[] =
 	"Trace how the arm64 KVM host looks up its PMUs.\v"
 	"By default pmutrace times kvm_pmu_probe_armpmu, kvm_arm_pmu_v3_set_pmu "
 	"and kvm_supports_guest_pmuv3 with fentry/fexit, and records waits on "
-	"the mutex arm_pmus_lock from the lock:contention_begin/end "
+	"the mutex " PMU_LOCK " from the lock:contention_begin/end "
 	"tracepoints, which fire only when the lock is contended. A target "
 	"the compiler inlined is timed through its only caller (filtered to "
 	"the calls that reach it); every output says how each target was "
@@ -50,7 +50,7 @@ static const struct argp_option options[] = {
 	  "Trace kernel function NAME instead of the PMU readers (repeatable, up to 8)",
 	  0 },
 	{ "lock", 'l', "SYMBOL|ADDR", 0,
-	  "Mutex to watch (default: arm_pmus_lock)", 0 },
+	  "Mutex to watch (default: " PMU_LOCK ")", 0 },
 	{ "no-lock", OPT_NO_LOCK, NULL, 0, "Do not watch any lock", 0 },
 	{ "hold", 'H', NULL, 0,
 	  "Also count acquisitions and hold time of the lock inside the targets (costs every mutex in the system)",

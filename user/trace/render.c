@@ -2,22 +2,17 @@
 /* Text output, in the manner of libbpf-tools and perf. */
 #include <string.h>
 #include <time.h>
-#include "pmutrace_user.h"
+#include "pmu_domain.h"
 
 #define BAR_WIDTH 40
 
 /* The fine buckets summed into powers of two, for a bar chart. */
 static void print_log2_hist(FILE *out, const struct hist *h, const char *indent)
 {
-	__u64 pow2[HIST_MAX_EXP + 1] = { 0 }, top = 0;
+	__u64 pow2[HIST_MAX_EXP + 1], top = 0;
 	int first = -1, last = -1;
 
-	for (__u32 i = 0; i < HIST_BUCKETS; i++) {
-		__u64 low = hist_bucket_low(i);
-		int p = low ? (int)hist_log2(low) + 1 : 0;
-
-		pow2[p] += h->slots[i];
-	}
+	hist_fold_pow2(h, pow2);
 	for (int p = 0; p <= HIST_MAX_EXP; p++) {
 		if (!pow2[p])
 			continue;
@@ -52,33 +47,19 @@ static void print_log2_hist(FILE *out, const struct hist *h, const char *indent)
 static void print_summary(FILE *out, const char *label, const struct hist *h,
 			  __u64 n, __u64 sum, __u64 min, __u64 max)
 {
-	static const struct {
-		const char *name;
-		double q;
-	} qs[] = { { "p50", 0.5 },
-		   { "p90", 0.9 },
-		   { "p99", 0.99 },
-		   { "p99.9", 0.999 } };
 	char buf[32];
 
 	format_ns(buf, sizeof(buf), (double)min);
 	fprintf(out, "  %s min %s", label, buf);
 	format_ns(buf, sizeof(buf), (double)sum / (double)n);
 	fprintf(out, "  mean %s", buf);
-	for (size_t i = 0; i < sizeof(qs) / sizeof(qs[0]); i++) {
+	for (int i = 0; i < HIST_NQUANTILES; i++) {
 		format_ns(buf, sizeof(buf),
-			  hist_percentile(h, qs[i].q, min, max));
-		fprintf(out, "  %s %s", qs[i].name, buf);
+			  hist_percentile(h, hist_quantiles[i].q, min, max));
+		fprintf(out, "  %s %s", hist_quantiles[i].label, buf);
 	}
 	format_ns(buf, sizeof(buf), (double)max);
 	fprintf(out, "  max %s\n", buf);
-}
-
-static const char *errno_name(int e)
-{
-	const char *n = strerrorname_np(e);
-
-	return n ? n : "E?";
 }
 
 static void print_returns(FILE *out, const struct target *t,
@@ -102,9 +83,11 @@ static void print_returns(FILE *out, const struct target *t,
 	if (s->ret_nonzero)
 		fprintf(out, " %s x%llu", nonzero,
 			(unsigned long long)s->ret_nonzero);
+	char num[ERRNO_LABEL_LEN];
+
 	for (int e = 1; e <= PMUTRACE_MAX_ERRNO; e++)
 		if (s->ret_errno[e])
-			fprintf(out, " -%s x%llu", errno_name(e),
+			fprintf(out, " -%s x%llu", errno_label(e, num),
 				(unsigned long long)s->ret_errno[e]);
 	if (s->ret_errno_other)
 		fprintf(out, " other-errno x%llu",

@@ -10,44 +10,7 @@
 #include <linux/bpf.h>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
-#include "pmutrace_user.h"
-
-/*
- * Where the compiler inlines a target (Debian's 7.2 arm64 kernels do), its
- * only caller stands in for it. The filter keeps the caller's calls that
- * reach the target: kvm_arm_pmu_v3_set_attr() handles every PMU attribute,
- * and only KVM_ARM_VCPU_PMU_V3_SET_PMU leads to kvm_arm_pmu_v3_set_pmu().
- */
-static const struct known_target {
-	const char *name;
-	const char *caller;
-	enum filter_kind filter;
-	__u64 filter_value;
-	const char *filter_desc;
-} known_targets[] = {
-	{ "kvm_pmu_probe_armpmu", "kvm_arm_set_default_pmu", FILTER_NONE, 0,
-	  "" },
-	{ "kvm_arm_pmu_v3_set_pmu", "kvm_arm_pmu_v3_set_attr",
-	  FILTER_DEVICE_ATTR, PMUTRACE_KVM_ARM_VCPU_PMU_V3_SET_PMU,
-	  "attr->attr == KVM_ARM_VCPU_PMU_V3_SET_PMU" },
-	{ "kvm_supports_guest_pmuv3", NULL, FILTER_NONE, 0, "" },
-};
-
-static const struct known_target *find_known(const char *name)
-{
-	for (size_t i = 0; i < sizeof(known_targets) / sizeof(known_targets[0]);
-	     i++)
-		if (!strcmp(known_targets[i].name, name))
-			return &known_targets[i];
-	return NULL;
-}
-
-const char *known_caller(const char *name)
-{
-	const struct known_target *k = find_known(name);
-
-	return k ? k->caller : NULL;
-}
+#include "pmu_domain.h"
 
 const char *attach_mode_name(enum attach_mode mode)
 {
@@ -220,7 +183,7 @@ static void absent_reason(char *buf, size_t len, __s32 id, int err,
 void resolve_target(struct target *t, const char *name, const struct btf *btf,
 		    const struct ksym_query *ksym, attach_probe_fn probe)
 {
-	const struct known_target *k = find_known(name);
+	const struct pmu_reader *k = pmu_reader_find(name);
 	char why[NAME_LEN + 32];
 	__s32 id, cid;
 	int err = 0, cerr;

@@ -14,17 +14,10 @@
 #include <linux/capability.h>
 #include <linux/securebits.h>
 #include <bpf/btf.h>
-#include "pmutrace_user.h"
+#include "pmu_domain.h"
 
-#define DEFAULT_LOCK "arm_pmus_lock"
 /* The kernel's internal "operation not supported", not in uapi headers. */
 #define KERNEL_ENOTSUPP 524
-
-static const char *const default_targets[] = {
-	"kvm_pmu_probe_armpmu",
-	"kvm_arm_pmu_v3_set_pmu",
-	"kvm_supports_guest_pmuv3",
-};
 
 int fail(int code, const char *fmt, ...)
 {
@@ -61,7 +54,7 @@ bool has_privileges(void)
 static int resolve_lock(const struct options *o, struct lock_target *l,
 			const struct ksym_query *q)
 {
-	const char *name = o->lock ? o->lock : DEFAULT_LOCK;
+	const char *name = o->lock ? o->lock : PMU_LOCK;
 
 	if (o->no_lock)
 		return 0;
@@ -123,16 +116,22 @@ int choose_probe(const struct btf *btf, const struct options *o,
 int resolve_all(const struct options *o, struct run_result *r,
 		const struct btf *btf)
 {
-	const char *const *names = o->nfuncs ? o->funcs : default_targets;
+	const char *names[PMUTRACE_MAX_TARGETS];
 	struct ksym_query q[2 * PMUTRACE_MAX_TARGETS + 1] = {};
-	int n = o->nfuncs ? o->nfuncs : 3, nq = 0, attached = 0, err;
+	int n = o->nfuncs ? o->nfuncs : PMU_NREADERS, nq = 0, attached = 0, err;
+	int first[PMUTRACE_MAX_TARGETS]; /* each target's query, its caller's next */
 
 	for (int i = 0; i < n; i++) {
+		const struct pmu_reader *k;
+
+		names[i] = o->nfuncs ? o->funcs[i] : pmu_readers[i].name;
+		first[i] = nq;
 		q[nq++].name = names[i];
-		if (known_caller(names[i]))
-			q[nq++].name = known_caller(names[i]);
+		k = pmu_reader_find(names[i]);
+		if (k && k->caller)
+			q[nq++].name = k->caller;
 	}
-	q[nq].name = o->lock ? o->lock : DEFAULT_LOCK;
+	q[nq].name = o->lock ? o->lock : PMU_LOCK;
 	err = ksyms_lookup(o->kallsyms, q, nq + 1);
 	if (err == -EPERM && !o->no_lock)
 		fprintf(stderr,
@@ -140,11 +139,10 @@ int resolve_all(const struct options *o, struct run_result *r,
 			o->kallsyms);
 	set_kprobe_symbols(q, nq);
 	r->ntargets = n;
-	for (int i = 0, k = 0; i < n; i++) {
-		resolve_target(&r->targets[i], names[i], btf, &q[k],
+	for (int i = 0; i < n; i++) {
+		resolve_target(&r->targets[i], names[i], btf, &q[first[i]],
 			       r->probe == PROBE_KPROBE ? probe_kprobe :
 							  probe_fentry);
-		k += known_caller(names[i]) ? 2 : 1;
 		attached += r->targets[i].mode != ATTACH_ABSENT;
 	}
 	if (!attached) {
