@@ -63,7 +63,7 @@ all: $(OUTPUT)/pmutrace $(GUEST_TOOLS) $(if $(filter $(ARCH),$(HOST_ARCH)),$(UNI
 $(BPF_OUT) $(OUTPUT)/tests:
 	mkdir -p $@
 
-$(BPF_OUT)/pmutrace.bpf.o: bpf/pmutrace.bpf.c include/pmutrace.h vmlinux.h | $(BPF_OUT)
+$(BPF_OUT)/pmutrace.bpf.o: bpf/pmutrace.bpf.c bpf/attrib.bpf.h include/pmutrace.h include/pmutrace_attrib.h vmlinux.h | $(BPF_OUT)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
 $(BPF_OUT)/pmutrace.skel.h: $(BPF_OUT)/pmutrace.bpf.o

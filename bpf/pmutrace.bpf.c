@@ -22,6 +22,8 @@ const volatile __u32 filter_arg[PMUTRACE_MAX_TARGETS];
 const volatile __u64 filter_value[PMUTRACE_MAX_TARGETS];
 const volatile __u64 lock_addr;
 
+#include "attrib.bpf.h"
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, PMUTRACE_MAX_TARGETS);
@@ -155,6 +157,8 @@ static __always_inline void push_entry(__u32 slot, __u64 start)
 
 static __always_inline int on_entry(void *ctx, __u32 slot)
 {
+	if (!attrib_selected())
+		return 0;
 	if (wanted(ctx, slot))
 		push_entry(slot, bpf_ktime_get_ns());
 	return 0;
@@ -238,6 +242,7 @@ static __always_inline void record_exit(__u32 slot, __u64 start, __u64 ret)
 		return;
 	s->count++;
 	count_return(s, ret_kind[SLOT(slot)], ret);
+	attrib_call(slot, start);
 	if (!start) {
 		count_drop(DROP_EXIT_UNMATCHED);
 		return;
@@ -257,7 +262,7 @@ static __always_inline int on_exit(void *ctx, __u32 slot)
 	struct task_state *ts;
 	__u64 start = 0, ret = 0;
 
-	if (!wanted(ctx, slot))
+	if (!attrib_selected() || !wanted(ctx, slot))
 		return 0;
 	ts = task_state(false);
 	if (ts)
@@ -321,8 +326,12 @@ static __always_inline __u64 kprobe_arg(struct pt_regs *ctx, __u32 n)
 
 static __always_inline int on_kprobe(struct pt_regs *ctx, __u32 slot)
 {
-	bool want = filter_kind[SLOT(slot)] != FILTER_DEVICE_ATTR ||
-		    attr_matches(slot, kprobe_arg(ctx, filter_arg[SLOT(slot)]));
+	bool want;
+
+	if (!attrib_selected())
+		return 0;
+	want = filter_kind[SLOT(slot)] != FILTER_DEVICE_ATTR ||
+	       attr_matches(slot, kprobe_arg(ctx, filter_arg[SLOT(slot)]));
 
 	push_entry(slot, want ? bpf_ktime_get_ns() : 0);
 	return 0;
@@ -377,7 +386,7 @@ int BPF_PROG(lock_contention_begin, void *lock, unsigned int flags)
 {
 	struct task_state *ts;
 
-	if ((__u64)lock != lock_addr)
+	if ((__u64)lock != lock_addr || !attrib_selected())
 		return 0;
 	ts = task_state(true);
 	if (ts && !ts->wait_start)

@@ -8,6 +8,7 @@
 #include <time.h>
 #include <linux/types.h>
 #include "pmutrace.h"
+#include "pmutrace_attrib.h"
 
 /* Seconds on the monotonic clock: intervals, deadlines, durations. */
 static inline double monotonic_s(void)
@@ -48,6 +49,15 @@ struct options {
 	const char *label; /* the scenario, recorded for compare */
 	const char *prometheus; /* serve /metrics on ADDR:PORT */
 	const char *textfile; /* node_exporter textfile */
+	/* Attribution (attrib.c): all opt-in. */
+	enum attrib_by by; /* --by process|cgroup */
+	int top; /* rows shown before "other" */
+	__u32 by_entries; /* size of the per-process/cgroup map */
+	int npids;
+	__u32 pids[ATTRIB_MAX_PIDS]; /* -p, repeatable */
+	const char *cgroup; /* -c: a cgroup v2 directory */
+	bool owners; /* --owners: who held the lock, waiter stacks */
+	bool vms; /* --vms: which VM got which host PMU */
 };
 
 /* How every target of a run is probed. */
@@ -108,6 +118,7 @@ struct run_result {
 	__u64 lock_missed;
 	__u64 drops[DROP_REASONS];
 	const char *label;
+	struct attrib_result *attrib; /* NULL: no attribution asked for */
 };
 
 /* setup.c */
@@ -128,6 +139,11 @@ int check_main(int argc, char **argv);
 int parse_options(int argc, char **argv, struct options *opts);
 
 /* kallsyms.c */
+struct ksym_table;
+struct ksym_table *ksyms_load(const char *path);
+/* "func+0x30" for addr, or its hex when no symbol covers it. */
+void ksyms_name(const struct ksym_table *t, __u64 addr, char *buf, size_t len);
+void ksyms_free(struct ksym_table *t);
 struct ksym_query {
 	const char *name;
 	__u64 addr; /* 0: not found */
@@ -177,6 +193,8 @@ struct tracer;
 struct tracer *tracer_start(struct run_result *r, int *err);
 int tracer_collect(struct tracer *tr, struct run_result *r);
 void tracer_stop(struct tracer *tr);
+struct bpf_program;
+__u64 prog_misses(const struct bpf_program *p);
 
 /* render.c */
 void render_text(FILE *out, const struct run_result *r, bool interval);

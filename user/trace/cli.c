@@ -38,7 +38,12 @@ enum {
 	OPT_USAGE,
 	OPT_LABEL,
 	OPT_PROMETHEUS,
-	OPT_TEXTFILE
+	OPT_TEXTFILE,
+	OPT_BY,
+	OPT_TOP,
+	OPT_BY_ENTRIES,
+	OPT_OWNERS,
+	OPT_VMS
 };
 
 static const struct argp_option options[] = {
@@ -71,6 +76,28 @@ static const struct argp_option options[] = {
 	  "Name the scenario in the output, so compare can tell runs apart",
 	  0 },
 	{ "verbose", 'v', NULL, 0, "Show libbpf's log", 0 },
+	{ NULL, 0, NULL, 0, "Attribution (docs: README, Diagnosing a host):", 1 },
+	{ "pid", 'p', "PID", 0,
+	  "Only calls and waits of process PID (repeatable, up to 8), filtered in BPF",
+	  1 },
+	{ "cgroup", 'c', "CGROUP", 0,
+	  "Only calls and waits of tasks in cgroup v2 CGROUP or below it (a path as /proc/PID/cgroup shows it, or under the cgroup2 mount)",
+	  1 },
+	{ "by", OPT_BY, "process|cgroup", 0,
+	  "Calls, latency and lock waits per process or per cgroup (costs a map update per call)",
+	  1 },
+	{ "top", OPT_TOP, "N", 0,
+	  "Show the N busiest processes, cgroups, stacks and owners, the rest as \"other\" (default 10)",
+	  1 },
+	{ "by-entries", OPT_BY_ENTRIES, "N", 0,
+	  "Room for N process (or cgroup) and target pairs in BPF (default 1024); updates that do not fit are counted",
+	  1 },
+	{ "owners", OPT_OWNERS, NULL, 0,
+	  "Who held the lock when a reader began to wait (pid, comm, kernel stack) and the waiters' stacks",
+	  1 },
+	{ "vms", OPT_VMS, NULL, 0,
+	  "Which VM (its VMM process) got which host PMU, at kvm_arm_set_default_pmu and SET_PMU",
+	  1 },
 	{ "help", '?', NULL, 0, "Give this help list", -1 },
 	{ "usage", OPT_USAGE, NULL, 0, "Give a short usage message", -1 },
 	{ "version", 'V', NULL, 0, "Print program version", -1 },
@@ -101,6 +128,19 @@ static double parse_seconds(const char *arg)
 	v = strtod(arg, &end);
 	if (errno || end == arg || *end || !isfinite(v) || v <= 0 || v > 86400)
 		return NAN;
+	return v;
+}
+
+/* A whole number in [lo, hi], or -1. */
+static long parse_count(const char *arg, long lo, long hi)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (errno || end == arg || *end || v < lo || v > hi)
+		return -1;
 	return v;
 }
 
@@ -192,6 +232,51 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case 'v':
 		o->verbose = true;
 		break;
+	case 'p': {
+		/* PID_MAX_LIMIT */
+		long pid = parse_count(arg, 1, 4194304);
+
+		if (pid < 0)
+			usage_error("invalid pid '%s'", arg);
+		if (o->npids == ATTRIB_MAX_PIDS)
+			usage_error("too many -p: at most %d", ATTRIB_MAX_PIDS);
+		o->pids[o->npids++] = (__u32)pid;
+		break;
+	}
+	case 'c':
+		if (!*arg || strlen(arg) >= 256)
+			usage_error("invalid cgroup '%s'", arg);
+		o->cgroup = arg;
+		break;
+	case OPT_BY:
+		if (!strcmp(arg, "process"))
+			o->by = BY_PROCESS;
+		else if (!strcmp(arg, "cgroup"))
+			o->by = BY_CGROUP;
+		else
+			usage_error("invalid --by '%s': give process or cgroup",
+				    arg);
+		break;
+	case OPT_TOP:
+		o->top = (int)parse_count(arg, 1, 1000);
+		if (o->top < 0)
+			usage_error("invalid --top '%s': give 1 to 1000", arg);
+		break;
+	case OPT_BY_ENTRIES: {
+		long n = parse_count(arg, 16, 1 << 20);
+
+		if (n < 0)
+			usage_error("invalid --by-entries '%s': give 16 to %d",
+				    arg, 1 << 20);
+		o->by_entries = (__u32)n;
+		break;
+	}
+	case OPT_OWNERS:
+		o->owners = true;
+		break;
+	case OPT_VMS:
+		o->vms = true;
+		break;
 	/* ARGP_NO_ERRS silences argp's own help, so these are ours. */
 	case '?':
 		print_help_and_exit(state, ARGP_HELP_STD_HELP);
@@ -212,6 +297,8 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case ARGP_KEY_END:
 		if (o->no_lock && (o->lock || o->hold))
 			usage_error("--no-lock contradicts --lock and --hold");
+		if (o->no_lock && o->owners)
+			usage_error("--no-lock contradicts --owners");
 		if (o->interval && o->duration && o->interval > o->duration)
 			usage_error("--interval is longer than --duration");
 		break;

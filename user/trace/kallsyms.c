@@ -97,3 +97,88 @@ int parse_lock_address(const char *s, __u64 *addr)
 	*addr = v;
 	return 0;
 }
+
+/* Every text symbol, sorted by address, for naming stack frames. */
+struct ksym_table {
+	struct ksym {
+		__u64 addr;
+		char *name;
+	} *syms;
+	size_t n;
+};
+
+static int ksym_cmp(const void *a, const void *b)
+{
+	const struct ksym *x = a, *y = b;
+
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+struct ksym_table *ksyms_load(const char *path)
+{
+	struct ksym_table *t = calloc(1, sizeof(*t));
+	size_t cap = 0;
+	char line[512];
+	FILE *f;
+
+	if (!t)
+		return NULL;
+	f = fopen(path, "r");
+	if (!f)
+		return t;
+	while (fgets(line, sizeof(line), f)) {
+		char *type = strchr(line, ' '), *name;
+		struct ksym *s;
+
+		if (!type || (type[1] != 't' && type[1] != 'T') ||
+		    type[2] != ' ')
+			continue;
+		name = type + 3;
+		name[strcspn(name, " \t\n")] = '\0';
+		if (t->n == cap) {
+			cap = cap ? 2 * cap : 65536;
+			s = realloc(t->syms, cap * sizeof(*s));
+			if (!s)
+				break;
+			t->syms = s;
+		}
+		t->syms[t->n].addr = strtoull(line, NULL, 16);
+		t->syms[t->n].name = strdup(name);
+		if (t->syms[t->n].name)
+			t->n++;
+	}
+	fclose(f);
+	qsort(t->syms, t->n, sizeof(*t->syms), ksym_cmp);
+	return t;
+}
+
+void ksyms_name(const struct ksym_table *t, __u64 addr, char *buf, size_t len)
+{
+	size_t lo = 0, hi = t ? t->n : 0;
+
+	/* The last symbol at or below addr. */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (t->syms[mid].addr <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (!lo || !t->syms[lo - 1].addr) {
+		snprintf(buf, len, "0x%llx", (unsigned long long)addr);
+		return;
+	}
+	snprintf(buf, len, "%s+0x%llx", t->syms[lo - 1].name,
+		 (unsigned long long)(addr - t->syms[lo - 1].addr));
+}
+
+void ksyms_free(struct ksym_table *t)
+{
+	if (!t)
+		return;
+	for (size_t i = 0; i < t->n; i++)
+		free(t->syms[i].name);
+	free(t->syms);
+	free(t);
+}

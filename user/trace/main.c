@@ -15,6 +15,7 @@
 #include "compare.h"
 #include "exporter.h"
 #include "atomic_file.h"
+#include "attrib.h"
 
 static volatile sig_atomic_t exiting;
 static bool verbose;
@@ -146,6 +147,7 @@ static int run(const struct options *o, struct run_result *r,
 cleanup:
 	exporter_close(&x);
 	tracer_stop(tr);
+	attrib_free(r);
 	err = atomic_file_close(&out, code == EXIT_OK);
 	if (err && code == EXIT_OK)
 		code = fail(EXIT_OUTPUT, "cannot write %s: %s", o->output,

@@ -15,6 +15,7 @@
 #include <linux/securebits.h>
 #include <bpf/btf.h>
 #include "pmu_domain.h"
+#include "attrib.h"
 
 /* The kernel's internal "operation not supported", not in uapi headers. */
 #define KERNEL_ENOTSUPP 524
@@ -187,6 +188,8 @@ int prepare_run(const struct options *o, struct run_result *r)
 	code = choose_probe(btf, o, &r->probe);
 	if (!code)
 		code = resolve_all(o, r, btf);
+	if (!code)
+		code = attrib_prepare(o, r, btf);
 	btf__free(btf);
 	return code;
 }

@@ -8,10 +8,11 @@
 #include <string.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include "pmutrace_user.h"
+#include "attrib.h"
 #include "pmutrace.skel.h"
 
-#define MAX_LINKS (2 * PMUTRACE_MAX_TARGETS + 4)
+/* The slot programs, the lock's four, attribution's four. */
+#define MAX_LINKS (2 * PMUTRACE_MAX_TARGETS + 8)
 
 struct tracer {
 	struct pmutrace_bpf *skel;
@@ -88,8 +89,9 @@ static int configure(struct tracer *tr, const struct run_result *r)
 		used[n++] = s->progs.lock_acquired;
 		used[n++] = s->progs.lock_released;
 	}
+	err = attrib_configure(s, r, used, &n);
 	autoload_only(s, used, n);
-	return 0;
+	return err;
 }
 
 static int attach_one(struct tracer *tr, struct bpf_program *p,
@@ -181,6 +183,8 @@ struct tracer *tracer_start(struct run_result *r, int *err)
 	if (!*err)
 		*err = pmutrace_bpf__load(tr->skel);
 	if (!*err)
+		*err = attrib_loaded(tr->skel, r);
+	if (!*err)
 		*err = attach_all(tr, r);
 	if (!*err)
 		return tr;
@@ -193,6 +197,7 @@ void tracer_stop(struct tracer *tr)
 {
 	if (!tr)
 		return;
+	attrib_detach();
 	for (int i = 0; i < tr->nlinks; i++)
 		bpf_link__destroy(tr->links[i]);
 	pmutrace_bpf__destroy(tr->skel);
@@ -229,7 +234,7 @@ static void add_u64(void *into, const void *cpu)
 }
 
 /* Runs of p the kernel skipped because p was already running on that CPU. */
-static __u64 prog_misses(const struct bpf_program *p)
+__u64 prog_misses(const struct bpf_program *p)
 {
 	struct bpf_prog_info info = {};
 	__u32 len = sizeof(info);
@@ -274,5 +279,5 @@ int tracer_collect(struct tracer *tr, struct run_result *r)
 		if (err)
 			return err;
 	}
-	return 0;
+	return attrib_collect(s, r);
 }
