@@ -164,7 +164,7 @@ static void test_bad_input(void)
 		{ "not JSON", "hello", "not JSON" },
 		{ "truncated", DOC_HEAD "\"targets\":[" TARGET(HIST_OK),
 		  "not JSON" },
-		{ "wrong schema", "{\"schema\":\"pmutrace/2\"}", "schema" },
+		{ "wrong schema", "{\"schema\":\"pmutrace/9\"}", "schema" },
 		{ "schema not a string", "{\"schema\":2}", "should be string" },
 		{ "no targets", DOC_HEAD "\"x\":1}", "targets: missing" },
 		{ "targets not an array", DOC_HEAD "\"targets\":{}}",

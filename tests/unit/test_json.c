@@ -61,7 +61,8 @@ int main(void)
 	r.lock_stats.contended = 0;
 
 	o = result_to_json(&r);
-	CHECK(!strcmp(json_object_get_string(get(o, "schema")), "pmutrace/1"),
+	CHECK(!strcmp(json_object_get_string(get(o, "schema")),
+		      PMUTRACE_SCHEMA),
 	      "schema");
 	CHECK(!strcmp(json_object_get_string(get(o, "kernel.release")),
 		      r.release),

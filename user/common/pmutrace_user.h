@@ -34,6 +34,10 @@ enum exit_code {
 
 #define NAME_LEN 128
 
+/* The JSON document written; compare also reads pmutrace/1 (the same
+ * without "attribution"). */
+#define PMUTRACE_SCHEMA "pmutrace/2"
+
 struct options {
 	const char *funcs[PMUTRACE_MAX_TARGETS];
 	int nfuncs;

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* The pmutrace/1 document: written by a trace run (schema_write.c), read back
+/* The pmutrace/1 and /2 document: written by a trace run (schema_write.c), read back
  * by compare (schema_read.c). docs/pmutrace.schema.json describes it. */
 #ifndef PMUTRACE_SCHEMA_H
 #define PMUTRACE_SCHEMA_H

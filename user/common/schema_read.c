@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Reading a pmutrace/1 document back, for compare. Input is untrusted: every
+ * Reading a pmutrace/1 or /2 document back, for compare. Input is untrusted: every
  * field is checked for presence, type and range, and the first problem is
  * reported as one line naming the file and the field.
  */
@@ -239,8 +239,10 @@ int load_run(const char *path, struct loaded_run *run, char *err, size_t errlen)
 		goto out;
 	}
 	schema = field(&rd, doc, "document", "schema", json_type_string, false);
-	if (schema && strcmp(json_object_get_string(schema), "pmutrace/1")) {
-		bad(&rd, "schema", "is '%s', this pmutrace reads pmutrace/1",
+	if (schema && strcmp(json_object_get_string(schema), "pmutrace/1") &&
+	    strcmp(json_object_get_string(schema), PMUTRACE_SCHEMA)) {
+		bad(&rd, "schema",
+		    "is '%s', this pmutrace reads pmutrace/1 and " PMUTRACE_SCHEMA,
 		    json_object_get_string(schema));
 		goto out;
 	}

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
-/* The JSON document, schema pmutrace/1 (docs/json-schema.md). */
+/* The JSON document, schema pmutrace/2 (docs/json-schema.md). */
 #include <string.h>
 #include <json-c/json.h>
 #include "pmu_domain.h"
+#include "attrib.h"
 
 #define ADD(obj, key, val) json_object_object_add(obj, key, val)
 
@@ -169,7 +170,7 @@ struct json_object *result_to_json(const struct run_result *r)
 	const char *side;
 	char why[256];
 
-	ADD(o, "schema", json_object_new_string("pmutrace/1"));
+	ADD(o, "schema", json_object_new_string(PMUTRACE_SCHEMA));
 	ADD(o, "version", json_object_new_string(PMUTRACE_VERSION));
 	ADD(k, "release", json_object_new_string(r->release));
 	ADD(k, "machine", json_object_new_string(r->machine));
@@ -194,6 +195,8 @@ struct json_object *result_to_json(const struct run_result *r)
 	ADD(d, "too_deep", u64_json(r->drops[DROP_TOO_DEEP]));
 	ADD(d, "stale_entry", u64_json(r->drops[DROP_STALE_ENTRY]));
 	ADD(o, "dropped", d);
+	if (r->attrib)
+		ADD(o, "attribution", attrib_json(r));
 	return o;
 }
 

@@ -25,7 +25,9 @@ static int nlinks;
 
 const char *attrib_by_name(enum attrib_by by)
 {
-	return by == BY_PROCESS ? "process" : by == BY_CGROUP ? "cgroup" : "none";
+	return by == BY_PROCESS ? "process" :
+	       by == BY_CGROUP	? "cgroup" :
+				  "none";
 }
 
 const char *attrib_miss_name(int reason)
@@ -108,8 +110,9 @@ static int open_cgroup(struct attrib_result *a, const char *arg)
 		return fail(EXIT_USAGE, "-c %s: cannot open %s: %s", arg, path,
 			    strerror(errno));
 	if (fstatfs(a->cgroup_fd, &fs) || fs.f_type != CGROUP2_SUPER_MAGIC)
-		return fail(EXIT_USAGE, "-c %s: %s is not a cgroup v2 directory",
-			    arg, path);
+		return fail(EXIT_USAGE,
+			    "-c %s: %s is not a cgroup v2 directory", arg,
+			    path);
 	return 0;
 }
 
@@ -151,7 +154,8 @@ int attrib_prepare(const struct options *o, struct run_result *r,
 		fprintf(stderr,
 			"pmutrace: --owners: no lock is watched, so no owners\n");
 	/* Each VM program names its function: load only those that exist. */
-	a->vm_default_fn = btf__find_by_name_kind(btf, "kvm_arm_set_default_pmu",
+	a->vm_default_fn = btf__find_by_name_kind(btf,
+						  "kvm_arm_set_default_pmu",
 						  BTF_KIND_FUNC) > 0;
 	a->vm_set_fn = btf__find_by_name_kind(btf, "kvm_arm_pmu_v3_set_attr",
 					      BTF_KIND_FUNC) > 0;
@@ -159,11 +163,13 @@ int attrib_prepare(const struct options *o, struct run_result *r,
 		snprintf(a->vm_note, sizeof(a->vm_note),
 			 "VMs are read at fexit: this kernel has no fentry");
 	else if (a->vms && !a->vm_default_fn && !a->vm_set_fn)
-		snprintf(a->vm_note, sizeof(a->vm_note),
-			 "neither kvm_arm_set_default_pmu nor kvm_arm_pmu_v3_set_attr is in this kernel's BTF");
+		snprintf(
+			a->vm_note, sizeof(a->vm_note),
+			"neither kvm_arm_set_default_pmu nor kvm_arm_pmu_v3_set_attr is in this kernel's BTF");
 	else if (a->vms && !a->vm_default_fn)
-		snprintf(a->vm_note, sizeof(a->vm_note),
-			 "kvm_arm_set_default_pmu is not in this kernel: SET_PMU calls only");
+		snprintf(
+			a->vm_note, sizeof(a->vm_note),
+			"kvm_arm_set_default_pmu is not in this kernel: SET_PMU calls only");
 	/* Symbols now: once privileges are dropped kallsyms shows zeros. */
 	if (a->owners)
 		a->ksyms = ksyms_load(o->kallsyms);
@@ -263,8 +269,9 @@ int attrib_attach(struct pmutrace_bpf *s, struct run_result *r)
 	}
 	if (attach_prog(s->progs.vm_default_pmu) ||
 	    attach_prog(s->progs.vm_set_pmu))
-		snprintf(a->vm_note, sizeof(a->vm_note),
-			 "kvm_arm_set_default_pmu or kvm_arm_pmu_v3_set_attr cannot be traced here");
+		snprintf(
+			a->vm_note, sizeof(a->vm_note),
+			"kvm_arm_set_default_pmu or kvm_arm_pmu_v3_set_attr cannot be traced here");
 	return 0;
 }
 
@@ -475,7 +482,8 @@ static int read_owners(struct pmutrace_bpf *s, struct attrib_result *a)
 
 	/* Waiters: the key is a stack id, its frames are in wait_stacks. */
 	err = read_aggs(fd, sizeof(__s32), (void **)&a->waiters, &a->nwaiters,
-			sizeof(*a->waiters), offsetof(struct attrib_stack, depth),
+			sizeof(*a->waiters),
+			offsetof(struct attrib_stack, depth),
 			offsetof(struct attrib_stack, w));
 	for (int i = 0; !err && i < a->nwaiters; i++) {
 		st = &a->waiters[i];

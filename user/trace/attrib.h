@@ -90,6 +90,10 @@ const char *vm_pmu_kind_name(__u32 kind);
 int attrib_caller_frame(const struct attrib_stack *s,
 			const struct ksym_table *t);
 
+/* attrib_json.c: the "attribution" object, NULL when none was asked for */
+struct json_object;
+struct json_object *attrib_json(const struct run_result *r);
+
 /* attrib_render.c */
 void render_attrib(FILE *out, const struct run_result *r);
 

@@ -103,7 +103,7 @@ struct ksym_table {
 	struct ksym {
 		__u64 addr;
 		char *name;
-	} *syms;
+	} * syms;
 	size_t n;
 };
 

@@ -3,6 +3,7 @@
 #include <string.h>
 #include <time.h>
 #include "pmu_domain.h"
+#include "attrib.h"
 
 #define BAR_WIDTH 40
 
@@ -224,4 +225,6 @@ void render_text(FILE *out, const struct run_result *r, bool interval)
 			(unsigned long long)r->drops[DROP_NO_TASK_STATE],
 			(unsigned long long)r->drops[DROP_TOO_DEEP],
 			(unsigned long long)r->drops[DROP_STALE_ENTRY]);
+	if (!interval)
+		render_attrib(out, r);
 }
