@@ -15,6 +15,16 @@
 
 #define ATTRIB_EEXIST 17
 
+/*
+ * Two inlined copies of a slot program's body, with and without
+ * attribution: attrib_on is read-only data, so the verifier keeps only the
+ * copy taken, and the default one is the code without attribution plus
+ * the load of the flag.
+ */
+#define ATTRIB_SPLIT(with, without) (attrib_on ? (with) : (without))
+
+/* Any of --by, -p, -c: the slot programs take their attribution copy. */
+const volatile bool attrib_on;
 const volatile __u32 attrib_by;
 const volatile __u32 filter_npids;
 const volatile __u32 filter_pids[ATTRIB_MAX_PIDS];

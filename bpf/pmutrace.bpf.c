@@ -155,13 +155,19 @@ static __always_inline void push_entry(__u32 slot, __u64 start)
 	ts->depth = d + 1;
 }
 
-static __always_inline int on_entry(void *ctx, __u32 slot)
+static __always_inline int entry_body(void *ctx, __u32 slot, bool attrib)
 {
-	if (!attrib_selected())
+	if (attrib && !attrib_selected())
 		return 0;
 	if (wanted(ctx, slot))
 		push_entry(slot, bpf_ktime_get_ns());
 	return 0;
+}
+
+static __always_inline int on_entry(void *ctx, __u32 slot)
+{
+	return ATTRIB_SPLIT(entry_body(ctx, slot, true),
+			    entry_body(ctx, slot, false));
 }
 
 /*
@@ -233,7 +239,8 @@ static __always_inline void count_return(struct target_stats *s, __u32 kind,
 	}
 }
 
-static __always_inline void record_exit(__u32 slot, __u64 start, __u64 ret)
+static __always_inline void record_exit(__u32 slot, __u64 start, __u64 ret,
+					bool attrib)
 {
 	struct target_stats *s = bpf_map_lookup_elem(&target_stats, &slot);
 	__u64 d;
@@ -242,7 +249,8 @@ static __always_inline void record_exit(__u32 slot, __u64 start, __u64 ret)
 		return;
 	s->count++;
 	count_return(s, ret_kind[SLOT(slot)], ret);
-	attrib_call(slot, start);
+	if (attrib)
+		attrib_call(slot, start);
 	if (!start) {
 		count_drop(DROP_EXIT_UNMATCHED);
 		return;
@@ -257,20 +265,26 @@ static __always_inline void record_exit(__u32 slot, __u64 start, __u64 ret)
 	hist_add(&s->latency, d);
 }
 
-static __always_inline int on_exit(void *ctx, __u32 slot)
+static __always_inline int exit_body(void *ctx, __u32 slot, bool attrib)
 {
 	struct task_state *ts;
 	__u64 start = 0, ret = 0;
 
-	if (!attrib_selected() || !wanted(ctx, slot))
+	if ((attrib && !attrib_selected()) || !wanted(ctx, slot))
 		return 0;
 	ts = task_state(false);
 	if (ts)
 		pop_start(ts, slot, &start);
 	if (ret_kind[SLOT(slot)] != RET_NONE)
 		bpf_get_func_ret(ctx, &ret);
-	record_exit(slot, start, ret);
+	record_exit(slot, start, ret, attrib);
 	return 0;
+}
+
+static __always_inline int on_exit(void *ctx, __u32 slot)
+{
+	return ATTRIB_SPLIT(exit_body(ctx, slot, true),
+			    exit_body(ctx, slot, false));
 }
 
 /* One entry and one exit program per target slot; the loader picks the
@@ -324,11 +338,12 @@ static __always_inline __u64 kprobe_arg(struct pt_regs *ctx, __u32 n)
 	return args[n & 7];
 }
 
-static __always_inline int on_kprobe(struct pt_regs *ctx, __u32 slot)
+static __always_inline int kprobe_body(struct pt_regs *ctx, __u32 slot,
+				       bool attrib)
 {
 	bool want;
 
-	if (!attrib_selected())
+	if (attrib && !attrib_selected())
 		return 0;
 	want = filter_kind[SLOT(slot)] != FILTER_DEVICE_ATTR ||
 	       attr_matches(slot, kprobe_arg(ctx, filter_arg[SLOT(slot)]));
@@ -337,15 +352,28 @@ static __always_inline int on_kprobe(struct pt_regs *ctx, __u32 slot)
 	return 0;
 }
 
-static __always_inline int on_kretprobe(struct pt_regs *ctx, __u32 slot)
+static __always_inline int on_kprobe(struct pt_regs *ctx, __u32 slot)
+{
+	return ATTRIB_SPLIT(kprobe_body(ctx, slot, true),
+			    kprobe_body(ctx, slot, false));
+}
+
+static __always_inline int kretprobe_body(struct pt_regs *ctx, __u32 slot,
+					  bool attrib)
 {
 	struct task_state *ts = task_state(false);
 	__u64 start = 0;
 
 	/* No entry found: the kprobe was missed, and so is the call. */
 	if (ts && pop_start(ts, slot, &start) && start)
-		record_exit(slot, start, PT_REGS_RC(ctx));
+		record_exit(slot, start, PT_REGS_RC(ctx), attrib);
 	return 0;
+}
+
+static __always_inline int on_kretprobe(struct pt_regs *ctx, __u32 slot)
+{
+	return ATTRIB_SPLIT(kretprobe_body(ctx, slot, true),
+			    kretprobe_body(ctx, slot, false));
 }
 
 #define KPROBE_SLOT(n)                                \
@@ -386,7 +414,7 @@ int BPF_PROG(lock_contention_begin, void *lock, unsigned int flags)
 {
 	struct task_state *ts;
 
-	if ((__u64)lock != lock_addr || !attrib_selected())
+	if ((__u64)lock != lock_addr || (attrib_on && !attrib_selected()))
 		return 0;
 	ts = task_state(true);
 	if (ts && !ts->wait_start)

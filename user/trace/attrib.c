@@ -206,6 +206,7 @@ int attrib_configure(struct pmutrace_bpf *s, const struct run_result *r,
 		s->rodata->filter_pids[i] = a->pids[i];
 	s->rodata->filter_npids = a->npids;
 	s->rodata->attrib_by = a->by;
+	s->rodata->attrib_on = a->by || a->npids || a->cgroup_fd >= 0;
 	if (a->by && a->by_entries &&
 	    bpf_map__set_max_entries(s->maps.attrib_rows, a->by_entries))
 		return -EINVAL;

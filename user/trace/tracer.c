@@ -161,6 +161,8 @@ static int attach_all(struct tracer *tr, struct run_result *r)
 			err = attach_one(tr, s->progs.lock_released,
 					 PROBE_FENTRY, false, NULL);
 	}
+	if (!err)
+		err = attrib_attach(s, r);
 	return err;
 }
 

@@ -1,0 +1,216 @@
+#!/bin/bash
+# attrib-e2e.sh SUITE [KERNEL_DIR]: boot Debian SUITE's arm64 cloud kernel,
+# run tests/guest/attrib.sh, and check pmutrace's attribution against what
+# each pmu-stress process says it did, and against bcc's klockstat.
+# Prints "ok ..." / "FAIL ..." / "skip ..." lines. ATTRIB_MAIN=FILE: an
+# arm64 pmutrace of another commit, whose programs' sizes are compared.
+set -uo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+suite=${1:?usage: attrib-e2e.sh sid|trixie|bookworm [KERNEL_DIR]}
+kdir=${2:-}
+out=${E2E_OUT:-$top/build/attrib-e2e}/$suite
+schema=$top/docs/pmutrace.schema.json
+. "$top/scripts/lib.sh"
+
+ok() { echo "ok   attrib[$suite] $*"; }
+bad() { echo "FAIL attrib[$suite] $*"; }
+skip() { echo "skip attrib[$suite] $*"; }
+check() { # check DESCRIPTION COMMAND...
+	local what=$1
+	shift
+	if "$@"; then ok "$what"; else bad "$what"; fi
+}
+eq() { [ "$1" = "$2" ]; }
+
+[ -n "$kdir" ] || kdir=$("$top/scripts/fetch-kernel.sh" "$suite") || { bad "fetch kernel"; exit 1; }
+overlay=$PMUTRACE_CACHE/attrib-overlay
+[ -x "$overlay/usr/sbin/klockstat" ] || "$top/scripts/guest-overlay.sh" "$overlay" >&2 ||
+	{ bad "guest overlay (klockstat, bpftool)"; exit 1; }
+files=("$top/build/arm64/pmutrace" "$top/build/arm64/pmu-stress" "$top/build/arm64/bpf-progs"
+	"$top/tests/guest/lib.sh")
+if [ -n "${ATTRIB_MAIN:-}" ]; then
+	mkdir -p "$(dirname "$out")"
+	cp "$ATTRIB_MAIN" "$(dirname "$out")/pmutrace-main" && files+=("$(dirname "$out")/pmutrace-main")
+fi
+rm -rf "$out"
+PMUTRACE_GUEST_OVERLAY=$overlay "$top/scripts/run-guest.sh" -k "$kdir" \
+	-s "$top/tests/guest/attrib.sh" -o "$out" -t 600 "${files[@]}"
+rc=$?
+if [ $rc -ne 0 ]; then
+	bad "guest ran the scenario to its end (run-guest exit $rc, see $out/console.log)"
+	exit 1
+fi
+ok "guest booted $(cat "$kdir/release") and ran the scenario"
+[ -s "$out/errors.txt" ] && bad "guest scenario errors: $(tr '\n' ' ' <"$out/errors.txt")"
+
+jqr() { jq -r "$@" 2>/dev/null; }
+# derived RUN NAME... TARGET: what those workloads made the kernel do.
+derived() {
+	local run=$1 t=${*: -1} n s=0 v
+	for n in "${@:2:$#-2}"; do
+		v=$(sed -n "s/^derived\.$t=//p" "$out/$run.stress.$n")
+		s=$((s + ${v:-0}))
+	done
+	echo $s
+}
+stress_key() { sed -n "s/^$3=//p" "$out/$1.stress.$2"; }
+pid() { cat "$out/$1.pid.$2"; }
+attached() { jqr "[.targets[] | select(.attach.mode != \"absent\") | .name] | .[]" "$out/$1.json"; }
+workloads_ran() { # workloads_ran RUN NAME...: exit 0 and calls made
+	local run=$1 n
+	shift
+	for n in "$@"; do
+		[ "$(cat "$out/$run.rc.$n" 2>/dev/null)" = 0 ] || return 1
+		grep -q '^derived\.' "$out/$run.stress.$n" || return 1
+	done
+}
+traced() { # traced RUN: pmutrace exit 0 and a valid document
+	eq "$(cat "$out/$1.rc" 2>/dev/null)" 0 &&
+		/usr/bin/python3 "$top/tests/validate-json.py" "$schema" "$out/$1.json" >/dev/null
+}
+
+# Per-row counts equal each process's (or cgroup's) own, target by target.
+rows_match() { # rows_match RUN SELECTOR-KEY SELECTOR-VALUE NAME...
+	local run=$1 key=$2 val=$3 t want got
+	shift 3
+	for t in $(attached "$run"); do
+		want=$(derived "$run" "$@" "$t")
+		got=$(jqr ".attribution.rows[] | select(.$key == $val) | .targets[\"$t\"].count // 0" "$out/$run.json")
+		[ "${got:-0}" = "$want" ] || { echo "  $run $key=$val $t: pmutrace ${got:-none}, pmu-stress $want" >&2; return 1; }
+	done
+}
+
+# 1. Per process.
+run=byproc
+check "$run: pmutrace exit 0, JSON valid" traced $run
+if workloads_ran $run ce-a ce-b sp-a vi-b && [ "$(derived $run ce-a kvm_supports_guest_pmuv3)" -gt 0 ]; then
+	for n in ce-a ce-b sp-a vi-b; do
+		check "$run: pid of $n: every target's count equals its own ($(derived $run $n kvm_supports_guest_pmuv3) check-ext calls)" \
+			rows_match $run pid "$(pid $run $n)" $n
+		want=pmu-stress-${n#*-}
+		check "$run: pid of $n has comm $want" \
+			eq "$(jqr ".attribution.rows[] | select(.pid == $(pid $run $n)) | .comm" "$out/$run.json")" "$want"
+	done
+	check "$run: no row but the four processes" \
+		eq "$(jqr '[.attribution.rows[] | select(.pid != null)] | length' "$out/$run.json")" 4
+	waits=$(jqr '.locks[0].contended' "$out/$run.json")
+	if [ "${waits:-0}" -gt 0 ]; then
+		check "$run: lock waits per process sum to the lock's $waits" \
+			eq "$(jqr '[.attribution.rows[].lock_waits.count] | add' "$out/$run.json")" "$waits"
+		pids="$(pid $run ce-a) $(pid $run ce-b) $(pid $run sp-a) $(pid $run vi-b)"
+		owners=$(jqr '.attribution.lock.owners[].tgid' "$out/$run.json" | sort -u | tr '\n' ' ')
+		only_ours() { local o; for o in $owners; do case " $pids " in *" $o "*) ;; *) return 1 ;; esac; done; [ -n "$owners" ]; }
+		check "$run: every owner is a pmu-stress process ($owners of $pids)" only_ours
+		check "$run: owner stacks contain the reader's path" \
+			sh -c "jq -r '.attribution.lock.owner_stacks[].frames[]' '$out/$run.json' | grep -qE '^(kvm_supports_guest_pmuv3|kvm_vm_ioctl_check_extension)'"
+		check "$run: waiter stacks contain the reader's path" \
+			sh -c "jq -r '.attribution.lock.waiter_stacks[].frames[]' '$out/$run.json' | grep -qE '^(kvm_supports_guest_pmuv3|kvm_vm_ioctl_check_extension)'"
+	else
+		skip "$run: no contended wait in this run: owners not checked"
+	fi
+	if [ "$(jqr '.attribution.vms.note' "$out/$run.json")" = null ]; then
+		sp=$(pid $run sp-a) vi=$(pid $run vi-b)
+		vm() { jqr "[.attribution.vms.vms[] | select(.pid == $1 and .how == \"$2\") | .$3] | add // 0" "$out/$run.json"; }
+		check "$run: set-pmu process: SET_PMU calls $(vm "$sp" set_pmu calls) = $(derived $run sp-a kvm_arm_pmu_v3_set_pmu)" \
+			eq "$(vm "$sp" set_pmu calls)" "$(derived $run sp-a kvm_arm_pmu_v3_set_pmu)"
+		check "$run: set-pmu process: VMs $(vm "$sp" set_pmu vms) = KVM_CREATE_VM $(stress_key $run sp-a ioctl.KVM_CREATE_VM)" \
+			eq "$(vm "$sp" set_pmu vms)" "$(stress_key $run sp-a ioctl.KVM_CREATE_VM)"
+		check "$run: vcpu-init process: default PMU calls = $(derived $run vi-b kvm_arm_set_default_pmu)" \
+			eq "$(vm "$vi" default calls)" "$(derived $run vi-b kvm_arm_set_default_pmu)"
+		check "$run: every VM got a named host PMU ($(jqr '[.attribution.vms.vms[].pmu] | unique | join(",")' "$out/$run.json"))" \
+			eq "$(jqr '[.attribution.vms.vms[] | select(.pmu == null)] | length' "$out/$run.json")" 0
+	else
+		skip "$run: VMs: $(jqr '.attribution.vms.note' "$out/$run.json")"
+	fi
+else
+	bad "$run: the workloads ran (exit 0, calls made)"
+fi
+
+# 2. Per cgroup.
+run=bycg
+check "$run: pmutrace exit 0, JSON valid" traced $run
+if workloads_ran $run ce-a ce-b sp-b; then
+	for side in a b; do
+		names=ce-a
+		[ $side = b ] && names="ce-b sp-b"
+		id=$(jqr ".attribution.rows[] | select(.cgroup == \"/vm-$side\") | .cgroup_id" "$out/$run.json")
+		# shellcheck disable=SC2086 # a list of names
+		check "$run: cgroup /vm-$side ($names): every target's count equals its processes' sum" \
+			rows_match $run cgroup_id "${id:-0}" $names
+	done
+else
+	bad "$run: the workloads ran (exit 0, calls made)"
+fi
+
+# 3. -p and -c select exactly one process / cgroup.
+for run in pfilt cfilt; do
+	check "$run: pmutrace exit 0, JSON valid" traced $run
+	if workloads_ran $run ce-a ce-b; then
+		one=ce-a
+		[ $run = cfilt ] && one=ce-b
+		want=$(derived $run $one kvm_supports_guest_pmuv3)
+		for t in $(attached $run); do
+			check "$run: $t counts only $one: $(jqr ".targets[] | select(.name == \"$t\") | .count" "$out/$run.json") = $(derived $run $one "$t")" \
+				eq "$(jqr ".targets[] | select(.name == \"$t\") | .count" "$out/$run.json")" "$(derived $run $one "$t")"
+		done
+		check "$run: one row ($want calls expected)" eq "$(jqr '.attribution.rows | length' "$out/$run.json")" 1
+	else
+		bad "$run: the workloads ran (exit 0, calls made)"
+	fi
+done
+
+# 4. Beside klockstat: per caller. klockstat counts every acquisition of
+#    the lock by caller; pmutrace the contended ones by waiter stack.
+run=klock
+if [ ! -s "$out/klock.klockstat" ]; then
+	skip "$run: klockstat did not run in this guest"
+elif ! traced $run || ! workloads_ran $run ce-a ce-b; then
+	bad "$run: pmutrace and the workloads ran"
+else
+	calls=$(derived $run ce-a ce-b kvm_supports_guest_pmuv3)
+	# The first table of klockstat's output is the waits (acquisitions).
+	kl() { awk -v f="$1" '/Avg Hold/ { exit } $1 ~ "^" f "\\+" { s += $3 } END { print s + 0 }' "$out/klock.klockstat"; }
+	if [ "$(jqr '.targets[] | select(.name == "kvm_supports_guest_pmuv3") | .attach.mode' "$out/$run.json")" = absent ]; then
+		skip "$run: kvm_supports_guest_pmuv3 is not in this kernel"
+	else
+		check "$run: klockstat saw kvm_supports_guest_pmuv3 take the lock $(kl kvm_supports_guest_pmuv3) times = $calls calls" \
+			eq "$(kl kvm_supports_guest_pmuv3)" "$calls"
+		mine=$(jqr '[.attribution.lock.waiter_stacks[] | select(.caller // "" | startswith("kvm_supports_guest_pmuv3+")) | .count] | add // 0' "$out/$run.json")
+		all=$(jqr '.locks[0].contended' "$out/$run.json")
+		check "$run: pmutrace's contended waits from kvm_supports_guest_pmuv3 ($mine of $all) are at most klockstat's acquisitions there" \
+			test "$mine" -le "$(kl kvm_supports_guest_pmuv3)"
+		callers_known() {
+			local c
+			for c in $(jqr '.attribution.lock.waiter_stacks[].caller // empty' "$out/$run.json" | sed 's/+.*//' | sort -u); do
+				[ "$(kl "$c")" -gt 0 ] || return 1
+			done
+		}
+		check "$run: every caller in pmutrace's waiter stacks is one of klockstat's" callers_known
+	fi
+fi
+
+# 5. Cost: the default mode's programs are as large as before after the
+#    verifier (attribution off is dead code it removes); figures printed.
+size() { jqr "[.[] | select(.name == \"$2\") | .$3] | first // empty" "$out/cost-$1.progs"; }
+run_ns() {
+	local c n
+	c=$(size "$1" "$2" run_cnt) n=$(size "$1" "$2" run_time_ns)
+	[ -n "$c" ] && [ "$c" -gt 0 ] && echo "$((n / c)) ns/run over $c runs" || echo "no runs"
+}
+if [ ! -s "$out/cost-default.progs" ]; then
+	skip "cost: bpftool did not run in this guest"
+else
+	for p in target_entry_2 target_exit_2; do
+		d=$(size default $p bytes_xlated) b=$(size by-process $p bytes_xlated)
+		echo "cost[$suite] $p: xlated default $d by-process $b bytes; jited default $(size default $p bytes_jited) by-process $(size by-process $p bytes_jited); run default $(run_ns default $p), by-process $(run_ns by-process $p)"
+		if [ -s "$out/cost-main.progs" ]; then
+			m=$(size main $p bytes_xlated)
+			echo "cost[$suite] $p: main xlated $m jited $(size main $p bytes_jited); run $(run_ns main $p)"
+			check "cost: $p in default mode is as large as on main after the verifier ($d = $m bytes)" eq "$d" "$m"
+		else
+			skip "cost: no ATTRIB_MAIN binary to compare $p's size with"
+		fi
+	done
+fi
+check "no BPF program left loaded" \
+	sh -c "! grep -qE ' (target_|lock_|attrib_|vm_)' '$out/attrib.progs'"

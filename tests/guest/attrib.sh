@@ -1,0 +1,117 @@
+# The guest half of tests/attrib-e2e.sh: two pmu-stress processes with
+# different comms (copies of the binary) in two cgroups, traced per
+# process, per cgroup, filtered by -p and -c, with owners and VMs, beside
+# bcc's klockstat; and the cost of each mode from the kernel's BPF stats.
+. /bin/lib.sh
+
+mkdir -p /sys/fs/cgroup
+grep -q ' /sys/fs/cgroup cgroup2 ' /proc/mounts || mount -t cgroup2 none /sys/fs/cgroup
+mkdir -p /sys/fs/cgroup/vm-a /sys/fs/cgroup/vm-b
+cp /bin/pmu-stress /bin/pmu-stress-a
+cp /bin/pmu-stress /bin/pmu-stress-b
+cat /proc/self/cgroup >/out/cgroup.self
+
+# held RUN NAME SIDE ARGS...: a shell that joins cgroup vm-SIDE, waits for
+# go NAME, then becomes pmu-stress-SIDE ARGS (exec: the pid stays), so the
+# pid is known before pmutrace starts. Its pid is in /out/RUN.pid.NAME.
+held() {
+	run=$1 name=$2 side=$3
+	shift 3
+	rm -f "/tmp/go.$name"
+	mkfifo "/tmp/go.$name"
+	sh -c 'echo $$ >/sys/fs/cgroup/vm-$0/cgroup.procs && read -r x <"$1" && shift 2 && exec "$@"' \
+		"$side" "/tmp/go.$name" -- "pmu-stress-$side" "$@" >"/out/$run.stress.$name" 2>&1 &
+	echo $! >"/out/$run.pid.$name"
+}
+
+# go RUN NAME...: start the held workloads together, wait for them all.
+go() {
+	run=$1
+	shift
+	for n in "$@"; do echo go >"/tmp/go.$n"; done
+	for n in "$@"; do
+		wait "$(cat "/out/$run.pid.$n")"
+		echo $? >"/out/$run.rc.$n"
+	done
+}
+
+# 1. Per process, owners and VMs: two check-ext processes contend (4
+#    threads on 2 vCPUs), then a set-pmu and a vcpu-init process.
+held byproc ce-a a -t 2 -n 4000 check-ext
+held byproc ce-b b -t 2 -n 3000 check-ext
+held byproc sp-a a -t 2 -n 20 set-pmu
+held byproc vi-b b -t 1 -n 7 vcpu-init
+trace_start byproc --by process --owners --vms -j -o /out/byproc.json
+go byproc ce-a ce-b
+go byproc sp-a vi-b
+trace_stop byproc
+
+# 2. The same per cgroup, text output.
+held bycg ce-a a -t 2 -n 2000 check-ext
+held bycg ce-b b -t 1 -n 1500 check-ext
+held bycg sp-b b -t 1 -n 10 set-pmu
+trace_start bycg --by cgroup -j -o /out/bycg.json
+go bycg ce-a ce-b sp-b
+trace_stop bycg
+
+# 3. -p selects one process, -c one cgroup, while the other runs too.
+held pfilt ce-a a -t 1 -n 1200 check-ext
+held pfilt ce-b b -t 1 -n 900 check-ext
+trace_start pfilt -p "$(cat /out/pfilt.pid.ce-a)" --by process -j -o /out/pfilt.json
+go pfilt ce-a ce-b
+trace_stop pfilt
+held cfilt ce-a a -t 1 -n 1100 check-ext
+held cfilt ce-b b -t 1 -n 800 check-ext
+trace_start cfilt -c /vm-b --by cgroup -j -o /out/cfilt.json
+go cfilt ce-a ce-b
+trace_stop cfilt
+
+# 4. Owners beside bcc's klockstat on the same run (when the overlay has it).
+if [ -x /usr/sbin/klockstat ]; then
+	held klock ce-a a -t 2 -n 3000 check-ext
+	held klock ce-b b -t 2 -n 3000 check-ext
+	(
+		export LD_PRELOAD=/usr/libexec/coreutils/libstdbuf.so _STDBUF_O=L
+		exec /usr/sbin/klockstat -L arm_pmus_lock
+	) >/out/klock.klockstat 2>&1 &
+	kpid=$!
+	i=0
+	while ! grep -q Tracing /out/klock.klockstat && [ $i -lt 600 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	trace_start klock --owners -j -o /out/klock.json
+	go klock ce-a ce-b
+	trace_stop klock
+	kill -INT $kpid
+	wait $kpid
+	echo $? >/out/klock.klockstat.rc
+fi
+
+# 5. Cost: each mode's programs, their size after the verifier and their
+#    run time for the same calls (kernel.bpf_stats_enabled).
+if [ -x /usr/sbin/bpftool ]; then
+	echo 1 >/proc/sys/kernel/bpf_stats_enabled
+	for mode in main default by-process; do
+		case $mode in
+		main) [ -x /bin/pmutrace-main ] || continue
+			set -- pmutrace-main ;;
+		default) set -- pmutrace ;;
+		by-process) set -- pmutrace --by process ;;
+		esac
+		"$@" -j -o "/out/cost-$mode.json" 2>"/out/cost-$mode.err" &
+		tp=$!
+		i=0
+		while ! grep -q '^Tracing' "/out/cost-$mode.err" && [ $i -lt 300 ]; do
+			sleep 0.1
+			i=$((i + 1))
+		done
+		pmu-stress -t 1 -n 5000 check-ext >"/out/cost-$mode.stress"
+		/usr/sbin/bpftool -j prog show >"/out/cost-$mode.progs"
+		kill -INT $tp
+		wait $tp
+		echo $? >"/out/cost-$mode.rc"
+	done
+	echo 0 >/proc/sys/kernel/bpf_stats_enabled
+fi
+no_progs_left attrib
