@@ -3,8 +3,8 @@
  * Attribution, included once by pmutrace.bpf.c after its lock_addr:
  * - the -p/-c filter (attrib_selected), one early return in each entry and
  *   exit program;
- * - per-process or per-cgroup rows (attrib_call), opt-in with --by: off,
- *   the verifier drops the code (attrib_by is read-only data), so the
+ * - per-process or per-cgroup rows (attrib_call), opt-in with --by;
+ *   both live only in the attrib_ twins of the slot programs, so the
  *   default per-call path does not grow;
  * - who waited and who held arm_pmus_lock (attrib_begin/end, --owners):
  *   programs of their own on the contention tracepoints, which fire only
@@ -15,15 +15,8 @@
 
 #define ATTRIB_EEXIST 17
 
-/*
- * Two inlined copies of a slot program's body, with and without
- * attribution: attrib_on is read-only data, so the verifier keeps only the
- * copy taken, and the default one is the code without attribution plus
- * the load of the flag.
- */
-#define ATTRIB_SPLIT(with, without) (attrib_on ? (with) : (without))
 
-/* Any of --by, -p, -c: the slot programs take their attribution copy. */
+/* Any of --by, -p, -c: the attrib_ slot programs are loaded. */
 const volatile bool attrib_on;
 const volatile __u32 attrib_by;
 const volatile __u32 filter_npids;

@@ -155,19 +155,13 @@ static __always_inline void push_entry(__u32 slot, __u64 start)
 	ts->depth = d + 1;
 }
 
-static __always_inline int entry_body(void *ctx, __u32 slot, bool attrib)
+static __always_inline int on_entry(void *ctx, __u32 slot, bool attrib)
 {
 	if (attrib && !attrib_selected())
 		return 0;
 	if (wanted(ctx, slot))
 		push_entry(slot, bpf_ktime_get_ns());
 	return 0;
-}
-
-static __always_inline int on_entry(void *ctx, __u32 slot)
-{
-	return ATTRIB_SPLIT(entry_body(ctx, slot, true),
-			    entry_body(ctx, slot, false));
 }
 
 /*
@@ -265,7 +259,7 @@ static __always_inline void record_exit(__u32 slot, __u64 start, __u64 ret,
 	hist_add(&s->latency, d);
 }
 
-static __always_inline int exit_body(void *ctx, __u32 slot, bool attrib)
+static __always_inline int on_exit(void *ctx, __u32 slot, bool attrib)
 {
 	struct task_state *ts;
 	__u64 start = 0, ret = 0;
@@ -281,24 +275,30 @@ static __always_inline int exit_body(void *ctx, __u32 slot, bool attrib)
 	return 0;
 }
 
-static __always_inline int on_exit(void *ctx, __u32 slot)
-{
-	return ATTRIB_SPLIT(exit_body(ctx, slot, true),
-			    exit_body(ctx, slot, false));
-}
-
 /* One entry and one exit program per target slot; the loader picks the
- * function each attaches to and leaves unused slots unloaded. */
-#define TARGET_SLOT(n)                   \
-	SEC("fentry")                    \
-	int target_entry_##n(void *ctx)  \
-	{                                \
-		return on_entry(ctx, n); \
-	}                                \
-	SEC("fexit")                     \
-	int target_exit_##n(void *ctx)   \
-	{                                \
-		return on_exit(ctx, n);  \
+ * function each attaches to and leaves unused slots unloaded. The attrib_
+ * twins (-p, -c, --by) are separate programs, so the default ones stay the
+ * code without attribution, instruction for instruction. */
+#define TARGET_SLOT(n)                          \
+	SEC("fentry")                           \
+	int target_entry_##n(void *ctx)         \
+	{                                       \
+		return on_entry(ctx, n, false); \
+	}                                       \
+	SEC("fexit")                            \
+	int target_exit_##n(void *ctx)          \
+	{                                       \
+		return on_exit(ctx, n, false);  \
+	}                                       \
+	SEC("fentry")                           \
+	int attrib_entry_##n(void *ctx)         \
+	{                                       \
+		return on_entry(ctx, n, true);  \
+	}                                       \
+	SEC("fexit")                            \
+	int attrib_exit_##n(void *ctx)          \
+	{                                       \
+		return on_exit(ctx, n, true);   \
 	}
 
 TARGET_SLOT(0)
@@ -338,8 +338,8 @@ static __always_inline __u64 kprobe_arg(struct pt_regs *ctx, __u32 n)
 	return args[n & 7];
 }
 
-static __always_inline int kprobe_body(struct pt_regs *ctx, __u32 slot,
-				       bool attrib)
+static __always_inline int on_kprobe(struct pt_regs *ctx, __u32 slot,
+				     bool attrib)
 {
 	bool want;
 
@@ -352,14 +352,8 @@ static __always_inline int kprobe_body(struct pt_regs *ctx, __u32 slot,
 	return 0;
 }
 
-static __always_inline int on_kprobe(struct pt_regs *ctx, __u32 slot)
-{
-	return ATTRIB_SPLIT(kprobe_body(ctx, slot, true),
-			    kprobe_body(ctx, slot, false));
-}
-
-static __always_inline int kretprobe_body(struct pt_regs *ctx, __u32 slot,
-					  bool attrib)
+static __always_inline int on_kretprobe(struct pt_regs *ctx, __u32 slot,
+					bool attrib)
 {
 	struct task_state *ts = task_state(false);
 	__u64 start = 0;
@@ -370,22 +364,26 @@ static __always_inline int kretprobe_body(struct pt_regs *ctx, __u32 slot,
 	return 0;
 }
 
-static __always_inline int on_kretprobe(struct pt_regs *ctx, __u32 slot)
-{
-	return ATTRIB_SPLIT(kretprobe_body(ctx, slot, true),
-			    kretprobe_body(ctx, slot, false));
-}
-
 #define KPROBE_SLOT(n)                                \
 	SEC("kprobe")                                 \
 	int target_kprobe_##n(struct pt_regs *ctx)    \
 	{                                             \
-		return on_kprobe(ctx, n);             \
+		return on_kprobe(ctx, n, false);      \
 	}                                             \
 	SEC("kretprobe")                              \
 	int target_kretprobe_##n(struct pt_regs *ctx) \
 	{                                             \
-		return on_kretprobe(ctx, n);          \
+		return on_kretprobe(ctx, n, false);   \
+	}                                             \
+	SEC("kprobe")                                 \
+	int attrib_kprobe_##n(struct pt_regs *ctx)    \
+	{                                             \
+		return on_kprobe(ctx, n, true);       \
+	}                                             \
+	SEC("kretprobe")                              \
+	int attrib_kretprobe_##n(struct pt_regs *ctx) \
+	{                                             \
+		return on_kretprobe(ctx, n, true);    \
 	}
 
 KPROBE_SLOT(0)

@@ -169,7 +169,7 @@ elif ! traced $run || ! workloads_ran $run ce-a ce-b; then
 else
 	calls=$(derived $run ce-a ce-b kvm_supports_guest_pmuv3)
 	# The first table of klockstat's output is the waits (acquisitions).
-	kl() { awk -v f="$1" '/Avg Hold/ { exit } $1 ~ "^" f "\\+" { s += $3 } END { print s + 0 }' "$out/klock.klockstat"; }
+	kl() { awk -v f="$1" '/Avg Hold/ { exit } $1 ~ "^" f "\\+" { s += $4 } END { print s + 0 }' "$out/klock.klockstat"; }
 	if [ "$(jqr '.targets[] | select(.name == "kvm_supports_guest_pmuv3") | .attach.mode' "$out/$run.json")" = absent ]; then
 		skip "$run: kvm_supports_guest_pmuv3 is not in this kernel"
 	else
@@ -200,9 +200,10 @@ run_ns() {
 if [ ! -s "$out/cost-default.progs" ]; then
 	skip "cost: bpftool did not run in this guest"
 else
-	for p in target_entry_2 target_exit_2; do
-		d=$(size default $p bytes_xlated) b=$(size by-process $p bytes_xlated)
-		echo "cost[$suite] $p: xlated default $d by-process $b bytes; jited default $(size default $p bytes_jited) by-process $(size by-process $p bytes_jited); run default $(run_ns default $p), by-process $(run_ns by-process $p)"
+	for p in entry_2 exit_2; do
+		q=attrib_$p p=target_$p
+		d=$(size default $p bytes_xlated) b=$(size by-process $q bytes_xlated)
+		echo "cost[$suite] $p: xlated default $d, --by process ($q) $b bytes; jited default $(size default $p bytes_jited), --by process $(size by-process $q bytes_jited); run default $(run_ns default $p), --by process $(run_ns by-process $q)"
 		if [ -s "$out/cost-main.progs" ]; then
 			m=$(size main $p bytes_xlated)
 			echo "cost[$suite] $p: main xlated $m jited $(size main $p bytes_jited); run $(run_ns main $p)"

@@ -37,8 +37,8 @@ go() {
 
 # 1. Per process, owners and VMs: two check-ext processes contend (4
 #    threads on 2 vCPUs), then a set-pmu and a vcpu-init process.
-held byproc ce-a a -t 2 -n 4000 check-ext
-held byproc ce-b b -t 2 -n 3000 check-ext
+held byproc ce-a a -t 3 -n 4000 check-ext
+held byproc ce-b b -t 3 -n 3000 check-ext
 held byproc sp-a a -t 2 -n 20 set-pmu
 held byproc vi-b b -t 1 -n 7 vcpu-init
 trace_start byproc --by process --owners --vms -j -o /out/byproc.json

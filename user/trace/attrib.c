@@ -194,6 +194,13 @@ void attrib_free(struct run_result *r)
 	r->attrib = NULL;
 }
 
+bool attrib_per_call(const struct run_result *r)
+{
+	const struct attrib_result *a = r->attrib;
+
+	return a && (a->by || a->npids || a->cgroup_fd >= 0);
+}
+
 int attrib_configure(struct pmutrace_bpf *s, const struct run_result *r,
 		     struct bpf_program **used, int *n)
 {
@@ -206,7 +213,7 @@ int attrib_configure(struct pmutrace_bpf *s, const struct run_result *r,
 		s->rodata->filter_pids[i] = a->pids[i];
 	s->rodata->filter_npids = a->npids;
 	s->rodata->attrib_by = a->by;
-	s->rodata->attrib_on = a->by || a->npids || a->cgroup_fd >= 0;
+	s->rodata->attrib_on = attrib_per_call(r);
 	if (a->by && a->by_entries &&
 	    bpf_map__set_max_entries(s->maps.attrib_rows, a->by_entries))
 		return -EINVAL;
@@ -604,20 +611,45 @@ int attrib_collect(struct pmutrace_bpf *s, struct run_result *r)
 	return err;
 }
 
-/* Frames up to the mutex's own (__mutex_lock, mutex_lock, the tracepoint
- * and BPF glue) are skipped: the first one after them called the mutex. */
+static bool is_mutex_frame(const char *name)
+{
+	return !strncmp(name, "mutex_lock", 10) ||
+	       !strncmp(name, "__mutex_lock", 12);
+}
+
+/* The frame that called mutex_lock: after the last mutex frame (the
+ * tracepoint and BPF glue come before it), skipping trampolines. */
 int attrib_caller_frame(const struct attrib_stack *s,
 			const struct ksym_table *t)
 {
+	char name[128];
 	int last = -1;
 
 	for (int i = 0; i < s->depth; i++) {
-		char name[128];
-
 		ksyms_name(t, s->ip[i], name, sizeof(name));
-		if (strstr(name, "mutex_lock") || strstr(name, "bpf") ||
-		    strstr(name, "contention") || strstr(name, "__traceiter"))
+		if (is_mutex_frame(name))
 			last = i;
 	}
-	return last + 1 < s->depth ? last + 1 : -1;
+	if (last < 0)
+		return -1;
+	for (int i = last + 1; i < s->depth; i++) {
+		ksyms_name(t, s->ip[i], name, sizeof(name));
+		if (strncmp(name, "bpf_", 4))
+			return i;
+	}
+	return -1;
+}
+
+/* Where a waiter's stack starts for people: its first mutex frame. */
+int attrib_first_mutex_frame(const struct attrib_stack *s,
+			     const struct ksym_table *t)
+{
+	char name[128];
+
+	for (int i = 0; i < s->depth; i++) {
+		ksyms_name(t, s->ip[i], name, sizeof(name));
+		if (is_mutex_frame(name))
+			return i;
+	}
+	return 0;
 }

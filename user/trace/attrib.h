@@ -73,6 +73,9 @@ struct btf;
 int attrib_prepare(const struct options *o, struct run_result *r,
 		   const struct btf *btf);
 void attrib_free(struct run_result *r);
+/* Does the per-call path attribute (--by, -p, -c)? Then the slot programs
+ * are the attrib_ twins. */
+bool attrib_per_call(const struct run_result *r);
 /* tracer: before load, after load, attach, detach, read. */
 int attrib_configure(struct pmutrace_bpf *s, const struct run_result *r,
 		     struct bpf_program **used, int *n);
@@ -89,6 +92,9 @@ const char *vm_pmu_kind_name(__u32 kind);
 /* The frame of a waiter's stack that called into the mutex, or NULL. */
 int attrib_caller_frame(const struct attrib_stack *s,
 			const struct ksym_table *t);
+/* Its first mutex frame: the text output starts waiter stacks there. */
+int attrib_first_mutex_frame(const struct attrib_stack *s,
+			     const struct ksym_table *t);
 
 /* attrib_json.c: the "attribution" object, NULL when none was asked for */
 struct json_object;

@@ -66,11 +66,15 @@ static void print_rows(FILE *out, const struct run_result *r)
 }
 
 static void print_stack(FILE *out, const struct attrib_result *a,
-			const struct attrib_stack *s)
+			const struct attrib_stack *s, bool waiter)
 {
+	int from = waiter ? attrib_first_mutex_frame(s, a->ksyms) : 0;
 	char name[160];
 
-	for (int i = 0; i < s->depth; i++) {
+	if (from)
+		fprintf(out, "      (%d frames of the tracepoint and BPF)\n",
+			from);
+	for (int i = from; i < s->depth; i++) {
 		ksyms_name(a->ksyms, s->ip[i], name, sizeof(name));
 		fprintf(out, "      %s\n", name);
 	}
@@ -87,7 +91,8 @@ static void print_agg(FILE *out, const struct wait_agg *w)
 }
 
 static void print_stacks(FILE *out, const struct attrib_result *a,
-			 const char *title, const struct attrib_stack *v, int n)
+			 const char *title, const struct attrib_stack *v, int n,
+			 bool waiter)
 {
 	struct wait_agg other = {};
 
@@ -102,7 +107,7 @@ static void print_stacks(FILE *out, const struct attrib_result *a,
 		fprintf(out, "    ");
 		print_agg(out, &v[i].w);
 		fputc('\n', out);
-		print_stack(out, a, &v[i]);
+		print_stack(out, a, &v[i], waiter);
 	}
 	if (n > a->top) {
 		fprintf(out, "    other (%d more stacks): ", n - a->top);
@@ -130,11 +135,11 @@ static void print_owners(FILE *out, const struct run_result *r)
 	}
 	if (a->owner_stacks)
 		print_stacks(out, a, "owner stacks", a->owner_stacks_v,
-			     a->nowner_stacks);
+			     a->nowner_stacks, false);
 	else
 		fprintf(out,
 			"  owner stacks: this kernel has no bpf_task_from_pid (6.2+)\n");
-	print_stacks(out, a, "waiter stacks", a->waiters, a->nwaiters);
+	print_stacks(out, a, "waiter stacks", a->waiters, a->nwaiters, true);
 	fprintf(out, "  not attributed:");
 	for (int m = 0; m < MISS_REASONS; m++) {
 		if (!a->miss[m] || m == MISS_VM_FULL || m == MISS_BY_FULL)

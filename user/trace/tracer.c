@@ -24,18 +24,21 @@ struct tracer {
 	void *buf; /* one value per possible CPU */
 };
 
-/* The slot programs of one probe kind: target_<kind>_<slot> in the BPF C. */
+/* The slot programs of one probe kind: target_<kind>_<slot> in the BPF C,
+ * or their attrib_ twins when attribution needs the per-call path. */
 static void slot_programs(struct pmutrace_bpf *s, enum probe_kind kind,
-			  struct bpf_program **entry, struct bpf_program **exit)
+			  bool attrib, struct bpf_program **entry,
+			  struct bpf_program **exit)
 {
 	const char *in = kind == PROBE_KPROBE ? "kprobe" : "entry";
 	const char *out = kind == PROBE_KPROBE ? "kretprobe" : "exit";
+	const char *pre = attrib ? "attrib" : "target";
 	char name[32];
 
 	for (int i = 0; i < PMUTRACE_MAX_TARGETS; i++) {
-		snprintf(name, sizeof(name), "target_%s_%d", in, i);
+		snprintf(name, sizeof(name), "%s_%s_%d", pre, in, i);
 		entry[i] = bpf_object__find_program_by_name(s->obj, name);
-		snprintf(name, sizeof(name), "target_%s_%d", out, i);
+		snprintf(name, sizeof(name), "%s_%s_%d", pre, out, i);
 		exit[i] = bpf_object__find_program_by_name(s->obj, name);
 	}
 }
@@ -58,7 +61,7 @@ static int configure(struct tracer *tr, const struct run_result *r)
 	struct pmutrace_bpf *s = tr->skel;
 	int n = 0, err;
 
-	slot_programs(s, r->probe, tr->entry, tr->exit);
+	slot_programs(s, r->probe, attrib_per_call(r), tr->entry, tr->exit);
 	for (int i = 0; i < r->ntargets; i++) {
 		const struct target *t = &r->targets[i];
 
