@@ -80,6 +80,31 @@ rows_match() { # rows_match RUN SELECTOR-KEY SELECTOR-VALUE NAME...
 	done
 }
 
+# Owners and stacks of a run's contended waits: every owner is one of the
+# run's pmu-stress processes, both kinds of stack hold the reader's path.
+check_owners() { # check_owners RUN NAME...
+	local run=$1 waits pids='' owners n
+	shift
+	waits=$(jqr '.locks[0].contended // 0' "$out/$run.json")
+	if [ "${waits:-0}" -eq 0 ]; then
+		skip "$run: no contended wait in this run: owners not checked"
+		return
+	fi
+	for n in "$@"; do pids="$pids $(pid "$run" "$n")"; done
+	if [ "$(jqr '.attribution.by' "$out/$run.json")" = process ]; then
+		check "$run: lock waits per process sum to the lock's $waits" \
+			eq "$(jqr '[.attribution.rows[].lock_waits.count] | add' "$out/$run.json")" "$waits"
+	fi
+	owners=$(jqr '.attribution.lock.owners[].tgid' "$out/$run.json" | sort -u | tr '\n' ' ')
+	only_ours() { local o; for o in $owners; do case " $pids " in *" $o "*) ;; *) return 1 ;; esac; done; [ -n "$owners" ]; }
+	check "$run: every owner is a pmu-stress process (owners: $owners; ours:$pids)" only_ours
+	check "$run: owners seen for $(jqr '[.attribution.lock.owners[].count] | add' "$out/$run.json") of $waits waits (the rest: owner field empty or owner on CPU, counted)" \
+		eq "$(jqr '([.attribution.lock.owners[].count] | add) + .attribution.lock.not_attributed.owner_unknown + .attribution.lock.not_attributed.owners_full' "$out/$run.json")" "$waits"
+	reader_path() { jq -r ".attribution.lock.$1[].frames[]" "$out/$run.json" | grep -qE '^(kvm_supports_guest_pmuv3|kvm_vm_ioctl_check_extension)\+'; }
+	check "$run: owner stacks contain the reader's path" reader_path owner_stacks
+	check "$run: waiter stacks contain the reader's path" reader_path waiter_stacks
+}
+
 # 1. Per process.
 run=byproc
 check "$run: pmutrace exit 0, JSON valid" traced $run
@@ -93,21 +118,7 @@ if workloads_ran $run ce-a ce-b sp-a vi-b && [ "$(derived $run ce-a kvm_supports
 	done
 	check "$run: no row but the four processes" \
 		eq "$(jqr '[.attribution.rows[] | select(.pid != null)] | length' "$out/$run.json")" 4
-	waits=$(jqr '.locks[0].contended' "$out/$run.json")
-	if [ "${waits:-0}" -gt 0 ]; then
-		check "$run: lock waits per process sum to the lock's $waits" \
-			eq "$(jqr '[.attribution.rows[].lock_waits.count] | add' "$out/$run.json")" "$waits"
-		pids="$(pid $run ce-a) $(pid $run ce-b) $(pid $run sp-a) $(pid $run vi-b)"
-		owners=$(jqr '.attribution.lock.owners[].tgid' "$out/$run.json" | sort -u | tr '\n' ' ')
-		only_ours() { local o; for o in $owners; do case " $pids " in *" $o "*) ;; *) return 1 ;; esac; done; [ -n "$owners" ]; }
-		check "$run: every owner is a pmu-stress process ($owners of $pids)" only_ours
-		check "$run: owner stacks contain the reader's path" \
-			sh -c "jq -r '.attribution.lock.owner_stacks[].frames[]' '$out/$run.json' | grep -qE '^(kvm_supports_guest_pmuv3|kvm_vm_ioctl_check_extension)'"
-		check "$run: waiter stacks contain the reader's path" \
-			sh -c "jq -r '.attribution.lock.waiter_stacks[].frames[]' '$out/$run.json' | grep -qE '^(kvm_supports_guest_pmuv3|kvm_vm_ioctl_check_extension)'"
-	else
-		skip "$run: no contended wait in this run: owners not checked"
-	fi
+	check_owners $run ce-a ce-b sp-a vi-b
 	if [ "$(jqr '.attribution.vms.note' "$out/$run.json")" = null ]; then
 		sp=$(pid $run sp-a) vi=$(pid $run vi-b)
 		vm() { jqr "[.attribution.vms.vms[] | select(.pid == $1 and .how == \"$2\") | .$3] | add // 0" "$out/$run.json"; }
@@ -187,6 +198,7 @@ else
 		}
 		check "$run: every caller in pmutrace's waiter stacks is one of klockstat's" callers_known
 	fi
+	check_owners $run ce-a ce-b
 fi
 
 # 5. Cost: the default mode's programs are as large as before after the
