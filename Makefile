@@ -116,7 +116,7 @@ $(OUTPUT)/empty_probe: tests/bench/empty_probe.c $(BPF_OUT)/bench_empty.skel.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) $< $(LIBS) -o $@
 
-FORMAT_FILES = bpf/*.c $(addsuffix /*.[ch],$(USER_DIRS)) include/*.h tests/unit/*.[ch]
+FORMAT_FILES = bpf/*.c bpf/*.h $(addsuffix /*.[ch],$(USER_DIRS)) include/*.h tests/unit/*.[ch]
 format:
 	$(CLANG_FORMAT) -i $(wildcard $(FORMAT_FILES))
 

@@ -15,7 +15,6 @@
 
 #define ATTRIB_EEXIST 17
 
-
 /* Any of --by, -p, -c: the attrib_ slot programs are loaded. */
 const volatile bool attrib_on;
 const volatile __u32 attrib_by;
@@ -186,8 +185,7 @@ static __always_inline void attrib_call(__u32 slot, __u64 start)
 }
 
 /* Shared aggregates: atomic adds, a racy maximum. */
-static __always_inline void wait_add(void *map, void *key, __u64 d,
-				     __u32 full)
+static __always_inline void wait_add(void *map, void *key, __u64 d, __u32 full)
 {
 	struct wait_agg *a = bpf_map_lookup_elem(map, key), zero = {};
 	long err;
