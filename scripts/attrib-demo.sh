@@ -21,9 +21,7 @@ mkdir -p "$out"
 for by in process cgroup; do
 	cp "$tmp/demo-$by.out" "$out/demo-$by.txt"
 	cp "$tmp/demo-$by.err" "$out/demo-$by.err"
-	for f in "$tmp/$by"/stress.*; do
-		[ -e "$f" ] && cp "$f" "$out/$by-${f##*/}"
-	done
+	cp "$tmp/$by"-stress.* "$out/"
 done
 {
 	echo "made by: scripts/attrib-demo.sh $out"

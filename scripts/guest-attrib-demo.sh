@@ -16,18 +16,23 @@ vmm() {
 	shift 2
 	for last; do :; done
 	sh -c 'echo $$ >"/sys/fs/cgroup/machine.slice/machine-qemu-$0.scope/cgroup.procs" && exec "$@"' \
-		"$scope" "$name" "$@" >"/out/stress.$name.$last" &
+		"$scope" "$name" "$@" >"/out/$by-stress.$name.$last" &
+	pids="$pids $!"
 }
+# wait_vmms: the VMMs only (a bare wait would wait for pmutrace too).
+wait_vmms() {
+	for p in $pids; do wait "$p"; done
+	pids=
+}
+pids=
 for by in process cgroup; do
 	trace_start "demo-$by" --by "$by" --owners --vms --top 5 ||
 		{ cat "/out/demo-$by.err"; exit 1; }
 	vmm 1-vm-a qemu-vm-a -t 2 -n 20 vcpu-init
 	vmm 2-vm-b qemu-vm-b -t 2 -n 100 set-pmu
-	wait
+	wait_vmms
 	vmm 1-vm-a qemu-vm-a -t 3 -n 15000 check-ext
 	vmm 2-vm-b qemu-vm-b -t 3 -n 15000 check-ext
-	wait
+	wait_vmms
 	trace_stop "demo-$by"
-	mkdir -p "/out/$by"
-	mv /out/stress.* "/out/$by/" 2>/dev/null
 done

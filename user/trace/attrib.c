@@ -170,9 +170,7 @@ int attrib_prepare(const struct options *o, struct run_result *r,
 		snprintf(
 			a->vm_note, sizeof(a->vm_note),
 			"kvm_arm_set_default_pmu is not in this kernel: SET_PMU calls only");
-	/* Symbols now: once privileges are dropped kallsyms shows zeros. */
-	if (a->owners)
-		a->ksyms = ksyms_load(o->kallsyms);
+	a->kallsyms = o->kallsyms;
 	return 0;
 }
 
@@ -280,6 +278,10 @@ int attrib_attach(struct pmutrace_bpf *s, struct run_result *r)
 		snprintf(
 			a->vm_note, sizeof(a->vm_note),
 			"kvm_arm_set_default_pmu or kvm_arm_pmu_v3_set_attr cannot be traced here");
+	/* Symbols now: every program is attached, so kallsyms lists their
+	 * trampolines too; once privileges are dropped it shows zeros. */
+	if (a->owners)
+		a->ksyms = ksyms_load(a->kallsyms);
 	return 0;
 }
 

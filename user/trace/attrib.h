@@ -53,6 +53,7 @@ struct attrib_result {
 	char vm_note[128]; /* why VMs are not attributed, "" when they are */
 	const char *cgroup_root; /* where cgroup v2 is mounted */
 	int cgroup_fd; /* -c's directory, -1 */
+	const char *kallsyms; /* path, read once everything is attached */
 	struct ksym_table *ksyms;
 
 	int nrows, nwaiters, nowners, nowner_stacks, nvms;
