@@ -31,8 +31,8 @@ for by in process cgroup; do
 	vmm 1-vm-a qemu-vm-a -t 2 -n 20 vcpu-init
 	vmm 2-vm-b qemu-vm-b -t 2 -n 100 set-pmu
 	wait_vmms
-	vmm 1-vm-a qemu-vm-a -t 3 -n 15000 check-ext
-	vmm 2-vm-b qemu-vm-b -t 3 -n 15000 check-ext
+	vmm 1-vm-a qemu-vm-a -t 4 -n 10000 check-ext
+	vmm 2-vm-b qemu-vm-b -t 4 -n 10000 check-ext
 	wait_vmms
 	trace_stop "demo-$by"
 done

@@ -96,6 +96,10 @@ static void print_stacks(FILE *out, const struct attrib_result *a,
 {
 	struct wait_agg other = {};
 
+	if (!n) {
+		fprintf(out, "  %s: none recorded\n", title);
+		return;
+	}
 	fprintf(out, "  %s (top %d of %d):\n", title, n < a->top ? n : a->top,
 		n);
 	for (int i = 0; i < n; i++) {
