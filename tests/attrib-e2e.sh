@@ -69,6 +69,13 @@ traced() { # traced RUN: pmutrace exit 0 and a valid document
 		/usr/bin/python3 "$top/tests/validate-json.py" "$schema" "$out/$1.json" >/dev/null
 }
 
+# traced_calls RUN NAME: calls of the attached targets NAME made.
+traced_calls() {
+	local t s=0
+	for t in $(attached "$1"); do s=$((s + $(derived "$1" "$2" "$t"))); done
+	echo $s
+}
+
 # Per-row counts equal each process's (or cgroup's) own, target by target.
 rows_match() { # rows_match RUN SELECTOR-KEY SELECTOR-VALUE NAME...
 	local run=$1 key=$2 val=$3 t want got
@@ -109,15 +116,19 @@ check_owners() { # check_owners RUN NAME...
 run=byproc
 check "$run: pmutrace exit 0, JSON valid" traced $run
 if workloads_ran $run ce-a ce-b sp-a vi-b && [ "$(derived $run ce-a kvm_supports_guest_pmuv3)" -gt 0 ]; then
+	rows=0
 	for n in ce-a ce-b sp-a vi-b; do
-		check "$run: pid of $n: every target's count equals its own ($(derived $run $n kvm_supports_guest_pmuv3) check-ext calls)" \
+		check "$run: pid of $n: every target's count equals its own ($(traced_calls $run $n) traced calls)" \
 			rows_match $run pid "$(pid $run $n)" $n
+		# 6.12 has no kvm_supports_guest_pmuv3: check-ext makes no traced call.
+		[ "$(traced_calls $run $n)" -gt 0 ] || continue
+		rows=$((rows + 1))
 		want=pmu-stress-${n#*-}
 		check "$run: pid of $n has comm $want" \
 			eq "$(jqr ".attribution.rows[] | select(.pid == $(pid $run $n)) | .comm" "$out/$run.json")" "$want"
 	done
-	check "$run: no row but the four processes" \
-		eq "$(jqr '[.attribution.rows[] | select(.pid != null)] | length' "$out/$run.json")" 4
+	check "$run: one row for each of the $rows processes that made traced calls, no other" \
+		eq "$(jqr '[.attribution.rows[] | select(.pid != null)] | length' "$out/$run.json")" $rows
 	check_owners $run ce-a ce-b sp-a vi-b
 	if [ "$(jqr '.attribution.vms.note' "$out/$run.json")" = null ]; then
 		sp=$(pid $run sp-a) vi=$(pid $run vi-b)
@@ -156,10 +167,10 @@ fi
 # 3. -p and -c select exactly one process / cgroup.
 for run in pfilt cfilt; do
 	check "$run: pmutrace exit 0, JSON valid" traced $run
-	if workloads_ran $run ce-a ce-b; then
-		one=ce-a
-		[ $run = cfilt ] && one=ce-b
-		want=$(derived $run $one kvm_supports_guest_pmuv3)
+	if workloads_ran $run sp-a sp-b; then
+		one="sp-a"
+		[ $run = cfilt ] && one="sp-b"
+		want=$(traced_calls $run $one)
 		for t in $(attached $run); do
 			check "$run: $t counts only $one: $(jqr ".targets[] | select(.name == \"$t\") | .count" "$out/$run.json") = $(derived $run $one "$t")" \
 				eq "$(jqr ".targets[] | select(.name == \"$t\") | .count" "$out/$run.json")" "$(derived $run $one "$t")"
@@ -209,8 +220,11 @@ run_ns() {
 	c=$(size "$1" "$2" run_cnt) n=$(size "$1" "$2" run_time_ns)
 	[ -n "$c" ] && [ "$c" -gt 0 ] && echo "$((n / c)) ns/run over $c runs" || echo "no runs"
 }
+# kvm_supports_guest_pmuv3, which the cost workload calls, is slot 2.
 if [ ! -s "$out/cost-default.progs" ]; then
 	skip "cost: bpftool did not run in this guest"
+elif [ -z "$(size default target_exit_2 bytes_xlated)" ]; then
+	skip "cost: kvm_supports_guest_pmuv3 is not traced in this kernel"
 else
 	for p in entry_2 exit_2; do
 		q=attrib_$p p=target_$p

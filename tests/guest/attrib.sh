@@ -55,15 +55,16 @@ go bycg ce-a ce-b sp-b
 trace_stop bycg
 
 # 3. -p selects one process, -c one cgroup, while the other runs too.
-held pfilt ce-a a -t 1 -n 1200 check-ext
-held pfilt ce-b b -t 1 -n 900 check-ext
-trace_start pfilt -p "$(cat /out/pfilt.pid.ce-a)" --by process -j -o /out/pfilt.json
-go pfilt ce-a ce-b
+#    set-pmu reaches every target on every kernel.
+held pfilt sp-a a -t 1 -n 30 set-pmu
+held pfilt sp-b b -t 1 -n 20 set-pmu
+trace_start pfilt -p "$(cat /out/pfilt.pid.sp-a)" --by process -j -o /out/pfilt.json
+go pfilt sp-a sp-b
 trace_stop pfilt
-held cfilt ce-a a -t 1 -n 1100 check-ext
-held cfilt ce-b b -t 1 -n 800 check-ext
+held cfilt sp-a a -t 1 -n 25 set-pmu
+held cfilt sp-b b -t 1 -n 15 set-pmu
 trace_start cfilt -c /vm-b --by cgroup -j -o /out/cfilt.json
-go cfilt ce-a ce-b
+go cfilt sp-a sp-b
 trace_stop cfilt
 
 # 4. Owners beside bcc's klockstat on the same run (when the overlay has it).
