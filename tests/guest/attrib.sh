@@ -71,8 +71,8 @@ trace_stop cfilt
 #    klockstat's fexit on mutex_lock() runs inside the critical section, so
 #    this run is contended where the others rarely are.
 if [ -x /usr/sbin/klockstat ]; then
-	held klock ce-a a -t 2 -n 3000 check-ext
-	held klock ce-b b -t 2 -n 3000 check-ext
+	held klock ce-a a -t 4 -n 2000 check-ext
+	held klock ce-b b -t 4 -n 2000 check-ext
 	(
 		export LD_PRELOAD=/usr/libexec/coreutils/libstdbuf.so _STDBUF_O=L
 		exec /usr/sbin/klockstat -L arm_pmus_lock
