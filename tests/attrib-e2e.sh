@@ -187,6 +187,11 @@ for run in pfilt cfilt; do
 	fi
 done
 
+for bad in badcg notcg; do
+	check "$bad: -c refused with exit 2 in one line ($(cat "$out/$bad.err" 2>/dev/null))" \
+		sh -c "[ \"\$(cat '$out/$bad.rc')\" = 2 ] && [ \"\$(wc -l <'$out/$bad.err')\" = 1 ]"
+done
+
 # 4. Beside klockstat: per caller. klockstat counts every acquisition of
 #    the lock by caller; pmutrace the contended ones by waiter stack.
 run=klock

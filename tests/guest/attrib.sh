@@ -67,6 +67,12 @@ trace_start cfilt -c /vm-b --by cgroup -j -o /out/cfilt.json
 go cfilt sp-a sp-b
 trace_stop cfilt
 
+# Bad cgroups: refused in one line, exit 2, before anything loads.
+pmutrace -c /no-such-cgroup -d 1 >/dev/null 2>/out/badcg.err
+echo $? >/out/badcg.rc
+pmutrace -c /proc -d 1 >/dev/null 2>/out/notcg.err
+echo $? >/out/notcg.rc
+
 # 4. Owners beside bcc's klockstat on the same run (when the overlay has it).
 #    klockstat's fexit on mutex_lock() runs inside the critical section, so
 #    this run is contended where the others rarely are.
