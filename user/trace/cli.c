@@ -6,6 +6,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include "atomic_file.h"
 #include "pmu_domain.h"
 #include "prometheus.h"
 
@@ -214,6 +215,10 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			usage_error("--no-lock contradicts --lock and --hold");
 		if (o->interval && o->duration && o->interval > o->duration)
 			usage_error("--interval is longer than --duration");
+		if (o->output && o->textfile &&
+		    atomic_file_same(o->output, o->textfile))
+			usage_error(
+				"--output and --textfile name the same file");
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;

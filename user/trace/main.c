@@ -76,7 +76,13 @@ static int run(const struct options *o, struct run_result *r,
 	err = atomic_file_open(&out, o->output);
 	if (err)
 		return fail(EXIT_OUTPUT, "cannot write %s: %s", o->output,
-			    strerror(-err));
+			    atomic_file_strerror(err));
+	err = o->textfile ? atomic_file_check(o->textfile) : 0;
+	if (err) {
+		code = fail(EXIT_OUTPUT, "cannot write %s: %s", o->textfile,
+			    atomic_file_strerror(err));
+		goto cleanup;
+	}
 	if (exporter_open(&x, o)) {
 		code = fail(EXIT_OUTPUT, "%s", x.error);
 		goto cleanup;
@@ -148,8 +154,9 @@ cleanup:
 	tracer_stop(tr);
 	err = atomic_file_close(&out, code == EXIT_OK);
 	if (err && code == EXIT_OK)
-		code = fail(EXIT_OUTPUT, "cannot write %s: %s", o->output,
-			    strerror(-err));
+		code = fail(EXIT_OUTPUT, "cannot write %s: %s",
+			    o->output ? o->output : "the output",
+			    atomic_file_strerror(err));
 	return code;
 }
 
