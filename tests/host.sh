@@ -135,6 +135,30 @@ fi
 expect "compare with one file" 2 "$bin" compare "$fx/sid-default.json"
 expect "compare, nothing in common" 8 "$bin" compare "$fx/sid-default.json" "$fx/sid-generic.json"
 expect "compare, unwritable output" 7 "$bin" compare -o /nonexistent/x.md "$fx/sid-default.json" "$fx/sid-default.json"
+to_full() { "$@" >/dev/full; }
+for f in text json svg; do
+	expect "compare -f $f, stdout full" 7 to_full "$bin" compare -f "$f" "$fx/sid-default.json" "$fx/sid-default.json"
+done
+echo precious >"$tmp/victim"
+ln -s "$tmp/victim" "$tmp/planted.md"
+expect "compare -o a planted symlink" 7 "$bin" compare -o "$tmp/planted.md" "$fx/sid-default.json" "$fx/sid-default.json"
+if [ -L "$tmp/planted.md" ] && [ "$(cat "$tmp/victim")" = precious ]; then
+	echo "ok   host: compare -o leaves a planted symlink and its target alone"
+else
+	echo "FAIL host: compare -o followed or replaced a planted symlink"
+fi
+rm -f "$tmp/planted.md" "$tmp/victim"
+mkdir "$tmp/cmpout"
+echo old >"$tmp/cmpout/report.md"
+chmod 600 "$tmp/cmpout/report.md"
+if "$bin" compare -f markdown -o "$tmp/cmpout/report.md" "$fx/sid-default.json" "$fx/sid-default.json" &&
+	grep -q '^## pmutrace compare' "$tmp/cmpout/report.md" &&
+	[ "$(stat -c %a "$tmp/cmpout/report.md")" = 600 ] && [ "$(ls -A "$tmp/cmpout")" = report.md ]; then
+	echo "ok   host: compare -o replaces a file whole, keeps its mode, leaves no temporary"
+else
+	echo "FAIL host: compare -o: $(ls -lA "$tmp/cmpout")"
+fi
+expect "compare -o a directory" 7 "$bin" compare -o "$tmp/cmpout" "$fx/sid-default.json" "$fx/sid-default.json"
 expect "compare, unknown format" 2 "$bin" compare -f pdf "$fx/sid-default.json" "$fx/sid-default.json"
 head -c 700 "$fx/sid-default.json" >"$tmp/trunc.json"
 expect "compare, truncated input" 8 "$bin" compare "$tmp/trunc.json" "$fx/sid-default.json"

@@ -198,9 +198,12 @@ int atomic_file_close(struct atomic_file *a, bool commit)
 	int err = 0;
 
 	if (!a->path) {
-		if (fflush(a->f))
-			return -errno;
-		return ferror(a->f) ? -EIO : 0;
+		/* A write that failed before (ferror) set errno then. */
+		bool failed = ferror(a->f);
+
+		if (fflush(a->f) || failed)
+			return errno ? -errno : -EIO;
+		return 0;
 	}
 	if (!a->f)
 		return 0;

@@ -14,6 +14,7 @@
 #include <gsl/gsl_rng.h>
 #include <gsl/gsl_sort.h>
 #include <gsl/gsl_statistics_double.h>
+#include "atomic_file.h"
 #include "compare.h"
 
 /* The statistics a bootstrap replicate is judged on; min and max, when not
@@ -347,8 +348,9 @@ int compare_main(int argc, char **argv)
 	struct compare_opts o = { .resamples = 2000, .seed = 1 };
 	static struct loaded_run before, after;
 	static struct comparison c;
+	struct atomic_file out;
 	char err[512];
-	FILE *out = stdout;
+	int e;
 
 	argp_err_exit_status = EXIT_USAGE;
 	argp_parse(&argp, argc, argv, 0, NULL, &o);
@@ -367,15 +369,16 @@ int compare_main(int argc, char **argv)
 			o.files[0], o.files[1]);
 		return EXIT_BAD_INPUT;
 	}
-	if (o.output && !(out = fopen(o.output, "w"))) {
-		fprintf(stderr, "pmutrace compare: cannot write %s: %s\n",
-			o.output, strerror(errno));
-		return EXIT_OUTPUT;
+	/* The same writer as the trace run's -o; stdout errors count too. */
+	e = atomic_file_open(&out, o.output);
+	if (!e) {
+		render_comparison(out.f, &c, o.fmt);
+		e = atomic_file_close(&out, true);
 	}
-	render_comparison(out, &c, o.fmt);
-	if (fclose(out) && o.output) {
-		fprintf(stderr, "pmutrace compare: cannot write %s\n",
-			o.output);
+	if (e) {
+		fprintf(stderr, "pmutrace compare: cannot write %s: %s\n",
+			o.output ? o.output : "the output",
+			atomic_file_strerror(e));
 		return EXIT_OUTPUT;
 	}
 	return EXIT_OK;
