@@ -168,15 +168,20 @@ asan: $(ASAN_OBJS) $(ASAN_TESTS)
 	exit $$rc
 
 # make fuzz [FUZZ_SECONDS=60]: libFuzzer on the JSON reader behind
-# pmutrace compare (tests/fuzz/README.md). It works on a copy of the seed
-# corpus in build/fuzz/corpus, so tests/fuzz/corpus only changes by hand;
-# a crashing input lands in build/fuzz/artifacts/.
+# pmutrace compare (tests/fuzz/README.md). It works on a copy of the seeds
+# in build/fuzz/corpus: tests/fixtures/*.json, tests/fuzz/corpus, and two
+# made here that pass the reader's value and size limits. tests/fuzz/corpus
+# only changes by hand; a crashing input lands in build/fuzz/artifacts/.
+# -max_len: above the reader's 4 MiB cap (schema_read.c MAX_DOC), so inputs
+# can reach every limit; libFuzzer's default is 4 KB.
 FUZZ_OUT := build/fuzz
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 60
+FUZZ_MAX_LEN := 4259840
 FUZZ_SRCS := tests/fuzz/fuzz_report_read.c \
 	     $(addprefix user/,common/schema_read.c compare/compare.c compare/compare_render.c \
-	     common/stats.c common/pmu_domain.c trace/render.c trace/resolve.c)
+	     common/stats.c common/pmu_domain.c common/text.c common/atomic_file.c \
+	     trace/render.c trace/resolve.c)
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	      -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE -Iinclude $(addprefix -I,$(USER_DIRS)) -I$(BPF_OUT) \
 	      -DPMUTRACE_VERSION='"fuzz"'
@@ -188,9 +193,14 @@ $(FUZZ_OUT)/fuzz_report_read: $(FUZZ_SRCS) $(wildcard $(addsuffix /*.h,$(USER_DI
 fuzz: $(FUZZ_OUT)/fuzz_report_read
 	@rm -rf $(FUZZ_OUT)/corpus $(FUZZ_OUT)/artifacts
 	@mkdir -p $(FUZZ_OUT)/corpus $(FUZZ_OUT)/artifacts
-	@cp tests/fuzz/corpus/* $(FUZZ_OUT)/corpus/
+	@cp tests/fixtures/*.json tests/fuzz/corpus/* $(FUZZ_OUT)/corpus/
+	@{ printf '['; yes '1,' | head -n 100000 | tr -d '\n'; printf '1]'; } \
+		>$(FUZZ_OUT)/corpus/limit-values.json
+	@{ printf '{'; head -c 4194304 /dev/zero | tr '\0' ' '; printf '}'; } \
+		>$(FUZZ_OUT)/corpus/limit-size.json
 	@echo "fuzz: $(FUZZ_SECONDS) s, log in $(FUZZ_OUT)/fuzz.log"
 	@$< -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
+		-max_len=$(FUZZ_MAX_LEN) \
 		-dict=tests/fuzz/pmutrace.dict -print_final_stats=1 \
 		-artifact_prefix=$(FUZZ_OUT)/artifacts/ $(FUZZ_OUT)/corpus \
 		>$(FUZZ_OUT)/fuzz.log 2>&1 || { \
