@@ -172,6 +172,57 @@ else
 	echo "FAIL host: compare -f svg is not well-formed SVG"
 fi
 
+# Names and labels from an input file reach SVG, Markdown, JSON and terminals.
+# mkdoc NAME PYTHON: the sid fixture with d changed by PYTHON, as $tmp/NAME.json.
+mkdoc() {
+	/usr/bin/python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+exec(sys.argv[3])
+open(sys.argv[2], "wb").write(json.dumps(d, ensure_ascii=False).encode("utf-8", "surrogateescape"))' \
+		"$fx/sid-default.json" "$tmp/$1.json" "$2"
+}
+mkdoc script 'for t in d["targets"]: t["name"] = "</text><script>alert(1)</script><text>" + t["name"]
+d["locks"][0]["name"] = "<script>x</script>"'
+"$bin" compare -f svg "$tmp/script.json" "$tmp/script.json" >"$tmp/script.svg"
+if /usr/bin/python3 -c 'import sys, xml.dom.minidom as m
+d = m.parse(sys.argv[1])
+assert not d.getElementsByTagName("script")
+assert any(n.nodeType == n.TEXT_NODE and n.data.startswith("</text><script>") for t in d.getElementsByTagName("text") for n in t.childNodes)' "$tmp/script.svg" 2>/dev/null; then
+	echo "ok   host: compare -f svg: a target named </text><script>... stays text, no script element"
+else
+	echo "FAIL host: compare -f svg: a target name makes markup: $(grep -m1 -o '.\{20\}script.\{20\}' "$tmp/script.svg")"
+fi
+"$bin" compare -f markdown "$tmp/script.json" "$tmp/script.json" >"$tmp/script.md"
+if ! grep -q '<script>' "$tmp/script.md" && grep -q '\\<script\\>' "$tmp/script.md"; then
+	echo "ok   host: compare -f markdown escapes < > | in names"
+else
+	echo "FAIL host: compare -f markdown: raw markup from a name: $(grep -m1 script "$tmp/script.md")"
+fi
+mkdoc pipe 'd["label"] = "a | b"'
+"$bin" compare -f markdown "$tmp/pipe.json" "$tmp/pipe.json" >"$tmp/pipe.md"
+if grep -q 'a \\| b' "$tmp/pipe.md"; then
+	echo "ok   host: compare -f markdown escapes | in labels"
+else
+	echo "FAIL host: compare -f markdown: a label's | unescaped: $(grep -m1 'a .*b' "$tmp/pipe.md")"
+fi
+mkdoc utf8 'd["label"] = "bad \udcff byte"'
+expect "compare, a label of invalid UTF-8" 8 "$bin" compare -f json "$tmp/utf8.json" "$tmp/utf8.json"
+mkdoc esc 'd["label"] = "\x1b]0;owned\x07\x1b[2J"'
+expect "compare, ESC and BEL in a label" 8 "$bin" compare "$tmp/esc.json" "$tmp/esc.json"
+mkdoc newline 'd["targets"][0]["name"] = "x\nwarning: all is well"'
+expect "compare, a newline in a target name" 8 "$bin" compare "$tmp/newline.json" "$tmp/newline.json"
+mkdoc unicode 'd["label"] = "caf\u00e9 \u2713 \u4e2d"'
+if "$bin" compare -f json "$tmp/unicode.json" "$tmp/unicode.json" >"$tmp/unicode.out" &&
+	/usr/bin/python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); assert d["before"]["label"] == "caf\u00e9 \u2713 \u4e2d"' "$tmp/unicode.out"; then
+	echo "ok   host: a UTF-8 label goes through compare -f json as valid JSON"
+else
+	echo "FAIL host: a UTF-8 label: compare -f json is not valid JSON: $(head -c 200 "$tmp/unicode.out")"
+fi
+expect "--label of invalid UTF-8" 2 "$bin" --label $'bad \xff byte' -d 1
+expect "--label with ESC" 2 "$bin" --label $'\e[2J' -d 1
+expect "--label with a newline" 2 "$bin" --label $'a\nb' -d 1
+expect "compare, a file name with ESC" 2 "$bin" compare $'\e[2J.json' "$fx/sid-default.json"
+
 # Packaging and style.
 if groff -man -ww -z "$top/docs/pmutrace.8" 2>"$tmp/groff" && [ ! -s "$tmp/groff" ]; then
 	echo "ok   host: the man page renders without warnings"

@@ -16,6 +16,7 @@
 #include <gsl/gsl_statistics_double.h>
 #include "atomic_file.h"
 #include "compare.h"
+#include "text.h"
 
 /* The statistics a bootstrap replicate is judged on; min and max, when not
  * 0, keep the percentiles within the exact extremes. */
@@ -300,6 +301,12 @@ static error_t compare_opt(int key, char *arg, struct argp_state *state)
 			compare_usage("invalid seed", arg);
 		break;
 	case ARGP_KEY_ARG:
+		/* File names go into every output: not echoed here. */
+		if (!text_is_clean(arg, strlen(arg))) {
+			fprintf(stderr,
+				"pmutrace compare: file names must be UTF-8 text without control characters (see pmutrace compare --help)\n");
+			exit(EXIT_USAGE);
+		}
 		if (o->nfiles == 2)
 			compare_usage(
 				"too many files: give BEFORE.json AFTER.json, not",

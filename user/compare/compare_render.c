@@ -4,6 +4,7 @@
 #include <string.h>
 #include <json-c/json.h>
 #include "compare.h"
+#include "text.h"
 
 static const char *verdict(const struct stat_cmp *s)
 {
@@ -39,42 +40,84 @@ static void fmt_ratio(char *r, size_t rlen, char *ci, size_t cilen,
 		snprintf(ci, cilen, "[%.3f, %.3f]", s->lo, s->hi);
 }
 
+/* Markdown: what could start a cell, link, emphasis, code or HTML is
+ * backslash-escaped (CommonMark allows it before any ASCII punctuation). */
+static void md_text(FILE *out, const char *s)
+{
+	for (; *s; s++) {
+		if (strchr("\\`*_{}[]<>()#+!|~&$", *s))
+			fputc('\\', out);
+		fputc(*s, out);
+	}
+}
+
+/* Text from the input files, in the format of the output: Markdown, or for
+ * a terminal with anything that is not clean text shown as \xNN. */
+static void put_text(FILE *out, const char *s, bool md)
+{
+	if (md)
+		md_text(out, s);
+	else
+		text_put_term(out, s);
+}
+
+static void put_side(FILE *out, const char *what, const struct loaded_run *r)
+{
+	fprintf(out, "- %s: ", what);
+	md_text(out, r->path);
+	fputs(" (", out);
+	md_text(out, r->release);
+	fputs(", ", out);
+	md_text(out, r->machine);
+	if (r->label[0]) {
+		fputs(", ", out);
+		md_text(out, r->label);
+	}
+	fputs(")\n", out);
+}
+
 static void render_cmp_text(FILE *out, const struct comparison *c, bool md)
 {
 	const struct loaded_run *b = c->before, *a = c->after;
 
 	if (md) {
 		fprintf(out, "## pmutrace compare\n\n");
-		fprintf(out, "- before: `%s` (%s, %s%s%s)\n", b->path,
-			b->release, b->machine, b->label[0] ? ", " : "",
-			b->label);
-		fprintf(out, "- after: `%s` (%s, %s%s%s)\n", a->path,
-			a->release, a->machine, a->label[0] ? ", " : "",
-			a->label);
+		put_side(out, "before", b);
+		put_side(out, "after", a);
 		fprintf(out,
 			"- ratio = after / before; 95%% interval from %u bootstrap resamples of the histograms (seed %lu); a verdict only where the interval excludes 1\n",
 			c->resamples, c->seed);
 	} else {
-		fprintf(out, "pmutrace compare: %s (%s) -> %s (%s)\n", b->path,
-			b->release, a->path, a->release);
+		fputs("pmutrace compare: ", out);
+		text_put_term(out, b->path);
+		fputs(" (", out);
+		text_put_term(out, b->release);
+		fputs(") -> ", out);
+		text_put_term(out, a->path);
+		fputs(" (", out);
+		text_put_term(out, a->release);
+		fputs(")\n", out);
 		fprintf(out,
 			"ratio = after/before; 95%% interval from %u bootstrap resamples (seed %lu)\n",
 			c->resamples, c->seed);
 	}
-	for (int i = 0; i < c->nwarnings; i++)
-		fprintf(out, md ? "- **warning**: %s\n" : "warning: %s\n",
-			c->warnings[i]);
+	for (int i = 0; i < c->nwarnings; i++) {
+		fputs(md ? "- **warning**: " : "warning: ", out);
+		put_text(out, c->warnings[i], md);
+		fputc('\n', out);
+	}
 	for (int i = 0; i < c->n; i++) {
 		const struct hist_cmp *h = &c->h[i];
 
+		fputs(md ? "\n### " : "\n", out);
+		put_text(out, h->name, md);
 		if (md)
 			fprintf(out,
-				"\n### %s\n\n| | before | after | ratio | 95%% interval | verdict |\n|---|---:|---:|---:|---|---|\n",
-				h->name);
+				"\n\n| | before | after | ratio | 95%% interval | verdict |\n|---|---:|---:|---:|---|---|\n");
 		else
-			fprintf(out, "\n%s\n  %-8s %12s %12s %9s  %-18s %s\n",
-				h->name, "", "before", "after", "ratio",
-				"95% interval", "verdict");
+			fprintf(out, "\n  %-8s %12s %12s %9s  %-18s %s\n", "",
+				"before", "after", "ratio", "95% interval",
+				"verdict");
 		for (int s = 0; s < CMP_STATS; s++) {
 			const struct stat_cmp *st = &h->s[s];
 			char vb[32], va[32], r[32], ci[48];
@@ -121,6 +164,29 @@ static void pow2_fractions(const struct loaded_hist *h,
 #define PLOT_W 620
 #define PLOT_H 150
 
+/* Text from the input files, escaped for XML. */
+static void xml_text(FILE *out, const char *s)
+{
+	for (; *s; s++) {
+		switch (*s) {
+		case '<':
+			fputs("&lt;", out);
+			break;
+		case '>':
+			fputs("&gt;", out);
+			break;
+		case '&':
+			fputs("&amp;", out);
+			break;
+		case '"':
+			fputs("&quot;", out);
+			break;
+		default:
+			fputc(*s, out);
+		}
+	}
+}
+
 /* One panel: both histograms as step lines over a log2 time axis. */
 static void svg_panel(FILE *out, const struct hist_cmp *h, int y0)
 {
@@ -139,8 +205,9 @@ static void svg_panel(FILE *out, const struct hist_cmp *h, int y0)
 			top = f[s][p] > top ? f[s][p] : top;
 		}
 	fprintf(out, "<g transform=\"translate(0,%d)\">\n", y0);
-	fprintf(out, "<text x=\"%d\" y=\"18\" font-weight=\"bold\">%s</text>\n",
-		PLOT_X, h->name);
+	fprintf(out, "<text x=\"%d\" y=\"18\" font-weight=\"bold\">", PLOT_X);
+	xml_text(out, h->name);
+	fprintf(out, "</text>\n");
 	if (first > last) {
 		fprintf(out,
 			"<text x=\"%d\" y=\"90\">no samples on either side</text></g>\n",
@@ -190,29 +257,6 @@ static void svg_panel(FILE *out, const struct hist_cmp *h, int y0)
 	fprintf(out,
 		"<text x=\"12\" y=\"%d\" font-size=\"11\" transform=\"rotate(-90 12 %d)\">share of calls</text></g>\n",
 		30 + PLOT_H, 30 + PLOT_H);
-}
-
-/* Text from the input files, escaped for XML. */
-static void xml_text(FILE *out, const char *s)
-{
-	for (; *s; s++) {
-		switch (*s) {
-		case '<':
-			fputs("&lt;", out);
-			break;
-		case '>':
-			fputs("&gt;", out);
-			break;
-		case '&':
-			fputs("&amp;", out);
-			break;
-		case '"':
-			fputs("&quot;", out);
-			break;
-		default:
-			fputc(*s, out);
-		}
-	}
 }
 
 static void render_svg(FILE *out, const struct comparison *c)

@@ -8,6 +8,7 @@
 #include <string.h>
 #include "atomic_file.h"
 #include "pmu_domain.h"
+#include "text.h"
 #include "prometheus.h"
 
 const char *argp_program_version = "pmutrace " PMUTRACE_VERSION;
@@ -185,6 +186,10 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		if (strlen(arg) >= NAME_LEN)
 			usage_error("--label is longer than %d characters",
 				    NAME_LEN - 1);
+		/* It goes into JSON, tables and terminals: not echoed here. */
+		if (!text_is_clean(arg, strlen(arg)))
+			usage_error(
+				"--label must be UTF-8 text without control characters");
 		o->label = arg;
 		break;
 	case OPT_KALLSYMS:
