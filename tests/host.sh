@@ -62,7 +62,17 @@ output_checks() {
 	# blocks on its error line with the output open, and is killed there.
 	mkfifo "$tmp/pipe"
 	exec 3<>"$tmp/pipe"
-	head -c 65536 /dev/zero >&3
+	# Fill it whatever its size (64 KiB with 4 KiB pages, more with larger).
+	/usr/bin/python3 -c 'import fcntl, os
+fl = fcntl.fcntl(3, fcntl.F_GETFL)
+fcntl.fcntl(3, fcntl.F_SETFL, fl | os.O_NONBLOCK)
+for chunk in (4096, 1):
+    try:
+        while True:
+            os.write(3, b"x" * chunk)
+    except BlockingIOError:
+        pass
+fcntl.fcntl(3, fcntl.F_SETFL, fl)'
 	"$bin" -o "$o/out.json" -d 1 2>&3 &
 	pid=$!
 	for _ in $(seq 100); do
