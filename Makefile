@@ -179,7 +179,7 @@ FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_MAX_LEN := 4259840
 FUZZ_SRCS := tests/fuzz/fuzz_report_read.c \
-	     $(addprefix user/,common/schema_read.c compare/compare.c compare/compare_render.c \
+	     $(addprefix user/,common/schema_read.c compare/compare.c compare/compare_render.c compare/rank.c \
 	     common/stats.c common/pmu_domain.c common/text.c common/atomic_file.c \
 	     trace/render.c trace/resolve.c)
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \

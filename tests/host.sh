@@ -170,6 +170,9 @@ else
 fi
 expect "compare -o a directory" 7 "$bin" compare -o "$tmp/cmpout" "$fx/sid-default.json" "$fx/sid-default.json"
 expect "compare, unknown format" 2 "$bin" compare -f pdf "$fx/sid-default.json" "$fx/sid-default.json"
+expect "compare, unknown option" 2 "$bin" compare -x "$fx/sid-default.json" "$fx/sid-default.json"
+expect "compare, option without its value" 2 "$bin" compare "$fx/sid-default.json" "$fx/sid-default.json" -f
+expect "compare -r 2^32+1 (not 1 resample)" 2 "$bin" compare -r 4294967297 "$fx/sid-default.json" "$fx/sid-default.json"
 # 2 MB of {} made json-c take 546 MB: the reader bounds values before parsing.
 { printf '['; yes '{},' | head -n 700000 | tr -d '\n'; printf '{}]'; } >"$tmp/objects.json"
 expect "compare, 700,000 empty objects" 8 "$bin" compare "$tmp/objects.json" "$fx/sid-default.json"
