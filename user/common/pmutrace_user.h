@@ -102,12 +102,18 @@ struct run_result {
 	double duration_s;
 	int ntargets;
 	struct target targets[PMUTRACE_MAX_TARGETS];
-	struct target_result res[PMUTRACE_MAX_TARGETS];
 	struct lock_target lock;
+	const char *label;
+	/*
+	 * The counters, last: result_interval() (stats.c) subtracts res and
+	 * lock_stats word by word, and every word after them as a plain
+	 * counter. So a new counter goes after drops, and a field that is
+	 * not a counter goes before res.
+	 */
+	struct target_result res[PMUTRACE_MAX_TARGETS];
 	struct lock_stats lock_stats;
 	__u64 lock_missed;
 	__u64 drops[DROP_REASONS];
-	const char *label;
 };
 
 /* setup.c */
