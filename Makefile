@@ -41,7 +41,7 @@ USER_DIRS := user/common user/trace user/export user/compare
 CFLAGS += -Wall -Wextra -Werror -Wno-format-truncation -std=gnu11 -D_GNU_SOURCE \
 	  -Iinclude $(addprefix -I,$(USER_DIRS)) -I$(BPF_OUT) -DPMUTRACE_VERSION='"$(VERSION)"'
 DEPFLAGS = -MMD -MP
-LIBS := -lbpf -ljson-c -lgsl -lgslcblas -lelf -lz -lm
+LIBS := -lbpf -ljson-c -lgsl -lgslcblas -lelf -lz -lcap -lm
 ifneq ($(filter -static,$(LDFLAGS)),)
 LIBS += -lzstd -pthread
 endif

@@ -117,7 +117,10 @@ struct run_result {
 };
 
 /* setup.c */
-int fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Prints "pmutrace: <message>" on stderr and returns code, for
+ * "return report_error(EXIT_..., ...)". */
+int report_error(int code, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 bool has_privileges(void);
 struct btf;
 int choose_probe(const struct btf *btf, const struct options *o,

@@ -92,13 +92,14 @@ int check_main(int argc, char **argv)
 	printf("pmutrace check on %s (%s)\n", r.release, r.machine);
 	if (!has_privileges()) {
 		line("privileges", "FAIL: not root, no CAP_BPF + CAP_PERFMON");
-		return fail(EXIT_NO_PERMISSION, "needs root: run it with sudo");
+		return report_error(EXIT_NO_PERMISSION,
+				    "needs root: run it with sudo");
 	}
 	line("privileges", "ok");
 	btf = btf__load_vmlinux_btf();
 	if (!btf) {
 		line("BTF", "FAIL: no /sys/kernel/btf/vmlinux");
-		return fail(
+		return report_error(
 			EXIT_KERNEL,
 			"this kernel has no BTF: it needs CONFIG_DEBUG_INFO_BTF=y");
 	}

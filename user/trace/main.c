@@ -75,10 +75,10 @@ static int run(const struct options *o, struct run_result *r,
 	/* User errors first, before anything is loaded or created. */
 	err = atomic_file_open(&out, o->output);
 	if (err)
-		return fail(EXIT_OUTPUT, "cannot write %s: %s", o->output,
-			    strerror(-err));
+		return report_error(EXIT_OUTPUT, "cannot write %s: %s",
+				    o->output, strerror(-err));
 	if (exporter_open(&x, o)) {
-		code = fail(EXIT_OUTPUT, "%s", x.error);
+		code = report_error(EXIT_OUTPUT, "%s", x.error);
 		goto cleanup;
 	}
 	code = prepare_run(o, r);
@@ -87,7 +87,7 @@ static int run(const struct options *o, struct run_result *r,
 
 	tr = tracer_start(r, &err);
 	if (!tr) {
-		code = fail(
+		code = report_error(
 			EXIT_RUNTIME,
 			"cannot load or attach the BPF programs: %s (run with -v for libbpf's log)",
 			strerror(-err));
@@ -128,8 +128,9 @@ static int run(const struct options *o, struct run_result *r,
 	r->duration_s = monotonic_s() - start;
 	err = tracer_collect(tr, r);
 	if (err) {
-		code = fail(EXIT_RUNTIME, "cannot read the BPF maps: %s",
-			    strerror(-err));
+		code = report_error(EXIT_RUNTIME,
+				    "cannot read the BPF maps: %s",
+				    strerror(-err));
 		goto cleanup;
 	}
 	if (o->json)
@@ -137,19 +138,19 @@ static int run(const struct options *o, struct run_result *r,
 	else
 		render_text(out.f, r, false);
 	if (err || ferror(out.f))
-		code = fail(EXIT_OUTPUT, "cannot write the output");
+		code = report_error(EXIT_OUTPUT, "cannot write the output");
 	err = exporter_finish(&x, r);
 	if (err && code == EXIT_OK)
-		code = fail(EXIT_OUTPUT, "cannot write %s: %s", o->textfile,
-			    strerror(-err));
+		code = report_error(EXIT_OUTPUT, "cannot write %s: %s",
+				    o->textfile, strerror(-err));
 
 cleanup:
 	exporter_close(&x);
 	tracer_stop(tr);
 	err = atomic_file_close(&out, code == EXIT_OK);
 	if (err && code == EXIT_OK)
-		code = fail(EXIT_OUTPUT, "cannot write %s: %s", o->output,
-			    strerror(-err));
+		code = report_error(EXIT_OUTPUT, "cannot write %s: %s",
+				    o->output, strerror(-err));
 	return code;
 }
 
