@@ -93,6 +93,16 @@ $(OUTPUT)/bpf-progs: tests/guest/bpf-progs.c
 $(OUTPUT)/tests/%: tests/unit/%.c tests/unit/unit.h $(LOADER_OBJS) | $(OUTPUT)/tests
 	$(CC) $(CFLAGS) -Itests/unit $< $(LOADER_OBJS) $(LIBS) -o $@
 
+# test_run drives main.c's run with fakes for what it calls in the tracer,
+# the exporter and setup (link seams): main.c is built as pmutrace_main and
+# the objects the fakes replace are left out.
+RUN_FAKED := trace/tracer.o trace/setup.o trace/check.o export/exporter.o
+$(OUTPUT)/tests/test_run: tests/unit/test_run.c tests/unit/unit.h $(OUTPUT)/trace/main.o \
+		$(filter-out $(addprefix $(OUTPUT)/,$(RUN_FAKED)),$(LOADER_OBJS)) | $(OUTPUT)/tests
+	$(CC) $(CFLAGS) -Dmain=pmutrace_main -c user/trace/main.c -o $@-main.o
+	$(CC) $(CFLAGS) -Itests/unit $< $@-main.o \
+		$(filter-out $(addprefix $(OUTPUT)/,$(RUN_FAKED)),$(LOADER_OBJS)) $(LIBS) -o $@
+
 test:
 	tests/run
 
@@ -156,6 +166,12 @@ $(ASAN_OUT)/trace/tracer.o: $(BPF_OUT)/pmutrace.skel.h
 
 $(ASAN_OUT)/tests/%: tests/unit/%.c tests/unit/unit.h $(ASAN_OBJS) | $(ASAN_OUT)/tests
 	$(ASAN_CC) $(CFLAGS) $(ASAN_FLAGS) -Itests/unit $< $(ASAN_OBJS) $(LIBS) -o $@
+
+$(ASAN_OUT)/tests/test_run: tests/unit/test_run.c tests/unit/unit.h $(OUTPUT)/trace/main.o \
+		$(filter-out $(addprefix $(ASAN_OUT)/,$(RUN_FAKED)),$(ASAN_OBJS)) | $(ASAN_OUT)/tests
+	$(ASAN_CC) $(CFLAGS) $(ASAN_FLAGS) -Dmain=pmutrace_main -c user/trace/main.c -o $@-main.o
+	$(ASAN_CC) $(CFLAGS) $(ASAN_FLAGS) -Itests/unit $< $@-main.o \
+		$(filter-out $(addprefix $(ASAN_OUT)/,$(RUN_FAKED)),$(ASAN_OBJS)) $(LIBS) -o $@
 
 asan: $(ASAN_OBJS) $(ASAN_TESTS)
 	@sid=$${PMUTRACE_BTF_SID:-$$(scripts/fetch-kernel.sh sid)/btf} || exit 1; \

@@ -9,13 +9,33 @@
 #include <linux/types.h>
 #include "pmutrace.h"
 
-/* Seconds on the monotonic clock: intervals, deadlines, durations. */
-static inline double monotonic_s(void)
+#define NSEC_PER_SEC 1000000000ULL
+
+/* Nanoseconds on CLOCK_MONOTONIC: the one clock of a run. */
+static inline __u64 monotonic_ns(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
+	return (__u64)ts.tv_sec * NSEC_PER_SEC + (__u64)ts.tv_nsec;
+}
+
+/* The same clock in seconds, for the exporter's and HTTP deadlines. */
+static inline double monotonic_s(void)
+{
+	return (double)monotonic_ns() / NSEC_PER_SEC;
+}
+
+/*
+ * The first start + k * period (k >= 1) after now. Deadlines are computed
+ * from the start, so late wake-ups do not add up; a wake-up more than a
+ * period late skips the deadlines it missed instead of catching up.
+ */
+static inline __u64 next_deadline(__u64 start, __u64 period, __u64 now)
+{
+	if (now < start)
+		return start + period;
+	return start + ((now - start) / period + 1) * period;
 }
 
 /* Exit codes, documented in README.md and --help. */
@@ -116,11 +136,13 @@ struct run_result {
 	__u64 drops[DROP_REASONS];
 };
 
-/* setup.c */
+/* report_error.c */
 /* Prints "pmutrace: <message>" on stderr and returns code, for
  * "return report_error(EXIT_..., ...)". */
 int report_error(int code, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/* setup.c */
 bool has_privileges(void);
 struct btf;
 int choose_probe(const struct btf *btf, const struct options *o,
@@ -129,6 +151,7 @@ int resolve_all(const struct options *o, struct run_result *r,
 		const struct btf *btf);
 int prepare_run(const struct options *o, struct run_result *r);
 int drop_privileges(bool keep_dac);
+void libbpf_log(bool verbose);
 
 /* check.c */
 int check_main(int argc, char **argv);

@@ -5,7 +5,6 @@
  */
 #include <errno.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -17,20 +16,11 @@
 #include "atomic_file.h"
 
 static volatile sig_atomic_t exiting;
-static bool verbose;
 
 static void on_signal(int sig)
 {
 	(void)sig;
 	exiting = 1;
-}
-
-static int print_libbpf(enum libbpf_print_level level, const char *fmt,
-			va_list ap)
-{
-	/* Failures get a line of our own; libbpf's detail is for -v. */
-	(void)level;
-	return verbose ? vfprintf(stderr, fmt, ap) : 0;
 }
 
 /* Notes on how this kernel is traced, then the "Tracing" line itself. */
@@ -63,6 +53,68 @@ static void say_tracing(const struct run_result *r, const char *kallsyms)
 	fprintf(stderr, ". Ctrl-C to end.\n");
 }
 
+static __u64 seconds_ns(double s)
+{
+	return (__u64)(s * NSEC_PER_SEC + 0.5);
+}
+
+/*
+ * Trace until a signal or the end of -d, printing each -i interval on
+ * stderr; in between, the exporter serves scrapes and its textfile (its one
+ * hook). Every deadline is computed from the start on one clock. A failure
+ * ends the run with one line and EXIT_RUNTIME: a run whose maps stopped
+ * being read must not look like a complete one.
+ */
+static int trace_loop(const struct options *o, struct tracer *tr,
+		      struct exporter *x, struct run_result *r,
+		      struct run_result *prev, struct run_result *delta)
+{
+	__u64 start = monotonic_ns(), last = start;
+	__u64 end = start + seconds_ns(o->duration);
+	__u64 period = seconds_ns(o->interval);
+	__u64 next = period ? start + period : UINT64_MAX;
+	int err;
+
+	while (!exiting) {
+		/* At least once a second, for the exporter's own period. */
+		__u64 now = monotonic_ns(), wake = now + NSEC_PER_SEC;
+
+		if (o->duration && now >= end)
+			break;
+		if (next < wake)
+			wake = next;
+		if (o->duration && end < wake)
+			wake = end;
+		if (wake > now)
+			exporter_wait(x, (double)(wake - now) / NSEC_PER_SEC);
+		err = exporter_poll(x, tr, r);
+		if (err)
+			return report_error(
+				EXIT_RUNTIME,
+				"stopped after %.1f s: the exporter cannot read the BPF maps: %s",
+				(double)(monotonic_ns() - start) / NSEC_PER_SEC,
+				strerror(-err));
+		now = monotonic_ns();
+		if (exiting || now < next)
+			continue;
+		err = tracer_collect(tr, r);
+		if (err)
+			return report_error(
+				EXIT_RUNTIME,
+				"stopped after %.1f s: cannot read the BPF maps: %s",
+				(double)(now - start) / NSEC_PER_SEC,
+				strerror(-err));
+		result_interval(delta, r, prev);
+		delta->duration_s = (double)(now - last) / NSEC_PER_SEC;
+		last = now;
+		next = next_deadline(start, period, now);
+		render_text(stderr, delta, true);
+		*prev = *r;
+	}
+	r->duration_s = (double)(monotonic_ns() - start) / NSEC_PER_SEC;
+	return EXIT_OK;
+}
+
 static int run(const struct options *o, struct run_result *r,
 	       struct run_result *prev, struct run_result *delta)
 {
@@ -70,7 +122,6 @@ static int run(const struct options *o, struct run_result *r,
 	int err, code = EXIT_OK;
 	struct exporter x = {};
 	struct atomic_file out;
-	double start, last;
 
 	/* User errors first, before anything is loaded or created. */
 	err = atomic_file_open(&out, o->output);
@@ -99,33 +150,11 @@ static int run(const struct options *o, struct run_result *r,
 			strerror(-err));
 	say_tracing(r, o->kallsyms);
 
-	start = last = monotonic_s();
-	while (!exiting) {
-		double t = monotonic_s(),
-		       step = o->interval ? o->interval - (t - last) : 1;
-
-		if (o->duration && t - start >= o->duration)
-			break;
-		if (o->duration && start + o->duration - t < step)
-			step = start + o->duration - t;
-		if (step > 0)
-			exporter_wait(&x, step);
-		err = exporter_poll(&x, tr, r);
-		if (err)
-			break;
-		if (exiting || !o->interval ||
-		    monotonic_s() - last < o->interval - 1e-3)
-			continue;
-		err = tracer_collect(tr, r);
-		if (err)
-			break;
-		result_interval(delta, r, prev);
-		delta->duration_s = monotonic_s() - last;
-		last = monotonic_s();
-		render_text(stderr, delta, true);
-		*prev = *r;
+	code = trace_loop(o, tr, &x, r, prev, delta);
+	if (code) {
+		exporter_finish(&x, r); /* the textfile says pmutrace_up 0 */
+		goto cleanup;
 	}
-	r->duration_s = monotonic_s() - start;
 	err = tracer_collect(tr, r);
 	if (err) {
 		code = report_error(EXIT_RUNTIME,
@@ -162,7 +191,6 @@ int main(int argc, char **argv)
 
 	if (argc > 1 && !strcmp(argv[1], "check")) {
 		argv[1] = (char *)"pmutrace check";
-		libbpf_set_print(print_libbpf);
 		return check_main(argc - 1, argv + 1);
 	}
 	if (argc > 1 && !strcmp(argv[1], "compare")) {
@@ -170,8 +198,7 @@ int main(int argc, char **argv)
 		return compare_main(argc - 1, argv + 1);
 	}
 	parse_options(argc, argv, &opts);
-	verbose = opts.verbose;
-	libbpf_set_print(print_libbpf);
+	libbpf_log(opts.verbose);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);

@@ -13,21 +13,26 @@
 #include <sys/utsname.h>
 #include <linux/securebits.h>
 #include <bpf/btf.h>
+#include <bpf/libbpf.h>
 #include "pmu_domain.h"
 
 /* The kernel's internal "operation not supported", not in uapi headers. */
 #define KERNEL_ENOTSUPP 524
 
-int report_error(int code, const char *fmt, ...)
-{
-	va_list ap;
+static bool libbpf_verbose;
 
-	fprintf(stderr, "pmutrace: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return code;
+static int print_libbpf(enum libbpf_print_level level, const char *fmt,
+			va_list ap)
+{
+	(void)level;
+	return libbpf_verbose ? vfprintf(stderr, fmt, ap) : 0;
+}
+
+/* libbpf's log on stderr with -v; without it, failures get a line of ours. */
+void libbpf_log(bool verbose)
+{
+	libbpf_verbose = verbose;
+	libbpf_set_print(print_libbpf);
 }
 
 /* Root, or both CAP_BPF and CAP_PERFMON in the effective set. */
