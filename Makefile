@@ -99,8 +99,8 @@ $(OUTPUT)/tests/%: tests/unit/%.c tests/unit/unit.h $(LOADER_OBJS) | $(OUTPUT)/t
 RUN_FAKED := trace/tracer.o trace/setup.o trace/check.o export/exporter.o
 $(OUTPUT)/tests/test_run: tests/unit/test_run.c tests/unit/unit.h $(OUTPUT)/trace/main.o \
 		$(filter-out $(addprefix $(OUTPUT)/,$(RUN_FAKED)),$(LOADER_OBJS)) | $(OUTPUT)/tests
-	$(CC) $(CFLAGS) -Dmain=pmutrace_main -c user/trace/main.c -o $@-main.o
-	$(CC) $(CFLAGS) -Itests/unit $< $@-main.o \
+	$(CC) $(CFLAGS) -Dmain=pmutrace_main -c user/trace/main.c -o $(@D)/../trace/main_for_test.o
+	$(CC) $(CFLAGS) -Itests/unit $< $(@D)/../trace/main_for_test.o \
 		$(filter-out $(addprefix $(OUTPUT)/,$(RUN_FAKED)),$(LOADER_OBJS)) $(LIBS) -o $@
 
 test:
@@ -167,10 +167,10 @@ $(ASAN_OUT)/trace/tracer.o: $(BPF_OUT)/pmutrace.skel.h
 $(ASAN_OUT)/tests/%: tests/unit/%.c tests/unit/unit.h $(ASAN_OBJS) | $(ASAN_OUT)/tests
 	$(ASAN_CC) $(CFLAGS) $(ASAN_FLAGS) -Itests/unit $< $(ASAN_OBJS) $(LIBS) -o $@
 
-$(ASAN_OUT)/tests/test_run: tests/unit/test_run.c tests/unit/unit.h $(OUTPUT)/trace/main.o \
+$(ASAN_OUT)/tests/test_run: tests/unit/test_run.c tests/unit/unit.h user/trace/main.c \
 		$(filter-out $(addprefix $(ASAN_OUT)/,$(RUN_FAKED)),$(ASAN_OBJS)) | $(ASAN_OUT)/tests
-	$(ASAN_CC) $(CFLAGS) $(ASAN_FLAGS) -Dmain=pmutrace_main -c user/trace/main.c -o $@-main.o
-	$(ASAN_CC) $(CFLAGS) $(ASAN_FLAGS) -Itests/unit $< $@-main.o \
+	$(ASAN_CC) $(CFLAGS) $(ASAN_FLAGS) -Dmain=pmutrace_main -c user/trace/main.c -o $(@D)/../trace/main_for_test.o
+	$(ASAN_CC) $(CFLAGS) $(ASAN_FLAGS) -Itests/unit $< $(@D)/../trace/main_for_test.o \
 		$(filter-out $(addprefix $(ASAN_OUT)/,$(RUN_FAKED)),$(ASAN_OBJS)) $(LIBS) -o $@
 
 asan: $(ASAN_OBJS) $(ASAN_TESTS)

@@ -113,6 +113,7 @@ struct lock_target {
 	bool traced;
 	bool hold; /* hold mode on */
 	bool default_missing; /* the default lock is not in kallsyms */
+	bool unchecked; /* an address kallsyms cannot vouch for */
 };
 
 struct run_result {
@@ -149,6 +150,9 @@ int choose_probe(const struct btf *btf, const struct options *o,
 		 enum probe_kind *kind);
 int resolve_all(const struct options *o, struct run_result *r,
 		const struct btf *btf);
+struct ksym_query;
+int resolve_lock(const struct options *o, struct lock_target *l,
+		 const struct ksym_query *q, const struct ksym_query *mark);
 int prepare_run(const struct options *o, struct run_result *r);
 int drop_privileges(bool keep_dac);
 void libbpf_log(bool verbose);
@@ -158,10 +162,12 @@ int check_main(int argc, char **argv);
 
 /* cli.c */
 int parse_options(int argc, char **argv, struct options *opts);
+int parse_check_options(int argc, char **argv, struct options *opts);
 
 /* kallsyms.c */
 struct ksym_query {
-	const char *name;
+	const char *name; /* NULL: the data symbol that starts at "at" */
+	__u64 at;
 	__u64 addr; /* 0: not found */
 	char found[NAME_LEN]; /* the name as kallsyms spells it */
 };

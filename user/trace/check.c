@@ -85,7 +85,8 @@ int check_main(int argc, char **argv)
 	struct btf *btf;
 	int code, n = 0;
 
-	parse_options(argc, argv, &o);
+	parse_check_options(argc, argv, &o);
+	libbpf_log(o.verbose);
 	uname(&u);
 	snprintf(r.release, sizeof(r.release), "%s", u.release);
 	snprintf(r.machine, sizeof(r.machine), "%s", u.machine);
@@ -132,8 +133,11 @@ int check_main(int argc, char **argv)
 	if (code)
 		return code;
 	if (r.lock.traced)
-		line("lock", "%s at 0x%llx", r.lock.name,
-		     (unsigned long long)r.lock.addr);
+		line("lock", "%s at 0x%llx%s", r.lock.name,
+		     (unsigned long long)r.lock.addr,
+		     r.lock.unchecked ?
+			     " (not checked: kallsyms lists no data symbols)" :
+			     "");
 	else
 		line("lock", "%s",
 		     r.lock.default_missing ? PMU_LOCK

@@ -31,6 +31,10 @@ static void say_tracing(const struct run_result *r, const char *kallsyms)
 	if (r->probe == PROBE_KPROBE)
 		fprintf(stderr,
 			"pmutrace: fentry is not supported by this kernel: using kprobes\n");
+	if (r->lock.unchecked)
+		fprintf(stderr,
+			"pmutrace: %s lists no data symbols (no CONFIG_KALLSYMS_ALL?): cannot check that 0x%llx is a mutex\n",
+			kallsyms, (unsigned long long)r->lock.addr);
 	if (r->lock.default_missing)
 		fprintf(stderr,
 			"pmutrace: %s is not in %s (no CONFIG_KALLSYMS_ALL?): not watching a lock; give --lock ADDR to watch it\n",

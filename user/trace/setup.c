@@ -52,9 +52,17 @@ bool has_privileges(void)
 	return bpf == CAP_SET && perfmon == CAP_SET;
 }
 
-/* Find the lock: an address given as such, else a kallsyms symbol. */
-static int resolve_lock(const struct options *o, struct lock_target *l,
-			const struct ksym_query *q)
+/* A data symbol every kernel has: listed only with CONFIG_KALLSYMS_ALL. */
+#define KALLSYMS_DATA_MARK "jiffies"
+
+/*
+ * Find the lock: a kallsyms symbol, or an address. An address must be where
+ * kallsyms has a data symbol, when it lists data symbols at all; the lock is
+ * then named by that symbol. What no one can check is that the object there
+ * is a struct mutex: the kernel's BTF types per-CPU variables only.
+ */
+int resolve_lock(const struct options *o, struct lock_target *l,
+		 const struct ksym_query *q, const struct ksym_query *mark)
 {
 	const char *name = o->lock ? o->lock : PMU_LOCK;
 
@@ -62,8 +70,18 @@ static int resolve_lock(const struct options *o, struct lock_target *l,
 		return 0;
 	l->traced = true;
 	l->hold = o->hold;
-	if (!parse_lock_address(name, &l->addr)) {
-		snprintf(l->name, sizeof(l->name), "%s", name);
+	if (!q->name) {
+		l->addr = q->at;
+		snprintf(l->name, sizeof(l->name), "%s",
+			 q->addr ? q->found : name);
+		if (q->addr)
+			return 0;
+		if (mark->addr)
+			return report_error(
+				EXIT_NO_LOCK,
+				"%s has no data symbol at 0x%llx, so no mutex: give the address or the symbol of a mutex, or --no-lock",
+				o->kallsyms, (unsigned long long)q->at);
+		l->unchecked = true; /* said with "Tracing" */
 		return 0;
 	}
 	if (!q->addr && o->lock)
@@ -119,7 +137,7 @@ int resolve_all(const struct options *o, struct run_result *r,
 		const struct btf *btf)
 {
 	const char *names[PMUTRACE_MAX_TARGETS];
-	struct ksym_query q[2 * PMUTRACE_MAX_TARGETS + 1] = {};
+	struct ksym_query q[2 * PMUTRACE_MAX_TARGETS + 2] = {};
 	int n = o->nfuncs ? o->nfuncs : PMU_NREADERS, nq = 0, attached = 0, err;
 	int first[PMUTRACE_MAX_TARGETS]; /* each target's query, its caller's next */
 
@@ -133,8 +151,12 @@ int resolve_all(const struct options *o, struct run_result *r,
 		if (k && k->caller)
 			q[nq++].name = k->caller;
 	}
+	/* The lock, by name or by address, and the data-symbol mark. */
 	q[nq].name = o->lock ? o->lock : PMU_LOCK;
-	err = ksyms_lookup(o->kallsyms, q, nq + 1);
+	if (o->lock && !parse_lock_address(o->lock, &q[nq].at))
+		q[nq].name = NULL;
+	q[nq + 1].name = KALLSYMS_DATA_MARK;
+	err = ksyms_lookup(o->kallsyms, q, nq + 2);
 	if (err == -EPERM && !o->no_lock)
 		fprintf(stderr,
 			"pmutrace: %s shows no addresses (kptr_restrict?)\n",
@@ -162,7 +184,7 @@ int resolve_all(const struct options *o, struct run_result *r,
 			r->release,
 			o->nfuncs ? "" : ", is this an arm64 KVM host?", why);
 	}
-	return resolve_lock(o, &r->lock, &q[nq]);
+	return resolve_lock(o, &r->lock, &q[nq], &q[nq + 1]);
 }
 
 /* Everything before loading: the first problem is said in one line and its
