@@ -41,7 +41,13 @@ USER_DIRS := user/common user/trace user/export user/compare
 CFLAGS += -Wall -Wextra -Werror -Wno-format-truncation -std=gnu11 -D_GNU_SOURCE \
 	  -Iinclude $(addprefix -I,$(USER_DIRS)) -I$(BPF_OUT) -DPMUTRACE_VERSION='"$(VERSION)"'
 DEPFLAGS = -MMD -MP
-LIBS := -lbpf -ljson-c -lgsl -lgslcblas -lelf -lz -lcap -lm
+# libpsx makes libcap's changes (capabilities, bounding set, securebits,
+# no_new_privs) apply to every thread, not just the caller: it must see each
+# pthread_create, hence the wrap. -lpsx comes first so that, in a dynamic
+# link, its psx_load_syscalls is found before libcap's weak one; -u pulls
+# it into a static link even before any object starts a thread.
+LIBS := -lbpf -ljson-c -lgsl -lgslcblas -lelf -lz -lpsx -lcap -pthread \
+	-Wl,-wrap,pthread_create -Wl,-u,__wrap_pthread_create -lm
 ifneq ($(filter -static,$(LDFLAGS)),)
 LIBS += -lzstd -pthread
 endif

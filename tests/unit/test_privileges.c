@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <unistd.h>
+#include <pthread.h>
 #include <sched.h>
 #include <sys/capability.h>
 #include <sys/mount.h>
@@ -20,11 +21,12 @@
 
 #define CAP_LAST_CAP_FILE "/proc/sys/kernel/cap_last_cap"
 
-static unsigned long long status_hex(const char *key)
+/* A hex field of a status file in /proc, ~0 when absent. */
+static unsigned long long proc_hex(const char *path, const char *key)
 {
 	unsigned long long v = ~0ULL;
 	char line[256], fmt[32];
-	FILE *f = fopen("/proc/self/status", "r");
+	FILE *f = fopen(path, "r");
 
 	snprintf(fmt, sizeof(fmt), "%s: %%llx", key);
 	while (f && fgets(line, sizeof(line), f))
@@ -33,6 +35,11 @@ static unsigned long long status_hex(const char *key)
 	if (f)
 		fclose(f);
 	return v;
+}
+
+static unsigned long long status_hex(const char *key)
+{
+	return proc_hex("/proc/self/status", key);
 }
 
 /* In a mount namespace of its own, cap_last_cap reads as last_cap. */
@@ -80,6 +87,62 @@ static void child_drop(const char *last_cap, bool keep_dac)
 		      (prctl(PR_GET_SECUREBITS) & SECBIT_NOROOT_LOCKED),
 	      "cap_last_cap %s: no_new_privs %d, securebits %#x", last_cap,
 	      prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0), prctl(PR_GET_SECUREBITS));
+}
+
+static pid_t other_tid;
+/* The other thread says it runs on ready, then waits on hold. */
+static int ready[2], hold[2];
+
+static void *other_thread(void *arg)
+{
+	char c;
+
+	(void)arg;
+	other_tid = gettid();
+	if (write(ready[1], "", 1) < 0 || read(hold[0], &c, 1) < 0)
+		return NULL;
+	return NULL;
+}
+
+static unsigned long long task_hex(pid_t tid, const char *key)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/status", tid);
+	return proc_hex(path, key);
+}
+
+/*
+ * Capabilities, the bounding set, securebits and no_new_privs belong to a
+ * thread: one started before the drop (an HTTP server's, say) must lose
+ * them too.
+ */
+static void child_threads(const char *arg, bool flag)
+{
+	unsigned long long want = 1ULL << CAP_BPF;
+	pthread_t t;
+	char c;
+
+	(void)arg;
+	(void)flag;
+	if (pipe(ready) || pipe(hold) ||
+	    pthread_create(&t, NULL, other_thread, NULL) ||
+	    read(ready[0], &c, 1) != 1) {
+		CHECK(0, "cannot start a thread: %s", strerror(errno));
+		return;
+	}
+	CHECK(drop_privileges(false) == 0, "drop_privileges with a thread");
+	CHECK(task_hex(other_tid, "CapEff") == want &&
+		      task_hex(other_tid, "CapPrm") == want &&
+		      task_hex(other_tid, "CapBnd") == want,
+	      "the other thread kept CapEff %llx CapPrm %llx CapBnd %llx",
+	      task_hex(other_tid, "CapEff"), task_hex(other_tid, "CapPrm"),
+	      task_hex(other_tid, "CapBnd"));
+	CHECK(task_hex(other_tid, "NoNewPrivs") == 1,
+	      "the other thread has no_new_privs %llx",
+	      task_hex(other_tid, "NoNewPrivs"));
+	if (write(hold[1], "", 1) < 0 || pthread_join(t, NULL))
+		CHECK(0, "cannot end the thread");
 }
 
 /* Not root, but CAP_BPF and CAP_PERFMON effective: enough. */
@@ -137,5 +200,6 @@ int main(void)
 	in_child(child_drop, "37", false);
 	in_child(child_drop, "37", true);
 	in_child(unprivileged, NULL, false);
+	in_child(child_threads, NULL, false);
 	UNIT_EXIT();
 }

@@ -220,8 +220,9 @@ int prepare_run(const struct options *o, struct run_result *r)
  * bpf() command without it) and writes its output (CAP_DAC_OVERRIDE, kept
  * only when an output file was asked for, so it lands wherever root could
  * put it). Everything else goes, for good: bounding set, securebits so uid 0
- * regains nothing on exec, and no_new_privs. Capabilities belong to a
- * thread: call it before any other thread starts, or that one keeps all.
+ * regains nothing on exec, and no_new_privs. All of these belong to a
+ * thread: linked with libpsx, libcap applies them to every thread (those
+ * started through pthread_create, which psx wraps).
  */
 int drop_privileges(bool keep_dac)
 {
@@ -247,7 +248,7 @@ int drop_privileges(bool keep_dac)
 	    cap_set_proc(caps))
 		err = -errno;
 	cap_free(caps);
-	if (!err && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
+	if (!err && cap_prctlw(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0, 0))
 		err = -errno;
 	return err;
 }
