@@ -41,7 +41,13 @@ USER_DIRS := user/common user/trace user/export user/compare
 CFLAGS += -Wall -Wextra -Werror -Wno-format-truncation -std=gnu11 -D_GNU_SOURCE \
 	  -Iinclude $(addprefix -I,$(USER_DIRS)) -I$(BPF_OUT) -DPMUTRACE_VERSION='"$(VERSION)"'
 DEPFLAGS = -MMD -MP
-LIBS := -lbpf -ljson-c -lgsl -lgslcblas -lelf -lz -lm
+# libpsx makes libcap's changes (capabilities, bounding set, securebits,
+# no_new_privs) apply to every thread, not just the caller: it must see each
+# pthread_create, hence the wrap. -lpsx comes first so that, in a dynamic
+# link, its psx_load_syscalls is found before libcap's weak one; -u pulls
+# it into a static link even before any object starts a thread.
+LIBS := -lbpf -ljson-c -lgsl -lgslcblas -lelf -lz -lpsx -lcap -pthread \
+	-Wl,-wrap,pthread_create -Wl,-u,__wrap_pthread_create -lm
 ifneq ($(filter -static,$(LDFLAGS)),)
 LIBS += -lzstd -pthread
 endif
@@ -92,6 +98,16 @@ $(OUTPUT)/bpf-progs: tests/guest/bpf-progs.c
 
 $(OUTPUT)/tests/%: tests/unit/%.c tests/unit/unit.h $(LOADER_OBJS) | $(OUTPUT)/tests
 	$(CC) $(CFLAGS) -Itests/unit $< $(LOADER_OBJS) $(LIBS) -o $@
+
+# test_run drives main.c's run with fakes for what it calls in the tracer,
+# the exporter and setup (link seams): main.c is built as pmutrace_main and
+# the objects the fakes replace are left out.
+RUN_FAKED := trace/tracer.o trace/setup.o trace/check.o export/exporter.o
+$(OUTPUT)/tests/test_run: tests/unit/test_run.c tests/unit/unit.h $(OUTPUT)/trace/main.o \
+		$(filter-out $(addprefix $(OUTPUT)/,$(RUN_FAKED)),$(LOADER_OBJS)) | $(OUTPUT)/tests
+	$(CC) $(CFLAGS) -Dmain=pmutrace_main -c user/trace/main.c -o $(@D)/../trace/main_for_test.o
+	$(CC) $(CFLAGS) -Itests/unit $< $(@D)/../trace/main_for_test.o \
+		$(filter-out $(addprefix $(OUTPUT)/,$(RUN_FAKED)),$(LOADER_OBJS)) $(LIBS) -o $@
 
 test:
 	tests/run
@@ -156,6 +172,12 @@ $(ASAN_OUT)/trace/tracer.o: $(BPF_OUT)/pmutrace.skel.h
 
 $(ASAN_OUT)/tests/%: tests/unit/%.c tests/unit/unit.h $(ASAN_OBJS) | $(ASAN_OUT)/tests
 	$(ASAN_CC) $(CFLAGS) $(ASAN_FLAGS) -Itests/unit $< $(ASAN_OBJS) $(LIBS) -o $@
+
+$(ASAN_OUT)/tests/test_run: tests/unit/test_run.c tests/unit/unit.h user/trace/main.c \
+		$(filter-out $(addprefix $(ASAN_OUT)/,$(RUN_FAKED)),$(ASAN_OBJS)) | $(ASAN_OUT)/tests
+	$(ASAN_CC) $(CFLAGS) $(ASAN_FLAGS) -Dmain=pmutrace_main -c user/trace/main.c -o $(@D)/../trace/main_for_test.o
+	$(ASAN_CC) $(CFLAGS) $(ASAN_FLAGS) -Itests/unit $< $(@D)/../trace/main_for_test.o \
+		$(filter-out $(addprefix $(ASAN_OUT)/,$(RUN_FAKED)),$(ASAN_OBJS)) $(LIBS) -o $@
 
 asan: $(ASAN_OBJS) $(ASAN_TESTS)
 	@sid=$${PMUTRACE_BTF_SID:-$$(scripts/fetch-kernel.sh sid)/btf} || exit 1; \

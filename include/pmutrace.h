@@ -100,7 +100,12 @@ enum filter_kind {
 	FILTER_DEVICE_ATTR,
 };
 
-/* Per target, per CPU. Each field is written by one BPF program only. */
+/*
+ * Per target, per CPU. Each field is written by one BPF program only.
+ * This and struct lock_stats hold __u64 words only (counters, arrays of them,
+ * histograms): the loader adds and subtracts them word by word, and treats
+ * only the min/max pairs it names (user/common/stats.c) otherwise.
+ */
 struct target_stats {
 	__u64 count; /* calls completed (exits seen) */
 	__u64 timed; /* of those, entries seen too: in the histogram */

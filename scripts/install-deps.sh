@@ -11,7 +11,7 @@ HOST_PKGS=(clang libclang-rt-14-dev llvm bpftool libbpf-dev libelf-dev zlib1g-de
 	util-linux
 	patch flex bison bc dwarves libssl-dev kmod rsync shellcheck libcap-dev)
 ARM64_PKGS=(libc6-dev:arm64 libbpf-dev:arm64 libelf-dev:arm64 zlib1g-dev:arm64
-	libjson-c-dev:arm64 libzstd-dev:arm64)
+	libjson-c-dev:arm64 libzstd-dev:arm64 libcap-dev:arm64)
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "install-deps: run as root (apt-get needs it)" >&2

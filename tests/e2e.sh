@@ -178,7 +178,9 @@ check "text: a header per target with its attach mode" \
 	test "$(grep -cE '^kvm_[a-z0-9_]+: (direct|caller via [a-z0-9_]+|absent)( \(kprobe\))?( \[|$)' "$out/text.out")" = 3
 check "text: histogram with bars" grep -qE '^ +[0-9]+ -> [0-9]+ +: [0-9]+ +\|\*+ *\|' "$out/text.out"
 [ $lock = 0 ] || check "text: lock block" grep -q '^arm_pmus_lock @ 0x' "$out/text.out"
-check "text: interval reports on stderr" grep -qE '^--- [0-9:]{8}: last 1.0 s ---' "$out/text.err"
+# Each report gives the span it covers, as measured: deadlines are fixed
+# (start + k s), so a wake-up delayed by a busy guest shows as 1.1 s here.
+check "text: interval reports on stderr" grep -qE '^--- [0-9:]{8}: last [0-9]+\.[0-9] s ---' "$out/text.err"
 check "a target with no calls says its histogram is empty, not hidden" \
 	grep -q 'no calls seen, empty histogram' "$out/empty.out"
 

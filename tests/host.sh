@@ -116,6 +116,28 @@ expect "--no-lock with --lock" 2 "$bin" --no-lock -l misc_mtx
 expect "stray argument" 2 "$bin" extra
 expect "unknown option" 2 "$bin" --bogus
 expect "option without its value" 2 "$bin" -d
+expect "interval below the minimum (a busy loop)" 2 "$bin" -i 1e-9
+expect "interval just below the minimum" 2 "$bin" -i 0.09
+expect "--lock at a user-space address" 2 "$bin" -l 0x1234567890
+expect "--lock at a bare user-space address" 2 "$bin" -l deadbeef00
+expect "--lock at a misaligned address" 2 "$bin" -l 0xffff800081300004
+expect "check takes no trace option (-d)" 2 "$bin" check -d 1
+expect "check takes no trace option (--json)" 2 "$bin" check --json
+expect "check takes no argument" 2 "$bin" check extra
+expect "check, --lock at a user-space address" 2 "$bin" check -l 0x1234567890
+"$bin" check --help >"$tmp/chelp" 2>&1
+if grep -q 'pmutrace check' "$tmp/chelp" && grep -q -- '--no-lock' "$tmp/chelp" &&
+	! grep -q -- '--duration' "$tmp/chelp"; then
+	echo "ok   host: check --help is check's own help"
+else
+	echo "FAIL host: check --help: $(head -c 300 "$tmp/chelp")"
+fi
+"$bin" check -v >/dev/null 2>"$tmp/cverbose"
+if grep -q '^libbpf: ' "$tmp/cverbose"; then
+	echo "ok   host: check -v shows libbpf's log ($(grep -c '^libbpf: ' "$tmp/cverbose") lines)"
+else
+	echo "FAIL host: check -v shows no libbpf log: $(head -c 300 "$tmp/cverbose")"
+fi
 expect "unwritable output directory" 7 "$bin" -o /nonexistent/dir/out.json
 mkdir "$tmp/ro" && chmod 555 "$tmp/ro"
 expect "read-only output directory (not root)" 7 nobody "$bin" -o "$tmp/ro/out.json"

@@ -9,13 +9,33 @@
 #include <linux/types.h>
 #include "pmutrace.h"
 
-/* Seconds on the monotonic clock: intervals, deadlines, durations. */
-static inline double monotonic_s(void)
+#define NSEC_PER_SEC 1000000000ULL
+
+/* Nanoseconds on CLOCK_MONOTONIC: the one clock of a run. */
+static inline __u64 monotonic_ns(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
+	return (__u64)ts.tv_sec * NSEC_PER_SEC + (__u64)ts.tv_nsec;
+}
+
+/* The same clock in seconds, for the exporter's and HTTP deadlines. */
+static inline double monotonic_s(void)
+{
+	return (double)monotonic_ns() / NSEC_PER_SEC;
+}
+
+/*
+ * The first start + k * period (k >= 1) after now. Deadlines are computed
+ * from the start, so late wake-ups do not add up; a wake-up more than a
+ * period late skips the deadlines it missed instead of catching up.
+ */
+static inline __u64 next_deadline(__u64 start, __u64 period, __u64 now)
+{
+	if (now < start)
+		return start + period;
+	return start + ((now - start) / period + 1) * period;
 }
 
 /* Exit codes, documented in README.md and --help. */
@@ -93,6 +113,7 @@ struct lock_target {
 	bool traced;
 	bool hold; /* hold mode on */
 	bool default_missing; /* the default lock is not in kallsyms */
+	bool unchecked; /* an address kallsyms cannot vouch for */
 };
 
 struct run_result {
@@ -102,34 +123,51 @@ struct run_result {
 	double duration_s;
 	int ntargets;
 	struct target targets[PMUTRACE_MAX_TARGETS];
-	struct target_result res[PMUTRACE_MAX_TARGETS];
 	struct lock_target lock;
+	const char *label;
+	/*
+	 * The counters, last: result_interval() (stats.c) subtracts res and
+	 * lock_stats word by word, and every word after them as a plain
+	 * counter. So a new counter goes after drops, and a field that is
+	 * not a counter goes before res.
+	 */
+	struct target_result res[PMUTRACE_MAX_TARGETS];
 	struct lock_stats lock_stats;
 	__u64 lock_missed;
 	__u64 drops[DROP_REASONS];
-	const char *label;
 };
 
+/* report_error.c */
+/* Prints "pmutrace: <message>" on stderr and returns code, for
+ * "return report_error(EXIT_..., ...)". */
+int report_error(int code, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
 /* setup.c */
-int fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 bool has_privileges(void);
 struct btf;
 int choose_probe(const struct btf *btf, const struct options *o,
 		 enum probe_kind *kind);
 int resolve_all(const struct options *o, struct run_result *r,
 		const struct btf *btf);
+struct ksym_query;
+int resolve_lock(const struct options *o, struct lock_target *l,
+		 const struct ksym_query *q, const struct ksym_query *mark);
 int prepare_run(const struct options *o, struct run_result *r);
 int drop_privileges(bool keep_dac);
+void libbpf_log(bool verbose);
 
 /* check.c */
 int check_main(int argc, char **argv);
 
 /* cli.c */
 int parse_options(int argc, char **argv, struct options *opts);
+int parse_check_options(int argc, char **argv, struct options *opts);
 
 /* kallsyms.c */
 struct ksym_query {
-	const char *name;
+	const char *name; /* NULL: the data symbol that starts at "at" */
+	__u64 at;
 	__u64 addr; /* 0: not found */
 	char found[NAME_LEN]; /* the name as kallsyms spells it */
 };

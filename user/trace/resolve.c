@@ -50,14 +50,22 @@ int probe_fentry(const struct btf *btf, __u32 btf_id)
 	return err;
 }
 
-/* Functions kprobes can attach to: exact names present in kallsyms. */
-static const struct ksym_query *kprobe_syms;
+/*
+ * Functions kprobes can attach to: exact names present in kallsyms. A copy,
+ * since the caller's look-up (resolve_all's) lives on its stack.
+ */
+static char kprobe_syms[2 * PMUTRACE_MAX_TARGETS + 1][NAME_LEN];
 static int kprobe_nsyms;
 
 void set_kprobe_symbols(const struct ksym_query *q, int n)
 {
-	kprobe_syms = q;
-	kprobe_nsyms = n;
+	kprobe_nsyms = 0;
+	for (int i = 0; i < n && kprobe_nsyms < (int)(sizeof(kprobe_syms) /
+						      sizeof(kprobe_syms[0]));
+	     i++)
+		if (q[i].addr)
+			snprintf(kprobe_syms[kprobe_nsyms++], NAME_LEN, "%s",
+				 q[i].found);
 }
 
 /*
@@ -71,7 +79,7 @@ int probe_kprobe(const struct btf *btf, __u32 btf_id)
 		btf, btf__type_by_id(btf, btf_id)->name_off);
 
 	for (int i = 0; i < kprobe_nsyms; i++)
-		if (kprobe_syms[i].addr && !strcmp(kprobe_syms[i].found, name))
+		if (!strcmp(kprobe_syms[i], name))
 			return 0;
 	return -ENOENT;
 }
