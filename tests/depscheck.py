@@ -426,9 +426,14 @@ def read(name):
 
 def shell_files():
     """Host-side shell scripts tracked by git (shebang or .sh)."""
-    names = subprocess.run(["git", "-C", TOP, "ls-files", "--cached", "--others",
-                            "--exclude-standard"], check=True,
-                           capture_output=True, text=True).stdout.split()
+    try:
+        names = subprocess.run(["git", "-C", TOP, "ls-files", "--cached", "--others",
+                                "--exclude-standard"], check=True,
+                               capture_output=True, text=True).stdout.split()
+    except (OSError, subprocess.CalledProcessError):  # not a clone: a tarball
+        names = [os.path.relpath(os.path.join(d, f), TOP)
+                 for d, dirs, files in os.walk(TOP) for f in files
+                 if not os.path.relpath(d, TOP).startswith(("build", ".git"))]
     for n in names:
         if GUEST.match(n) or n.startswith(("docs/", "patches/")):
             continue
