@@ -30,95 +30,54 @@ GUEST = re.compile(r"^(tests/guest/|scripts/guest-)")
 # command -> the Debian (bookworm) package that brings it: the one that
 # ships it, or the one install-deps.sh names that depends on that one.
 COMMANDS = {
-    "aarch64-linux-gnu-gcc": "gcc-aarch64-linux-gnu",
-    "aarch64-linux-gnu-ld": "gcc-aarch64-linux-gnu",
-    "aarch64-linux-gnu-nm": "gcc-aarch64-linux-gnu",
-    "aarch64-linux-gnu-objcopy": "gcc-aarch64-linux-gnu",
-    "apt-cache": "apt",
-    "apt-get": "apt",
     "awk": "mawk",
-    "base64": "coreutils",
-    "basename": "coreutils",
     "bc": "bc",
     "bison": "bison",
     "bpftool": "bpftool",
-    "cat": "coreutils",
-    "chmod": "coreutils",
     "clang": "clang",
     "clang-format": "clang-format",
-    "cmp": "diffutils",
-    "cp": "coreutils",
     "cpio": "cpio",
     "curl": "curl",
-    "cut": "coreutils",
-    "date": "coreutils",
-    "diff": "diffutils",
-    "dirname": "coreutils",
-    "dpkg": "dpkg",
-    "dpkg-deb": "dpkg",
-    "dpkg-query": "dpkg",
-    "du": "coreutils",
-    "env": "coreutils",
-    "find": "findutils",
     "flex": "flex",
-    "flock": "util-linux",
     "gcc": "gcc",
     "git": "git",
     "gnuplot": "gnuplot-nox",
     "grep": "grep",
     "groff": "groff-base",
     "gzip": "gzip",
-    "head": "coreutils",
-    "id": "coreutils",
-    "install": "coreutils",
     "jq": "jq",
-    "ln": "coreutils",
-    "ls": "coreutils",
     "make": "make",
     "man": "man-db",
-    "mkdir": "coreutils",
-    "mktemp": "coreutils",
-    "mv": "coreutils",
-    "nproc": "coreutils",
-    "od": "coreutils",
     "pahole": "dwarves",
     "patch": "patch",
-    "paste": "coreutils",
     "perl": "perl-base",
-    "prometheus": "prometheus",
-    "promtool": "prometheus",
-    "ps": "procps",
     "python3": "python3",
     "qemu-system-aarch64": "qemu-system-arm",
     "readelf": "binutils",
-    "readlink": "coreutils",
-    "realpath": "coreutils",
-    "rm": "coreutils",
-    "rmdir": "coreutils",
     "rsync": "rsync",
     "sed": "sed",
-    "seq": "coreutils",
-    "setpriv": "util-linux",
     "sh": "dash",
-    "sha256sum": "coreutils",
     "shellcheck": "shellcheck",
-    "sleep": "coreutils",
-    "sort": "coreutils",
-    "stat": "coreutils",
-    "tail": "coreutils",
     "tar": "tar",
-    "tee": "coreutils",
-    "timeout": "coreutils",
-    "touch": "coreutils",
-    "tr": "coreutils",
-    "uname": "coreutils",
-    "uniq": "coreutils",
-    "uptime": "procps",
-    "wc": "coreutils",
-    "xargs": "findutils",
     "xz": "xz-utils",
     "zstd": "zstd",
 }
+for _pkg, _cmds in {
+    "apt": "apt-cache apt-get",
+    "coreutils": "base64 basename cat chmod cp cut date dirname du env head id "
+        "install ln ls mkdir mkfifo mknod mktemp mv nproc od paste "
+        "readlink realpath rm rmdir seq sha256sum sleep sort stat tail "
+        "tee timeout touch tr uname uniq wc yes",
+    "diffutils": "cmp diff",
+    "dpkg": "dpkg dpkg-deb dpkg-query",
+    "findutils": "find xargs",
+    "gcc-aarch64-linux-gnu": "aarch64-linux-gnu-gcc aarch64-linux-gnu-ld aarch64-linux-gnu-nm "
+        "aarch64-linux-gnu-objcopy",
+    "procps": "ps uptime",
+    "prometheus": "prometheus promtool",
+    "util-linux": "flock setpriv",
+}.items():
+    COMMANDS.update(dict.fromkeys(_cmds.split(), _pkg))
 
 # What the kernel build of scripts/build-kernels.sh runs (kbuild, not our
 # scripts): checked like the scripts' own commands.
@@ -140,6 +99,8 @@ WRAPPERS = {"command": 0, "exec": 0, "env": 0, "nice": 0, "nohup": 0,
             "xargs": 0, "timeout": 1, "chroot": 1, "setsid": 0,
             "sudo": 0, "check": 1, "papt": 1}
 OPTARGS = {"timeout": {"-k", "-s"}, "xargs": {"-I", "-n", "-P", "-d"}}
+# Our own wrappers take no options: their first words may start with "-".
+NOOPTS = {"check", "papt"}
 
 SEPARATORS = {";", ";;", "&", "&&", "|", "||", "|&", "(", ")", "`"}
 
@@ -345,7 +306,7 @@ class Scanner:
                 continue
             if wrap:
                 name, n = wrap
-                if w.startswith("-"):
+                if w.startswith("-") and name not in NOOPTS:
                     if w in OPTARGS.get(name, ()):
                         wrap = [name, n + 1]
                     continue

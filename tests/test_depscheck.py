@@ -44,6 +44,7 @@ class ScannerTest(unittest.TestCase):
         self.assertEqual(cmds("timeout -k 10 300 qemu x"), ["timeout", "qemu"])
         self.assertEqual(cmds("command -v gnuplot >/dev/null"), ["command", "gnuplot"])
         self.assertEqual(cmds('check "what it is" grep -q x f'), ["check", "grep"])
+        self.assertEqual(cmds('check "-o x: refused" is x.rc 7'), ["check", "is"])
         self.assertEqual(cmds('sh -c "a x && b y"'), ["sh", "a", "b"])
         self.assertEqual(cmds("xargs -I{} cp {} d"), ["xargs", "cp"])
 
