@@ -434,7 +434,7 @@ static void check_promtool(const char *text)
 	int fd;
 
 	if (system("command -v promtool >/dev/null 2>&1")) {
-		printf("# skip: promtool not installed (Debian package prometheus)\n");
+		SKIP("promtool not installed (Debian package prometheus)");
 		return;
 	}
 	fd = mkstemp(path);
@@ -447,7 +447,7 @@ static void check_promtool(const char *text)
 	CHECK(promtool(args) == 0, "promtool check metrics");
 	unlink(path);
 	if (access("docs/prometheus/prometheus.yml", R_OK)) {
-		printf("# skip: docs/prometheus not here (run from the top)\n");
+		SKIP("docs/prometheus not here (run from the top)");
 		return;
 	}
 	CHECK(promtool("check config docs/prometheus/prometheus.yml") == 0,
@@ -646,7 +646,7 @@ static void check_server(const struct run_result *r,
 	if (s || !strstr(err, "cannot listen"))
 		CHECK(s != NULL, "IPv6 loopback: %s", s ? "listening" : err);
 	else
-		printf("# skip: no IPv6 here: %s\n", err);
+		SKIP("no IPv6 here: %s", err);
 	prom_server_stop(s);
 }
 
