@@ -430,7 +430,12 @@ def make_text(path):
     text = re.sub(r"\$\(([A-Z_]+)\)", expand, text)
     # the other values of a variable (CC: gcc, aarch64-linux-gnu-gcc)
     extra = [v for vs in values.values() if len(vs) > 1 for v in vs[1:]]
-    text = re.sub(r"\$\([^()]*\)", "x", text).replace("\0", "$")
+    # make functions nest ($(filter-out $(addprefix ...),...)): innermost first
+    while True:
+        text, n = re.subn(r"\$\([^()]*\)", "x", text)
+        if not n:
+            break
+    text = text.replace("\0", "$")
     return text, extra
 
 
