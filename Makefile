@@ -41,9 +41,11 @@ USER_DIRS := user/common user/trace user/export user/compare
 CFLAGS += -Wall -Wextra -Werror -Wno-format-truncation -std=gnu11 -D_GNU_SOURCE \
 	  -Iinclude $(addprefix -I,$(USER_DIRS)) -I$(BPF_OUT) -DPMUTRACE_VERSION='"$(VERSION)"'
 DEPFLAGS = -MMD -MP
-LIBS := -lbpf -ljson-c -lgsl -lgslcblas -lelf -lz -lm
+# OpenSSL (TLS, base64, SHA-256), libyaml and libcrypt (bcrypt) serve
+# --web-config; all three have static archives for the arm64 build.
+LIBS := -lbpf -ljson-c -lgsl -lgslcblas -lelf -lz -lssl -lcrypto -lyaml -lcrypt -lm -pthread
 ifneq ($(filter -static,$(LDFLAGS)),)
-LIBS += -lzstd -pthread
+LIBS += -lzstd
 endif
 
 # -fms-extensions: 7.x kernels embed tagged structs (struct foo;) in others.

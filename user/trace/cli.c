@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "pmutrace_user.h"
-#include "prometheus.h"
+#include "http_server.h"
 
 const char *argp_program_version = "pmutrace " PMUTRACE_VERSION;
 const char *argp_program_bug_address = "the pmutrace issue tracker";
@@ -38,7 +38,8 @@ enum {
 	OPT_USAGE,
 	OPT_LABEL,
 	OPT_PROMETHEUS,
-	OPT_TEXTFILE
+	OPT_TEXTFILE,
+	OPT_WEB_CONFIG
 };
 
 static const struct argp_option options[] = {
@@ -63,6 +64,9 @@ static const struct argp_option options[] = {
 	  "Read symbols from FILE", 0 },
 	{ "prometheus", OPT_PROMETHEUS, "ADDR:PORT", 0,
 	  "Serve Prometheus metrics on http://ADDR:PORT/metrics while tracing (127.0.0.1:9435, :9435, [::1]:9435)",
+	  0 },
+	{ "web-config", OPT_WEB_CONFIG, "FILE", 0,
+	  "TLS and basic auth for --prometheus, in the exporter-toolkit web config format",
 	  0 },
 	{ "textfile", OPT_TEXTFILE, "FILE", 0,
 	  "Write Prometheus metrics to FILE for node_exporter, atomically, every interval (15 s by default) and at exit",
@@ -175,6 +179,11 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		o->prometheus = arg;
 		break;
 	}
+	case OPT_WEB_CONFIG:
+		if (!*arg)
+			usage_error("empty --web-config file name");
+		o->web_config = arg;
+		break;
 	case OPT_TEXTFILE:
 		if (!*arg)
 			usage_error("empty --textfile file name");
@@ -212,6 +221,8 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case ARGP_KEY_END:
 		if (o->no_lock && (o->lock || o->hold))
 			usage_error("--no-lock contradicts --lock and --hold");
+		if (o->web_config && !o->prometheus)
+			usage_error("--web-config needs --prometheus");
 		if (o->interval && o->duration && o->interval > o->duration)
 			usage_error("--interval is longer than --duration");
 		break;
