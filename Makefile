@@ -215,3 +215,40 @@ install: $(OUTPUT)/pmutrace $(OUTPUT)/pmu-stress
 	$(INSTALL) -D -m 0644 docs/pmutrace.8 $(DESTDIR)$(PREFIX)/share/man/man8/pmutrace.8
 	$(INSTALL) -D -m 0644 docs/pmutrace.schema.json \
 		$(DESTDIR)$(PREFIX)/share/pmutrace/pmutrace.schema.json
+
+# make fuzz-http, make fuzz-webconfig [FUZZ_SECONDS=60]: libFuzzer on what
+# the metrics server reads from the network and from --web-config, each
+# on a copy of its seed corpus (tests/fuzz/corpus-http, corpus-webconfig)
+# in build/fuzz/<name>/; a crashing input lands in its artifacts/.
+FUZZ_NET_LIBS := -lssl -lcrypto -lyaml -lcrypt
+$(FUZZ_OUT)/fuzz_http_request: tests/fuzz/fuzz_http_request.c user/export/http_request.c user/export/http_request.h
+	mkdir -p $(FUZZ_OUT)
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(filter %.c,$^) $(FUZZ_NET_LIBS) -o $@
+
+$(FUZZ_OUT)/fuzz_webconfig: tests/fuzz/fuzz_webconfig.c user/export/webconfig.c user/export/http_request.c user/export/webconfig.h
+	mkdir -p $(FUZZ_OUT)
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(filter %.c,$^) $(FUZZ_NET_LIBS) -o $@
+
+# run_fuzzer NAME BINARY CORPUS
+define run_fuzzer
+	@rm -rf $(FUZZ_OUT)/$(1)
+	@mkdir -p $(FUZZ_OUT)/$(1)/corpus $(FUZZ_OUT)/$(1)/artifacts
+	@cp $(3)/* $(FUZZ_OUT)/$(1)/corpus/
+	@echo "fuzz-$(1): $(FUZZ_SECONDS) s, log in $(FUZZ_OUT)/$(1)/fuzz.log"
+	@$(2) -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
+		-max_len=16384 -print_final_stats=1 \
+		-artifact_prefix=$(FUZZ_OUT)/$(1)/artifacts/ $(FUZZ_OUT)/$(1)/corpus \
+		>$(FUZZ_OUT)/$(1)/fuzz.log 2>&1 || { \
+		tail -n 40 $(FUZZ_OUT)/$(1)/fuzz.log; \
+		echo "fuzz-$(1): FAILED, input in $$(ls $(FUZZ_OUT)/$(1)/artifacts/* 2>/dev/null | head -n 1)"; \
+		exit 1; }
+	@echo "fuzz-$(1): $$(sed -n 's/^stat::number_of_executed_units: *//p' $(FUZZ_OUT)/$(1)/fuzz.log) execs," \
+		"$$(sed -n 's/^stat::average_exec_per_sec: *//p' $(FUZZ_OUT)/$(1)/fuzz.log) execs/s, no crash"
+endef
+
+.PHONY: fuzz-http fuzz-webconfig
+fuzz-http: $(FUZZ_OUT)/fuzz_http_request
+	$(call run_fuzzer,http,$<,tests/fuzz/corpus-http)
+
+fuzz-webconfig: $(FUZZ_OUT)/fuzz_webconfig
+	$(call run_fuzzer,webconfig,$<,tests/fuzz/corpus-webconfig)
