@@ -1,8 +1,11 @@
 #!/bin/bash
 # prom-e2e.sh SUITE: a real Prometheus on the host's loopback scrapes a live
-# pmutrace in the guest (QEMU forwards 127.0.0.1:19435 to the guest's 9435);
-# its histogram_quantile(0.99, ...) must agree with pmutrace's own p99, and
-# promtool must accept what the guest served and wrote. Prints ok/FAIL lines.
+# pmutrace in the guest over HTTPS with basic auth (QEMU forwards
+# 127.0.0.1:19435 to the guest's 9435). Prometheus must hold exactly the
+# calls pmu-stress made, its histogram_quantile(0.99, ...) must agree with
+# pmutrace's own p99, a wrong password must get 401 and plaintext nothing,
+# and promtool must accept what was served and written. Certificates and
+# the bcrypt hash are made here, with openssl and htpasswd. Prints ok/FAIL.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 suite=${1:-sid}
@@ -10,6 +13,7 @@ kdir=${2:-$("$top/scripts/fetch-kernel.sh" "$suite")}
 out=${E2E_OUT:-$top/build/e2e}/prom-$suite
 hport=19435 pport=19090
 target=kvm_supports_guest_pmuv3
+url=https://127.0.0.1:$hport
 
 ok() { echo "ok   prom[$suite] $*"; }
 bad() { echo "FAIL prom[$suite] $*"; }
@@ -20,13 +24,45 @@ check() {
 }
 
 rm -rf "$out"
-mkdir -p "$out/prometheus"
+mkdir -p "$out/prometheus" "$out/tls"
+tls=$out/tls
 overlay=$("$top/scripts/fetch-netmods.sh" "$kdir") || { bad "fetch virtio-net modules"; exit 0; }
+
+# A self-signed certificate for the forwarded address, and a password.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+	-subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 \
+	-keyout "$tls/key.pem" -out "$tls/cert.pem" >"$tls/openssl.log" 2>&1 ||
+	{ bad "openssl made no certificate: $(tail -n 1 "$tls/openssl.log")"; exit 0; }
+openssl rand -hex 16 >"$tls/password"
+hash=$(htpasswd -nbBC 10 prometheus "$(cat "$tls/password")" | cut -d: -f2- | tr -d '\n')
+cat >"$tls/web.yml" <<YML
+tls_server_config:
+  cert_file: cert.pem
+  key_file: key.pem
+basic_auth_users:
+  prometheus: '$hash'
+YML
+printf 'basic_auth_users:\n  prometheus: not-a-hash\n' >"$tls/bad.yml"
+
+# A bad web config is refused in one line, exit 7, before anything loads
+# (so this runs on the host, which cannot trace).
+"$top/build/x86/pmutrace" --prometheus 127.0.0.1:0 --web-config "$tls/bad.yml" -d 1 \
+	>/dev/null 2>"$out/badconfig.err"
+rc=$?
+check "a bad --web-config: exit 7 (got $rc), one line: $(head -c 120 "$out/badconfig.err")" \
+	test $rc -eq 7 -a "$(wc -l <"$out/badconfig.err")" -eq 1
+
 cat >"$out/prometheus/prometheus.yml" <<YML
 global:
   scrape_interval: 1s
 scrape_configs:
   - job_name: pmutrace
+    scheme: https
+    tls_config:
+      ca_file: $tls/cert.pem
+    basic_auth:
+      username: prometheus
+      password_file: $tls/password
     static_configs:
       - targets: ['127.0.0.1:$hport']
 YML
@@ -36,8 +72,9 @@ prometheus --config.file="$out/prometheus/prometheus.yml" \
 prom_pid=$!
 t0=$(date +%s)
 PMUTRACE_GUEST_OVERLAY=$overlay "$top/scripts/run-guest.sh" -k "$kdir" -p $hport:9435 \
-	-s "$top/tests/guest/prom.sh" -o "$out" -t 300 "$top/build/arm64/pmutrace" \
-	"$top/build/arm64/pmu-stress" "$top/tests/guest/lib.sh" &
+	-s "$top/tests/guest/prom.sh" -o "$out" -t 400 "$top/build/arm64/pmutrace" \
+	"$top/build/arm64/pmu-stress" "$top/tests/guest/lib.sh" \
+	"$tls/web.yml" "$tls/cert.pem" "$tls/key.pem" &
 guest_pid=$!
 trap 'kill $prom_pid $guest_pid 2>/dev/null; wait 2>/dev/null' EXIT
 
@@ -45,19 +82,35 @@ query() { # query PROMQL: the first value of an instant query, or empty
 	curl -s --max-time 5 "http://127.0.0.1:$pport/api/v1/query" --data-urlencode "query=$1" |
 		jq -r '.data.result[0].value[1] // empty' 2>/dev/null
 }
-# Wait, bounded, until Prometheus holds the workload's final count.
-want=120000 seen= up= p99=
-for _ in $(seq 1 240); do
-	kill -0 $guest_pid 2>/dev/null || break
-	seen=$(query "pmutrace_calls_total{target=\"$target\"}")
-	[ -n "$seen" ] && up=$(query 'up{job="pmutrace"}')
-	if [ -n "$seen" ] && [ "${seen%.*}" -ge $want ]; then
+# code ARGS...: the HTTP status curl got from the guest (000: none), as a
+# client would retry a 429 (pmutrace pauses bcrypt checks after one).
+code() {
+	local c
+	for _ in 1 2 3 4 5 6 7 8 9 10; do
+		c=$(curl -s --max-time 60 -o /dev/null -w '%{http_code}' "$@")
+		[ "$c" = 429 ] || break
 		sleep 2
-		p99=$(query "histogram_quantile(0.99, sum by (le) (pmutrace_call_duration_seconds_bucket{target=\"$target\"}))")
-		break
-	fi
+	done
+	echo "$c"
+}
+auth=(--cacert "$tls/cert.pem" -u "prometheus:$(cat "$tls/password")")
+# Once Prometheus scrapes the guest: what any other client gets.
+up=
+for _ in $(seq 1 300); do
+	kill -0 $guest_pid 2>/dev/null || break
+	up=$(query 'up{job="pmutrace"}')
+	[ "$up" = 1 ] && break
 	sleep 1
 done
+if [ "$up" = 1 ]; then
+	curl -s --max-time 60 "${auth[@]}" -o "$out/scrape-start.txt" "$url/metrics"
+	wrong=$(code --cacert "$tls/cert.pem" -u prometheus:wrong "$url/metrics")
+	none=$(code --cacert "$tls/cert.pem" -D "$out/none.headers" "$url/metrics")
+	head=$(code "${auth[@]}" -I "$url/metrics")
+	notfound=$(code "${auth[@]}" "$url/nope")
+	plain=$(curl -s --max-time 30 -o "$out/plain.txt" -w '%{http_code}' "http://127.0.0.1:$hport/metrics")
+	plain_rc=$?
+fi
 wait $guest_pid
 rc=$?
 # The run as Prometheus saw it, kept for scripts/prom-graph.sh.
@@ -69,22 +122,46 @@ range() { # range NAME PROMQL
 range p99 "histogram_quantile(0.99, sum by (le) (rate(pmutrace_call_duration_seconds_bucket{target=\"$target\"}[4s])))"
 range calls "rate(pmutrace_calls_total{target=\"$target\"}[4s])"
 range contended 'rate(pmutrace_lock_contended_total[4s])'
+# The last scrape before pmutrace ended holds the final totals.
+seen=$(query "last_over_time(pmutrace_calls_total{target=\"$target\"}[15m])")
+p99=$(query "histogram_quantile(0.99, sum by (le) (last_over_time(pmutrace_call_duration_seconds_bucket{target=\"$target\"}[15m])))")
+
 check "guest ran the scenario (run-guest exit $rc)" test $rc -eq 0
 [ -s "$out/errors.txt" ] && bad "guest errors: $(tr '\n' ' ' <"$out/errors.txt")"
-check "Prometheus scraped pmutrace in the guest: up == 1" test "$up" = 1
-check "Prometheus saw all $want calls (pmutrace_calls_total = ${seen:-none})" test "${seen%.*}" -ge $want
+s1=$(cat "$out/prom.stress.1.rc" 2>/dev/null) s2=$(cat "$out/prom.stress.2.rc" 2>/dev/null)
+check "pmu-stress ran (exit ${s1:-none}, ${s2:-none})" test "$s1" = 0 -a "$s2" = 0
+want=$(cat "$out"/prom.stress.[12] 2>/dev/null | sed -n "s/^derived\.$target=//p" |
+	awk '{ s += $1 } END { print s + 0 }')
+check "pmu-stress made calls of $target ($want)" test "$want" -gt 0
+check "pmu-stress saw no failed call" sh -c "! grep -q '^failed\..*=[1-9]' '$out'/prom.stress.[12]"
+check "Prometheus scraped pmutrace over HTTPS with basic auth: up == 1" test "$up" = 1
+check "Prometheus holds exactly the $want calls pmu-stress made (pmutrace_calls_total = ${seen:-none})" \
+	test "${seen:-x}" = "$want"
 own=$(jq -r ".targets[] | select(.name == \"$target\") | .latency_ns.p99" "$out/prom.json" 2>/dev/null)
 echo "promql_p99_s=${p99:-none} pmutrace_p99_ns=${own:-none}" >"$out/p99-agreement.txt"
 # Prometheus interpolates inside power-of-two buckets, pmutrace inside
 # 1/16-wide ones: the two must fall within a factor of 2 of each other.
 check "histogram_quantile(0.99) = ${p99:-none} s agrees with pmutrace's p99 = ${own:-none} ns" \
 	awk -v p="${p99:-0}" -v o="${own:-0}" 'BEGIN { r = p * 1e9 / o; exit !(o > 0 && r >= 0.5 && r <= 2) }'
-for f in scrape-start.txt scrape-end.txt metrics.prom; do
-	check "promtool check metrics: $f from the guest" \
+check "a wrong password gets 401 (got ${wrong:-none})" test "${wrong:-}" = 401
+check "no password gets 401 with WWW-Authenticate (got ${none:-none})" \
+	sh -c "[ '${none:-}' = 401 ] && grep -qi '^WWW-Authenticate: Basic' '$out/none.headers'"
+check "HEAD /metrics with the password gets 200 (got ${head:-none})" test "${head:-}" = 200
+check "an unknown path is a 404 (got ${notfound:-none})" test "${notfound:-}" = 404
+check "plaintext HTTP to the TLS port gets no answer (curl exit ${plain_rc:-none}, status ${plain:-none})" \
+	test "${plain:-}" = 000 -a "${plain_rc:-0}" -ne 0
+for f in scrape-start.txt metrics.prom; do
+	check "promtool check metrics: $f" \
 		sh -c "[ -s '$out/$f' ] && promtool check metrics <'$out/$f' >'$out/$f.promtool' 2>&1"
 done
 check "the textfile ends with pmutrace_up 0 (tracing ended)" grep -qx 'pmutrace_up 0' "$out/metrics.prom"
-check "pmutrace_info carries the observed patch side" grep -q 'pmutrace_info{.*patch_side="before"' "$out/scrape-end.txt"
-check "an unknown path is a 404" grep -q '404' "$out/notfound.err"
+# The side is judged from what was seen (no contention: unknown), so the
+# exported label must match pmutrace's own verdict, whatever it is.
+side=$(jq -r '.patch_side.side // empty' "$out/prom.json" 2>/dev/null)
+last_side=$(query "count(last_over_time(pmutrace_info{patch_side=\"${side:-none}\"}[15m]))")
+check "pmutrace_info carried pmutrace's own patch side (${side:-none}) to Prometheus" test "${last_side:-0}" -ge 1
 check "pmutrace exit 0 with the exporter on" test "$(cat "$out/prom.rc" 2>/dev/null)" = 0
+check "--prometheus 127.0.0.1:0 said its port: $(grep -o 'serving.*' "$out/port0.err" 2>/dev/null)" \
+	sh -c "[ \"\$(cat '$out/port0.rc')\" = 0 ] &&
+		grep -Eq '^pmutrace: serving metrics on http://127\\.0\\.0\\.1:[1-9][0-9]*/metrics\$' '$out/port0.err'"
 exit 0

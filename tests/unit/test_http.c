@@ -97,7 +97,8 @@ struct loop {
 	struct http_server *s;
 	double interval;
 	size_t body_size; /* 0: a small body naming the scrape count */
-	volatile bool stop, stalled;
+	bool stop;
+	pthread_mutex_t m; /* guards the figures below, read by the test */
 	int ticks;
 	double late_max, late_sum;
 	int publishes;
@@ -106,17 +107,20 @@ struct loop {
 
 static void publish(struct loop *l)
 {
-	size_t len = l->body_size ? l->body_size : 64;
+	size_t size = __atomic_load_n(&l->body_size, __ATOMIC_RELAXED);
+	size_t len = size ? size : 64;
 	char *body = malloc(len + 1);
 
 	if (!body)
 		return;
-	if (l->body_size)
+	if (size)
 		memset(body, '#', len);
 	else
 		len = snprintf(body, len, "pmutrace_scrapes_total %llu\n",
 			       (unsigned long long)http_server_scrapes(l->s));
+	pthread_mutex_lock(&l->m);
 	l->publishes++;
+	pthread_mutex_unlock(&l->m);
 	http_server_publish(l->s, body, len);
 }
 
@@ -125,22 +129,24 @@ static void *loop_run(void *arg)
 	struct loop *l = arg;
 	double last = monotonic_s();
 
-	while (!l->stop) {
+	while (!__atomic_load_n(&l->stop, __ATOMIC_RELAXED)) {
 		double now = monotonic_s(), step = l->interval - (now - last);
 		struct pollfd p = { .fd = http_server_demand_fd(l->s),
 				    .events = POLLIN };
 
 		if (step > 0)
 			poll(&p, 1, (int)(step * 1000) + 1);
-		if (!l->stalled && http_server_wanted(l->s))
+		if (http_server_wanted(l->s))
 			publish(l);
 		now = monotonic_s();
 		if (now - last < l->interval - 1e-3)
 			continue;
+		pthread_mutex_lock(&l->m);
 		if (now - last - l->interval > l->late_max)
 			l->late_max = now - last - l->interval;
 		l->late_sum += now - last - l->interval;
 		l->ticks++;
+		pthread_mutex_unlock(&l->m);
 		last = now;
 	}
 	return NULL;
@@ -159,6 +165,7 @@ static struct http_server *open_server(const struct http_limits *lim,
 		memset(l, 0, sizeof(*l));
 		l->s = s;
 		l->interval = 0.1;
+		pthread_mutex_init(&l->m, NULL);
 		pthread_create(&l->thread, NULL, loop_run, l);
 	}
 	return s;
@@ -167,8 +174,9 @@ static struct http_server *open_server(const struct http_limits *lim,
 static void close_server(struct http_server *s, struct loop *l)
 {
 	if (l && l->s) {
-		l->stop = true;
+		__atomic_store_n(&l->stop, true, __ATOMIC_RELAXED);
 		pthread_join(l->thread, NULL);
+		pthread_mutex_destroy(&l->m);
 	}
 	http_server_stop(s);
 }
@@ -366,7 +374,7 @@ static void check_deadlines(void)
 	      took);
 	close(c);
 	/* A client that never reads a 4 MiB body is dropped at write_ms. */
-	l.body_size = 4 << 20;
+	__atomic_store_n(&l.body_size, 4 << 20, __ATOMIC_RELAXED);
 	c = dial(http_server_port(s), NULL);
 	{
 		int small = 4096;
@@ -386,7 +394,7 @@ static void check_deadlines(void)
 		      got, 4u << 20);
 	}
 	close(c);
-	l.body_size = 0;
+	__atomic_store_n(&l.body_size, 0, __ATOMIC_RELAXED);
 	n = fetch(http_server_port(s), "GET /metrics HTTP/1.0\r\n\r\n", resp,
 		  sizeof(resp));
 	CHECK(n > 0 && strstr(resp, "200 OK"), "and the next scrape is served");
@@ -506,10 +514,12 @@ static void check_load(void)
 		return;
 	/* The same loop without clients first: what the host alone costs. */
 	usleep(2000000);
+	pthread_mutex_lock(&l.m);
 	base_ticks = l.ticks;
 	base_max = l.late_max;
 	l.ticks = 0;
 	l.late_max = l.late_sum = 0;
+	pthread_mutex_unlock(&l.m);
 	t0 = monotonic_s();
 	for (int tick = 0; tick < LOAD_SECONDS * 20; tick++) {
 		double due = t0 + tick * 0.05, now = monotonic_s();

@@ -56,7 +56,7 @@ int exporter_open(struct exporter *x, const struct options *o)
 
 int exporter_start(struct exporter *x)
 {
-	int err;
+	int err, host_len;
 
 	if (!x->server)
 		return 0;
@@ -67,10 +67,12 @@ int exporter_start(struct exporter *x)
 		return -1;
 	}
 	/* The port matters with --prometheus ADDR:0. */
-	fprintf(stderr, "pmutrace: serving metrics on %s://%.*s:%u/metrics\n",
+	host_len = (int)(strrchr(x->listen, ':') - x->listen);
+	fprintf(stderr, "pmutrace: serving metrics on %s://%.*s:%u/metrics%s\n",
 		http_server_tls(x->server) ? "https" : "http",
-		(int)(strrchr(x->listen, ':') - x->listen), x->listen,
-		http_server_port(x->server));
+		host_len ? host_len : 1, host_len ? x->listen : "*",
+		http_server_port(x->server),
+		host_len ? "" : " (every interface)");
 	return 0;
 }
 
