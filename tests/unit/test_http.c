@@ -245,13 +245,15 @@ static int fetch(unsigned short port, const char *request, char *resp,
 
 static void check_answers(void)
 {
+	struct http_limits lim = HTTP_LIMITS_DEFAULT;
 	static char resp[1 << 16];
 	struct http_server *s;
 	struct loop l;
 	unsigned short port;
 	int n;
 
-	s = open_server(NULL, &l);
+	lim.reuse_ms = 0; /* a fresh body for every scrape */
+	s = open_server(&lim, &l);
 	if (!s)
 		return;
 	port = http_server_port(s);
@@ -307,6 +309,32 @@ static void check_answers(void)
 	close_server(s, &l);
 }
 
+/* Scrapes faster than reuse_ms share one body: the loop renders once. */
+static void check_reuse(void)
+{
+	struct http_limits lim = HTTP_LIMITS_DEFAULT;
+	char resp[4096];
+	struct http_server *s;
+	struct loop l;
+	int ok = 0;
+
+	lim.reuse_ms = 60000;
+	s = open_server(&lim, &l);
+	if (!s)
+		return;
+	for (int i = 0; i < 5; i++)
+		ok += fetch(http_server_port(s),
+			    "GET /metrics HTTP/1.0\r\n\r\n", resp,
+			    sizeof(resp)) > 0 &&
+		      strstr(resp, "\r\n\r\npmutrace_scrapes_total 1\n");
+	pthread_mutex_lock(&l.m);
+	CHECK(ok == 5 && l.publishes == 1,
+	      "5 scrapes within reuse_ms: %d served the first body, %d rendered",
+	      ok, l.publishes);
+	pthread_mutex_unlock(&l.m);
+	close_server(s, &l);
+}
+
 /* The loop never answers: a scrape still ends, with the last body or
  * 503, once fresh_ms is over. */
 static void check_stalled_loop(void)
@@ -318,6 +346,7 @@ static void check_stalled_loop(void)
 	int n;
 
 	lim.fresh_ms = 300;
+	lim.reuse_ms = 0;
 	s = open_server(&lim, NULL);
 	if (!s)
 		return;
@@ -577,6 +606,7 @@ int main(void)
 	signal(SIGPIPE, SIG_IGN);
 	check_parser();
 	check_answers();
+	check_reuse();
 	check_stalled_loop();
 	check_deadlines();
 	check_limits();

@@ -27,6 +27,7 @@
 /* A rendered body, shared by the answers still being sent. */
 struct snapshot {
 	int refs;
+	long long at; /* ms, monotonic: when it was published */
 	size_t len;
 	char *body;
 };
@@ -211,6 +212,35 @@ static void serve_snapshot(struct http_server *s, struct conn *c,
 		snap->body, snap->len);
 }
 
+/* A body younger than reuse_ms is served as it is: however many clients
+ * scrape, the loop renders at most one body per reuse_ms. Otherwise the
+ * loop is asked for one, and the connection waits (C_FRESH). */
+static void want_metrics(struct http_server *s, struct conn *c)
+{
+	struct snapshot *young = NULL;
+	long long now = now_ms();
+	__u64 one = 1;
+
+	__atomic_add_fetch(&s->scrapes, 1, __ATOMIC_RELAXED);
+	pthread_mutex_lock(&s->lock);
+	c->want_gen = s->gen + 1;
+	if (s->current && now - s->current->at < s->lim.reuse_ms) {
+		young = s->current;
+		__atomic_add_fetch(&young->refs, 1, __ATOMIC_RELAXED);
+	}
+	pthread_mutex_unlock(&s->lock);
+	if (young) {
+		serve_snapshot(s, c, young);
+		snap_put(young);
+		return;
+	}
+	c->state = C_FRESH;
+	c->events = 0;
+	c->deadline = now + s->lim.fresh_ms;
+	/* Fails only when the counter is full: a demand is due. */
+	(void)!write(s->demand_fd, &one, sizeof(one));
+}
+
 static void handle(struct http_server *s, struct conn *c,
 		   const struct http_request *req)
 {
@@ -220,7 +250,6 @@ static void handle(struct http_server *s, struct conn *c,
 		"<p><a href=\"/metrics\">Metrics</a></p>\n"
 		"</body></html>\n";
 	enum web_auth_result auth;
-	__u64 one = 1;
 
 	c->head_only = req->method == HTTP_HEAD;
 	auth = web_auth_check(&s->auth, req->has_auth ? req->auth : NULL);
@@ -235,17 +264,9 @@ static void handle(struct http_server *s, struct conn *c,
 	else if (req->method == HTTP_OTHER)
 		respond_text(s, c, "405 Method Not Allowed",
 			     "Allow: GET, HEAD\r\n", "method not allowed\n");
-	else if (!strcmp(req->path, "/metrics")) {
-		__atomic_add_fetch(&s->scrapes, 1, __ATOMIC_RELAXED);
-		pthread_mutex_lock(&s->lock);
-		c->want_gen = s->gen + 1;
-		pthread_mutex_unlock(&s->lock);
-		c->state = C_FRESH;
-		c->events = 0;
-		c->deadline = now_ms() + s->lim.fresh_ms;
-		/* Fails only when the counter is full: a demand is due. */
-		(void)!write(s->demand_fd, &one, sizeof(one));
-	} else if (!strcmp(req->path, "/"))
+	else if (!strcmp(req->path, "/metrics"))
+		want_metrics(s, c);
+	else if (!strcmp(req->path, "/"))
 		respond(s, c, "200 OK", "text/html; charset=utf-8", "",
 			index_html, sizeof(index_html) - 1);
 	else
@@ -604,7 +625,9 @@ void http_server_publish(struct http_server *s, char *body, size_t len)
 		free(body);
 		return; /* the waiting scrapes get the last body */
 	}
-	*snap = (struct snapshot){ .refs = 1, .len = len, .body = body };
+	*snap = (struct snapshot){
+		.refs = 1, .at = now_ms(), .len = len, .body = body
+	};
 	pthread_mutex_lock(&s->lock);
 	old = s->current;
 	s->current = snap;

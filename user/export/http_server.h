@@ -21,10 +21,11 @@ struct http_limits {
 	int max_conns; /* open at once, all peers */
 	int max_per_peer; /* open at once from one address */
 	int backoff_ms; /* no accept() for this long after EMFILE */
+	int reuse_ms; /* a body this young is served, not rendered again */
 };
-#define HTTP_LIMITS_DEFAULT                    \
-	{                                      \
-		5000, 1000, 10000, 64, 16, 100 \
+#define HTTP_LIMITS_DEFAULT                         \
+	{                                           \
+		5000, 1000, 10000, 64, 16, 100, 100 \
 	}
 
 /* "127.0.0.1:9435", ":9435" (every interface), "[::1]:9435": numeric
