@@ -472,6 +472,37 @@ static void check_limits(void)
 	close_server(s, &l);
 }
 
+/* A client mid-request outlives silent ones that came after it. */
+static void check_eviction_order(void)
+{
+	struct http_limits lim = HTTP_LIMITS_DEFAULT;
+	char resp[4096];
+	struct http_server *s;
+	struct loop l;
+	int part, idle[10], n;
+
+	lim.max_per_peer = 4;
+	s = open_server(&lim, &l);
+	if (!s)
+		return;
+	part = dial(http_server_port(s), NULL);
+	send(part, "GET /metr", 9, MSG_NOSIGNAL);
+	usleep(100000);
+	for (int i = 0; i < 10; i++)
+		idle[i] = dial(http_server_port(s), NULL);
+	usleep(200000);
+	send(part, "ics HTTP/1.0\r\n\r\n", 17, MSG_NOSIGNAL);
+	n = read_all(part, resp, sizeof(resp), 5);
+	CHECK(n > 0 && strstr(resp, "200 OK"),
+	      "a request under way is not evicted by 10 silent connections: %d %.40s",
+	      n, n > 0 ? resp : "");
+	close(part);
+	for (int i = 0; i < 10; i++)
+		if (idle[i] >= 0)
+			close(idle[i]);
+	close_server(s, &l);
+}
+
 /* EMFILE: accept() keeps failing while the connection stays queued. The
  * server must back off, not spin: a child at its descriptor limit. */
 static void check_emfile(void)
@@ -610,6 +641,7 @@ int main(void)
 	check_stalled_loop();
 	check_deadlines();
 	check_limits();
+	check_eviction_order();
 	check_emfile();
 	check_load();
 	UNIT_EXIT();

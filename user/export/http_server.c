@@ -42,6 +42,7 @@ struct conn {
 	long long born, deadline; /* ms, monotonic */
 	short events; /* what the transport waits for */
 	bool head_only;
+	bool heard; /* the client has sent something */
 	__u64 want_gen; /* C_FRESH: the body generation it waits for */
 	char *in;
 	size_t in_len;
@@ -140,6 +141,7 @@ static ssize_t conn_read(struct conn *c, char *buf, size_t len)
 		return n > 0 ? n : tls_want(c, n);
 	}
 	n = recv(c->fd, buf, len, 0);
+	c->heard |= n > 0;
 	if (n >= 0)
 		return n;
 	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
@@ -348,21 +350,28 @@ static bool same_peer(const struct conn *c, const struct in6_addr *peer)
 	return c->state != C_FREE && !memcmp(&c->peer, peer, sizeof(*peer));
 }
 
-/* Makes room for one more: the oldest connection still before its
- * request goes first, then the oldest of all. peer NULL: any peer. */
+/* Which connection goes first to make room: lower is sooner. Clients
+ * that have sent nothing, then those still before their request; among
+ * equals the oldest. A scrape in progress goes last. */
+static int evict_rank(const struct conn *c)
+{
+	if (!c->heard && !(c->ssl && BIO_number_read(SSL_get_rbio(c->ssl)) > 0))
+		return 0;
+	return c->state == C_HANDSHAKE || c->state == C_HEAD ? 1 : 2;
+}
+
+/* Makes room for one more connection. peer NULL: from any peer. */
 static void evict(struct http_server *s, const struct in6_addr *peer)
 {
 	struct conn *old = NULL;
 
 	for (int i = 0; i < s->lim.max_conns; i++) {
 		struct conn *c = &s->conns[i];
-		bool early;
 
 		if (c->state == C_FREE || (peer && !same_peer(c, peer)))
 			continue;
-		early = c->state == C_HANDSHAKE || c->state == C_HEAD;
-		if (!old || (early && old->state > C_HEAD) ||
-		    (early == (old->state <= C_HEAD) && c->born < old->born))
+		if (!old || evict_rank(c) < evict_rank(old) ||
+		    (evict_rank(c) == evict_rank(old) && c->born < old->born))
 			old = c;
 	}
 	if (old)
