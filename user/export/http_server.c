@@ -595,6 +595,8 @@ int http_server_start(struct http_server *s)
 	err = pthread_create(&s->thread, NULL, serve, s);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	s->started = !err;
+	if (!err) /* for top -H and /proc: the name of the thread */
+		pthread_setname_np(s->thread, "pmutrace-http");
 	return -err;
 }
 

@@ -274,8 +274,19 @@ int web_config_load(const char *path, struct web_config *c, char *err,
 		return ret;
 	}
 	text = malloc(WEB_CONFIG_MAX_BYTES + 1);
-	n = text ? read(fd, text, WEB_CONFIG_MAX_BYTES + 1) : -1;
-	ret = n < 0 ? -errno : 0;
+	n = 0;
+	ret = text ? 0 : -ENOMEM;
+	/* Up to one byte past the limit, so the parser can refuse it. */
+	while (!ret && n <= WEB_CONFIG_MAX_BYTES) {
+		ssize_t k = read(fd, text + n, WEB_CONFIG_MAX_BYTES + 1 - n);
+
+		if (k < 0 && errno != EINTR)
+			ret = -errno;
+		else if (k == 0)
+			break;
+		else if (k > 0)
+			n += k;
+	}
 	close(fd);
 	if (ret) {
 		snprintf(err, errlen, "%s", strerror(-ret));
