@@ -91,6 +91,49 @@ static void check_parser(void)
 	      "bad scheme, no ':', bad length, '=' inside, NUL: refused");
 }
 
+static void check_listen(void)
+{
+	const char *bad[] = { "localhost:9435",	 "127.0.0.1",  "[::1]9435",
+			      "127.0.0.1:65536", ":",	       "::1:9435",
+			      "[]:9435",	 "1.2.3.4:-1", "1.2.3.4:12a" };
+	struct sockaddr_storage addr;
+	struct http_server *s, *s2;
+	char err[256], busy[32];
+	socklen_t alen;
+	int rejected = 0;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		rejected += prom_parse_listen(bad[i], &addr, &alen) == -EINVAL;
+	CHECK(rejected == sizeof(bad) / sizeof(bad[0]),
+	      "bad addresses refused: %d", rejected);
+	CHECK(!prom_parse_listen(":9435", &addr, &alen) &&
+		      addr.ss_family == AF_INET6 &&
+		      !prom_parse_listen("[::1]:9435", &addr, &alen) &&
+		      !prom_parse_listen("0.0.0.0:0", &addr, &alen) &&
+		      addr.ss_family == AF_INET,
+	      "good addresses parsed");
+	s = http_server_open("localhost:9435", NULL, NULL, err, sizeof(err));
+	CHECK(!s && strstr(err, "invalid address"), "open says why: %s", err);
+	s = http_server_open("127.0.0.1:0", NULL, NULL, err, sizeof(err));
+	CHECK(s && http_server_port(s) > 0, "listening on 127.0.0.1:%u: %s",
+	      s ? http_server_port(s) : 0, s ? "" : err);
+	if (!s)
+		return;
+	snprintf(busy, sizeof(busy), "127.0.0.1:%u", http_server_port(s));
+	s2 = http_server_open(busy, NULL, NULL, err, sizeof(err));
+	CHECK(!s2 && strstr(err, "cannot listen on") &&
+		      strstr(err, strerror(EADDRINUSE)) && !strchr(err, '\n'),
+	      "port in use said in one line: %s", err);
+	http_server_stop(s2);
+	http_server_stop(s); /* never started: no thread to join */
+	s = http_server_open("[::1]:0", NULL, NULL, err, sizeof(err));
+	if (s || !strstr(err, "cannot listen"))
+		CHECK(s != NULL, "IPv6 loopback: %s", s ? "listening" : err);
+	else
+		printf("skip IPv6 loopback: no IPv6 here: %s\n", err);
+	http_server_stop(s);
+}
+
 /* The measurement loop as main.c runs it, with a fake collect: wait for
  * the interval or a demand, publish a body when asked, report the
  * lateness of each interval. */
@@ -677,6 +720,7 @@ int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
 	check_parser();
+	check_listen();
 	check_answers();
 	check_reuse();
 	check_stalled_loop();
