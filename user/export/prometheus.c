@@ -31,8 +31,10 @@ static const struct family fam_up = {
 };
 static const struct family fam_start = { "pmutrace_start_time_seconds", "gauge",
 					 "Unix time at which tracing began" };
-static const struct family fam_scrapes = { "pmutrace_scrapes_total", "counter",
-					   "Scrapes of /metrics served" };
+static const struct family fam_scrapes = {
+	"pmutrace_scrapes_total", "counter",
+	"Requests of /metrics (GET, HEAD) let through"
+};
 static const struct family fam_dropped = {
 	"pmutrace_events_dropped_total", "counter",
 	"Events the BPF programs could not record, by reason"

@@ -24,7 +24,7 @@
 struct prom_self {
 	const char *patch_side; /* "before", "after"; NULL: "unknown" */
 	double start_time; /* Unix time tracing began; 0: not exported */
-	__u64 scrapes; /* /metrics requests let through, this one included */
+	__u64 scrapes; /* /metrics requests let through so far */
 	bool stopped; /* tracing has ended: pmutrace_up 0 */
 };
 
