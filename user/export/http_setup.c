@@ -5,6 +5,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
@@ -128,15 +129,21 @@ static int verify_any(int ok, X509_STORE_CTX *store)
 	return 1; /* Request/RequireAnyClientCert: any certificate will do */
 }
 
+/* One line: the file's own errno if it cannot be read, else OpenSSL's
+ * reason ("no start line", "key values mismatch", ...). */
 static int tls_fail(char *err, size_t errlen, const char *what,
 		    const char *file)
 {
-	char why[256];
-	unsigned long e = ERR_peek_last_error();
+	unsigned long e = ERR_peek_error(); /* the first: the real cause */
+	const char *why = e ? ERR_reason_error_string(e) : NULL;
+	int fd = open(file, O_RDONLY | O_CLOEXEC);
 
-	ERR_error_string_n(e, why, sizeof(why));
+	if (fd < 0)
+		why = strerror(errno);
+	else
+		close(fd);
 	snprintf(err, errlen, "--web-config: cannot use %s %s: %s", what, file,
-		 e ? why : "unknown error");
+		 why ? why : "not usable");
 	ERR_clear_error();
 	return -1;
 }
