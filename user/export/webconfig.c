@@ -41,6 +41,10 @@ bad(struct ctx *x, const yaml_node_t *n, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(x->err + len, x->errlen - len, fmt, ap);
 	va_end(ap);
+	/* One line whatever the file holds: values are quoted in it. */
+	for (char *p = x->err; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
 	return -EINVAL;
 }
 
@@ -163,6 +167,14 @@ static int tls_pair(struct ctx *x, const char *key, yaml_node_t *v)
 	return bad(x, v, "unknown client_auth_type '%s'", s);
 }
 
+static bool is_printable(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return false;
+	return true;
+}
+
 static int user_pair(struct ctx *x, const char *name, yaml_node_t *v)
 {
 	struct web_config *c = x->c;
@@ -173,10 +185,12 @@ static int user_pair(struct ctx *x, const char *name, yaml_node_t *v)
 	if (c->nusers == WEB_MAX_USERS)
 		return bad(x, v, "more than %d users", WEB_MAX_USERS);
 	/* A ':' could never match: Basic auth splits at the first one. */
-	if (!*name || strlen(name) >= WEB_NAME_MAX || strchr(name, ':'))
-		return bad(x, v,
-			   "user name '%.64s' is empty, too long or has ':'",
-			   name);
+	if (!*name || strlen(name) >= WEB_NAME_MAX || strchr(name, ':') ||
+	    !is_printable(name))
+		return bad(
+			x, v,
+			"user name '%.64s' is empty, too long, or has ':' or a control character",
+			name);
 	err = string_value(x, v, "a password hash", &hash);
 	if (err)
 		return err;
