@@ -1,17 +1,28 @@
 #!/bin/bash
 # prom-e2e.sh SUITE: a real Prometheus on the host's loopback scrapes a live
 # pmutrace in the guest over HTTPS with basic auth (QEMU forwards
-# 127.0.0.1:19435 to the guest's 9435). Prometheus must hold exactly the
-# calls pmu-stress made, its histogram_quantile(0.99, ...) must agree with
-# pmutrace's own p99, a wrong password must get 401 and plaintext nothing,
-# and promtool must accept what was served and written. Certificates and
+# 127.0.0.1:19435, or the next free port, to the guest's 9435).
+# Prometheus must hold exactly the calls pmu-stress made, its
+# histogram_quantile(0.99, ...) must agree with pmutrace's own p99, a wrong
+# password must get 401 and plaintext nothing, it must keep scraping while
+# idle connections flood the port, and promtool must accept what was
+# served and written. Certificates and
 # the bcrypt hash are made here, with openssl and htpasswd. Prints ok/FAIL.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 suite=${1:-sid}
 kdir=${2:-$("$top/scripts/fetch-kernel.sh" "$suite")}
 out=${E2E_OUT:-$top/build/e2e}/prom-$suite
-hport=19435 pport=19090
+# free_port FROM: the first port from FROM on where nothing listens, so
+# two runs at once (two worktrees) do not collide.
+free_port() {
+	local p
+	for p in $(seq "$1" $(($1 + 200))); do
+		(exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
+	done
+	echo "$1"
+}
+hport=$(free_port 19435) pport=$(free_port 19090)
 target=kvm_supports_guest_pmuv3
 url=https://127.0.0.1:$hport
 
@@ -68,10 +79,10 @@ scrape_configs:
 YML
 prometheus --config.file="$out/prometheus/prometheus.yml" \
 	--storage.tsdb.path="$out/prometheus/data" \
-	--web.listen-address=127.0.0.1:$pport >"$out/prometheus/log" 2>&1 &
+	--web.listen-address="127.0.0.1:$pport" >"$out/prometheus/log" 2>&1 &
 prom_pid=$!
 t0=$(date +%s)
-PMUTRACE_GUEST_OVERLAY=$overlay "$top/scripts/run-guest.sh" -k "$kdir" -p $hport:9435 \
+PMUTRACE_GUEST_OVERLAY=$overlay "$top/scripts/run-guest.sh" -k "$kdir" -p "$hport:9435" \
 	-s "$top/tests/guest/prom.sh" -o "$out" -t 400 "$top/build/arm64/pmutrace" \
 	"$top/build/arm64/pmu-stress" "$top/tests/guest/lib.sh" \
 	"$tls/web.yml" "$tls/cert.pem" "$tls/key.pem" &
