@@ -21,6 +21,13 @@ while [ -e /tmp/probe ]; do
 done >/out/probe.txt &
 trace_start prom --prometheus :9435 --web-config /bin/web.yml \
 	--textfile /out/metrics.prom -i 2 -j -o /out/prom.json
+# Each second, the CPU ticks (utime stime) of pmutrace's two threads.
+while [ -e /tmp/probe ]; do
+	for t in /proc/$trace_pid/task/*; do
+		echo "$(date +%T) $(cat "$t/comm") $(cut -d' ' -f14,15 "$t/stat")"
+	done 2>/dev/null
+	sleep 1
+done >/out/cpu.txt &
 # One caller, then four: the graph shows contention arrive.
 pmu-stress -t 1 -n 40000 check-ext >/out/prom.stress.1
 echo $? >/out/prom.stress.1.rc

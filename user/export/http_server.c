@@ -281,6 +281,10 @@ static void read_head(struct http_server *s, struct conn *c)
 	ssize_t n;
 	int err;
 
+	if (!c->in && !(c->in = malloc(HTTP_HEAD_MAX + 1))) {
+		conn_close(s, c);
+		return;
+	}
 	for (;;) {
 		/* One byte more than a head may hold, to tell E2BIG. */
 		n = conn_read(c, c->in + c->in_len,
@@ -330,7 +334,14 @@ static void write_answer(struct http_server *s, struct conn *c)
 static void step(struct http_server *s, struct conn *c)
 {
 	if (c->state == C_HANDSHAKE) {
-		int r = SSL_accept(c->ssl);
+		int r;
+
+		if (!c->ssl && (!(c->ssl = SSL_new(s->tls)) ||
+				!SSL_set_fd(c->ssl, c->fd))) {
+			conn_close(s, c);
+			return;
+		}
+		r = SSL_accept(c->ssl);
 
 		if (r != 1) {
 			if (tls_want(c, r) != -EAGAIN)
@@ -404,15 +415,8 @@ static void add_conn(struct http_server *s, int fd, const struct in6_addr *peer)
 	for (int i = 0; i < s->lim.max_conns && !c; i++)
 		if (s->conns[i].state == C_FREE)
 			c = &s->conns[i];
-	c->in = malloc(HTTP_HEAD_MAX + 1);
-	c->ssl = s->tls ? SSL_new(s->tls) : NULL;
-	if (!c->in || (s->tls && (!c->ssl || !SSL_set_fd(c->ssl, fd)))) {
-		free(c->in);
-		SSL_free(c->ssl);
-		memset(c, 0, sizeof(*c));
-		close(fd);
-		return;
-	}
+	/* Nothing is allocated until the client sends something: a silent
+	 * connection costs a descriptor and a slot. */
 	c->fd = fd;
 	c->peer = *peer;
 	c->born = now_ms();
@@ -421,7 +425,6 @@ static void add_conn(struct http_server *s, int fd, const struct in6_addr *peer)
 	c->events = POLLIN;
 	if (++s->nconns > s->peak)
 		s->peak = s->nconns;
-	step(s, c);
 }
 
 static void accept_some(struct http_server *s)
