@@ -92,7 +92,7 @@ $(OUTPUT)/bpf-progs: tests/guest/bpf-progs.c
 
 -include $(LOADER_OBJS:.o=.d) $(OUTPUT)/trace/main.d
 
-$(OUTPUT)/tests/%: tests/unit/%.c tests/unit/unit.h $(LOADER_OBJS) | $(OUTPUT)/tests
+$(OUTPUT)/tests/%: tests/unit/%.c tests/unit/unit.h tests/unit/thread_cpu.h $(LOADER_OBJS) | $(OUTPUT)/tests
 	$(CC) $(CFLAGS) -Itests/unit $< $(LOADER_OBJS) $(LIBS) -o $@
 
 test:
@@ -156,7 +156,7 @@ $(ASAN_OUT)/trace/cli.o $(ASAN_OUT)/common/schema_write.o $(ASAN_OUT)/export/pro
 $(ASAN_OUT)/trace/tracer.o: $(BPF_OUT)/pmutrace.skel.h
 -include $(ASAN_OBJS:.o=.d)
 
-$(ASAN_OUT)/tests/%: tests/unit/%.c tests/unit/unit.h $(ASAN_OBJS) | $(ASAN_OUT)/tests
+$(ASAN_OUT)/tests/%: tests/unit/%.c tests/unit/unit.h tests/unit/thread_cpu.h $(ASAN_OBJS) | $(ASAN_OUT)/tests
 	$(ASAN_CC) $(CFLAGS) $(ASAN_FLAGS) -Itests/unit $< $(ASAN_OBJS) $(LIBS) -o $@
 
 asan: $(ASAN_OBJS) $(ASAN_TESTS)

@@ -4,7 +4,6 @@
  * request parser, answers, HEAD, deadlines, connection limits, the EMFILE
  * back-off, and a load test on loopback with a fake measurement loop.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
@@ -20,6 +19,7 @@
 #include "http_request.h"
 #include "http_server.h"
 #include "unit.h"
+#include "thread_cpu.h"
 
 static void check_parser(void)
 {
@@ -596,45 +596,6 @@ static void check_emfile(void)
 	      "EMFILE: %.3f s of CPU in 2 s with a connection queued", cpu);
 	close(to_parent[0]);
 	close(to_parent[1]);
-}
-
-/* CPU seconds the server thread (named pmutrace-http) has used, or -1. */
-static double server_cpu(void)
-{
-	DIR *d = opendir("/proc/self/task");
-	struct dirent *e;
-	double cpu = -1;
-
-	while (d && (e = readdir(d))) {
-		char path[300], comm[32] = "";
-		unsigned long ut, st;
-		FILE *f;
-
-		snprintf(path, sizeof(path), "/proc/self/task/%s/comm",
-			 e->d_name);
-		f = fopen(path, "r");
-		if (!f)
-			continue;
-		if (!fgets(comm, sizeof(comm), f))
-			comm[0] = '\0';
-		fclose(f);
-		if (strcmp(comm, "pmutrace-http\n"))
-			continue;
-		snprintf(path, sizeof(path), "/proc/self/task/%s/stat",
-			 e->d_name);
-		f = fopen(path, "r");
-		/* utime and stime: fields 14 and 15; comm has no space here. */
-		if (f &&
-		    fscanf(f,
-			   "%*d %*s %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
-			   &ut, &st) == 2)
-			cpu = (double)(ut + st) / sysconf(_SC_CLK_TCK);
-		if (f)
-			fclose(f);
-	}
-	if (d)
-		closedir(d);
-	return cpu;
 }
 
 /* issue 9, item 8: scrapes at 5/s while 20 idle connections a second
