@@ -46,10 +46,12 @@ DEPFLAGS = -MMD -MP
 # pthread_create, hence the wrap. -lpsx comes first so that, in a dynamic
 # link, its psx_load_syscalls is found before libcap's weak one; -u pulls
 # it into a static link even before any object starts a thread.
-LIBS := -lbpf -ljson-c -lgsl -lgslcblas -lelf -lz -lpsx -lcap -pthread \
-	-Wl,-wrap,pthread_create -Wl,-u,__wrap_pthread_create -lm
+# OpenSSL (TLS, base64, SHA-256), libyaml and libcrypt (bcrypt) serve
+# --web-config; all three have static archives for the arm64 build.
+LIBS := -lbpf -ljson-c -lgsl -lgslcblas -lelf -lz -lssl -lcrypto -lyaml -lcrypt \
+	-lpsx -lcap -pthread -Wl,-wrap,pthread_create -Wl,-u,__wrap_pthread_create -lm
 ifneq ($(filter -static,$(LDFLAGS)),)
-LIBS += -lzstd -pthread
+LIBS += -lzstd
 endif
 
 # -fms-extensions: 7.x kernels embed tagged structs (struct foo;) in others.
@@ -96,7 +98,7 @@ $(OUTPUT)/bpf-progs: tests/guest/bpf-progs.c
 
 -include $(LOADER_OBJS:.o=.d) $(OUTPUT)/trace/main.d
 
-$(OUTPUT)/tests/%: tests/unit/%.c tests/unit/unit.h $(LOADER_OBJS) | $(OUTPUT)/tests
+$(OUTPUT)/tests/%: tests/unit/%.c tests/unit/unit.h tests/unit/thread_cpu.h $(LOADER_OBJS) | $(OUTPUT)/tests
 	$(CC) $(CFLAGS) -Itests/unit $< $(LOADER_OBJS) $(LIBS) -o $@
 
 # test_run drives main.c's run with fakes for what it calls in the tracer,
@@ -170,7 +172,7 @@ $(ASAN_OUT)/trace/cli.o $(ASAN_OUT)/common/schema_write.o $(ASAN_OUT)/export/pro
 $(ASAN_OUT)/trace/tracer.o: $(BPF_OUT)/pmutrace.skel.h
 -include $(ASAN_OBJS:.o=.d)
 
-$(ASAN_OUT)/tests/%: tests/unit/%.c tests/unit/unit.h $(ASAN_OBJS) | $(ASAN_OUT)/tests
+$(ASAN_OUT)/tests/%: tests/unit/%.c tests/unit/unit.h tests/unit/thread_cpu.h $(ASAN_OBJS) | $(ASAN_OUT)/tests
 	$(ASAN_CC) $(CFLAGS) $(ASAN_FLAGS) -Itests/unit $< $(ASAN_OBJS) $(LIBS) -o $@
 
 $(ASAN_OUT)/tests/test_run: tests/unit/test_run.c tests/unit/unit.h user/trace/main.c \
@@ -245,3 +247,40 @@ install: $(OUTPUT)/pmutrace $(OUTPUT)/pmu-stress
 	$(INSTALL) -D -m 0644 docs/pmutrace.8 $(DESTDIR)$(PREFIX)/share/man/man8/pmutrace.8
 	$(INSTALL) -D -m 0644 docs/pmutrace.schema.json \
 		$(DESTDIR)$(PREFIX)/share/pmutrace/pmutrace.schema.json
+
+# make fuzz-http, make fuzz-webconfig [FUZZ_SECONDS=60]: libFuzzer on what
+# the metrics server reads from the network and from --web-config, each
+# on a copy of its seed corpus (tests/fuzz/corpus-http, corpus-webconfig)
+# in build/fuzz/<name>/; a crashing input lands in its artifacts/.
+FUZZ_NET_LIBS := -lssl -lcrypto -lyaml -lcrypt
+$(FUZZ_OUT)/fuzz_http_request: tests/fuzz/fuzz_http_request.c user/export/http_request.c user/export/http_request.h
+	mkdir -p $(FUZZ_OUT)
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(filter %.c,$^) $(FUZZ_NET_LIBS) -o $@
+
+$(FUZZ_OUT)/fuzz_webconfig: tests/fuzz/fuzz_webconfig.c user/export/webconfig.c user/export/http_request.c user/export/webconfig.h
+	mkdir -p $(FUZZ_OUT)
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(filter %.c,$^) $(FUZZ_NET_LIBS) -o $@
+
+# run_fuzzer NAME BINARY CORPUS
+define run_fuzzer
+	@rm -rf $(FUZZ_OUT)/$(1)
+	@mkdir -p $(FUZZ_OUT)/$(1)/corpus $(FUZZ_OUT)/$(1)/artifacts
+	@cp $(3)/* $(FUZZ_OUT)/$(1)/corpus/
+	@echo "fuzz-$(1): $(FUZZ_SECONDS) s, log in $(FUZZ_OUT)/$(1)/fuzz.log"
+	@$(2) -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
+		-max_len=16384 -print_final_stats=1 \
+		-artifact_prefix=$(FUZZ_OUT)/$(1)/artifacts/ $(FUZZ_OUT)/$(1)/corpus \
+		>$(FUZZ_OUT)/$(1)/fuzz.log 2>&1 || { \
+		tail -n 40 $(FUZZ_OUT)/$(1)/fuzz.log; \
+		echo "fuzz-$(1): FAILED, input in $$(ls $(FUZZ_OUT)/$(1)/artifacts/* 2>/dev/null | head -n 1)"; \
+		exit 1; }
+	@echo "fuzz-$(1): $$(sed -n 's/^stat::number_of_executed_units: *//p' $(FUZZ_OUT)/$(1)/fuzz.log) execs," \
+		"$$(sed -n 's/^stat::average_exec_per_sec: *//p' $(FUZZ_OUT)/$(1)/fuzz.log) execs/s, no crash"
+endef
+
+.PHONY: fuzz-http fuzz-webconfig
+fuzz-http: $(FUZZ_OUT)/fuzz_http_request
+	$(call run_fuzzer,http,$<,tests/fuzz/corpus-http)
+
+fuzz-webconfig: $(FUZZ_OUT)/fuzz_webconfig
+	$(call run_fuzzer,webconfig,$<,tests/fuzz/corpus-webconfig)

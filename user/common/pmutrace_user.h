@@ -67,6 +67,7 @@ struct options {
 	const char *kallsyms; /* normally /proc/kallsyms */
 	const char *label; /* the scenario, recorded for compare */
 	const char *prometheus; /* serve /metrics on ADDR:PORT */
+	const char *web_config; /* TLS and basic auth for it */
 	const char *textfile; /* node_exporter textfile */
 };
 

@@ -9,6 +9,7 @@
 #include "atomic_file.h"
 #include "pmu_domain.h"
 #include "text.h"
+#include "http_server.h"
 #include "prometheus.h"
 
 const char *argp_program_version = "pmutrace " PMUTRACE_VERSION;
@@ -41,7 +42,8 @@ enum {
 	OPT_USAGE,
 	OPT_LABEL,
 	OPT_PROMETHEUS,
-	OPT_TEXTFILE
+	OPT_TEXTFILE,
+	OPT_WEB_CONFIG
 };
 
 /* -i below this turns the loop into a busy loop of reports. */
@@ -74,6 +76,9 @@ static const struct argp_option options[] = {
 	  "Write the output to FILE instead of stdout", 0 },
 	{ "prometheus", OPT_PROMETHEUS, "ADDR:PORT", 0,
 	  "Serve Prometheus metrics on http://ADDR:PORT/metrics while tracing (127.0.0.1:9435, :9435, [::1]:9435)",
+	  0 },
+	{ "web-config", OPT_WEB_CONFIG, "FILE", 0,
+	  "TLS and basic auth for --prometheus, in the exporter-toolkit web config format",
 	  0 },
 	{ "textfile", OPT_TEXTFILE, "FILE", 0,
 	  "Write Prometheus metrics to FILE for node_exporter, atomically, every interval (15 s by default) and at exit",
@@ -213,6 +218,11 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		o->prometheus = arg;
 		break;
 	}
+	case OPT_WEB_CONFIG:
+		if (!*arg)
+			usage_error("empty --web-config file name");
+		o->web_config = arg;
+		break;
 	case OPT_TEXTFILE:
 		if (!*arg)
 			usage_error("empty --textfile file name");
@@ -254,6 +264,8 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case ARGP_KEY_END:
 		if (o->no_lock && (o->lock || o->hold))
 			usage_error("--no-lock contradicts --lock and --hold");
+		if (o->web_config && !o->prometheus)
+			usage_error("--web-config needs --prometheus");
 		if (o->interval && o->duration && o->interval > o->duration)
 			usage_error("--interval is longer than --duration");
 		if (o->output && o->textfile &&

@@ -158,6 +158,11 @@ static int run(const struct options *o, struct run_result *r,
 	if (err)
 		fprintf(stderr, "pmutrace: could not drop privileges: %s\n",
 			strerror(-err));
+	/* Only now: the server thread inherits the reduced privileges. */
+	if (exporter_start(&x)) {
+		code = report_error(EXIT_RUNTIME, "%s", x.error);
+		goto cleanup;
+	}
 	say_tracing(r, o->kallsyms);
 
 	code = trace_loop(o, tr, &x, r, prev, delta);
