@@ -50,6 +50,8 @@ COMMANDS = {
     "man": "man-db",
     "pahole": "dwarves",
     "patch": "patch",
+    "htpasswd": "apache2-utils",
+    "openssl": "openssl",
     "perl": "perl-base",
     "python3": "python3",
     "qemu-system-aarch64": "qemu-system-arm",
@@ -432,7 +434,7 @@ def make_text(path):
     extra = [v for vs in values.values() if len(vs) > 1 for v in vs[1:]]
     # make functions nest ($(filter-out $(addprefix ...),...)): innermost first
     while True:
-        text, n = re.subn(r"\$\([^()]*\)", "x", text)
+        text, n = re.subn(r"\$\([^()]*\)", "$MAKE_EXPANSION", text)
         if not n:
             break
     text = text.replace("\0", "$")
@@ -460,7 +462,8 @@ def used_commands():
         if cmd.startswith(("/usr/bin/", "/bin/", "/usr/sbin/", "/sbin/")):
             cmd = os.path.basename(cmd)
         elif "$" in cmd or "/" in cmd or cmd in functions or \
-                cmd in BUILTINS or cmd in KEYWORDS or not cmd:
+                cmd in BUILTINS or cmd in KEYWORDS or not cmd or \
+                re.fullmatch(r"\{\w+\}", cmd):  # exec {fd}<>FILE
             continue
         out.setdefault(cmd, []).extend(where)
     return out
