@@ -20,11 +20,12 @@ struct loaded_target {
 	struct loaded_hist lat;
 	bool has_lock; /* hold mode figures present */
 	__u64 lock_acquired;
+	bool has_missed; /* missed.entry/exit present */
+	__u64 missed_entry, missed_exit;
 };
 
 struct loaded_run {
 	const char *path;
-	int runs; /* repeats merged in */
 	char release[NAME_LEN];
 	char machine[65];
 	char label[NAME_LEN]; /* --label, "" when none */
@@ -35,13 +36,13 @@ struct loaded_run {
 	bool has_lock;
 	char lock_name[NAME_LEN];
 	__u64 contended;
+	bool has_lock_missed;
+	__u64 lock_missed;
 	struct loaded_hist wait;
 };
 
 /* schema_read.c: 0, or -1 with a one-line reason in err. */
 int load_run(const char *path, struct loaded_run *run, char *err,
 	     size_t errlen);
-int merge_run(struct loaded_run *into, const struct loaded_run *r, char *err,
-	      size_t errlen);
 
 #endif /* PMUTRACE_SCHEMA_H */

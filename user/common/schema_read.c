@@ -144,7 +144,7 @@ static void read_hist(struct reader *rd, struct json_object *o,
 static void read_target(struct reader *rd, struct json_object *o, int i,
 			struct loaded_target *t)
 {
-	struct json_object *a, *lat, *lock = NULL;
+	struct json_object *a, *lat, *lock = NULL, *m = NULL;
 	char where[64];
 
 	snprintf(where, sizeof(where), "targets[%d]", i);
@@ -158,6 +158,12 @@ static void read_target(struct reader *rd, struct json_object *o, int i,
 	lat = field(rd, o, where, "latency_ns", json_type_object, false);
 	if (lat)
 		read_hist(rd, lat, where, &t->lat);
+	/* Optional for compare: older documents lack it. */
+	if (!rd->failed && json_object_object_get_ex(o, "missed", &m) && m) {
+		t->has_missed = true;
+		t->missed_entry = u64_field(rd, m, where, "entry", false);
+		t->missed_exit = u64_field(rd, m, where, "exit", false);
+	}
 	if (!rd->failed && json_object_object_get_ex(o, "lock", &lock) &&
 	    lock) {
 		t->has_lock = true;
@@ -218,7 +224,6 @@ int load_run(const char *path, struct loaded_run *run, char *err, size_t errlen)
 
 	memset(run, 0, sizeof(*run));
 	run->path = path;
-	run->runs = 1;
 	text = read_file(path, &rd);
 	if (!text)
 		return -1;
@@ -268,6 +273,12 @@ int load_run(const char *path, struct loaded_run *run, char *err, size_t errlen)
 			  sizeof(run->lock_name), false);
 		run->contended =
 			u64_field(&rd, lk, "locks[0]", "contended", false);
+		if (!rd.failed && json_object_object_get_ex(lk, "missed", &w) &&
+		    w) {
+			run->has_lock_missed = true;
+			run->lock_missed =
+				u64_field(&rd, lk, "locks[0]", "missed", false);
+		}
 		w = field(&rd, lk, "locks[0]", "wait_ns", json_type_object,
 			  false);
 		if (w)
@@ -278,92 +289,4 @@ out:
 	json_tokener_free(tok);
 	free(text);
 	return rd.failed ? -1 : 0;
-}
-
-static void merge_hist(struct loaded_hist *into, const struct loaded_hist *h)
-{
-	if (h->count && (!into->count || h->min < into->min))
-		into->min = h->min;
-	if (h->max > into->max)
-		into->max = h->max;
-	into->count += h->count;
-	into->sum += h->sum;
-	for (__u32 i = 0; i < HIST_BUCKETS; i++)
-		into->h.slots[i] += h->h.slots[i];
-}
-
-/* Would summing h into into wrap any figure around? */
-static bool merge_overflows(const struct loaded_hist *into,
-			    const struct loaded_hist *h)
-{
-	__u64 dummy;
-
-	return __builtin_add_overflow(into->count, h->count, &dummy) ||
-	       __builtin_add_overflow(into->sum, h->sum, &dummy);
-}
-
-/*
- * Repeated runs of one scenario, summed into one: the same kernel, targets
- * attached the same way, and the same lock, or it is refused.
- */
-int merge_run(struct loaded_run *into, const struct loaded_run *r, char *err,
-	      size_t errlen)
-{
-	__u64 dummy;
-
-	if (strcmp(into->release, r->release) ||
-	    strcmp(into->label, r->label) || into->ntargets != r->ntargets ||
-	    into->has_lock != r->has_lock ||
-	    strcmp(into->lock_name, r->lock_name)) {
-		snprintf(
-			err, errlen,
-			"%s: not a repeat of %s (kernel, label, targets or lock differ)",
-			r->path, into->path);
-		return -1;
-	}
-	for (int i = 0; i < r->ntargets; i++) {
-		struct loaded_target *t = &into->t[i];
-
-		if (strcmp(t->name, r->t[i].name) ||
-		    strcmp(t->mode, r->t[i].mode)) {
-			snprintf(
-				err, errlen,
-				"%s: target %d is %s (%s), not %s (%s) as in %s",
-				r->path, i, r->t[i].name, r->t[i].mode, t->name,
-				t->mode, into->path);
-			return -1;
-		}
-	}
-	/* Checked before anything is summed, so a refusal changes nothing. */
-	for (int i = 0; i < r->ntargets; i++) {
-		const struct loaded_target *t = &into->t[i], *s = &r->t[i];
-
-		if (__builtin_add_overflow(t->count, s->count, &dummy) ||
-		    __builtin_add_overflow(t->errors, s->errors, &dummy) ||
-		    __builtin_add_overflow(t->lock_acquired, s->lock_acquired,
-					   &dummy) ||
-		    merge_overflows(&t->lat, &s->lat))
-			goto overflow;
-	}
-	if (__builtin_add_overflow(into->contended, r->contended, &dummy) ||
-	    merge_overflows(&into->wait, &r->wait))
-		goto overflow;
-	for (int i = 0; i < r->ntargets; i++) {
-		struct loaded_target *t = &into->t[i];
-
-		t->count += r->t[i].count;
-		t->errors += r->t[i].errors;
-		t->lock_acquired += r->t[i].lock_acquired;
-		t->has_lock &= r->t[i].has_lock;
-		merge_hist(&t->lat, &r->t[i].lat);
-	}
-	into->contended += r->contended;
-	into->duration_s += r->duration_s;
-	merge_hist(&into->wait, &r->wait);
-	into->runs++;
-	return 0;
-overflow:
-	snprintf(err, errlen, "%s: counts overflow when summed with %s",
-		 r->path, into->path);
-	return -1;
 }

@@ -1,12 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * pmutrace compare BEFORE.json AFTER.json: per target and for the lock, the
- * change of each statistic as after/before, with a 95% interval from a
- * bootstrap over the two histograms (GSL's multinomial sampler). A verdict
- * is given only where the interval excludes 1.
+ * pmutrace compare BEFORE[,BEFORE...] AFTER[,AFTER...]: per target and for
+ * the lock, each statistic of each run on both sides, after/before, and a
+ * verdict from a rank test over the runs (rank.c explains why). One run
+ * (file) is one replicate: runs are never summed.
+ *
+ * With one run a side there is nothing to compare boots with: the interval
+ * is then a bootstrap of that run's calls (GSL's multinomial sampler over
+ * the histogram), shown as such and never turned into a verdict.
  */
 #include <argp.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,10 +21,18 @@
 #include <gsl/gsl_statistics_double.h>
 #include "compare.h"
 
-/* The statistics a bootstrap replicate is judged on; min and max, when not
- * 0, keep the percentiles within the exact extremes. */
+void stat_init(struct stat_cmp *s, const char *name, enum cmp_kind kind)
+{
+	memset(s, 0, sizeof(*s));
+	s->name = name;
+	s->kind = kind;
+	s->before = s->after = s->ratio = s->lo = s->hi = s->p = -1;
+}
+
+/* The statistics of one histogram; min and max, when not 0, keep the
+ * percentiles within the exact extremes. */
 static void hist_stats(const struct hist *h, __u64 n, __u64 min, __u64 max,
-		       double out[CMP_STATS])
+		       double out[CMP_NS_STATS])
 {
 	double sum = 0;
 
@@ -33,11 +46,11 @@ static void hist_stats(const struct hist *h, __u64 n, __u64 min, __u64 max,
 	out[CMP_MAX] = -1;
 }
 
-/* Point estimates: the exact mean and max where the document has them. */
-static void point_stats(const struct loaded_hist *h, double out[CMP_STATS])
+/* One run's figures: the exact mean and max where the document has them. */
+static void point_stats(const struct loaded_hist *h, double out[CMP_NS_STATS])
 {
 	hist_stats(&h->h, h->count, h->min, h->max, out);
-	out[CMP_MEAN] = h->count ? (double)h->sum / h->count : -1;
+	out[CMP_MEAN] = h->count ? (double)h->sum / (double)h->count : -1;
 	out[CMP_MAX] = h->count ? (double)h->max : -1;
 }
 
@@ -61,49 +74,33 @@ static void sampler_init(struct sampler *s, const struct hist *h)
 	}
 }
 
-static void resample(struct sampler *s, gsl_rng *rng, __u64 n)
+/* n fits GSL's unsigned int: the caller refuses larger counts. */
+static void resample(struct sampler *s, gsl_rng *rng, unsigned int n)
 {
-	gsl_ran_multinomial(rng, s->k, (unsigned int)n, s->p, s->draw);
+	gsl_ran_multinomial(rng, s->k, n, s->p, s->draw);
 	memset(&s->h, 0, sizeof(s->h));
 	for (size_t j = 0; j < s->k; j++)
 		s->h.slots[s->idx[j]] = s->draw[j];
 }
 
 /*
- * Point estimates use the exact figures (sum, min, max); intervals come from
- * resampling both histograms and taking the 2.5% and 97.5% quantiles of the
- * replicated ratios. Counts and max get no interval: a count is exact, and a
- * bootstrap of an extreme says nothing.
+ * One run a side: the 2.5% and 97.5% quantiles of after/before over
+ * resamples of both runs' calls. Only the calls' sampling noise: a second
+ * boot moves the figures further than this interval says.
  */
-void compare_hists(struct hist_cmp *c, unsigned int resamples,
-		   unsigned long seed)
+static void within_run(struct hist_cmp *c, unsigned int resamples,
+		       unsigned long seed)
 {
-	const char *names[CMP_STATS] = {
-		[CMP_COUNT] = "count", [CMP_MEAN] = "mean", [CMP_MAX] = "max"
-	};
-	const struct loaded_hist *b = c->before, *a = c->after;
-	static double ratios[CMP_STATS][100000];
+	static double ratios[CMP_NS_STATS][100000];
 	static struct sampler sb, sa;
-	double pb[CMP_STATS], pa[CMP_STATS];
+	const struct loaded_hist *b = c->hb[0], *a = c->ha[0];
 	gsl_rng *rng;
 
-	for (int i = 0; i < HIST_NQUANTILES; i++)
-		names[CMP_P50 + i] = hist_quantiles[i].label;
-
-	point_stats(b, pb);
-	point_stats(a, pa);
-	c->too_few = b->count < CMP_MIN_SAMPLES || a->count < CMP_MIN_SAMPLES;
-	for (int i = 0; i < CMP_STATS; i++) {
-		c->s[i] = (struct stat_cmp){ .name = names[i],
-					     .before = pb[i],
-					     .after = pa[i],
-					     .ratio = -1,
-					     .lo = -1,
-					     .hi = -1 };
-		if (pb[i] > 0 && pa[i] >= 0)
-			c->s[i].ratio = pa[i] / pb[i];
+	if (b->count > UINT_MAX || a->count > UINT_MAX) {
+		c->too_many_calls = true;
+		return;
 	}
-	if (c->too_few || !resamples)
+	if (!b->count || !a->count || !resamples)
 		return;
 	if (resamples > sizeof(ratios[0]) / sizeof(ratios[0][0]))
 		resamples = sizeof(ratios[0]) / sizeof(ratios[0][0]);
@@ -114,7 +111,7 @@ void compare_hists(struct hist_cmp *c, unsigned int resamples,
 	sampler_init(&sb, &b->h);
 	sampler_init(&sa, &a->h);
 	for (unsigned int r = 0; r < resamples; r++) {
-		double rb[CMP_STATS], ra[CMP_STATS];
+		double rb[CMP_NS_STATS], ra[CMP_NS_STATS];
 
 		resample(&sb, rng, b->count);
 		resample(&sa, rng, a->count);
@@ -124,16 +121,67 @@ void compare_hists(struct hist_cmp *c, unsigned int resamples,
 			ratios[i][r] = rb[i] > 0 ? ra[i] / rb[i] : 0;
 	}
 	for (int i = CMP_MEAN; i <= CMP_P999; i++) {
+		struct stat_cmp *s = &c->s[i];
+
 		/* p99.9 needs enough samples beyond it to be resampled. */
 		if (i == CMP_P999 && (b->count < 1000 || a->count < 1000))
 			continue;
 		gsl_sort(ratios[i], 1, resamples);
-		c->s[i].lo = gsl_stats_quantile_from_sorted_data(
-			ratios[i], 1, resamples, 0.025);
-		c->s[i].hi = gsl_stats_quantile_from_sorted_data(
-			ratios[i], 1, resamples, 0.975);
+		s->lo = gsl_stats_quantile_from_sorted_data(ratios[i], 1,
+							    resamples, 0.025);
+		s->hi = gsl_stats_quantile_from_sorted_data(ratios[i], 1,
+							    resamples, 0.975);
+		s->level = 0.95;
+		s->within_run = true;
 	}
 	gsl_rng_free(rng);
+}
+
+/*
+ * The latency statistics of c from its runs (a run without calls has no
+ * value), then every statistic compared, rates included: the caller fills
+ * s[CMP_NS_STATS..nstats) with per-run values beforehand.
+ */
+void compare_hists(struct hist_cmp *c, unsigned int resamples,
+		   unsigned long seed)
+{
+	static const char *names[CMP_NS_STATS] = {
+		[CMP_COUNT] = "count", [CMP_MEAN] = "mean", [CMP_MAX] = "max"
+	};
+
+	for (int i = 0; i < HIST_NQUANTILES; i++)
+		names[CMP_P50 + i] = hist_quantiles[i].label;
+	if (c->nstats < CMP_NS_STATS)
+		c->nstats = CMP_NS_STATS;
+	for (int i = 0; i < CMP_NS_STATS; i++)
+		stat_init(&c->s[i], names[i],
+			  i == CMP_COUNT ? KIND_COUNT : KIND_NS);
+	for (int side = 0; side < 2; side++) {
+		int n = side ? c->na : c->nb;
+
+		for (int r = 0; r < n; r++) {
+			const struct loaded_hist *h = side ? c->ha[r] :
+							     c->hb[r];
+			double v[CMP_NS_STATS];
+
+			point_stats(h, v);
+			for (int i = 0; i < CMP_NS_STATS; i++) {
+				struct stat_cmp *s = &c->s[i];
+
+				if (v[i] < 0)
+					continue;
+				if (side)
+					s->va[s->na++] = v[i];
+				else
+					s->vb[s->nb++] = v[i];
+			}
+		}
+	}
+	c->too_many_calls = false;
+	for (int i = 0; i < c->nstats; i++)
+		rank_compare(&c->s[i]);
+	if (c->nb == 1 && c->na == 1)
+		within_run(c, resamples, seed);
 }
 
 static const struct loaded_target *find_target(const struct loaded_run *r,
@@ -157,10 +205,145 @@ warn(struct comparison *c, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Pair up what both sides measured, and say what makes them hard to compare. */
-static int build_comparison(struct comparison *c)
+/* Calls of a target: count is timed calls, missed.exit the untimed. */
+static double calls(const struct loaded_target *t)
 {
-	const struct loaded_run *b = c->before, *a = c->after;
+	return (double)t->count + (double)t->missed_exit;
+}
+
+/* Reader calls of a run: the denominator of the lock's rates. */
+static double reader_calls(const struct loaded_run *r)
+{
+	double n = 0;
+
+	for (int i = 0; i < r->ntargets; i++)
+		if (strcmp(r->t[i].mode, "absent"))
+			n += calls(&r->t[i]);
+	return n;
+}
+
+enum rate_of { RATE_ACQUIRED, RATE_MISSED, RATE_WAITS, RATE_LOCK_MISSED };
+
+/* Events per 1000 calls in run r, or -1: not recorded, or no calls. */
+static double rate(const struct loaded_run *r, const char *target,
+		   enum rate_of what)
+{
+	const struct loaded_target *t = target ? find_target(r, target) : NULL;
+	double ev, n = t ? calls(t) : reader_calls(r);
+
+	switch (what) {
+	case RATE_ACQUIRED:
+		if (!t->has_lock)
+			return -1;
+		ev = (double)t->lock_acquired;
+		break;
+	case RATE_MISSED:
+		if (!t->has_missed)
+			return -1;
+		ev = (double)t->missed_entry + (double)t->missed_exit;
+		break;
+	case RATE_WAITS:
+		ev = (double)r->contended;
+		break;
+	default:
+		if (!r->has_lock_missed)
+			return -1;
+		ev = (double)r->lock_missed;
+	}
+	return n > 0 ? 1000 * ev / n : -1;
+}
+
+/* A rate as one more statistic of h; a run that did not record it, or made
+ * no calls, has no value. */
+static void add_rate(struct comparison *c, struct hist_cmp *h, const char *name,
+		     const char *target, enum rate_of what)
+{
+	struct stat_cmp *s = &h->s[h->nstats];
+
+	stat_init(s, name, KIND_RATE);
+	for (int side = 0; side < 2; side++) {
+		int n = side ? c->na : c->nb;
+
+		for (int i = 0; i < n; i++) {
+			const struct loaded_run *r = side ? c->after[i] :
+							    c->before[i];
+			double v = rate(r, target, what);
+
+			if (v < 0)
+				continue;
+			if (side)
+				s->va[s->na++] = v;
+			else
+				s->vb[s->nb++] = v;
+		}
+	}
+	if (s->nb + s->na)
+		h->nstats++;
+}
+
+/* Runs of one side must be repeats of one scenario, as the first one. */
+static int check_repeat(const struct loaded_run *first,
+			const struct loaded_run *r, char *err, size_t errlen)
+{
+	bool same = !strcmp(first->release, r->release) &&
+		    !strcmp(first->label, r->label) &&
+		    first->ntargets == r->ntargets &&
+		    first->has_lock == r->has_lock &&
+		    !strcmp(first->lock_name, r->lock_name);
+
+	for (int i = 0; same && i < r->ntargets; i++)
+		same = !strcmp(first->t[i].name, r->t[i].name) &&
+		       !strcmp(first->t[i].mode, r->t[i].mode) &&
+		       !strcmp(first->t[i].function, r->t[i].function);
+	if (same)
+		return 0;
+	snprintf(
+		err, errlen,
+		"%s: not a repeat of %s (kernel, label, targets, attach modes or lock differ)",
+		r->path, first->path);
+	return -1;
+}
+
+/* One compared target: its latency in every run, and its rates. */
+static void add_target(struct comparison *c, const char *name)
+{
+	struct hist_cmp *h = &c->h[c->n++];
+
+	memset(h, 0, sizeof(*h));
+	snprintf(h->name, sizeof(h->name), "%s", name);
+	for (int i = 0; i < c->nb; i++)
+		h->hb[h->nb++] = &find_target(c->before[i], name)->lat;
+	for (int i = 0; i < c->na; i++)
+		h->ha[h->na++] = &find_target(c->after[i], name)->lat;
+	h->nstats = CMP_NS_STATS;
+	add_rate(c, h, "lock_per_1k", name, RATE_ACQUIRED);
+	add_rate(c, h, "missed_per_1k", name, RATE_MISSED);
+}
+
+static void add_lock(struct comparison *c)
+{
+	struct hist_cmp *h = &c->h[c->n++];
+
+	memset(h, 0, sizeof(*h));
+	snprintf(h->name, sizeof(h->name), "%s wait", c->before[0]->lock_name);
+	h->lock = true;
+	for (int i = 0; i < c->nb; i++)
+		h->hb[h->nb++] = &c->before[i]->wait;
+	for (int i = 0; i < c->na; i++)
+		h->ha[h->na++] = &c->after[i]->wait;
+	h->nstats = CMP_NS_STATS;
+	add_rate(c, h, "waits_per_1k", NULL, RATE_WAITS);
+	add_rate(c, h, "missed_per_1k", NULL, RATE_LOCK_MISSED);
+}
+
+/*
+ * Pair up what both sides' runs measured (c->before[0..nb), c->after[0..na)
+ * set, the rest zero), compare it, and say what makes it hard to compare.
+ * -1: nothing in common.
+ */
+int compare_build(struct comparison *c)
+{
+	const struct loaded_run *b = c->before[0], *a = c->after[0];
 
 	if (strcmp(b->release, a->release))
 		warn(c, "kernels differ: %s vs %s", b->release, a->release);
@@ -168,11 +351,9 @@ static int build_comparison(struct comparison *c)
 		warn(c, "machines differ: %s vs %s", b->machine, a->machine);
 	if (strcmp(b->label, a->label))
 		warn(c, "scenarios differ: '%s' vs '%s'", b->label, a->label);
-	c->lock_per_call = true;
 	for (int i = 0; i < b->ntargets; i++) {
 		const struct loaded_target *tb = &b->t[i];
 		const struct loaded_target *ta = find_target(a, tb->name);
-		struct hist_cmp *h;
 
 		if (!ta) {
 			warn(c, "%s is only in %s", tb->name, b->path);
@@ -190,59 +371,62 @@ static int build_comparison(struct comparison *c)
 			     "%s is attached differently: %s %s vs %s %s: latencies are not like for like",
 			     tb->name, tb->mode, tb->function, ta->mode,
 			     ta->function);
-		h = &c->h[c->n];
-		snprintf(h->name, sizeof(h->name), "%s", tb->name);
-		h->before = &tb->lat;
-		h->after = &ta->lat;
-		c->lock_per_call &= tb->has_lock && ta->has_lock;
-		c->per_call_before[c->n] =
-			tb->count ? (double)tb->lock_acquired / tb->count : -1;
-		c->per_call_after[c->n] =
-			ta->count ? (double)ta->lock_acquired / ta->count : -1;
-		c->n++;
+		add_target(c, tb->name);
 	}
 	c->ntargets = c->n;
 	for (int i = 0; i < a->ntargets; i++)
 		if (!find_target(b, a->t[i].name))
 			warn(c, "%s is only in %s", a->t[i].name, a->path);
-	if (b->has_lock && a->has_lock && strcmp(b->lock_name, a->lock_name)) {
+	if (b->has_lock && a->has_lock && strcmp(b->lock_name, a->lock_name))
 		warn(c, "locks differ, not compared: %s vs %s", b->lock_name,
 		     a->lock_name);
-	} else if (b->has_lock && a->has_lock) {
-		struct hist_cmp *h = &c->h[c->n++];
-
-		snprintf(h->name, sizeof(h->name), "%s wait", b->lock_name);
-		h->before = &b->wait;
-		h->after = &a->wait;
-	}
+	else if (b->has_lock && a->has_lock)
+		add_lock(c);
 	if (!c->n)
 		return -1;
+	if (c->nb == 1 && c->na == 1)
+		warn(c,
+		     "one run a side: intervals are the calls' noise within these two runs, and boots vary far more; no verdict without %d runs a side",
+		     cmp_min_runs());
 	for (int i = 0; i < c->n; i++) {
 		compare_hists(&c->h[i], c->resamples, c->seed);
-		if (c->h[i].too_few)
+		if (c->h[i].too_many_calls)
 			warn(c,
-			     "%s: fewer than %d samples on a side (%llu vs %llu): no verdict",
-			     c->h[i].name, CMP_MIN_SAMPLES,
-			     (unsigned long long)c->h[i].before->count,
-			     (unsigned long long)c->h[i].after->count);
+			     "%s: more than %u calls in a run, too many to resample: no within-run interval",
+			     c->h[i].name, UINT_MAX);
 	}
 	return 0;
 }
 
-/* One side: a file, or repeats of one scenario as FILE,FILE,... summed. */
-static int load_side(char *list, struct loaded_run *run, char *err,
-		     size_t errlen)
+/* One side: a file, or repeats of one scenario as FILE,FILE,... */
+static int load_side(char *list, const struct loaded_run **runs, int *n,
+		     char *err, size_t errlen)
 {
-	static struct loaded_run more;
-	char *save, *path = strtok_r(list, ",", &save);
+	char *save, *path;
 
-	if (!path || load_run(path, run, err, errlen))
-		return -1;
-	while ((path = strtok_r(NULL, ",", &save)))
-		if (load_run(path, &more, err, errlen) ||
-		    merge_run(run, &more, err, errlen))
+	for (path = strtok_r(list, ",", &save); path;
+	     path = strtok_r(NULL, ",", &save)) {
+		struct loaded_run *r;
+
+		if (*n == CMP_MAX_RUNS) {
+			snprintf(err, errlen, "more than %d runs on a side",
+				 CMP_MAX_RUNS);
 			return -1;
-	return 0;
+		}
+		r = malloc(sizeof(*r));
+		if (!r) {
+			snprintf(err, errlen, "%s: out of memory", path);
+			return -1;
+		}
+		runs[(*n)++] = r;
+		if (load_run(path, r, err, errlen) ||
+		    (*n > 1 && check_repeat(runs[0], r, err, errlen)))
+			return -1;
+	}
+	if (*n)
+		return 0;
+	snprintf(err, errlen, "'%s' names no file", list);
+	return -1;
 }
 
 struct compare_opts {
@@ -254,6 +438,7 @@ struct compare_opts {
 	unsigned long seed;
 };
 
+/* Every usage error is this one line: argp's own take three. */
 static void __attribute__((noreturn))
 compare_usage(const char *what, const char *arg)
 {
@@ -263,10 +448,22 @@ compare_usage(const char *what, const char *arg)
 	exit(EXIT_USAGE);
 }
 
+/* A decimal number in 0..max, no sign, no trailing characters. */
+static bool parse_ulong(const char *arg, unsigned long max, unsigned long *out)
+{
+	char *end;
+
+	if (*arg < '0' || *arg > '9')
+		return false;
+	errno = 0;
+	*out = strtoul(arg, &end, 10);
+	return !errno && !*end && *out <= max;
+}
+
 static error_t compare_opt(int key, char *arg, struct argp_state *state)
 {
 	struct compare_opts *o = state->input;
-	char *end;
+	unsigned long v;
 
 	switch (key) {
 	case 'f':
@@ -287,17 +484,20 @@ static error_t compare_opt(int key, char *arg, struct argp_state *state)
 		o->output = arg;
 		break;
 	case 'r':
-		errno = 0;
-		o->resamples = strtoul(arg, &end, 10);
-		if (errno || *end || !*arg || o->resamples > 100000)
+		if (!parse_ulong(arg, 100000, &v))
 			compare_usage("resamples must be 0..100000, not", arg);
+		o->resamples = v;
 		break;
 	case 's':
-		errno = 0;
-		o->seed = strtoul(arg, &end, 10);
-		if (errno || *end || !*arg)
+		if (!parse_ulong(arg, ULONG_MAX, &v))
 			compare_usage("invalid seed", arg);
+		o->seed = v;
 		break;
+	case '?':
+		/* argp_state_help() is silent under ARGP_NO_ERRS. */
+		argp_help(state->root_argp, stdout, ARGP_HELP_STD_HELP,
+			  state->name);
+		exit(EXIT_OK);
 	case ARGP_KEY_ARG:
 		if (o->nfiles == 2)
 			compare_usage(
@@ -310,6 +510,10 @@ static error_t compare_opt(int key, char *arg, struct argp_state *state)
 			compare_usage("give two files",
 				      "BEFORE.json AFTER.json");
 		break;
+	case ARGP_KEY_ERROR:
+		/* getopt refused argv[next - 1]: unknown, or lacks its value. */
+		compare_usage("unknown option or missing value in",
+			      state->argv[state->next - 1]);
 	default:
 		return ARGP_ERR_UNKNOWN;
 	}
@@ -324,44 +528,46 @@ int compare_main(int argc, char **argv)
 		{ "output", 'o', "FILE", 0, "Write to FILE instead of stdout",
 		  0 },
 		{ "resamples", 'r', "N", 0,
-		  "Bootstrap resamples for the intervals (default 2000; 0: none)",
+		  "Bootstrap resamples of the within-run intervals, one run a side (default 2000; 0: none)",
 		  0 },
 		{ "seed", 's', "N", 0,
-		  "Random seed of the bootstrap (default 1)", 0 },
+		  "Random seed of that bootstrap (default 1)", 0 },
+		{ "help", '?', NULL, 0, "Give this help list", -1 },
 		{},
 	};
 	static const struct argp argp = {
 		options,
 		compare_opt,
 		"BEFORE.json[,REPEAT.json...] AFTER.json[,REPEAT.json...]",
-		"Compare two pmutrace --json runs (or repeats of each, comma-separated, summed): per target and for the lock, "
-		"after/before ratios with 95% bootstrap intervals; a verdict only "
-		"where the interval excludes 1. Needs no privileges.\v"
+		"Compare pmutrace --json runs before and after a change. Each file "
+		"is one run (one boot); give the repeats of a side comma-separated. "
+		"Per target and for the lock: every statistic in every run, the "
+		"after/before ratio with a 95% interval over the runs, and a verdict "
+		"from a Mann-Whitney test on the runs' values; a verdict needs 4 "
+		"runs a side. Needs no privileges.\v"
 		"Exit status: 0 compared, 2 bad usage, 7 output not writable, "
-		"8 an input is unreadable, not JSON, not pmutrace/1, or has "
-		"nothing in common with the other.",
+		"8 an input is unreadable, not JSON, not pmutrace/1, not a repeat "
+		"of its side's first run, or has nothing in common with the other.",
 		NULL,
 		NULL,
 		NULL
 	};
 	struct compare_opts o = { .resamples = 2000, .seed = 1 };
-	static struct loaded_run before, after;
 	static struct comparison c;
 	char err[512];
 	FILE *out = stdout;
 
 	argp_err_exit_status = EXIT_USAGE;
-	argp_parse(&argp, argc, argv, 0, NULL, &o);
-	if (load_side(o.files[0], &before, err, sizeof(err)) ||
-	    load_side(o.files[1], &after, err, sizeof(err))) {
+	/* Our own one-line errors and help: argp's errors take 3 lines. */
+	argp_parse(&argp, argc, argv, ARGP_NO_ERRS | ARGP_NO_HELP, NULL, &o);
+	if (load_side(o.files[0], c.before, &c.nb, err, sizeof(err)) ||
+	    load_side(o.files[1], c.after, &c.na, err, sizeof(err))) {
 		fprintf(stderr, "pmutrace compare: %s\n", err);
 		return EXIT_BAD_INPUT;
 	}
-	c.before = &before;
-	c.after = &after;
 	c.resamples = o.resamples;
 	c.seed = o.seed;
-	if (build_comparison(&c)) {
+	if (compare_build(&c)) {
 		fprintf(stderr,
 			"pmutrace compare: %s and %s have no target or lock in common\n",
 			o.files[0], o.files[1]);

@@ -1,196 +1,204 @@
 // SPDX-License-Identifier: GPL-2.0
-/* pmutrace compare's output: text, Markdown, or a self-contained SVG. */
+/* pmutrace compare's output: text, Markdown, a self-contained SVG, or JSON
+ * (pmutrace-compare/2, docs/json-schema.md). */
 #include <math.h>
 #include <string.h>
 #include <json-c/json.h>
 #include "compare.h"
 
-static const char *verdict(const struct stat_cmp *s)
+static const char *const verdict_word[] = {
+	[VERDICT_NONE] = NULL,
+	[VERDICT_LOWER] = "lower",
+	[VERDICT_HIGHER] = "higher",
+	[VERDICT_SAME] = "no change shown",
+};
+
+/* The verdict, or why there is none; "" for what is never judged. */
+const char *verdict_text(const struct stat_cmp *s, char *buf, size_t len)
 {
-	if (s->lo < 0)
-		return "";
-	if (s->hi < 1)
-		return "lower";
-	if (s->lo > 1)
-		return "higher";
-	return "no change shown";
+	int fewer = s->nb < s->na ? s->nb : s->na;
+
+	if (s->kind == KIND_COUNT)
+		snprintf(buf, len, "%s", "");
+	else if (!s->nb || !s->na)
+		snprintf(buf, len, "no verdict: no values on a side");
+	else if (s->need_runs)
+		snprintf(buf, len, "no verdict: %d run%s, need %d%s", fewer,
+			 fewer == 1 ? "" : "s", s->need_runs,
+			 s->within_run ? " (interval: within run only)" : "");
+	else
+		snprintf(buf, len, "%s (p=%.3g)", verdict_word[s->verdict],
+			 s->p);
+	return buf;
 }
 
-static void fmt_value(char *buf, size_t len, int stat, double v)
+static void fmt_value(char *buf, size_t len, const struct stat_cmp *s, double v,
+		      bool exact)
 {
 	if (v < 0)
 		snprintf(buf, len, "-");
-	else if (stat == CMP_COUNT)
-		snprintf(buf, len, "%.0f", v);
-	else
+	else if (s->kind == KIND_NS && !exact)
 		format_ns(buf, len, v);
+	else if (s->kind == KIND_RATE)
+		snprintf(buf, len, "%.2f", v);
+	else
+		snprintf(buf, len, "%.0f", v);
+}
+
+static void fmt_num(char *buf, size_t len, double v)
+{
+	if (isinf(v))
+		snprintf(buf, len, "inf");
+	else
+		snprintf(buf, len, "%.3f", v);
 }
 
 static void fmt_ratio(char *r, size_t rlen, char *ci, size_t cilen,
 		      const struct stat_cmp *s)
 {
+	char lo[24], hi[24];
+
 	if (s->ratio < 0)
 		snprintf(r, rlen, "-");
 	else
-		snprintf(r, rlen, "%.3f", s->ratio);
+		fmt_num(r, rlen, s->ratio);
+	fmt_num(lo, sizeof(lo), s->lo);
+	fmt_num(hi, sizeof(hi), s->hi);
 	if (s->lo < 0)
 		snprintf(ci, cilen, "-");
 	else
-		snprintf(ci, cilen, "[%.3f, %.3f]", s->lo, s->hi);
+		snprintf(ci, cilen, "[%s, %s]", lo, hi);
 }
 
-static void render_cmp_text(FILE *out, const struct comparison *c, bool md)
+/* "1696 816 688 | after 624 1248 1312": every run's value, in the order
+ * given; sep goes between the sides. */
+static void fmt_runs(FILE *out, const struct stat_cmp *s, const char *sep)
 {
-	const struct loaded_run *b = c->before, *a = c->after;
+	char v[32];
+
+	for (int i = 0; i < s->nb; i++) {
+		fmt_value(v, sizeof(v), s, s->vb[i], true);
+		fprintf(out, "%s%s", i ? " " : "", v);
+	}
+	fputs(sep, out);
+	for (int i = 0; i < s->na; i++) {
+		fmt_value(v, sizeof(v), s, s->va[i], true);
+		fprintf(out, " %s", v);
+	}
+}
+
+static void header(FILE *out, const struct comparison *c, bool md)
+{
+	const struct loaded_run *b = c->before[0], *a = c->after[0];
 
 	if (md) {
 		fprintf(out, "## pmutrace compare\n\n");
-		fprintf(out, "- before: `%s` (%s, %s%s%s)\n", b->path,
-			b->release, b->machine, b->label[0] ? ", " : "",
-			b->label);
-		fprintf(out, "- after: `%s` (%s, %s%s%s)\n", a->path,
-			a->release, a->machine, a->label[0] ? ", " : "",
-			a->label);
+		fprintf(out, "- before: %d run%s, `%s`%s (%s, %s%s%s)\n", c->nb,
+			c->nb == 1 ? "" : "s", b->path,
+			c->nb > 1 ? ", ..." : "", b->release, b->machine,
+			b->label[0] ? ", " : "", b->label);
+		fprintf(out, "- after: %d run%s, `%s`%s (%s, %s%s%s)\n", c->na,
+			c->na == 1 ? "" : "s", a->path,
+			c->na > 1 ? ", ..." : "", a->release, a->machine,
+			a->label[0] ? ", " : "", a->label);
 		fprintf(out,
-			"- ratio = after / before; 95%% interval from %u bootstrap resamples of the histograms (seed %lu); a verdict only where the interval excludes 1\n",
-			c->resamples, c->seed);
+			"- each run is one replicate: before/after are the medians of the runs' values; ratio = after / before (median of the run-pair ratios) with its 95%% interval; the verdict is a Mann-Whitney test on the runs at alpha %.2f and needs %d runs a side\n",
+			CMP_ALPHA, cmp_min_runs());
 	} else {
-		fprintf(out, "pmutrace compare: %s (%s) -> %s (%s)\n", b->path,
-			b->release, a->path, a->release);
 		fprintf(out,
-			"ratio = after/before; 95%% interval from %u bootstrap resamples (seed %lu)\n",
-			c->resamples, c->seed);
+			"pmutrace compare: %d run%s of %s (%s) -> %d run%s of %s (%s)\n",
+			c->nb, c->nb == 1 ? "" : "s", b->path, b->release,
+			c->na, c->na == 1 ? "" : "s", a->path, a->release);
+		fprintf(out,
+			"each run is one replicate: medians of the runs, ratio after/before with its 95%% interval; verdict: Mann-Whitney on the runs, alpha %.2f, %d runs a side needed\n",
+			CMP_ALPHA, cmp_min_runs());
 	}
 	for (int i = 0; i < c->nwarnings; i++)
 		fprintf(out, md ? "- **warning**: %s\n" : "warning: %s\n",
 			c->warnings[i]);
+}
+
+static void render_cmp_text(FILE *out, const struct comparison *c, bool md)
+{
+	header(out, c, md);
 	for (int i = 0; i < c->n; i++) {
 		const struct hist_cmp *h = &c->h[i];
 
 		if (md)
 			fprintf(out,
-				"\n### %s\n\n| | before | after | ratio | 95%% interval | verdict |\n|---|---:|---:|---:|---|---|\n",
+				"\n### %s\n\n| | before | after | ratio | 95%% interval | verdict | runs before \\| after |\n|---|---:|---:|---:|---|---|---|\n",
 				h->name);
 		else
-			fprintf(out, "\n%s\n  %-8s %12s %12s %9s  %-18s %s\n",
+			fprintf(out, "\n%s\n  %-13s %10s %10s %8s  %-18s %s\n",
 				h->name, "", "before", "after", "ratio",
 				"95% interval", "verdict");
-		for (int s = 0; s < CMP_STATS; s++) {
-			const struct stat_cmp *st = &h->s[s];
-			char vb[32], va[32], r[32], ci[48];
-
-			fmt_value(vb, sizeof(vb), s, st->before);
-			fmt_value(va, sizeof(va), s, st->after);
-			fmt_ratio(r, sizeof(r), ci, sizeof(ci), st);
-			if (md)
-				fprintf(out,
-					"| %s | %s | %s | %s | %s | %s |\n",
-					st->name, vb, va, r, ci, verdict(st));
-			else
-				fprintf(out, "  %-8s %12s %12s %9s  %-18s %s\n",
-					st->name, vb, va, r, ci, verdict(st));
+		if (h->s[CMP_COUNT].before <= 0 && h->s[CMP_COUNT].after <= 0) {
+			fprintf(out, md ? "| no calls in any run |||||||\n" :
+					  "  no calls in any run\n");
+			continue;
 		}
-		if (c->lock_per_call && i < c->ntargets) {
-			if (md)
+		for (int k = 0; k < h->nstats; k++) {
+			const struct stat_cmp *st = &h->s[k];
+			char vb[32], va[32], r[32], ci[64], v[96];
+
+			fmt_value(vb, sizeof(vb), st, st->before, false);
+			fmt_value(va, sizeof(va), st, st->after, false);
+			fmt_ratio(r, sizeof(r), ci, sizeof(ci), st);
+			verdict_text(st, v, sizeof(v));
+			if (md) {
+				fprintf(out, "| %s | %s | %s | %s | %s | %s | ",
+					st->name, vb, va, r, ci, v);
+				fmt_runs(out, st, " \\|");
+				fprintf(out, " |\n");
+			} else {
 				fprintf(out,
-					"| lock per call | %.2f | %.2f | | | |\n",
-					c->per_call_before[i],
-					c->per_call_after[i]);
-			else
-				fprintf(out, "  %-8s %12.2f %12.2f\n",
-					"lock/call", c->per_call_before[i],
-					c->per_call_after[i]);
+					"  %-13s %10s %10s %8s  %-18s %s\n",
+					st->name, vb, va, r, ci, v);
+			}
+		}
+		if (md || (h->nb < 2 && h->na < 2))
+			continue;
+		/* The runs themselves: what the verdict is made of. */
+		for (int k = 0; k < h->nstats; k++) {
+			if (!h->s[k].nb && !h->s[k].na)
+				continue;
+			fprintf(out, "  %-13s before ", h->s[k].name);
+			fmt_runs(out, &h->s[k], " | after");
+			fputc('\n', out);
 		}
 	}
 }
 
-/* Power-of-two sums of a histogram, as fractions of its samples. */
-static void pow2_fractions(const struct loaded_hist *h,
+/*
+ * Power-of-two sums of a side's runs, as fractions of calls: every run
+ * weighs the same, as it does in the verdict.
+ */
+static void pow2_fractions(const struct loaded_hist *const *h, int n,
 			   double f[HIST_MAX_EXP + 1])
 {
 	__u64 pow2[HIST_MAX_EXP + 1];
+	int used = 0;
 
-	hist_fold_pow2(&h->h, pow2);
-	for (int p = 0; p <= HIST_MAX_EXP; p++)
-		f[p] = h->count ? (double)pow2[p] / (double)h->count : 0;
+	memset(f, 0, (HIST_MAX_EXP + 1) * sizeof(*f));
+	for (int r = 0; r < n; r++) {
+		if (!h[r]->count)
+			continue;
+		used++;
+		hist_fold_pow2(&h[r]->h, pow2);
+		for (int p = 0; p <= HIST_MAX_EXP; p++)
+			f[p] += (double)pow2[p] / (double)h[r]->count;
+	}
+	for (int p = 0; used && p <= HIST_MAX_EXP; p++)
+		f[p] /= used;
 }
 
 #define SVG_W 720
-#define SVG_PANEL 230
+#define SVG_PANEL 262
 #define PLOT_X 70
 #define PLOT_W 620
 #define PLOT_H 150
 
-/* One panel: both histograms as step lines over a log2 time axis. */
-static void svg_panel(FILE *out, const struct hist_cmp *h, int y0)
-{
-	static const char *const colour[2] = { "#1f77b4", "#ff7f0e" };
-	double f[2][HIST_MAX_EXP + 1], top = 0;
-	int first = HIST_MAX_EXP, last = 0;
-
-	pow2_fractions(h->before, f[0]);
-	pow2_fractions(h->after, f[1]);
-	for (int s = 0; s < 2; s++)
-		for (int p = 0; p <= HIST_MAX_EXP; p++) {
-			if (f[s][p] <= 0)
-				continue;
-			first = p < first ? p : first;
-			last = p > last ? p : last;
-			top = f[s][p] > top ? f[s][p] : top;
-		}
-	fprintf(out, "<g transform=\"translate(0,%d)\">\n", y0);
-	fprintf(out, "<text x=\"%d\" y=\"18\" font-weight=\"bold\">%s</text>\n",
-		PLOT_X, h->name);
-	if (first > last) {
-		fprintf(out,
-			"<text x=\"%d\" y=\"90\">no samples on either side</text></g>\n",
-			PLOT_X);
-		return;
-	}
-	first = first > 0 ? first - 1 : 0;
-	last = last < HIST_MAX_EXP ? last + 1 : last;
-	fprintf(out,
-		"<rect x=\"%d\" y=\"30\" width=\"%d\" height=\"%d\" fill=\"none\" stroke=\"#999\"/>\n",
-		PLOT_X, PLOT_W, PLOT_H);
-	/* Decade ticks: the axis is log2 of nanoseconds. */
-	for (double ns = 1; ns < 1e12; ns *= 10) {
-		double p = log2(ns) + 1, x;
-		char label[16];
-
-		if (p < first || p > last + 1)
-			continue;
-		x = PLOT_X + (p - first) * PLOT_W / (last + 1 - first);
-		format_ns(label, sizeof(label), ns);
-		fprintf(out,
-			"<line x1=\"%.1f\" y1=\"30\" x2=\"%.1f\" y2=\"%d\" stroke=\"#ddd\"/>"
-			"<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\" font-size=\"11\">%s</text>\n",
-			x, x, 30 + PLOT_H, x, 30 + PLOT_H + 14, label);
-	}
-	for (int s = 0; s < 2; s++) {
-		fprintf(out,
-			"<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2\" points=\"",
-			colour[s]);
-		for (int p = first; p <= last; p++) {
-			double x0 = PLOT_X + (double)(p - first) * PLOT_W /
-						     (last + 1 - first);
-			double x1 = PLOT_X + (double)(p + 1 - first) * PLOT_W /
-						     (last + 1 - first);
-			double y = 30 + PLOT_H - f[s][p] / top * (PLOT_H - 5);
-
-			fprintf(out, "%.1f,%.1f %.1f,%.1f ", x0, y, x1, y);
-		}
-		fprintf(out, "\"/>\n");
-	}
-	fprintf(out,
-		"<text x=\"%d\" y=\"%d\" font-size=\"11\" fill=\"%s\">before: %llu samples</text>"
-		"<text x=\"%d\" y=\"%d\" font-size=\"11\" fill=\"%s\">after: %llu samples</text>\n",
-		PLOT_X + 320, 18, colour[0],
-		(unsigned long long)h->before->count, PLOT_X + 470, 18,
-		colour[1], (unsigned long long)h->after->count);
-	fprintf(out,
-		"<text x=\"12\" y=\"%d\" font-size=\"11\" transform=\"rotate(-90 12 %d)\">share of calls</text></g>\n",
-		30 + PLOT_H, 30 + PLOT_H);
-}
+static const char *const colour[2] = { "#1f77b4", "#ff7f0e" };
 
 /* Text from the input files, escaped for XML. */
 static void xml_text(FILE *out, const char *s)
@@ -215,6 +223,111 @@ static void xml_text(FILE *out, const char *s)
 	}
 }
 
+/* x of a time on the panel's log2 axis, bucket p covering [2^(p-1), 2^p). */
+static double axis_x(double ns, int first, int last)
+{
+	double p = ns >= 1 ? log2(ns) + 1 : 0;
+
+	return PLOT_X + (p - first) * PLOT_W / (last + 1 - first);
+}
+
+/* One dot per run at its p50, a row a side, under the histograms. */
+static void svg_strip(FILE *out, const struct hist_cmp *h, int first, int last)
+{
+	const struct stat_cmp *s = &h->s[CMP_P50];
+
+	for (int side = 0; side < 2; side++) {
+		int y = 30 + PLOT_H + 30 + side * 14, n = side ? s->na : s->nb;
+
+		fprintf(out,
+			"<text x=\"%d\" y=\"%d\" font-size=\"10\" text-anchor=\"end\" fill=\"%s\">p50 %s</text>\n",
+			PLOT_X - 4, y + 3, colour[side],
+			side ? "after" : "before");
+		for (int i = 0; i < n; i++)
+			fprintf(out,
+				"<circle cx=\"%.1f\" cy=\"%d\" r=\"3.5\" fill=\"%s\" fill-opacity=\"0.6\"/>\n",
+				axis_x(side ? s->va[i] : s->vb[i], first, last),
+				y, colour[side]);
+	}
+}
+
+/* One panel: both sides' histograms as step lines over a log2 time axis. */
+static void svg_panel(FILE *out, const struct hist_cmp *h, int y0)
+{
+	double f[2][HIST_MAX_EXP + 1], top = 0;
+	int first = HIST_MAX_EXP, last = 0;
+	__u64 calls[2] = { 0, 0 };
+
+	pow2_fractions(h->hb, h->nb, f[0]);
+	pow2_fractions(h->ha, h->na, f[1]);
+	for (int r = 0; r < h->nb; r++)
+		calls[0] += h->hb[r]->count;
+	for (int r = 0; r < h->na; r++)
+		calls[1] += h->ha[r]->count;
+	for (int s = 0; s < 2; s++)
+		for (int p = 0; p <= HIST_MAX_EXP; p++) {
+			if (f[s][p] <= 0)
+				continue;
+			first = p < first ? p : first;
+			last = p > last ? p : last;
+			top = f[s][p] > top ? f[s][p] : top;
+		}
+	fprintf(out, "<g transform=\"translate(0,%d)\">\n", y0);
+	fprintf(out, "<text x=\"%d\" y=\"18\" font-weight=\"bold\">", PLOT_X);
+	xml_text(out, h->name);
+	fprintf(out, "</text>\n");
+	if (first > last) {
+		fprintf(out,
+			"<text x=\"%d\" y=\"90\">no samples on either side</text></g>\n",
+			PLOT_X);
+		return;
+	}
+	first = first > 0 ? first - 1 : 0;
+	last = last < HIST_MAX_EXP ? last + 1 : last;
+	fprintf(out,
+		"<rect x=\"%d\" y=\"30\" width=\"%d\" height=\"%d\" fill=\"none\" stroke=\"#999\"/>\n",
+		PLOT_X, PLOT_W, PLOT_H);
+	/* Decade ticks: the axis is log2 of nanoseconds. */
+	for (double ns = 1; ns < 1e12; ns *= 10) {
+		double p = log2(ns) + 1, x;
+		char label[16];
+
+		if (p < first || p > last + 1)
+			continue;
+		x = axis_x(ns, first, last);
+		format_ns(label, sizeof(label), ns);
+		fprintf(out,
+			"<line x1=\"%.1f\" y1=\"30\" x2=\"%.1f\" y2=\"%d\" stroke=\"#ddd\"/>"
+			"<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\" font-size=\"11\">%s</text>\n",
+			x, x, 30 + PLOT_H, x, 30 + PLOT_H + 14, label);
+	}
+	for (int s = 0; s < 2; s++) {
+		fprintf(out,
+			"<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2\" points=\"",
+			colour[s]);
+		for (int p = first; p <= last; p++) {
+			double x0 = PLOT_X + (double)(p - first) * PLOT_W /
+						     (last + 1 - first);
+			double x1 = PLOT_X + (double)(p + 1 - first) * PLOT_W /
+						     (last + 1 - first);
+			double y = 30 + PLOT_H - f[s][p] / top * (PLOT_H - 5);
+
+			fprintf(out, "%.1f,%.1f %.1f,%.1f ", x0, y, x1, y);
+		}
+		fprintf(out, "\"/>\n");
+	}
+	svg_strip(out, h, first, last);
+	fprintf(out,
+		"<text x=\"%d\" y=\"%d\" font-size=\"11\" fill=\"%s\">before: %d runs, %llu calls</text>"
+		"<text x=\"%d\" y=\"%d\" font-size=\"11\" fill=\"%s\">after: %d runs, %llu calls</text>\n",
+		PLOT_X + 290, 18, colour[0], h->nb,
+		(unsigned long long)calls[0], PLOT_X + 460, 18, colour[1],
+		h->na, (unsigned long long)calls[1]);
+	fprintf(out,
+		"<text x=\"12\" y=\"%d\" font-size=\"11\" transform=\"rotate(-90 12 %d)\">share of calls</text></g>\n",
+		30 + PLOT_H, 30 + PLOT_H);
+}
+
 static void render_svg(FILE *out, const struct comparison *c)
 {
 	int height = 50 + c->n * SVG_PANEL;
@@ -225,42 +338,89 @@ static void render_svg(FILE *out, const struct comparison *c)
 	fprintf(out,
 		"<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n");
 	fprintf(out,
-		"<text x=\"%d\" y=\"18\">latency distributions on a log time axis</text>\n",
+		"<text x=\"%d\" y=\"18\">latency distributions on a log time axis (each run weighs the same); dots: each run's p50</text>\n",
 		PLOT_X);
 	fprintf(out, "<text x=\"%d\" y=\"34\" font-size=\"11\">", PLOT_X);
-	fprintf(out, "<tspan fill=\"#1f77b4\">before: ");
-	xml_text(out, c->before->path);
+	fprintf(out, "<tspan fill=\"#1f77b4\">before: %d× ", c->nb);
+	xml_text(out, c->before[0]->path);
 	fprintf(out, " (");
-	xml_text(out, c->before->release);
-	fprintf(out, ")</tspan>, <tspan fill=\"#ff7f0e\">after: ");
-	xml_text(out, c->after->path);
+	xml_text(out, c->before[0]->release);
+	fprintf(out, ")</tspan>, <tspan fill=\"#ff7f0e\">after: %d× ", c->na);
+	xml_text(out, c->after[0]->path);
 	fprintf(out, " (");
-	xml_text(out, c->after->release);
+	xml_text(out, c->after[0]->release);
 	fprintf(out, ")</tspan></text>\n");
 	for (int i = 0; i < c->n; i++)
 		svg_panel(out, &c->h[i], 50 + i * SVG_PANEL);
 	fprintf(out, "</svg>\n");
 }
 
+/* -1 (none) and the unbounded are null: JSON has no infinity. */
 static struct json_object *num_or_null(double v)
 {
-	return v < 0 ? NULL : json_object_new_double(v);
+	return v < 0 || !isfinite(v) ? NULL : json_object_new_double(v);
 }
 
-static struct json_object *side_json(const struct loaded_run *r)
+static struct json_object *runs_json(const double *v, int n)
+{
+	struct json_object *a = json_object_new_array();
+
+	for (int i = 0; i < n; i++)
+		json_object_array_add(a, json_object_new_double(v[i]));
+	return a;
+}
+
+static struct json_object *side_json(const struct loaded_run *const *r, int n)
 {
 	struct json_object *o = json_object_new_object();
+	struct json_object *files = json_object_new_array();
 
-	json_object_object_add(o, "first_file",
-			       json_object_new_string(r->path));
-	json_object_object_add(o, "runs", json_object_new_int(r->runs));
+	for (int i = 0; i < n; i++)
+		json_object_array_add(files,
+				      json_object_new_string(r[i]->path));
+	json_object_object_add(o, "files", files);
+	json_object_object_add(o, "runs", json_object_new_int(n));
 	json_object_object_add(o, "release",
-			       json_object_new_string(r->release));
-	json_object_object_add(o, "label", json_object_new_string(r->label));
+			       json_object_new_string(r[0]->release));
+	json_object_object_add(o, "label", json_object_new_string(r[0]->label));
 	return o;
 }
 
-/* For scripts: the same figures as the text, schema pmutrace-compare/1. */
+static struct json_object *stat_json(const struct stat_cmp *st)
+{
+	struct json_object *v = json_object_new_object();
+	char why[96];
+
+	json_object_object_add(v, "before", num_or_null(st->before));
+	json_object_object_add(v, "after", num_or_null(st->after));
+	json_object_object_add(v, "ratio", num_or_null(st->ratio));
+	json_object_object_add(v, "lo", num_or_null(st->lo));
+	json_object_object_add(v, "hi", num_or_null(st->hi));
+	json_object_object_add(v, "level",
+			       st->lo < 0 ? NULL :
+					    json_object_new_double(st->level));
+	json_object_object_add(
+		v, "interval",
+		st->lo < 0     ? NULL :
+		st->within_run ? json_object_new_string("within_run") :
+				 json_object_new_string("runs"));
+	json_object_object_add(v, "p", num_or_null(st->p));
+	json_object_object_add(
+		v, "verdict",
+		verdict_word[st->verdict] ?
+			json_object_new_string(verdict_word[st->verdict]) :
+			NULL);
+	verdict_text(st, why, sizeof(why));
+	json_object_object_add(v, "note", json_object_new_string(why));
+	json_object_object_add(
+		v, "need_runs",
+		st->need_runs ? json_object_new_int(st->need_runs) : NULL);
+	json_object_object_add(v, "before_runs", runs_json(st->vb, st->nb));
+	json_object_object_add(v, "after_runs", runs_json(st->va, st->na));
+	return v;
+}
+
+/* For scripts: the same figures as the text, schema pmutrace-compare/2. */
 static void render_json(FILE *out, const struct comparison *c)
 {
 	struct json_object *o = json_object_new_object();
@@ -268,11 +428,15 @@ static void render_json(FILE *out, const struct comparison *c)
 	struct json_object *hs = json_object_new_array();
 
 	json_object_object_add(o, "schema",
-			       json_object_new_string("pmutrace-compare/1"));
-	json_object_object_add(o, "before", side_json(c->before));
-	json_object_object_add(o, "after", side_json(c->after));
+			       json_object_new_string("pmutrace-compare/2"));
+	json_object_object_add(o, "before", side_json(c->before, c->nb));
+	json_object_object_add(o, "after", side_json(c->after, c->na));
+	json_object_object_add(o, "alpha", json_object_new_double(CMP_ALPHA));
+	json_object_object_add(o, "min_runs",
+			       json_object_new_int(cmp_min_runs()));
 	json_object_object_add(o, "resamples",
-			       json_object_new_int(c->resamples));
+			       json_object_new_int64(c->resamples));
+	json_object_object_add(o, "seed", json_object_new_uint64(c->seed));
 	for (int i = 0; i < c->nwarnings; i++)
 		json_object_array_add(w,
 				      json_object_new_string(c->warnings[i]));
@@ -285,37 +449,15 @@ static void render_json(FILE *out, const struct comparison *c)
 				       json_object_new_string(h->name));
 		json_object_object_add(
 			e, "kind",
-			json_object_new_string(i < c->ntargets ? "target" :
-								 "lock_wait"));
-		json_object_object_add(e, "too_few",
-				       json_object_new_boolean(h->too_few));
-		for (int s = 0; s < CMP_STATS; s++) {
-			const struct stat_cmp *st = &h->s[s];
-			struct json_object *v = json_object_new_object();
-
-			json_object_object_add(v, "before",
-					       num_or_null(st->before));
-			json_object_object_add(v, "after",
-					       num_or_null(st->after));
-			json_object_object_add(v, "ratio",
-					       num_or_null(st->ratio));
-			json_object_object_add(v, "lo", num_or_null(st->lo));
-			json_object_object_add(v, "hi", num_or_null(st->hi));
-			json_object_object_add(
-				v, "verdict",
-				st->lo < 0 ?
-					NULL :
-					json_object_new_string(verdict(st)));
-			json_object_object_add(e, st->name, v);
-		}
-		if (c->lock_per_call && i < c->ntargets) {
-			json_object_object_add(
-				e, "lock_per_call_before",
-				num_or_null(c->per_call_before[i]));
-			json_object_object_add(
-				e, "lock_per_call_after",
-				num_or_null(c->per_call_after[i]));
-		}
+			json_object_new_string(h->lock ? "lock_wait" :
+							 "target"));
+		json_object_object_add(e, "runs_before",
+				       json_object_new_int(h->nb));
+		json_object_object_add(e, "runs_after",
+				       json_object_new_int(h->na));
+		for (int s = 0; s < h->nstats; s++)
+			json_object_object_add(e, h->s[s].name,
+					       stat_json(&h->s[s]));
 		json_object_array_add(hs, e);
 	}
 	json_object_object_add(o, "compared", hs);
