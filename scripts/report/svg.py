@@ -38,19 +38,19 @@ def strip_plot(title, panels, unit_fmt=fmt_ns):
     Values <= 0 or None are left out (a log axis); each panel has its own
     axis. Dots are spread sideways by their index, so equal values stay
     visible."""
-    pw, ph, left, top, bottom = 200, 220, 64, 36, 40
-    width = left + pw * len(panels) + 10
+    pw, ph, left, top, bottom, gap = 170, 220, 64, 36, 40, 70
+    width = left + (pw + gap) * len(panels)
     height = top + ph + bottom
     out = ['<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" '
            'font-family="sans-serif" font-size="11">' % (width, height),
            '<rect width="100%" height="100%" fill="white"/>',
            '<text x="%d" y="16" font-size="13">%s</text>' % (left, escape(title))]
     for p, (ptitle, columns) in enumerate(panels):
-        x0 = left + p * pw
+        x0 = left + p * (pw + gap)
         vals = [v for _, vs in columns for v in vs if v and v > 0]
         out.append('<text x="%d" y="%d">%s</text>' % (x0 + 8, top - 6, escape(ptitle)))
         out.append('<rect x="%d" y="%d" width="%d" height="%d" fill="none" stroke="#999"/>'
-                   % (x0, top, pw - 16, ph))
+                   % (x0, top, pw, ph))
         if not vals:
             out.append('<text x="%d" y="%d">no data</text>' % (x0 + 20, top + ph / 2))
             continue
@@ -62,11 +62,10 @@ def strip_plot(title, panels, unit_fmt=fmt_ns):
 
         for t in log_ticks(lo, hi):
             out.append('<line x1="%d" x2="%d" y1="%.1f" y2="%.1f" stroke="#eee"/>'
-                       % (x0, x0 + pw - 16, y(t), y(t)))
-            if p == 0 or len(panels) > 1:
-                out.append('<text x="%d" y="%.1f" text-anchor="end">%s</text>'
-                           % (x0 - 3, y(t) + 4, escape(unit_fmt(t))))
-        cw = (pw - 16) / max(1, len(columns))
+                       % (x0, x0 + pw, y(t), y(t)))
+            out.append('<text x="%d" y="%.1f" text-anchor="end">%s</text>'
+                       % (x0 - 3, y(t) + 4, escape(unit_fmt(t))))
+        cw = pw / max(1, len(columns))
         for c, (label, vs) in enumerate(columns):
             cx = x0 + cw * (c + 0.5)
             out.append('<text x="%.1f" y="%d" text-anchor="middle">%s (%d)</text>'
