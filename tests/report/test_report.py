@@ -4,6 +4,7 @@ Small fixed inputs: boot folders written by make_boot() below, compare JSON
 from a stand-in `pmutrace` (a few lines of Python) so that no C binary is
 needed."""
 
+import contextlib
 import io
 import json
 import os
@@ -229,8 +230,12 @@ class TestRender(Fixture):
         arc = os.path.join(self.tmp, "raw.tar.xz")
         with tarfile.open(arc, "w:xz") as tar:
             tar.add(self.raw, arcname="raw")
-        self.assertEqual(render.main(["--pmutrace", fake, "-o", out, arc]), 0)
-        doc = open(os.path.join(out, "README.md")).read()
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err):
+            self.assertEqual(render.main(["--pmutrace", fake, "-o", out, arc]), 0)
+        self.assertEqual(err.getvalue(), "render: wrote %s/README.md from 8 boots (before 4, after 4)\n" % out)
+        with open(os.path.join(out, "README.md"), encoding="utf-8") as f:
+            doc = f.read()
         self.assertIn("- **before**: the readers took `arm_pmus_lock` 2000 times in 2000 calls "
                       "(1 per call", doc)
         self.assertIn("- **after**: the readers took `arm_pmus_lock` 0 times in 2000 calls", doc)
@@ -246,8 +251,11 @@ class TestRender(Fixture):
         self.assertTrue(os.path.exists(os.path.join(out, "check-ext-t4-boots.svg")))
 
     def test_missing_side_fails_in_one_line(self):
-        self.assertEqual(render.main(["--pmutrace", "/bin/false", "--after", "nope", "-o",
-                                      os.path.join(self.tmp, "o"), self.raw]), 1)
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err):
+            self.assertEqual(render.main(["--pmutrace", "/bin/false", "--after", "nope", "-o",
+                                          os.path.join(self.tmp, "o"), self.raw]), 1)
+        self.assertEqual(err.getvalue(), "render: no boot labelled nope (labels: before, after)\n")
 
 
 if __name__ == "__main__":
