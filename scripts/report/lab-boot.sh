@@ -44,7 +44,7 @@ trap 'rm -rf "$work"' EXIT
 	echo "kernel_dir=$kdir"
 	echo "kernel_image_sha256=$(sha256sum "$kdir/Image" | cut -c1-64)"
 	if [ -f "$kdir/config" ]; then
-		grep -E '^CONFIG_(PREEMPT[A-Z_]*|HZ)=' "$kdir/config" | sed 's/^/image_config=/'
+		grep -E '^CONFIG_(PREEMPT[A-Z_]*|HZ[A-Z_0-9]*|NO_HZ[A-Z_]*|BPF_JIT[A-Z_]*)=' "$kdir/config" | sed 's/^/image_config=/'
 	fi
 } >"$work/lab.meta"
 # The guest sends back only /out's top level: the boot folder goes as a tar.

@@ -290,6 +290,32 @@ def misses_explained(groups, cells):
             num(fg.per_1000(inv, calls)) if inv is not None else "not recorded", ver,
             " ".join("`%s`" % c for c in conf) or "not recorded", jit or "-"))
     out.append("")
+    out += config_contrast(rows)
+    return out
+
+
+def config_contrast(rows):
+    """Name what differs between a kernel without misses and one with."""
+    clean = [r for r in rows if r[2] and r[1] == 0]
+    missing = [r for r in rows if r[2] and r[1] > 0]
+    out = []
+    for c in clean:
+        for m in missing:
+            only_c = sorted(set(c[5]) - set(m[5]))
+            only_m = sorted(set(m[5]) - set(c[5]))
+            what = ("Their recorded preemption, tick and JIT options differ: only %s has %s; "
+                    "only %s has %s." % (c[0], " ".join("`%s`" % x for x in only_c) or "nothing",
+                                         m[0], " ".join("`%s`" % x for x in only_m) or "nothing")
+                    if c[5] and m[5] else "Their configs were not recorded.")
+            pre = ""
+            if c[3] is not None and m[3] is not None:
+                pre = (" pmu-stress's workers were preempted %s times per 1000 calls on %s and %s "
+                       "on %s." % (num(fg.per_1000(c[3], c[2])), c[0],
+                                   num(fg.per_1000(m[3], m[2])), m[0]))
+            out.append("- %s missed no program run in %d reader calls; %s missed %s per 1000.%s %s"
+                       % (c[0], c[2], m[0], num(fg.per_1000(m[1], m[2])), pre, what))
+    if out:
+        out.append("")
     return out
 
 

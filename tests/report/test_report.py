@@ -129,6 +129,15 @@ class TestParsing(unittest.TestCase):
                        key=fg.cell_order)
         self.assertEqual(order, ["vcpu-init-t1", "vcpu-init-t4", "check-ext-t1", "hold-vcpu-init"])
 
+    def test_config_contrast_names_the_difference(self):
+        rows = [("before", 30, 1000, 60, "v", ["CONFIG_PREEMPT=y", "CONFIG_HZ=250"], "1"),
+                ("stock", 0, 1000, 2, "v", ["CONFIG_PREEMPT_LAZY=y", "CONFIG_HZ=250"], "1")]
+        self.assertEqual(text.config_contrast(rows), [
+            "- stock missed no program run in 1000 reader calls; before missed 30 per 1000. "
+            "pmu-stress's workers were preempted 2 times per 1000 calls on stock and 60 on "
+            "before. Their recorded preemption, tick and JIT options differ: only stock has "
+            "`CONFIG_PREEMPT_LAZY=y`; only before has `CONFIG_PREEMPT=y`.", ""])
+
     def test_num_and_ns(self):
         self.assertEqual(text.num(1.0), "1")
         self.assertEqual(text.num(0.12345), "0.123")
