@@ -8,14 +8,16 @@
 # docs/report/raw.tar.xz, and scripts/report/render.py writes
 # docs/report/README.md and its SVGs from that archive alone.
 # Usage: sudo scripts/report.sh   (`make report`)
-#   BOOTS=8 STOCK_BOOTS=2 THREADS="1 4" by default.
+#   BOOTS=8 STOCK_BOOTS=2 THREADS="1 4" PARALLEL=2 by default: PARALLEL guests
+#   at a time (consecutive ones in the interleaved order, so each kernel
+#   shares the host alike; recorded in every boot's meta.txt).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 # shellcheck source=scripts/lib.sh disable=SC1091
 . scripts/lib.sh
 
-boots=${BOOTS:-8} stock_boots=${STOCK_BOOTS:-2} threads=${THREADS:-1 4}
+boots=${BOOTS:-8} stock_boots=${STOCK_BOOTS:-2} threads=${THREADS:-1 4} parallel=${PARALLEL:-2}
 out=docs/report
 [ "$(id -u)" -eq 0 ] || die "run as root: sudo $0"
 scripts/install-deps.sh >&2
@@ -35,22 +37,38 @@ rm -rf "$work"
 mkdir -p "$work/bin" "$work/raw"
 # Every boot runs the same binaries, whatever is rebuilt meanwhile.
 cp build/arm64/pmutrace build/arm64/pmu-stress "$work/bin/"
-start=$(date +%s)
+# The boots in interleaved order (before, after, stock, before, ...), so a
+# slow phase of the host hits every kernel alike; PARALLEL of them at a time.
+jobs=()
 for i in $(seq 1 "$boots"); do
-	b=$(printf %02d "$i")
-	# Interleaved, so a slow phase of the host hits every kernel alike.
 	for k in before after stock; do
 		[ "$k" != stock ] || [ "$i" -le "$stock_boots" ] || continue
-		echo "report: boot $b/$boots of $k ($(cat "${kdir[$k]}/release")), $(($(date +%s) - start)) s so far" >&2
-		PMUTRACE_BIN=$work/bin scripts/report/lab-boot.sh -k "${kdir[$k]}" -l "$k" -b "$b" \
-			-t "$threads" "$work/raw"
+		jobs+=("$k $(printf %02d "$i")")
 	done
 done
+start=$(date +%s) running=0 n=0 failed=0
+for job in "${jobs[@]}"; do
+	read -r k b <<<"$job"
+	if [ "$running" -ge "$parallel" ]; then
+		wait -n || failed=1
+		running=$((running - 1))
+	fi
+	n=$((n + 1))
+	echo "report: boot $n/${#jobs[@]}: $k $b ($(cat "${kdir[$k]}/release")), $(($(date +%s) - start)) s so far" >&2
+	PMUTRACE_BIN=$work/bin PMUTRACE_LAB_PARALLEL=$parallel \
+		scripts/report/lab-boot.sh -k "${kdir[$k]}" -l "$k" -b "$b" -t "$threads" "$work/raw" &
+	running=$((running + 1))
+done
+while [ "$running" -gt 0 ]; do
+	wait -n || failed=1
+	running=$((running - 1))
+done
+[ "$failed" -eq 0 ] || die "a guest failed; see $work/raw/*.console.log"
 echo "report: $(($(date +%s) - start)) s of guest runs" >&2
 mkdir -p "$out"
 rm -rf "$out/raw" "$out"/*.svg
 tar -C "$work" --exclude='*.console.log' --sort=name -cf - raw | xz -9 >"$out/raw.tar.xz.tmp"
 mv "$out/raw.tar.xz.tmp" "$out/raw.tar.xz"
 python3 scripts/report/render.py --pmutrace build/x86/pmutrace -o "$out" \
-	--command "sudo make report (BOOTS=$boots STOCK_BOOTS=$stock_boots THREADS=\"$threads\")" "$out/raw.tar.xz"
+	--command "sudo make report (BOOTS=$boots STOCK_BOOTS=$stock_boots THREADS=\"$threads\" PARALLEL=$parallel)" "$out/raw.tar.xz"
 echo "report: wrote $out/README.md from $out/raw.tar.xz" >&2

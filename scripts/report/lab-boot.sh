@@ -41,6 +41,7 @@ trap 'rm -rf "$work"' EXIT
 	echo "host_memory_kb=$(sed -n 's/^MemTotal: *\([0-9]*\).*/\1/p' /proc/meminfo)"
 	echo "qemu=$(qemu-system-aarch64 --version | head -n 1)"
 	echo "qemu_smp=2"
+	echo "lab_parallel=${PMUTRACE_LAB_PARALLEL:-1}"
 	echo "kernel_dir=$kdir"
 	echo "kernel_image_sha256=$(sha256sum "$kdir/Image" | cut -c1-64)"
 	if [ -f "$kdir/config" ]; then

@@ -97,10 +97,11 @@ def setup(groups, cells, a, b):
     out = ["## Where and how it ran", ""]
     accel = first.get("accel")
     if accel:
-        out.append("- Machine: %s. The kernels ran in QEMU guests (%s, `%s`, %s vCPUs), "
-                   "accelerator **%s**; KVM in the guest is nested." % (
+        out.append("- Machine: %s. The kernels ran in QEMU guests (%s, `%s`, %s vCPUs, %s "
+                   "guests at a time), accelerator **%s**; KVM in the guest is nested." % (
                        first.get("host", "not recorded"), first.get("qemu", "QEMU"),
-                       first.get("qemu_cpu"), first.get("qemu_smp", "?"), accel))
+                       first.get("qemu_cpu"), first.get("qemu_smp", "?"),
+                       first.get("lab_parallel", "1"), accel))
     else:
         out.append("- Machine: this arm64 host itself, natively (no emulation): %s." % (
             first.get("board") or "board not named"))
