@@ -272,9 +272,9 @@ def misses_explained(groups, cells):
                     have_inv = False
                 else:
                     inv += f["switches_involuntary"]
-        x = bs[0]
+        x = next((y for y in bs if y.all("config") or y.all("image_config")), bs[0])
         conf = [c for c in (x.all("config") or x.all("image_config"))
-                if c.startswith(("CONFIG_PREEMPT", "CONFIG_HZ="))]
+                if c.startswith(("CONFIG_PREEMPT", "CONFIG_HZ", "CONFIG_NO_HZ"))]
         rows.append((label, miss, calls, inv if have_inv else None, x.get("kernel_version"),
                      conf, x.get("bpf_jit_enable")))
     out += ["The kernel skips a BPF trampoline program when the same program is already running on "
