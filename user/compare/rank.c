@@ -26,9 +26,16 @@
  * The interval of the ratio after/before is the one that inverts the test
  * (Hodges-Lehmann, Bauer 1972): with all n*m ratios a_j / b_i sorted, it runs
  * from the k-th smallest to the k-th largest, k the largest with
- * 2 P(U < k) <= alpha. It excludes 1 exactly when the test rejects, so the
- * verdict and the interval cannot disagree. Ties between the sides count
- * against a verdict (their ratio is 1), which only makes it more cautious.
+ * 2 P(U < k) <= alpha. Without ties it excludes 1 exactly when the test
+ * rejects, so the verdict and the interval agree.
+ *
+ * Ties are common: runs without a single wait, percentiles that fall in one
+ * bucket. The test then uses mid-ranks and the exact law of the rank sum
+ * given those ties (the permutation distribution), as a conditional test
+ * must; counting ties against a verdict instead lost the patch's own effect
+ * (waits gone) whenever a before boot happened to see no contention. The
+ * interval counts a tied pair as ratio 1, so with ties it can reach 1 while
+ * the test, which weighs ties by half, gives a verdict.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -36,6 +43,8 @@
 #include "compare.h"
 
 #define MAX_PAIRS (CMP_MAX_RUNS * CMP_MAX_RUNS)
+/* Doubled mid-ranks of m after-runs sum to at most this. */
+#define MAX_RANKSUM (CMP_MAX_RUNS * (3 * CMP_MAX_RUNS + 1))
 
 /*
  * P(U <= u) under no change, for U the count of pairs in which the after
@@ -79,6 +88,65 @@ static const double *u_cdf(int n, int m)
 	return cdf;
 }
 
+static int cmp_double(const void *a, const void *b);
+
+/*
+ * Two-sided p of the rank test with ties: the after-runs' sum of doubled
+ * mid-ranks against its exact law over all ways to pick m of the n + m
+ * pooled values (dp[k][s]: ways to pick k of the first t with sum s). The
+ * law is kept for the last set of ranks: without ties it is always the same.
+ */
+static double tied_p(const double *vb, int n, const double *va, int m)
+{
+	static int last_w[2 * CMP_MAX_RUNS], last_n = -1, last_m = -1;
+	static double dp[CMP_MAX_RUNS + 1][MAX_RANKSUM + 1];
+	static double law[MAX_RANKSUM + 1];
+	double pool[2 * CMP_MAX_RUNS], total = 0, lo = 0, hi = 0;
+	int w[2 * CMP_MAX_RUNS], N = n + m, top = 0, obs = 0;
+
+	memcpy(pool, vb, n * sizeof(*vb));
+	memcpy(pool + n, va, m * sizeof(*va));
+	qsort(pool, N, sizeof(*pool), cmp_double);
+	/* Doubled mid-rank of each sorted position: the ties' ranks averaged. */
+	for (int i = 0; i < N;) {
+		int j = i;
+
+		while (j < N && pool[j] == pool[i])
+			j++;
+		for (int q = i; q < j; q++)
+			w[q] = i + j + 1; /* 2 * ((i + 1) + j) / 2 */
+		i = j;
+	}
+	for (int i = 0; i < m; i++) {
+		double *at =
+			bsearch(&va[i], pool, N, sizeof(*pool), cmp_double);
+
+		obs += w[at - pool];
+	}
+	for (int i = N - m; i < N; i++)
+		top += w[i];
+	if (n != last_n || m != last_m || memcmp(w, last_w, N * sizeof(*w))) {
+		for (int k = 0; k <= m; k++)
+			memset(dp[k], 0, (top + 1) * sizeof(dp[0][0]));
+		dp[0][0] = 1;
+		for (int t = 0; t < N; t++)
+			for (int k = t + 1 < m ? t + 1 : m; k >= 1; k--)
+				for (int s = top; s >= w[t]; s--)
+					dp[k][s] += dp[k - 1][s - w[t]];
+		memcpy(law, dp[m], (top + 1) * sizeof(*law));
+		memcpy(last_w, w, N * sizeof(*w));
+		last_n = n;
+		last_m = m;
+	}
+	for (int s = 0; s <= top; s++) {
+		total += law[s];
+		lo += s <= obs ? law[s] : 0;
+		hi += s >= obs ? law[s] : 0;
+	}
+	lo = 2 * (lo < hi ? lo : hi) / total;
+	return lo < 1 ? lo : 1;
+}
+
 /* The fewest runs a side for which the test can reach CMP_ALPHA at all. */
 int cmp_min_runs(void)
 {
@@ -109,6 +177,16 @@ static double median(const double *v, int n)
 	return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
 }
 
+/* Ties within a side change the law too: pooled, they can split. */
+static bool has_ties(const double *v, int n)
+{
+	for (int i = 0; i < n; i++)
+		for (int j = i + 1; j < n; j++)
+			if (v[i] == v[j])
+				return true;
+	return false;
+}
+
 /* a/b for values >= 0: a tie of zeros is 1, anything over 0 is inf. */
 static double ratio(double a, double b)
 {
@@ -124,7 +202,7 @@ static double ratio(double a, double b)
 void rank_compare(struct stat_cmp *s)
 {
 	static double r[MAX_PAIRS];
-	int n = s->nb, m = s->na, np = n * m, k = 0, g = 0, l = 0, t = 0, u;
+	int n = s->nb, m = s->na, np = n * m, k = 0, g = 0, l = 0, t = 0;
 	const double *cdf;
 
 	s->before = n ? median(s->vb, n) : -1;
@@ -149,10 +227,6 @@ void rank_compare(struct stat_cmp *s)
 	if (s->kind == KIND_COUNT)
 		return;
 	cdf = u_cdf(n, m);
-	/* Ties added to the smaller tail: as if they went against a change. */
-	u = (g < l ? g : l) + t;
-	s->p = 2 * cdf[u < np ? u : np];
-	s->p = s->p > 1 ? 1 : s->p;
 	while (k < np && 2 * cdf[k] <= CMP_ALPHA)
 		k++;
 	if (!k) {
@@ -162,10 +236,14 @@ void rank_compare(struct stat_cmp *s)
 	s->lo = r[k - 1];
 	s->hi = r[np - k];
 	s->level = 1 - 2 * cdf[k - 1];
-	if (s->hi < 1)
-		s->verdict = VERDICT_LOWER;
-	else if (s->lo > 1)
-		s->verdict = VERDICT_HIGHER;
-	else
+	/* Without any tie this is 2 P(U <= min(g, l)): the interval's own
+	 * test. With ties, the exact law given them. */
+	s->p = t || has_ties(s->vb, n) || has_ties(s->va, m) ?
+		       tied_p(s->vb, n, s->va, m) :
+		       2 * cdf[g < l ? g : l];
+	s->p = s->p < 1 ? s->p : 1;
+	if (s->p > CMP_ALPHA || g == l)
 		s->verdict = VERDICT_SAME;
+	else
+		s->verdict = l > g ? VERDICT_LOWER : VERDICT_HIGHER;
 }
