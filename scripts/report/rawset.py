@@ -122,12 +122,20 @@ def find_boots(paths, tmpdir=None):
     return boots
 
 
+def started(boot):
+    """When the boot's run started: the lab host's clock where there is one
+    (a guest without an RTC driver believes it is 1970), else its own."""
+    return boot.get("host_start") or boot.get("start")
+
+
 def group(boots):
-    """{label: [boots]}, labels in first-seen order, boots by start time."""
+    """{label: [boots]}: before, after, stock, then other labels in order of
+    appearance; each label's boots by start time."""
     groups = OrderedDict()
-    for b in sorted(boots, key=lambda b: (b.get("start"), b.name)):
+    for b in sorted(boots, key=lambda b: (started(b), b.name)):
         groups.setdefault(b.label, []).append(b)
-    return groups
+    known = [k for k in ("before", "after", "stock") if k in groups]
+    return OrderedDict((k, groups[k]) for k in known + [k for k in groups if k not in known])
 
 
 def _distinct(boots, key):
@@ -162,7 +170,7 @@ def interleaved(groups, a, b):
     """True when the boots of A and B alternate in time (never two of one
     kernel in a row while the other still has boots to come)."""
     seq = [b_.label for b_ in sorted((x for k in (a, b) for x in groups.get(k, [])),
-                                     key=lambda x: x.get("start"))]
+                                     key=started)]
     runs = sum(1 for i, lab in enumerate(seq) if i == 0 or seq[i - 1] != lab)
     n = min(seq.count(a), seq.count(b))
     return runs >= 2 * n - 1 if n else False

@@ -181,6 +181,19 @@ class TestRawSets(Fixture):
         self.assertTrue(rawset.interleaved(g, "before", "after"))
         self.assertEqual(rawset.warnings(g), [])
 
+    def test_host_clock_orders_boots(self):
+        raw = os.path.join(self.tmp, "clock")
+        for i, label in enumerate(("stock", "after", "before")):
+            d = make_boot(raw, label, 1, 10 - i)
+            with open(os.path.join(d, "meta.txt")) as f:
+                meta = f.read().replace("start=2026-12-01T10", "start=1970-01-01T00", 1)
+            with open(os.path.join(d, "meta.txt"), "w") as f:
+                f.write(meta)
+        g = rawset.group(rawset.find_boots([raw]))
+        self.assertEqual(list(g), ["before", "after", "stock"])
+        self.assertEqual([rawset.started(b[0])[11:16] for b in g.values()],
+                         ["10:08", "10:09", "10:10"])
+
     def test_not_interleaved(self):
         raw = os.path.join(self.tmp, "seq")
         for i in range(3):
