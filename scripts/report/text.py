@@ -37,6 +37,17 @@ def ns(v):
     return "%s ns" % num(v)
 
 
+def ns_list(vals):
+    """Several nanosecond figures in one unit, the unit of their median."""
+    vals = [v for v in (vals or []) if v is not None]
+    if not vals:
+        return "-"
+    mid = median(vals)
+    for unit, div in (("s", 1e9), ("ms", 1e6), ("µs", 1e3), ("ns", 1)):
+        if mid >= div or div == 1:
+            return "%s %s" % (" ".join(num(v / div) for v in vals), unit)
+
+
 def median(vals):
     vals = [v for v in vals if v is not None]
     return statistics.median(vals) if vals else None
@@ -217,7 +228,7 @@ def latency_table(cells, cmp, a, b):
                 continue
             out.append("| `%s` | `%s` | %s | %s | %s | %s | %s | %s · %s |" % (
                 cell, e["name"], stat, ns(st.get("before")), ns(st.get("after")), ratio(st),
-                verdict(st), runs_text(st.get("before_runs"), ns), runs_text(st.get("after_runs"), ns)))
+                verdict(st), ns_list(st.get("before_runs")), ns_list(st.get("after_runs"))))
     out.append("")
     return out
 
@@ -409,4 +420,13 @@ def report(groups, cells, cmp, a, b, raw, command=None, svgs=None, strips=None):
             out.append("| %s | %s | %s | %s |" % (label, t["name"], att.get("mode"),
                                                   att.get("function") or "-"))
     out.append("")
+    out += ["## Regenerating", "",
+            "- This page and every SVG, from the raw boots only: `%s` (`make report-render` "
+            "for the committed archive). Tables: `scripts/report/text.py`; strip plots "
+            "(`CELL-boots.svg`): `scripts/report/svg.py`; pooled histograms (`CELL.svg`): "
+            "`pmutrace compare -f svg` of the cell's runs, the %s boots against the %s boots."
+            % ("python3 scripts/report/render.py " + " ".join(raw), a, b),
+            "- New raw boots: `sudo make report` in the QEMU lab, or `sudo ./native-run.sh raw/` "
+            "on each boot of real hardware (README, \"Running the report on your hardware\").",
+            ""]
     return "\n".join(out) + "\n"

@@ -144,6 +144,8 @@ class TestParsing(unittest.TestCase):
         self.assertEqual(text.num(123456.7), "123457")
         self.assertEqual(text.ns(1500), "1.5 µs")
         self.assertEqual(text.ns(None), "-")
+        self.assertEqual(text.ns_list([900, 1500, 2000, None]), "0.9 1.5 2 µs")
+        self.assertEqual(text.ns_list([]), "-")
 
 
 class TestFigures(Fixture):
@@ -264,7 +266,7 @@ class TestRender(Fixture):
         self.assertIn("| `check-ext-t4` | 5.75 [5 5.5 6 6.5] | 0 [0 0 0 0] | 0.5 [0.4, 0.6] | "
                       "**lower** |", doc)
         self.assertIn("| `check-ext-t4` | `kvm_supports_guest_pmuv3` | p50 | 1 µs | 500 ns | "
-                      "0.5 [0.4, 0.6] | **lower** |", doc)
+                      "0.5 [0.4, 0.6] | **lower** | 1 1 1 1 µs · 500 500 500 500 ns |", doc)
         self.assertIn("| `check-ext-t4` | before | 8000 | 0 | 30 | no_task_state 0 stale_entry 0 "
                       "too_deep 30 | 7.5 | 0 2.5 5 7.5 |", doc)
         self.assertIn("In all 32 (boot, cell, reader) triples", doc)
