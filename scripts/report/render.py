@@ -122,7 +122,7 @@ def main(argv=None):
         strips = strip_svgs(args.out, groups, cells, cmp)
         doc = text.report(groups, cells, cmp, args.before, args.after,
                           raw=[os.path.relpath(r, args.out) for r in args.raw],
-                          command=args.command, svgs=svgs, strips=strips)
+                          command=args.command, svgs=svgs, strips=strips, raw_cmd=args.raw)
         path = os.path.join(args.out, "README.md")
         with open(path + ".tmp", "w", encoding="utf-8") as f:
             f.write(doc)

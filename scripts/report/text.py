@@ -380,13 +380,15 @@ def summary(groups, cells, cmp, a, b):
     return out
 
 
-def report(groups, cells, cmp, a, b, raw, command=None, svgs=None, strips=None):
+def report(groups, cells, cmp, a, b, raw, command=None, svgs=None, strips=None, raw_cmd=None):
+    """RAW: links to the raw data from the page; RAW_CMD: as given on the command line."""
+    raw_cmd = raw_cmd or raw
     boots = [x for bs in groups.values() for x in bs]
     lab = any(x.get("accel") for x in boots)
     out = ['# Before and after "KVM: arm64: PMU: Protect the list of PMUs with RCU"', ""]
     out.append("Every table and figure here is generated from the raw boots in %s by "
                "`python3 scripts/report/render.py %s` (no hand edits). %s" % (
-                   ", ".join("[%s](%s)" % (r, r) for r in raw), " ".join(raw),
+                   ", ".join("[%s](%s)" % (r, r) for r in raw), " ".join(raw_cmd),
                    "The raw data were made by `%s`." % command if command else ""))
     if lab:
         out += ["", "**The lab's timings are QEMU timings, not hardware timings** (see the "
@@ -425,7 +427,7 @@ def report(groups, cells, cmp, a, b, raw, command=None, svgs=None, strips=None):
             "for the committed archive). Tables: `scripts/report/text.py`; strip plots "
             "(`CELL-boots.svg`): `scripts/report/svg.py`; pooled histograms (`CELL.svg`): "
             "`pmutrace compare -f svg` of the cell's runs, the %s boots against the %s boots."
-            % ("python3 scripts/report/render.py " + " ".join(raw), a, b),
+            % ("python3 scripts/report/render.py " + " ".join(raw_cmd), a, b),
             "- New raw boots: `sudo make report` in the QEMU lab, or `sudo ./native-run.sh raw/` "
             "on each boot of real hardware (README, \"Running the report on your hardware\").",
             ""]
