@@ -141,7 +141,7 @@ done
 meta preempt_dynamic "$(preempt_dynamic)"
 meta bpf_jit_enable "$(first /proc/sys/net/core/bpf_jit_enable)"
 kconfig | grep -E '^CONFIG_(PREEMPT[A-Z_]*|HZ[A-Z_0-9]*|NO_HZ[A-Z_]*|BPF_JIT[A-Z_]*)=' | while read -r c; do meta config "$c"; done
-[ -z "$extra" ] || grep -E '^[a-z_]+=' "$extra" >>"$dir/meta.txt"
+[ -z "$extra" ] || grep -E '^[a-z][a-z0-9_]*=' "$extra" >>"$dir/meta.txt"
 meta load_start "$(first /proc/loadavg)"
 meta start "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
 meta uptime_start "$(cut -d' ' -f1 /proc/uptime)"
