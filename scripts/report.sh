@@ -8,7 +8,7 @@
 # docs/report/raw.tar.xz, and scripts/report/render.py writes
 # docs/report/README.md and its SVGs from that archive alone.
 # Usage: sudo scripts/report.sh   (`make report`)
-#   BOOTS=8 STOCK_BOOTS=2 THREADS="1 2 4 8" PARALLEL=2 by default: PARALLEL guests
+#   BOOTS=12 STOCK_BOOTS=2 THREADS="1 2 4 8" PARALLEL=2 by default: PARALLEL guests
 #   at a time (consecutive ones in the interleaved order, so each kernel
 #   shares the host alike; recorded in every boot's meta.txt).
 set -euo pipefail
@@ -17,7 +17,7 @@ cd "$top"
 # shellcheck source=scripts/lib.sh disable=SC1091
 . scripts/lib.sh
 
-boots=${BOOTS:-8} stock_boots=${STOCK_BOOTS:-2} threads=${THREADS:-1 2 4 8} parallel=${PARALLEL:-2}
+boots=${BOOTS:-12} stock_boots=${STOCK_BOOTS:-2} threads=${THREADS:-1 2 4 8} parallel=${PARALLEL:-2}
 out=docs/report
 [ "$(id -u)" -eq 0 ] || die "run as root: sudo $0"
 scripts/install-deps.sh >&2
@@ -36,7 +36,7 @@ work=build/report
 rm -rf "$work"
 mkdir -p "$work/bin" "$work/raw"
 # Every boot runs the same binaries, whatever is rebuilt meanwhile.
-cp build/arm64/pmutrace build/arm64/pmu-stress "$work/bin/"
+cp build/arm64/pmutrace build/arm64/pmu-stress scripts/report/native-run.sh "$work/bin/"
 # The boots in interleaved order (before, after, stock, before, ...), so a
 # slow phase of the host hits every kernel alike; PARALLEL of them at a time.
 jobs=()

@@ -30,6 +30,10 @@ shift $((OPTIND - 1))
 { [ $# -eq 1 ] && [ -n "$kdir" ] && [ -n "$label" ] && [ -n "$boot" ]; } ||
 	die "usage: lab-boot.sh -k KERNEL_DIR -l LABEL -b BOOT [-t THREADS] [-s full|small] [-T SECONDS] OUT_ROOT"
 bin=${PMUTRACE_BIN:-$top/build/arm64}
+# The matrix script too comes from $PMUTRACE_BIN when it holds one, so a
+# report's boots all run the same copy.
+native=$here/native-run.sh
+[ ! -f "$bin/native-run.sh" ] || native=$bin/native-run.sh
 dest=$1/$label-$boot
 [ ! -e "$dest" ] || die "$dest exists already"
 
@@ -59,7 +63,7 @@ EOF
 host_start=$(date -u +%Y-%m-%dT%H:%M:%SZ) load_start=$(cat /proc/loadavg) t0=$(date +%s)
 rc=0
 "$top/scripts/run-guest.sh" -k "$kdir" -s "$work/scenario" -o "$work/out" -t "$timeout_s" \
-	"$bin/pmutrace" "$bin/pmu-stress" "$here/native-run.sh" "$work/lab.meta" || rc=$?
+	"$bin/pmutrace" "$bin/pmu-stress" "$native" "$work/lab.meta" || rc=$?
 t1=$(date +%s)
 mkdir -p "$1"
 cp "$work/out/console.log" "$1/$label-$boot.console.log"
