@@ -303,7 +303,23 @@ def misses_explained(groups, cells):
             " ".join("`%s`" % c for c in conf) or "not recorded", jit or "-"))
     out.append("")
     out += config_contrast(rows)
+    out += drops_follow_misses(groups, busiest)
     return out
+
+
+LAZY, FULL = "CONFIG_PREEMPT_LAZY=y", "CONFIG_PREEMPT=y"
+
+
+def drops_follow_misses(groups, cells):
+    """too_deep drops against missed exits, per kernel."""
+    parts = []
+    for label, bs in groups.items():
+        deep = sum(fg.total(bs, c, lambda f: f["dropped"].get("too_deep", 0)) for c in cells)
+        exits = sum(fg.total(bs, c, lambda f: f["missed_exit"]) for c in cells)
+        parts.append("%s %d too_deep drops and %d missed exits" % (label, deep, exits))
+    return ["- The drops follow the missed exits: an exit the kernel skips leaves its entry on "
+            "the task's call stack, which then overflows its 8 slots (`too_deep`). Over the "
+            "same cells: %s." % "; ".join(parts), ""]
 
 
 def config_contrast(rows):
@@ -326,6 +342,20 @@ def config_contrast(rows):
                                    num(fg.per_1000(m[3], m[2])), m[0]))
             out.append("- %s missed no program run in %d reader calls; %s missed %s per 1000.%s %s"
                        % (c[0], c[2], m[0], num(fg.per_1000(m[1], m[2])), pre, what))
+            if (LAZY in c[5] and FULL in m[5] and c[3] is not None and m[3]
+                    and fg.per_1000(c[3], c[2]) >= 0.5 * fg.per_1000(m[3], m[2])):
+                out.append(
+                    "- The workers were preempted about as often on %s as on %s, so the kernels "
+                    "differ in *where* a worker is preempted, not how often. That fits their "
+                    "preemption models. Under `%s` "
+                    "(kernel/Kconfig.preempt: \"less eager to preempt SCHED_NORMAL tasks\") a "
+                    "task running in the kernel is asked to reschedule lazily, at its return to "
+                    "user space or at the next tick, so a microsecond-long ioctl is almost never "
+                    "preempted inside pmutrace's programs. Under `%s` it is preempted at any "
+                    "interrupt, inside the programs too; while it is preempted there, the "
+                    "program's per-CPU recursion count stays taken and the kernel skips that "
+                    "program for every other worker on that CPU: %s missed %s program runs per "
+                    "worker preemption." % (c[0], m[0], LAZY, FULL, m[0], num(m[1] / m[3])))
     if out:
         out.append("")
     return out

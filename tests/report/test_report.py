@@ -138,6 +138,17 @@ class TestParsing(unittest.TestCase):
             "before. Their recorded preemption, tick and JIT options differ: only stock has "
             "`CONFIG_PREEMPT_LAZY=y`; only before has `CONFIG_PREEMPT=y`.", ""])
 
+    def test_lazy_against_full_preemption(self):
+        rows = [("before", 300, 1000, 6, "v", ["CONFIG_PREEMPT=y"], "1"),
+                ("stock", 0, 1000, 7, "v", ["CONFIG_PREEMPT_LAZY=y"], "1")]
+        out = text.config_contrast(rows)
+        self.assertEqual(len(out), 3)
+        self.assertTrue(out[1].startswith("- The workers were preempted about as often on stock "
+                                          "as on before"), out[1])
+        self.assertTrue(out[1].endswith("before missed 50 program runs per worker preemption."))
+        rows[1] = ("stock", 0, 1000, 1, "v", ["CONFIG_PREEMPT_LAZY=y"], "1")
+        self.assertEqual(len(text.config_contrast(rows)), 2)  # far fewer preemptions: no claim
+
     def test_num_and_ns(self):
         self.assertEqual(text.num(1.0), "1")
         self.assertEqual(text.num(0.12345), "0.123")
