@@ -317,8 +317,8 @@ def drops_follow_misses(groups, cells):
         deep = sum(fg.total(bs, c, lambda f: f["dropped"].get("too_deep", 0)) for c in cells)
         exits = sum(fg.total(bs, c, lambda f: f["missed_exit"]) for c in cells)
         parts.append("%s %d too_deep drops and %d missed exits" % (label, deep, exits))
-    return ["- The drops follow the missed exits: an exit the kernel skips leaves its entry on "
-            "the task's call stack, which then overflows its 8 slots (`too_deep`). Over the "
+    return ["- The `too_deep` drops come with the missed exits: an exit the kernel skips "
+            "leaves its entry on the task's call stack, which then fills its 8 slots. Over the "
             "same cells: %s." % "; ".join(parts), ""]
 
 
@@ -326,7 +326,7 @@ def config_contrast(rows):
     """Name what differs between a kernel without misses and one with."""
     clean = [r for r in rows if r[2] and r[1] == 0]
     missing = [r for r in rows if r[2] and r[1] > 0]
-    out = []
+    out, lazy = [], []
     for c in clean:
         for m in missing:
             only_c = sorted(set(c[5]) - set(m[5]))
@@ -344,18 +344,20 @@ def config_contrast(rows):
                        % (c[0], c[2], m[0], num(fg.per_1000(m[1], m[2])), pre, what))
             if (LAZY in c[5] and FULL in m[5] and c[3] is not None and m[3]
                     and fg.per_1000(c[3], c[2]) >= 0.5 * fg.per_1000(m[3], m[2])):
-                out.append(
-                    "- The workers were preempted about as often on %s as on %s, so the kernels "
-                    "differ in *where* a worker is preempted, not how often. That fits their "
-                    "preemption models. Under `%s` "
-                    "(kernel/Kconfig.preempt: \"less eager to preempt SCHED_NORMAL tasks\") a "
-                    "task running in the kernel is asked to reschedule lazily, at its return to "
-                    "user space or at the next tick, so a microsecond-long ioctl is almost never "
-                    "preempted inside pmutrace's programs. Under `%s` it is preempted at any "
-                    "interrupt, inside the programs too; while it is preempted there, the "
-                    "program's per-CPU recursion count stays taken and the kernel skips that "
-                    "program for every other worker on that CPU: %s missed %s program runs per "
-                    "worker preemption." % (c[0], m[0], LAZY, FULL, m[0], num(m[1] / m[3])))
+                lazy.append((c[0], m[0], num(m[1] / m[3])))
+    if lazy:
+        out.append(
+            "- The workers were preempted about as often on %s as on %s, so the kernels differ "
+            "in *where* a worker is preempted, not how often. That fits their preemption "
+            "models. Under `%s` (kernel/Kconfig.preempt: \"less eager to preempt SCHED_NORMAL "
+            "tasks\") a task running in the kernel is asked to reschedule lazily, at its return "
+            "to user space or at the next tick, so a microsecond-long ioctl is almost never "
+            "preempted inside pmutrace's programs. Under `%s` it is preempted at any interrupt, "
+            "inside the programs too; while it is preempted there, the program's per-CPU "
+            "recursion count stays taken and the kernel skips that program for every other "
+            "worker on that CPU. Missed program runs per worker preemption: %s." % (
+                lazy[0][0], " and ".join(sorted({x[1] for x in lazy})), LAZY, FULL,
+                ", ".join("%s %s" % (x[1], x[2]) for x in lazy)))
     if out:
         out.append("")
     return out

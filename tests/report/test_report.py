@@ -145,7 +145,7 @@ class TestParsing(unittest.TestCase):
         self.assertEqual(len(out), 3)
         self.assertTrue(out[1].startswith("- The workers were preempted about as often on stock "
                                           "as on before"), out[1])
-        self.assertTrue(out[1].endswith("before missed 50 program runs per worker preemption."))
+        self.assertTrue(out[1].endswith("Missed program runs per worker preemption: before 50."))
         rows[1] = ("stock", 0, 1000, 1, "v", ["CONFIG_PREEMPT_LAZY=y"], "1")
         self.assertEqual(len(text.config_contrast(rows)), 2)  # far fewer preemptions: no claim
 
