@@ -27,13 +27,25 @@ import svg  # noqa: E402
 import text  # noqa: E402
 
 
+def run_compare(pmutrace, fmt, before, after, out=None):
+    """`pmutrace compare -f FMT` of two lists of run files, run from the folder
+    above the raw set so that file names read raw/LABEL-BOOT/CELL.json (an
+    archive's temporary folder never shows) -> its stdout."""
+    files = before + after
+    base = os.path.dirname(os.path.commonpath([os.path.abspath(f) for f in files]))
+    rel = lambda fs: ",".join(os.path.relpath(os.path.abspath(f), base) for f in fs)
+    exe = os.path.abspath(pmutrace) if os.sep in pmutrace else pmutrace
+    cmd = [exe, "compare", "-f", fmt] + (["-o", os.path.abspath(out)] if out else [])
+    res = subprocess.run(cmd + [rel(before), rel(after)], capture_output=True, text=True,
+                         check=False, cwd=base)
+    if res.returncode != 0:
+        raise RuntimeError("%s compare -f %s: %s" % (pmutrace, fmt, res.stderr.strip()))
+    return res.stdout
+
+
 def compare(pmutrace, before, after):
     """`pmutrace compare -f json` of two lists of run files -> dict."""
-    cmd = [pmutrace, "compare", "-f", "json", ",".join(before), ",".join(after)]
-    res = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    if res.returncode != 0:
-        raise RuntimeError("%s: %s" % (" ".join(cmd[:3]), res.stderr.strip()))
-    return json.loads(res.stdout)
+    return json.loads(run_compare(pmutrace, "json", before, after))
 
 
 def comparisons(pmutrace, groups, a, b, cells):
@@ -80,8 +92,7 @@ def hist_svgs(pmutrace, out, groups, a, b, cells):
         if not (fa and fb):
             continue
         name = "%s.svg" % cell
-        subprocess.run([pmutrace, "compare", "-f", "svg", "-o", os.path.join(out, name),
-                        ",".join(fa), ",".join(fb)], check=True, capture_output=True)
+        run_compare(pmutrace, "svg", fa, fb, os.path.join(out, name))
         written[cell] = name
     return written
 
@@ -116,7 +127,7 @@ def main(argv=None):
         try:
             cmp = comparisons(args.pmutrace, groups, args.before, args.after, cells)
             svgs = hist_svgs(args.pmutrace, args.out, groups, args.before, args.after, cells)
-        except (OSError, RuntimeError, subprocess.CalledProcessError) as e:
+        except (OSError, RuntimeError, ValueError) as e:
             print("render: compare failed: %s" % e, file=sys.stderr)
             return 1
         strips = strip_svgs(args.out, groups, cells, cmp)
