@@ -85,7 +85,7 @@ FAKE_PMUTRACE = r'''#!/usr/bin/env python3
 import json, sys
 a = sys.argv
 if a[3] == "svg":
-    open(a[5], "w").write("<svg xmlns='http://www.w3.org/2000/svg'/>")
+    open(a[5], "w").write("<svg xmlns='http://www.w3.org/2000/svg'><!-- %s --></svg>" % a[6])
     sys.exit(0)
 nb, na = len(a[4].split(",")), len(a[5].split(","))
 st = lambda v, verdict: {"before": v, "after": v / 2, "ratio": 0.5, "lo": 0.4, "hi": 0.6,
@@ -284,6 +284,9 @@ class TestRender(Fixture):
         self.assertIn("accelerator **tcg**", doc)
         self.assertIn("- Order: before and after boots interleaved.", doc)
         self.assertTrue(os.path.exists(os.path.join(out, "check-ext-t4-boots.svg")))
+        with open(os.path.join(out, "check-ext-t4.svg"), encoding="utf-8") as f:
+            # compare saw the runs by their names in the archive, not a temporary path
+            self.assertIn("<!-- raw/before-01/check-ext-t4.json,raw/before-02/", f.read())
 
     def test_missing_side_fails_in_one_line(self):
         err = io.StringIO()
