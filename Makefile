@@ -64,7 +64,7 @@ LOADER_SRCS := $(filter-out user/trace/main.c,$(wildcard $(addsuffix /*.c,$(USER
 LOADER_OBJS := $(patsubst user/%.c,$(OUTPUT)/%.o,$(LOADER_SRCS))
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(wildcard tests/unit/test_*.c))
 
-.PHONY: all clean test format check-format report bench install asan fuzz
+.PHONY: all clean test format check-format report report-render bench install asan fuzz
 GUEST_TOOLS := $(OUTPUT)/pmu-stress $(OUTPUT)/bpf-progs
 all: $(OUTPUT)/pmutrace $(GUEST_TOOLS) $(if $(filter $(ARCH),$(HOST_ARCH)),$(UNIT_TESTS))
 
@@ -117,6 +117,10 @@ test:
 # The before/after report of the RCU patch: builds two kernels, boots them.
 report:
 	scripts/report.sh
+
+# docs/report/README.md and its SVGs again, from the committed raw archive only.
+report-render: $(OUTPUT)/pmutrace
+	python3 scripts/report/render.py --pmutrace $(OUTPUT)/pmutrace -o docs/report docs/report/raw.tar.xz
 
 # Overhead against the empty-program floor and bcc's tools (docs/performance.md).
 bench:

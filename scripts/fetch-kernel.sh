@@ -4,6 +4,7 @@
 # and btf. The version comes from the suite's linux-image-cloud-arm64
 # metapackage, never from a table here.
 set -euo pipefail
+# shellcheck source=scripts/lib.sh disable=SC1091
 . "$(dirname "$0")/lib.sh"
 
 suite=${1:?usage: fetch-kernel.sh sid|trixie|bookworm}
@@ -14,7 +15,18 @@ image_pkg=$(pkg_depends "$suite" "$meta" '^linux-image-[0-9]') ||
 [ -n "$image_pkg" ] || die "Debian $suite has no $meta (is the suite name right?)"
 kver=${image_pkg#linux-image-}
 out=$PMUTRACE_CACHE/kernels/$kver
+# Newer packaging keeps the config in linux-base-<version>, not in the image
+# or binary package (folders fetched before that lack it: add it).
+base_config() {
+	local tmp
+	tmp=$(mktemp -d)
+	if (fetch_deb "$suite" "linux-base-$kver" "$tmp") 2>/dev/null; then
+		find "$tmp" -name 'config*' -type f -exec cp {} "$1" \; -quit
+	fi
+	rm -rf "$tmp"
+}
 if [ -s "$out/Image" ] && [ -s "$out/btf" ]; then
+	[ -s "$out/config" ] || base_config "$out/config"
 	echo "$out"
 	exit 0
 fi
@@ -39,7 +51,11 @@ if gzip -t "$vmlinuz" 2>/dev/null; then
 else
 	cp "$vmlinuz" "$out.tmp/Image"
 fi
-[ -z "$config" ] || cp "$config" "$out.tmp/config"
+if [ -n "$config" ]; then
+	cp "$config" "$out.tmp/config"
+else
+	base_config "$out.tmp/config"
+fi
 python3 "$(dirname "$0")/extract-btf.py" "$out.tmp/Image" "$out.tmp/btf"
 echo "$kver" >"$out.tmp/release"
 echo "$suite" >"$out.tmp/suite"

@@ -24,8 +24,9 @@ import sys
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-# Scripts that run inside the busybox guest, not on the host.
-GUEST = re.compile(r"^(tests/guest/|scripts/guest-)")
+# Scripts that run inside the busybox guest (or on the arm64 host being
+# measured, with only pmutrace's static binaries), not on the build host.
+GUEST = re.compile(r"^(tests/guest/|scripts/guest-|scripts/report/native-run\.sh$)")
 
 # command -> the Debian (bookworm) package that brings it: the one that
 # ships it, or the one install-deps.sh names that depends on that one.

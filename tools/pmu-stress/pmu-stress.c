@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 #ifdef __aarch64__
@@ -102,7 +103,21 @@ struct worker {
 	int setup_errno;
 	struct counts counts;
 	uint64_t start_ns, end_ns; /* this thread's own loop */
+	long nvcsw, nivcsw; /* context switches during the loop */
 };
+
+/* This thread's voluntary and involuntary context switches so far. */
+static void thread_switches(long *vol, long *invol)
+{
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_THREAD, &ru)) {
+		*vol = *invol = 0;
+		return;
+	}
+	*vol = ru.ru_nvcsw;
+	*invol = ru.ru_nivcsw;
+}
 
 /* One line on stderr, then exit: 1 when the host failed us, 2 bad usage. */
 static void __attribute__((format(printf, 2, 3), noreturn))
@@ -250,6 +265,7 @@ static void *worker_main(void *arg)
 	struct counts c;
 	int vm = -1, vcpu = -1;
 	unsigned long i;
+	long vol, invol;
 
 	memset(&c, 0, sizeof(c));
 	w->setup_failed = -1;
@@ -267,6 +283,7 @@ static void *worker_main(void *arg)
 	pthread_barrier_wait(&job->start);
 	if (__atomic_load_n(&job->any_setup_failed, __ATOMIC_RELAXED))
 		goto out;
+	thread_switches(&vol, &invol);
 	w->start_ns = now_ns();
 	for (i = 0; i < job->iterations; i++) {
 		if (job->scenario == OPEN)
@@ -277,6 +294,9 @@ static void *worker_main(void *arg)
 #endif
 	}
 	w->end_ns = now_ns();
+	thread_switches(&w->nvcsw, &w->nivcsw);
+	w->nvcsw -= vol;
+	w->nivcsw -= invol;
 out:
 	close_fd(&vcpu);
 	close_fd(&vm);
@@ -468,6 +488,7 @@ int main(int argc, char **argv)
 	struct counts *sum;
 	struct worker *workers;
 	uint64_t start_ns, end_ns;
+	long nvcsw = 0, nivcsw = 0;
 	unsigned long t;
 	int err;
 
@@ -538,6 +559,12 @@ int main(int argc, char **argv)
 	if (job.scenario != OPEN)
 		print_derived(sum);
 	printf("elapsed_ns=%llu\n", (unsigned long long)(end_ns - start_ns));
+	for (t = 0; t < job.threads; t++) {
+		nvcsw += workers[t].nvcsw;
+		nivcsw += workers[t].nivcsw;
+	}
+	printf("switches.voluntary=%ld\nswitches.involuntary=%ld\n", nvcsw,
+	       nivcsw);
 
 	pthread_barrier_destroy(&job.start);
 	close_fd(&job.kvm_fd);
