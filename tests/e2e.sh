@@ -50,7 +50,8 @@ bookworm)
 	probe=kprobe runs="default generic" lock=0
 	;;
 trixie) modes="kvm_pmu_probe_armpmu=caller:kvm_arm_set_default_pmu kvm_arm_pmu_v3_set_pmu=caller:kvm_arm_pmu_v3_set_attr kvm_supports_guest_pmuv3=absent:null" ;;
-*) modes="kvm_pmu_probe_armpmu=caller:kvm_arm_set_default_pmu kvm_arm_pmu_v3_set_pmu=caller:kvm_arm_pmu_v3_set_attr kvm_supports_guest_pmuv3=direct:kvm_supports_guest_pmuv3" ;;
+# 7.x has fsession: one program per call, the start in its cookie.
+*) probe=fsession modes="kvm_pmu_probe_armpmu=caller:kvm_arm_set_default_pmu kvm_arm_pmu_v3_set_pmu=caller:kvm_arm_pmu_v3_set_attr kvm_supports_guest_pmuv3=direct:kvm_supports_guest_pmuv3" ;;
 esac
 
 # On 6.1, kvm_arm_pmu_v3_set_attr() probes the default PMU on a VM's first
@@ -71,7 +72,7 @@ for run in $runs; do
 		/usr/bin/python3 "$top/tests/validate-json.py" "$schema" "$out/$run.json"
 	check "$run: one 'Tracing' line on stderr" test "$(grep -c '^Tracing' "$out/$run.err")" = 1
 	check "$run: no BPF program left loaded" \
-		sh -c "! grep -qE ' (target_entry_|target_exit_|target_kprobe_|target_kretpro|lock_contention|lock_acquired|lock_released)' '$out/$run.progs'"
+		sh -c "! grep -qE ' (target_entry_|target_exit_|target_sess_|target_kprobe_|target_kretpro|lock_contention|lock_acquired|lock_released)' '$out/$run.progs'"
 	check "$run: nothing dropped" test "$(jqr '[.dropped[]] | add' "$out/$run.json")" = 0
 	check "$run: every attached target probed by $probe" \
 		test "$(jqr "[.targets[] | select(.attach.mode != \"absent\") | .attach.probe] | unique | join(\",\")" "$out/$run.json")" = $probe
@@ -147,7 +148,7 @@ for run in twoA twoB; do
 	done
 done
 check "after SIGKILL no BPF program stays loaded" \
-	sh -c "! grep -qE ' (target_entry_|target_exit_|target_kprobe_|target_kretpro|lock_contention|lock_acquired|lock_released)' '$out/killed.progs'"
+	sh -c "! grep -qE ' (target_entry_|target_exit_|target_sess_|target_kprobe_|target_kretpro|lock_contention|lock_acquired|lock_released)' '$out/killed.progs'"
 check "pmutrace check: exit 0, ready ($(tail -n 1 "$out/check.out"))" \
 	sh -c "test \"\$(cat '$out/check.rc')\" = 0 && grep -q '^ready: pmutrace can trace' '$out/check.out'"
 side=unknown
@@ -155,7 +156,7 @@ side=unknown
 check "pmutrace check observes the patch side: $side ($(grep 'patch side' "$out/check.out" | sed 's/^ *//'))" \
 	grep -qE "^  patch side +$side " "$out/check.out"
 check "pmutrace check leaves no BPF program" \
-	sh -c "! grep -qE ' (target_entry_|target_exit_|target_kprobe_|lock_)' '$out/check.progs'"
+	sh -c "! grep -qE ' (target_entry_|target_exit_|target_sess_|target_kprobe_|lock_)' '$out/check.progs'"
 
 # Generic mode, with misc_open nested inside do_sys_openat2.
 calls=$(sed -n 's/^call\.open=//p' "$out/generic.stress.1")
@@ -188,5 +189,5 @@ check "no attachable --func: exit 5" test "$(cat "$out/nofunc.rc")" = 5
 check "kernel without BTF: exit 4 and one line ($(cat "$out/nobtf.err"))" \
 	sh -c "test \"\$(cat '$out/nobtf.rc')\" = 4 && test \"\$(wc -l <'$out/nobtf.err')\" = 1"
 check "failures leave no BPF program" \
-	sh -c "! grep -qE ' (target_entry_|target_exit_|lock_contention)' '$out/failures.progs'"
+	sh -c "! grep -qE ' (target_entry_|target_exit_|target_sess_|lock_contention)' '$out/failures.progs'"
 exit 0

@@ -30,7 +30,7 @@ trace_stop() {
 # programs (freeing is deferred), then record what is still loaded.
 no_progs_left() {
 	i=0
-	while bpf-progs | grep -qE ' (target_entry_|target_exit_|lock_contention|lock_acquired|lock_released)'; do
+	while bpf-progs | grep -qE ' (target_entry_|target_exit_|target_sess_|lock_contention|lock_acquired|lock_released)'; do
 		i=$((i + 1))
 		[ $i -gt 100 ] && break
 		sleep 0.1

@@ -54,7 +54,9 @@ struct options {
 enum probe_kind {
 	PROBE_FENTRY, /* fentry/fexit trampolines */
 	PROBE_KPROBE, /* kprobe/kretprobe: kernels without trampolines */
+	PROBE_SESSION, /* one fsession program per target (7.x) */
 };
+const char *probe_kind_name(enum probe_kind kind);
 
 enum attach_mode {
 	ATTACH_DIRECT, /* fentry/fexit on the function itself */
@@ -74,6 +76,8 @@ struct target {
 	enum filter_kind filter_kind;
 	__u32 filter_arg;
 	__u64 filter_value;
+	/* [func_lo, func_hi): function's text in kallsyms, 0 if unknown */
+	__u64 func_lo, func_hi;
 };
 
 /* What the run measured, summed over CPUs. */
@@ -131,6 +135,7 @@ int parse_options(int argc, char **argv, struct options *opts);
 struct ksym_query {
 	const char *name;
 	__u64 addr; /* 0: not found */
+	__u64 end; /* the next symbol's address: where its text ends */
 	char found[NAME_LEN]; /* the name as kallsyms spells it */
 };
 int ksyms_lookup(const char *path, struct ksym_query *q, int n);
