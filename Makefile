@@ -48,7 +48,7 @@ endif
 
 # -fms-extensions: 7.x kernels embed tagged structs (struct foo;) in others.
 BPF_CFLAGS := -g -O2 -target bpf -Wall -Werror -fms-extensions \
-	      -Wno-microsoft-anon-tag -D__TARGET_ARCH_arm64 \
+	      -Wno-microsoft-anon-tag \
 	      -Iinclude -I.
 
 # Everything but main.c, so the unit tests can link it.
@@ -112,7 +112,7 @@ $(BPF_OUT)/bench_empty.skel.h: $(BPF_OUT)/bench_empty.bpf.o
 	$(BPFTOOL) gen skeleton $< name bench_empty_bpf > $@.tmp
 	mv $@.tmp $@
 
-$(OUTPUT)/empty_probe: tests/bench/empty_probe.c $(BPF_OUT)/bench_empty.skel.h
+$(OUTPUT)/empty_probe: tests/bench/empty_probe.c tests/bench/probe_common.h $(BPF_OUT)/bench_empty.skel.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) $< $(LIBS) -o $@
 
@@ -213,3 +213,50 @@ install: $(OUTPUT)/pmutrace $(OUTPUT)/pmu-stress
 	$(INSTALL) -D -m 0644 docs/pmutrace.8 $(DESTDIR)$(PREFIX)/share/man/man8/pmutrace.8
 	$(INSTALL) -D -m 0644 docs/pmutrace.schema.json \
 		$(DESTDIR)$(PREFIX)/share/pmutrace/pmutrace.schema.json
+
+# The limit of the instruction benchmark: the minimal latency tracer.
+$(BPF_OUT)/bench_limit.bpf.o: tests/bench/bench_limit.bpf.c include/pmutrace.h vmlinux.h | $(BPF_OUT)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BPF_OUT)/bench_limit.skel.h: $(BPF_OUT)/bench_limit.bpf.o
+	$(BPFTOOL) gen skeleton $< name bench_limit_bpf > $@.tmp
+	mv $@.tmp $@
+
+$(OUTPUT)/limit_probe: tests/bench/limit_probe.c tests/bench/probe_common.h $(BPF_OUT)/bench_limit.skel.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) $< $(LIBS) -o $@
+
+# tools/insn-count: the QEMU TCG plugin that counts guest instructions
+# between pmu-stress's markers (header from Debian's QEMU source).
+build/insn-count/insn-count.so: tools/insn-count/insn-count.c
+	@mkdir -p $(@D)
+	hdr=$$(tools/insn-count/fetch-header.sh) && \
+		gcc -O2 -Wall -Wextra -Werror -shared -fPIC -I"$$hdr" $< -o $@
+
+.PHONY: bench-insns
+# Instructions per traced call and per unrelated operation
+# (docs/performance.md); scripts/bench-insns.sh.
+bench-insns:
+	scripts/bench-insns.sh
+
+# The breakdown's builds (scripts/bench-insns.sh): pmutrace with parts of
+# the per-call work compiled out, -DPMUTRACE_BENCH_SKIP=<BENCH_SKIP_* bits>.
+BENCH_SKIPS := 1 2 4 8 15
+.PHONY: bench-skip
+bench-skip: $(foreach n,$(BENCH_SKIPS),$(OUTPUT)/bench/pmutrace-skip$(n))
+
+$(BPF_OUT)/skip%/pmutrace.bpf.o: bpf/pmutrace.bpf.c include/pmutrace.h vmlinux.h
+	@mkdir -p $(@D)
+	$(CLANG) $(BPF_CFLAGS) -DPMUTRACE_BENCH_SKIP=$* -c $< -o $@
+
+$(BPF_OUT)/skip%/pmutrace.skel.h: $(BPF_OUT)/skip%/pmutrace.bpf.o
+	$(BPFTOOL) gen skeleton $< name pmutrace_bpf > $@.tmp
+	mv $@.tmp $@
+
+# Its own skeleton first in the include path.
+$(OUTPUT)/bench/skip%/tracer.o: user/trace/tracer.c $(BPF_OUT)/skip%/pmutrace.skel.h
+	@mkdir -p $(@D)
+	$(CC) -I$(BPF_OUT)/skip$* $(CFLAGS) -c $< -o $@
+
+$(OUTPUT)/bench/pmutrace-skip%: $(OUTPUT)/trace/main.o $(filter-out $(OUTPUT)/trace/tracer.o,$(LOADER_OBJS)) $(OUTPUT)/bench/skip%/tracer.o
+	$(CC) $(LDFLAGS) $^ $(LIBS) -o $@
