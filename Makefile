@@ -260,3 +260,10 @@ $(OUTPUT)/bench/skip%/tracer.o: user/trace/tracer.c $(BPF_OUT)/skip%/pmutrace.sk
 
 $(OUTPUT)/bench/pmutrace-skip%: $(OUTPUT)/trace/main.o $(filter-out $(OUTPUT)/trace/tracer.o,$(LOADER_OBJS)) $(OUTPUT)/bench/skip%/tracer.o
 	$(CC) $(LDFLAGS) $^ $(LIBS) -o $@
+
+.PHONY: bench-rcu-insns
+# Issue 10: instructions per reader call before vs after the RCU patch, no
+# tracer, 1 vCPU (docs/performance.md, "rcu" section).
+bench-rcu-insns:
+	k=$$(scripts/build-kernels.sh | sed -n 's/^ *\(before\|after\): *\([^ ]*\).*/\2/p') && \
+	BENCH_VARIANTS=none BENCH_WORKLOADS="ce sp vi" scripts/bench-insns.sh $$k

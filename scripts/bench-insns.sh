@@ -8,8 +8,11 @@
 # docs/performance/raw/insns/<kernel>/boot<N>/, then docs/performance.md is
 # rendered from the committed raw data (python3 -m scripts.bench.perfdoc).
 # Usage: scripts/bench-insns.sh [SUITE|KERNEL_DIR ...]   (default: sid)
+# `make bench-rcu-insns` gives the before/after kernels of the RCU patch
+# (scripts/build-kernels.sh) with no tracer and every reader's workload.
 # Knobs (environment): BENCH_BOOTS (3), BENCH_ROUNDS (2), BENCH_N_CE (2000),
-# BENCH_N_OPEN (500), BENCH_N_PIPE (2000), BENCH_VARIANTS, BENCH_DOCS (docs),
+# BENCH_N_OPEN (500), BENCH_N_PIPE (2000), BENCH_N_SP (1000), BENCH_N_VI (50),
+# BENCH_VARIANTS, BENCH_WORKLOADS (all variants run these), BENCH_DOCS (docs),
 # BENCH_RAW_NAME (a name for the raw folder instead of the kernel release).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -22,6 +25,9 @@ rounds=${BENCH_ROUNDS:-2}
 n_ce=${BENCH_N_CE:-2000}
 n_open=${BENCH_N_OPEN:-500}
 n_pipe=${BENCH_N_PIPE:-2000}
+n_sp=${BENCH_N_SP:-1000}
+n_vi=${BENCH_N_VI:-50}
+workloads=${BENCH_WORKLOADS:-}
 docs=${BENCH_DOCS:-docs}
 variants=${BENCH_VARIANTS:-none empty limit limit_fentry default single hold fentry single_fentry skip_ret skip_hist skip_minmax skip_entries skip_all funclat klockstat}
 [ $# -gt 0 ] || set -- sid
@@ -33,7 +39,8 @@ overlay=$(scripts/bench-overlay.sh)
 
 for k in "$@"; do
 	if [ -d "$k" ]; then kdir=$k; else kdir=$(scripts/fetch-kernel.sh "$k"); fi
-	name=${BENCH_RAW_NAME:-$(cat "$kdir/release")}
+	# Our own builds' release files say "VERSION before|after".
+	name=${BENCH_RAW_NAME:-$(tr ' ' '-' <"$kdir/release")}
 	raw=$docs/performance/raw/insns/$name
 	rm -rf "$raw"
 	for b in $(seq "$boots"); do
@@ -41,8 +48,8 @@ for k in "$@"; do
 		rm -rf "$out"
 		mkdir -p "$out"
 		{
-			echo "BOOT=$b ROUNDS=$rounds N_CE=$n_ce N_OPEN=$n_open N_PIPE=$n_pipe"
-			echo "VARIANTS='$variants'"
+			echo "BOOT=$b ROUNDS=$rounds N_CE=$n_ce N_OPEN=$n_open N_PIPE=$n_pipe N_SP=$n_sp N_VI=$n_vi"
+			echo "VARIANTS='$variants' WORKLOADS='$workloads'"
 			cat scripts/guest-bench-lib.sh scripts/guest-insns.sh
 		} >"$out/scenario.sh"
 		echo "bench-insns: $name boot $b of $boots; load: $(cut -d' ' -f1-3 /proc/loadavg)" >&2

@@ -1,6 +1,6 @@
 # The guest half of scripts/bench-insns.sh (busybox sh, 1 vCPU, QEMU with
 # tools/insn-count). scripts/bench-insns.sh prepends BOOT, ROUNDS, N_CE,
-# N_OPEN, N_PIPE and VARIANTS.
+# N_OPEN, N_PIPE, N_SP, N_VI, VARIANTS and WORKLOADS.
 # shellcheck shell=sh disable=SC2153 # the parameters come from bench-insns.sh
 #
 # Each pmu-stress --markers run is one window of the plugin's count. Every
@@ -44,8 +44,13 @@ tool_cmd() {
 	esac
 }
 
-# workloads VARIANT: which workloads run under it.
+# workloads VARIANT: which workloads run under it (all of $WORKLOADS when
+# that is set: the before/after kernels of the RCU patch).
 workloads() {
+	[ -z "${WORKLOADS:-}" ] || {
+		echo "$WORKLOADS"
+		return
+	}
 	case $1 in
 	none | default | hold) echo "ce open pipe" ;;
 	*) echo ce ;;
@@ -67,6 +72,17 @@ work() {
 	pipe)
 		pmu-stress --markers -t 1 -n "$N_PIPE" pipe >/tmp/w.out 2>&1 || _rc=$?
 		_k=pipe
+		;;
+	# The other two readers' paths: SET_PMU (kvm_arm_pmu_v3_set_pmu,
+	# inlined into kvm_arm_pmu_v3_set_attr) and a first VCPU_INIT
+	# (kvm_pmu_probe_armpmu, inlined into kvm_arm_set_default_pmu).
+	sp)
+		pmu-stress --markers -t 1 -n "$N_SP" set-pmu >/tmp/w.out 2>&1 || _rc=$?
+		_k=KVM_SET_DEVICE_ATTR
+		;;
+	vi)
+		pmu-stress --markers -t 1 -n "$N_VI" vcpu-init >/tmp/w.out 2>&1 || _rc=$?
+		_k=KVM_ARM_VCPU_INIT
 		;;
 	esac
 	[ "$_rc" -eq 0 ] || err "round $ROUND $1 $2: exit $_rc: $(cat /tmp/w.out)"
@@ -117,7 +133,7 @@ tool_stop() {
 {
 	echo "kernel=$(uname -r)"
 	echo "cpus=$(grep -c ^processor /proc/cpuinfo)"
-	echo "params=BOOT=$BOOT ROUNDS=$ROUNDS N_CE=$N_CE N_OPEN=$N_OPEN N_PIPE=$N_PIPE"
+	echo "params=BOOT=$BOOT ROUNDS=$ROUNDS N_CE=$N_CE N_OPEN=$N_OPEN N_PIPE=$N_PIPE N_SP=$N_SP N_VI=$N_VI"
 	echo "variants=$VARIANTS"
 } >/out/guest.txt
 # shellcheck disable=SC2034 # read by settle (guest-bench-lib.sh)

@@ -145,6 +145,7 @@ int parse_lock_address(const char *s, __u64 *addr);
 struct btf;
 typedef int (*attach_probe_fn)(const struct btf *btf, __u32 btf_id);
 int probe_fentry(const struct btf *btf, __u32 btf_id);
+int probe_fentry_load(const struct btf *btf, __u32 btf_id);
 void set_kprobe_symbols(const struct ksym_query *q, int n);
 int probe_kprobe(const struct btf *btf, __u32 btf_id);
 int check_tracing_allowed(const struct btf *btf);

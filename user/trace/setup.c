@@ -176,7 +176,7 @@ int resolve_all(const struct options *o, struct run_result *r,
 	for (int i = 0, k = 0; i < n; i++) {
 		resolve_target(&r->targets[i], names[i], btf, &q[k],
 			       r->probe == PROBE_KPROBE ? probe_kprobe :
-							  probe_fentry);
+							  probe_fentry_load);
 		for (int j = k; j <= k + !!known_caller(names[i]); j++)
 			if (!strcmp(q[j].name, r->targets[i].function)) {
 				r->targets[i].func_lo = q[j].addr;
