@@ -53,7 +53,7 @@ BPF_CFLAGS := -g -O2 -target bpf -Wall -Werror -fms-extensions \
 
 # Everything but main.c, so the unit tests can link it.
 LOADER_SRCS := $(filter-out user/trace/main.c,$(wildcard $(addsuffix /*.c,$(USER_DIRS))))
-LOADER_OBJS := $(patsubst user/%.c,$(OUTPUT)/%.o,$(LOADER_SRCS))
+LOADER_OBJS := $(patsubst user/%.c,$(OUTPUT)/%.o,$(LOADER_SRCS)) $(OUTPUT)/trace/tracer_sess.o
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(wildcard tests/unit/test_*.c))
 
 .PHONY: all clean test format check-format report bench install asan fuzz
@@ -76,6 +76,20 @@ $(OUTPUT)/%.o: user/%.c
 
 $(OUTPUT)/trace/cli.o $(OUTPUT)/common/schema_write.o $(OUTPUT)/export/prometheus.o: $(VERSION_FILE)
 $(OUTPUT)/trace/tracer.o: $(BPF_OUT)/pmutrace.skel.h
+
+# The fsession programs' object (7.x), apart: see bpf/pmutrace.bpf.c. Same
+# skeleton name, so tracer.c builds against either; its own folder first.
+$(BPF_OUT)/sess/pmutrace.bpf.o: bpf/pmutrace.bpf.c include/pmutrace.h vmlinux.h
+	@mkdir -p $(@D)
+	$(CLANG) $(BPF_CFLAGS) -DPMUTRACE_SESSION_OBJ -c $< -o $@
+
+$(BPF_OUT)/sess/pmutrace.skel.h: $(BPF_OUT)/sess/pmutrace.bpf.o
+	$(BPFTOOL) gen skeleton $< name pmutrace_bpf > $@.tmp
+	mv $@.tmp $@
+
+$(OUTPUT)/trace/tracer_sess.o: user/trace/tracer.c $(BPF_OUT)/sess/pmutrace.skel.h
+	@mkdir -p $(@D)
+	$(CC) -I$(BPF_OUT)/sess $(CFLAGS) -DPMUTRACE_SESSION_OBJ $(DEPFLAGS) -c $< -o $@
 
 $(OUTPUT)/pmutrace: $(OUTPUT)/trace/main.o $(LOADER_OBJS)
 	$(CC) $(LDFLAGS) $^ $(LIBS) -o $@
@@ -138,7 +152,7 @@ ASAN_OUT := build/asan
 ASAN_CC ?= gcc
 ASAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all \
 	      -fno-omit-frame-pointer
-ASAN_OBJS := $(patsubst user/%.c,$(ASAN_OUT)/%.o,$(LOADER_SRCS))
+ASAN_OBJS := $(patsubst user/%.c,$(ASAN_OUT)/%.o,$(LOADER_SRCS)) $(ASAN_OUT)/trace/tracer_sess.o
 ASAN_TESTS := $(patsubst tests/unit/%.c,$(ASAN_OUT)/tests/%,$(wildcard tests/unit/test_*.c))
 ASAN_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1 \
 	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
@@ -152,6 +166,9 @@ $(ASAN_OUT)/%.o: user/%.c
 
 $(ASAN_OUT)/trace/cli.o $(ASAN_OUT)/common/schema_write.o $(ASAN_OUT)/export/prometheus.o: $(VERSION_FILE)
 $(ASAN_OUT)/trace/tracer.o: $(BPF_OUT)/pmutrace.skel.h
+$(ASAN_OUT)/trace/tracer_sess.o: user/trace/tracer.c $(BPF_OUT)/sess/pmutrace.skel.h
+	@mkdir -p $(@D)
+	$(ASAN_CC) -I$(BPF_OUT)/sess $(CFLAGS) -DPMUTRACE_SESSION_OBJ $(ASAN_FLAGS) -c $< -o $@
 -include $(ASAN_OBJS:.o=.d)
 
 $(ASAN_OUT)/tests/%: tests/unit/%.c tests/unit/unit.h $(ASAN_OBJS) | $(ASAN_OUT)/tests
@@ -247,18 +264,18 @@ bench-skip: $(foreach n,$(BENCH_SKIPS),$(OUTPUT)/bench/pmutrace-skip$(n))
 
 $(BPF_OUT)/skip%/pmutrace.bpf.o: bpf/pmutrace.bpf.c include/pmutrace.h vmlinux.h
 	@mkdir -p $(@D)
-	$(CLANG) $(BPF_CFLAGS) -DPMUTRACE_BENCH_SKIP=$* -c $< -o $@
+	$(CLANG) $(BPF_CFLAGS) -DPMUTRACE_SESSION_OBJ -DPMUTRACE_BENCH_SKIP=$* -c $< -o $@
 
 $(BPF_OUT)/skip%/pmutrace.skel.h: $(BPF_OUT)/skip%/pmutrace.bpf.o
 	$(BPFTOOL) gen skeleton $< name pmutrace_bpf > $@.tmp
 	mv $@.tmp $@
 
 # Its own skeleton first in the include path.
-$(OUTPUT)/bench/skip%/tracer.o: user/trace/tracer.c $(BPF_OUT)/skip%/pmutrace.skel.h
+$(OUTPUT)/bench/skip%/tracer_sess.o: user/trace/tracer.c $(BPF_OUT)/skip%/pmutrace.skel.h
 	@mkdir -p $(@D)
-	$(CC) -I$(BPF_OUT)/skip$* $(CFLAGS) -c $< -o $@
+	$(CC) -I$(BPF_OUT)/skip$* $(CFLAGS) -DPMUTRACE_SESSION_OBJ -c $< -o $@
 
-$(OUTPUT)/bench/pmutrace-skip%: $(OUTPUT)/trace/main.o $(filter-out $(OUTPUT)/trace/tracer.o,$(LOADER_OBJS)) $(OUTPUT)/bench/skip%/tracer.o
+$(OUTPUT)/bench/pmutrace-skip%: $(OUTPUT)/trace/main.o $(filter-out $(OUTPUT)/trace/tracer_sess.o,$(LOADER_OBJS)) $(OUTPUT)/bench/skip%/tracer_sess.o
 	$(CC) $(LDFLAGS) $^ $(LIBS) -o $@
 
 .PHONY: bench-rcu-insns

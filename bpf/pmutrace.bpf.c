@@ -29,9 +29,16 @@ const volatile struct pmutrace_config cfg;
 #define PMUTRACE_BENCH_SKIP 0
 #endif
 
-/* Resolved by libbpf where the kernel has them (7.x); session mode only. */
+/*
+ * The session programs go into an object of their own (pmutrace_sess, built
+ * with -DPMUTRACE_SESSION_OBJ), loaded on 7.x only: libbpf resolves every
+ * kfunc extern of an object at load, and 6.12's bpf_session_cookie(void) of
+ * kprobe sessions does not match 7.x's, which fails even a weak extern.
+ */
+#ifdef PMUTRACE_SESSION_OBJ
 extern bool bpf_session_is_return(void *ctx) __ksym __weak;
 extern __u64 *bpf_session_cookie(void *ctx) __ksym __weak;
+#endif
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -381,6 +388,7 @@ TARGET_SLOT(5)
 TARGET_SLOT(6)
 TARGET_SLOT(7)
 
+#ifdef PMUTRACE_SESSION_OBJ
 /*
  * fsession (7.x): one program runs at entry and at return, and the start
  * time lives in the call's session cookie, which the trampoline zeroes
@@ -467,6 +475,7 @@ SESSION_SLOT(4)
 SESSION_SLOT(5)
 SESSION_SLOT(6)
 SESSION_SLOT(7)
+#endif /* PMUTRACE_SESSION_OBJ */
 
 /*
  * Kernels whose fentry cannot attach (arm64 before direct-call trampolines,

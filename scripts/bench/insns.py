@@ -212,6 +212,38 @@ def kernel_section(kdir):
     return L
 
 
+RCU_WORKLOADS = [
+    ("ce", "KVM_CHECK_EXTENSION(KVM_CAP_ARM_PMU_V3)", "kvm_supports_guest_pmuv3"),
+    ("sp", "KVM_SET_DEVICE_ATTR(SET_PMU)",
+     "kvm_arm_pmu_v3_set_pmu (inlined into kvm_arm_pmu_v3_set_attr)"),
+    ("vi", "new VM + vCPU + KVM_ARM_VCPU_INIT",
+     "kvm_pmu_probe_armpmu (inlined into kvm_arm_set_default_pmu)"),
+]
+
+
+def rcu_section(before, after):
+    """Issue 10: instructions per reader call, no tracer, before vs after."""
+    bb = [read_boot(b) for b in boots(before)]
+    ab = [read_boot(b) for b in boots(after)]
+    L = ["### Path length of each reader, before vs after the RCU patch", "",
+         "Command: `make bench-rcu-insns` (the kernels of `scripts/build-kernels.sh`, no tracer, "
+         "1 thread on 1 vCPU). Each operation runs one reader; the kernels differ only by the "
+         "patch, so after − before is the reader's change: `mutex_lock()` + `mutex_unlock()` of "
+         "`arm_pmus_lock` (uncontended) replaced by `rcu_read_lock()` + `rcu_read_unlock()` "
+         "(`guard(rcu)`), and the list walk itself. Per boot: the least of its rounds; shown: "
+         f"median over boots (range), {len(bb)} and {len(ab)} boots.", "",
+         "| operation | reader (its caller where inlined) | before | after | after − before |",
+         "|---|---|---|---|---|"]
+    for w, op, reader in RCU_WORKLOADS:
+        b = Summary([min(x[("none", w)]) if ("none", w) in x else None for x in bb])
+        a = Summary([min(x[("none", w)]) if ("none", w) in x else None for x in ab])
+        if b.med is None or a.med is None:
+            continue
+        L.append(f"| {op} | {reader} | {b.fmt(1)} | {a.fmt(1)} | {a.med - b.med:+,.1f} |")
+    L.append("")
+    return L
+
+
 def render(raw):
     """Markdown lines of every kernel under RAW/insns."""
     d = os.path.join(raw, "insns")
@@ -227,7 +259,11 @@ def render(raw):
          "the same instructions in every run, and the \"guest ms\" of start-up below are "
          "instructions too (1 per ns). Instructions are not time, but they carry over to hardware "
          "far better than TCG timings, and they are exact.", ""]
-    for k in sorted(os.listdir(d)):
-        if os.path.isdir(os.path.join(d, k)):
+    names = sorted(k for k in os.listdir(d) if os.path.isdir(os.path.join(d, k)))
+    for k in names:
+        if not k.endswith(("-before", "-after")):
             L.extend(kernel_section(os.path.join(d, k)))
+    for k in names:
+        if k.endswith("-before") and k[:-7] + "-after" in names:
+            L.extend(rcu_section(os.path.join(d, k), os.path.join(d, k[:-7] + "-after")))
     return L

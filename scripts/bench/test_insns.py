@@ -121,3 +121,15 @@ class Rt(unittest.TestCase):
                         '"timed": 950, "missed": {"entry": 50, "exit": 10}}]}')
             rows = rt.render(t)
             self.assertEqual(rows[2], "| 7.2-rt | 4 | 1 | 1,000 | 5.00% | yes |")
+
+
+class RcuSection(unittest.TestCase):
+    def test_before_after_difference(self):
+        with tempfile.TemporaryDirectory() as t:
+            for side, ce in (("before", 1100000), ("after", 1040000)):
+                write_boot(os.path.join(t, "insns", f"7.2-{side}", "boot1"),
+                           [("none", "ce", 1000, ce, "0"), ("none", "ce", 1000, ce + 5000, "0")])
+            text = "\n".join(insns.render(t))
+            self.assertIn("| KVM_CHECK_EXTENSION(KVM_CAP_ARM_PMU_V3) | kvm_supports_guest_pmuv3 | "
+                          "1,100.0 | 1,040.0 | -60.0 |", text)
+            self.assertNotIn("### 7.2-before", text)

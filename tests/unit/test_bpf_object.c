@@ -8,7 +8,8 @@
 #include <bpf/libbpf.h>
 #include "unit.h"
 #include "pmutrace.h"
-#include "pmutrace.skel.h"
+/* The session object: the fentry/kprobe programs and the fsession ones. */
+#include "sess/pmutrace.skel.h"
 
 int main(void)
 {

@@ -12,9 +12,25 @@
 #include "pmutrace_user.h"
 #include "pmutrace.skel.h"
 
+/*
+ * This file is built twice: as itself with the skeleton of the object
+ * without session programs, and with PMUTRACE_SESSION_OBJ against the
+ * session object's skeleton (tracer_sess.o), whose functions get a sess_
+ * prefix. The plain functions hand session runs to those.
+ */
+#ifdef PMUTRACE_SESSION_OBJ
+#define TRACER(name) sess_##name
+#else
+#define TRACER(name) name
+#endif
+struct tracer *sess_tracer_start(struct run_result *r, int *err);
+void sess_tracer_stop(struct tracer *tr);
+int sess_tracer_collect(struct tracer *tr, struct run_result *r);
+
 #define MAX_LINKS (2 * PMUTRACE_MAX_TARGETS + 4)
 
 struct tracer {
+	bool session; /* first in both builds: which one made it */
 	struct pmutrace_bpf *skel;
 	struct bpf_program *entry[PMUTRACE_MAX_TARGETS];
 	struct bpf_program *exit[PMUTRACE_MAX_TARGETS];
@@ -191,6 +207,7 @@ static int attach_all(struct tracer *tr, struct run_result *r)
 static struct tracer *try_start(struct run_result *r, int *err)
 {
 	struct tracer *tr = calloc(1, sizeof(*tr));
+	bool session = r->probe == PROBE_SESSION;
 	size_t big = sizeof(struct lock_stats) > sizeof(struct target_stats) ?
 			     sizeof(struct lock_stats) :
 			     sizeof(struct target_stats);
@@ -198,6 +215,7 @@ static struct tracer *try_start(struct run_result *r, int *err)
 	*err = -ENOMEM;
 	if (!tr)
 		return NULL;
+	tr->session = session;
 	tr->ncpus = libbpf_num_possible_cpus();
 	if (tr->ncpus <= 0) {
 		/* libbpf's own error, not a lack of memory. */
@@ -218,21 +236,28 @@ static struct tracer *try_start(struct run_result *r, int *err)
 	if (!*err)
 		return tr;
 fail:
-	tracer_stop(tr);
+	TRACER(tracer_stop)(tr);
 	return NULL;
 }
 
+#ifdef PMUTRACE_SESSION_OBJ
+struct tracer *sess_tracer_start(struct run_result *r, int *err)
+{
+	return try_start(r, err);
+}
+#else
 struct tracer *tracer_start(struct run_result *r, int *err)
 {
 	struct target saved[PMUTRACE_MAX_TARGETS];
 	struct tracer *tr;
 
 	memcpy(saved, r->targets, sizeof(saved));
-	tr = try_start(r, err);
+	tr = r->probe == PROBE_SESSION ? sess_tracer_start(r, err) :
+					 try_start(r, err);
 	/* A kernel whose BTF has fsession but whose JIT or verifier refuses
 	 * it, or a host past the entry counters' CPUs: the fentry/fexit pair
 	 * does the same job. */
-	if (r->probe == PROBE_SESSION &&
+	if (tr && r->probe == PROBE_SESSION &&
 	    libbpf_num_possible_cpus() > PMUTRACE_SESSION_MAX_CPUS) {
 		tracer_stop(tr);
 		tr = NULL;
@@ -244,11 +269,18 @@ struct tracer *tracer_start(struct run_result *r, int *err)
 	}
 	return tr;
 }
+#endif
 
-void tracer_stop(struct tracer *tr)
+void TRACER(tracer_stop)(struct tracer *tr)
 {
 	if (!tr)
 		return;
+#ifndef PMUTRACE_SESSION_OBJ
+	if (tr->session) {
+		sess_tracer_stop(tr);
+		return;
+	}
+#endif
 	for (int i = 0; i < tr->nlinks; i++)
 		bpf_link__destroy(tr->links[i]);
 	for (int i = 0; i < tr->nlink_fds; i++)
@@ -315,20 +347,26 @@ static void session_misses(struct tracer *tr, int slot,
 {
 	__u64 e = 0, x = res->s.count, m = prog_misses(tr->entry[slot]), n2;
 
+#ifdef PMUTRACE_SESSION_OBJ
 	for (int c = 0; c < tr->ncpus && c < PMUTRACE_SESSION_MAX_CPUS; c++)
 		e += __atomic_load_n(&tr->skel->bss->entered[c][slot],
 				     __ATOMIC_RELAXED);
+#endif
 	n2 = e + x + m;
 	/* Calls in flight while this is read have entered, not returned. */
 	res->missed_exit = n2 / 2 > x ? (n2 + 1) / 2 - x : 0;
 	res->missed_entry = n2 / 2 > e ? n2 / 2 - e : 0;
 }
 
-int tracer_collect(struct tracer *tr, struct run_result *r)
+int TRACER(tracer_collect)(struct tracer *tr, struct run_result *r)
 {
 	struct pmutrace_bpf *s = tr->skel;
 	int err;
 
+#ifndef PMUTRACE_SESSION_OBJ
+	if (tr->session)
+		return sess_tracer_collect(tr, r);
+#endif
 	for (int i = 0; i < r->ntargets; i++) {
 		if (r->targets[i].mode == ATTACH_ABSENT)
 			continue;
