@@ -498,47 +498,49 @@ struct pt_regs___x86 {
 } __attribute__((preserve_access_index));
 
 /*
- * Argument n of a kprobed function. The verifier allows only constant
- * offsets into the context, and clang folds a switch over regs[n] back into
- * one indexed load; copying the argument registers to the stack first keeps
- * every context read constant.
+ * Argument n of a kprobed function, and a kretprobe's return value. Read
+ * with CO-RE probe reads rather than context loads: clang folds the
+ * flavours' register loads into one load from an offset context pointer,
+ * which the verifier refuses. Kprobe mode only (kernels without fentry).
  */
 static __always_inline __u64 kprobe_arg(struct pt_regs *ctx, __u32 n)
 {
 	struct pt_regs___arm64 *a = (void *)ctx;
 	struct pt_regs___x86 *x = (void *)ctx;
-	volatile __u64 args[8] = {};
+	__u64 v = 0;
 
 	if (bpf_core_field_exists(a->regs)) {
-		args[0] = a->regs[0];
-		args[1] = a->regs[1];
-		args[2] = a->regs[2];
-		args[3] = a->regs[3];
-		args[4] = a->regs[4];
-		args[5] = a->regs[5];
-		args[6] = a->regs[6];
-		args[7] = a->regs[7];
-	} else if (bpf_core_field_exists(x->di)) {
-		args[0] = x->di;
-		args[1] = x->si;
-		args[2] = x->dx;
-		args[3] = x->cx;
-		args[4] = x->r8;
-		args[5] = x->r9;
+		bpf_core_read(&v, sizeof(v), &a->regs[n & 7]);
+		return v;
 	}
-	return args[n & 7];
+	if (!bpf_core_field_exists(x->di))
+		return 0;
+	switch (n) {
+	case 0:
+		return BPF_CORE_READ(x, di);
+	case 1:
+		return BPF_CORE_READ(x, si);
+	case 2:
+		return BPF_CORE_READ(x, dx);
+	case 3:
+		return BPF_CORE_READ(x, cx);
+	case 4:
+		return BPF_CORE_READ(x, r8);
+	case 5:
+		return BPF_CORE_READ(x, r9);
+	}
+	return 0;
 }
 
-/* A kretprobe's return value. */
 static __always_inline __u64 kprobe_ret(struct pt_regs *ctx)
 {
 	struct pt_regs___arm64 *a = (void *)ctx;
 	struct pt_regs___x86 *x = (void *)ctx;
 
 	if (bpf_core_field_exists(a->regs))
-		return a->regs[0];
+		return BPF_CORE_READ(a, regs[0]);
 	if (bpf_core_field_exists(x->ax))
-		return x->ax;
+		return BPF_CORE_READ(x, ax);
 	return 0;
 }
 

@@ -144,6 +144,12 @@ BASE_PROGS=$(nprogs)
 pmu-stress -t 1 -n "$N_CE" check-ext >/dev/null 2>&1
 pmu-stress -t 1 -n "$N_OPEN" -d /dev/kvm open >/dev/null 2>&1
 pmu-stress -t 1 -n "$N_PIPE" pipe >/dev/null 2>&1
+[ -z "${WORKLOADS:-}" ] || {
+	pmu-stress -t 1 -n "$N_SP" set-pmu >/dev/null 2>&1
+	pmu-stress -t 1 -n "$N_VI" vcpu-init >/dev/null 2>&1
+}
+# The warm-up's deferred work (freed VMs, RCU callbacks) before window 1.
+sleep 2
 
 ROUND=1
 while [ $ROUND -le "$ROUNDS" ]; do

@@ -145,7 +145,7 @@ static __s32 find_func(const struct btf *btf, const char *name)
  * Probe a function every kernel has, so that "this kernel refuses tracing
  * programs" is told apart from "this target cannot be traced".
  */
-int check_tracing_allowed(const struct btf *btf)
+int check_tracing_allowed(const struct btf *btf, attach_probe_fn probe)
 {
 	static const char *const common[] = { "vfs_read", "ksys_read",
 					      "do_sys_openat2" };
@@ -154,7 +154,7 @@ int check_tracing_allowed(const struct btf *btf)
 		__s32 id = find_func(btf, common[i]);
 
 		if (id > 0)
-			return probe_fentry(btf, id);
+			return probe(btf, id);
 	}
 	return 0;
 }

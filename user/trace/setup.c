@@ -125,13 +125,21 @@ static bool has_fsession(const struct btf *btf)
 int choose_probe(const struct btf *btf, const struct options *o,
 		 enum probe_kind *kind)
 {
-	int err = check_tracing_allowed(btf);
+	const char *force = getenv("PMUTRACE_PROBE");
+	bool session = has_fsession(btf) &&
+		       !(force && !strcmp(force, "fentry"));
+	/*
+	 * Kernels with fsession have trampolines: loading says whether tracing
+	 * programs are allowed. Elsewhere only a real attach tells fentry from
+	 * the kprobe fallback (arm64 6.1 loads fentry, then cannot attach), and
+	 * its detach costs an RCU-tasks grace period of start-up.
+	 */
+	int err = check_tracing_allowed(btf, session ? probe_fentry_load :
+						       probe_fentry);
 
 	*kind = PROBE_FENTRY;
 	if (!err) {
-		const char *force = getenv("PMUTRACE_PROBE");
-
-		if (has_fsession(btf) && !(force && !strcmp(force, "fentry")))
+		if (session)
 			*kind = PROBE_SESSION;
 		return 0;
 	}
