@@ -56,12 +56,12 @@ endif
 
 # -fms-extensions: 7.x kernels embed tagged structs (struct foo;) in others.
 BPF_CFLAGS := -g -O2 -target bpf -Wall -Werror -fms-extensions \
-	      -Wno-microsoft-anon-tag -D__TARGET_ARCH_arm64 \
+	      -Wno-microsoft-anon-tag \
 	      -Iinclude -I.
 
 # Everything but main.c, so the unit tests can link it.
 LOADER_SRCS := $(filter-out user/trace/main.c,$(wildcard $(addsuffix /*.c,$(USER_DIRS))))
-LOADER_OBJS := $(patsubst user/%.c,$(OUTPUT)/%.o,$(LOADER_SRCS))
+LOADER_OBJS := $(patsubst user/%.c,$(OUTPUT)/%.o,$(LOADER_SRCS)) $(OUTPUT)/trace/tracer_sess.o
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(wildcard tests/unit/test_*.c))
 
 .PHONY: all clean test format check-format report report-render bench install asan fuzz
@@ -84,6 +84,20 @@ $(OUTPUT)/%.o: user/%.c
 
 $(OUTPUT)/trace/cli.o $(OUTPUT)/common/schema_write.o $(OUTPUT)/export/prometheus.o: $(VERSION_FILE)
 $(OUTPUT)/trace/tracer.o: $(BPF_OUT)/pmutrace.skel.h
+
+# The fsession programs' object (7.x), apart: see bpf/pmutrace.bpf.c. Same
+# skeleton name, so tracer.c builds against either; its own folder first.
+$(BPF_OUT)/sess/pmutrace.bpf.o: bpf/pmutrace.bpf.c include/pmutrace.h vmlinux.h
+	@mkdir -p $(@D)
+	$(CLANG) $(BPF_CFLAGS) -DPMUTRACE_SESSION_OBJ -c $< -o $@
+
+$(BPF_OUT)/sess/pmutrace.skel.h: $(BPF_OUT)/sess/pmutrace.bpf.o
+	$(BPFTOOL) gen skeleton $< name pmutrace_bpf > $@.tmp
+	mv $@.tmp $@
+
+$(OUTPUT)/trace/tracer_sess.o: user/trace/tracer.c $(BPF_OUT)/sess/pmutrace.skel.h
+	@mkdir -p $(@D)
+	$(CC) -I$(BPF_OUT)/sess $(CFLAGS) -DPMUTRACE_SESSION_OBJ $(DEPFLAGS) -c $< -o $@
 
 $(OUTPUT)/pmutrace: $(OUTPUT)/trace/main.o $(LOADER_OBJS)
 	$(CC) $(LDFLAGS) $^ $(LIBS) -o $@
@@ -134,7 +148,7 @@ $(BPF_OUT)/bench_empty.skel.h: $(BPF_OUT)/bench_empty.bpf.o
 	$(BPFTOOL) gen skeleton $< name bench_empty_bpf > $@.tmp
 	mv $@.tmp $@
 
-$(OUTPUT)/empty_probe: tests/bench/empty_probe.c $(BPF_OUT)/bench_empty.skel.h
+$(OUTPUT)/empty_probe: tests/bench/empty_probe.c tests/bench/probe_common.h $(BPF_OUT)/bench_empty.skel.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) $< $(LIBS) -o $@
 
@@ -160,7 +174,7 @@ ASAN_OUT := build/asan
 ASAN_CC ?= gcc
 ASAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all \
 	      -fno-omit-frame-pointer
-ASAN_OBJS := $(patsubst user/%.c,$(ASAN_OUT)/%.o,$(LOADER_SRCS))
+ASAN_OBJS := $(patsubst user/%.c,$(ASAN_OUT)/%.o,$(LOADER_SRCS)) $(ASAN_OUT)/trace/tracer_sess.o
 ASAN_TESTS := $(patsubst tests/unit/%.c,$(ASAN_OUT)/tests/%,$(wildcard tests/unit/test_*.c))
 ASAN_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1 \
 	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
@@ -174,6 +188,9 @@ $(ASAN_OUT)/%.o: user/%.c
 
 $(ASAN_OUT)/trace/cli.o $(ASAN_OUT)/common/schema_write.o $(ASAN_OUT)/export/prometheus.o: $(VERSION_FILE)
 $(ASAN_OUT)/trace/tracer.o: $(BPF_OUT)/pmutrace.skel.h
+$(ASAN_OUT)/trace/tracer_sess.o: user/trace/tracer.c $(BPF_OUT)/sess/pmutrace.skel.h
+	@mkdir -p $(@D)
+	$(ASAN_CC) -I$(BPF_OUT)/sess $(CFLAGS) -DPMUTRACE_SESSION_OBJ $(ASAN_FLAGS) -c $< -o $@
 -include $(ASAN_OBJS:.o=.d)
 
 $(ASAN_OUT)/tests/%: tests/unit/%.c tests/unit/unit.h tests/unit/thread_cpu.h $(ASAN_OBJS) | $(ASAN_OUT)/tests
@@ -288,3 +305,57 @@ fuzz-http: $(FUZZ_OUT)/fuzz_http_request
 
 fuzz-webconfig: $(FUZZ_OUT)/fuzz_webconfig
 	$(call run_fuzzer,webconfig,$<,tests/fuzz/corpus-webconfig)
+
+# The limit of the instruction benchmark: the minimal latency tracer.
+$(BPF_OUT)/bench_limit.bpf.o: tests/bench/bench_limit.bpf.c include/pmutrace.h vmlinux.h | $(BPF_OUT)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BPF_OUT)/bench_limit.skel.h: $(BPF_OUT)/bench_limit.bpf.o
+	$(BPFTOOL) gen skeleton $< name bench_limit_bpf > $@.tmp
+	mv $@.tmp $@
+
+$(OUTPUT)/limit_probe: tests/bench/limit_probe.c tests/bench/probe_common.h $(BPF_OUT)/bench_limit.skel.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) $< $(LIBS) -o $@
+
+# tools/insn-count: the QEMU TCG plugin that counts guest instructions
+# between pmu-stress's markers (header from Debian's QEMU source).
+build/insn-count/insn-count.so: tools/insn-count/insn-count.c
+	@mkdir -p $(@D)
+	hdr=$$(tools/insn-count/fetch-header.sh) && \
+		gcc -O2 -Wall -Wextra -Werror -shared -fPIC -I"$$hdr" $< -o $@
+
+.PHONY: bench-insns
+# Instructions per traced call and per unrelated operation
+# (docs/performance.md); scripts/bench-insns.sh.
+bench-insns:
+	scripts/bench-insns.sh
+
+# The breakdown's builds (scripts/bench-insns.sh): pmutrace with parts of
+# the per-call work compiled out, -DPMUTRACE_BENCH_SKIP=<BENCH_SKIP_* bits>.
+BENCH_SKIPS := 1 2 4 8 15
+.PHONY: bench-skip
+bench-skip: $(foreach n,$(BENCH_SKIPS),$(OUTPUT)/bench/pmutrace-skip$(n))
+
+$(BPF_OUT)/skip%/pmutrace.bpf.o: bpf/pmutrace.bpf.c include/pmutrace.h vmlinux.h
+	@mkdir -p $(@D)
+	$(CLANG) $(BPF_CFLAGS) -DPMUTRACE_SESSION_OBJ -DPMUTRACE_BENCH_SKIP=$* -c $< -o $@
+
+$(BPF_OUT)/skip%/pmutrace.skel.h: $(BPF_OUT)/skip%/pmutrace.bpf.o
+	$(BPFTOOL) gen skeleton $< name pmutrace_bpf > $@.tmp
+	mv $@.tmp $@
+
+# Its own skeleton first in the include path.
+$(OUTPUT)/bench/skip%/tracer_sess.o: user/trace/tracer.c $(BPF_OUT)/skip%/pmutrace.skel.h
+	@mkdir -p $(@D)
+	$(CC) -I$(BPF_OUT)/skip$* $(CFLAGS) -DPMUTRACE_SESSION_OBJ -c $< -o $@
+
+$(OUTPUT)/bench/pmutrace-skip%: $(OUTPUT)/trace/main.o $(filter-out $(OUTPUT)/trace/tracer_sess.o,$(LOADER_OBJS)) $(OUTPUT)/bench/skip%/tracer_sess.o
+	$(CC) $(LDFLAGS) $^ $(LIBS) -o $@
+
+.PHONY: bench-rcu-insns
+# Issue 10: instructions per reader call before vs after the RCU patch, no
+# tracer, 1 vCPU (docs/performance.md, "rcu" section).
+bench-rcu-insns:
+	k=$$(scripts/build-kernels.sh | sed -n 's/^ *\(before\|after\): *\([^ ]*\).*/\2/p') && \
+	BENCH_VARIANTS=none BENCH_WORKLOADS="ce sp vi" scripts/bench-insns.sh $$k

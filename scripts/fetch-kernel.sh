@@ -1,15 +1,17 @@
 #!/bin/bash
-# fetch-kernel.sh SUITE: download Debian's arm64 cloud kernel of SUITE (sid,
-# trixie, bookworm) into the cache and print the folder holding Image, config
-# and btf. The version comes from the suite's linux-image-cloud-arm64
+# fetch-kernel.sh SUITE [FLAVOUR]: download Debian's arm64 kernel of SUITE
+# (sid, trixie, bookworm) into the cache and print the folder holding Image,
+# config and btf. FLAVOUR is cloud-arm64 (the default), arm64 or rt-arm64
+# (PREEMPT_RT). The version comes from the suite's linux-image-FLAVOUR
 # metapackage, never from a table here.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh disable=SC1091
 . "$(dirname "$0")/lib.sh"
 
-suite=${1:?usage: fetch-kernel.sh sid|trixie|bookworm}
+suite=${1:?usage: fetch-kernel.sh sid|trixie|bookworm [cloud-arm64|arm64|rt-arm64]}
+flavour=${2:-cloud-arm64}
 papt_update "$suite"
-meta=linux-image-cloud-arm64
+meta=linux-image-$flavour
 image_pkg=$(pkg_depends "$suite" "$meta" '^linux-image-[0-9]') ||
 	die "Debian $suite has no $meta (is the suite name right?)"
 [ -n "$image_pkg" ] || die "Debian $suite has no $meta (is the suite name right?)"
@@ -59,6 +61,7 @@ fi
 python3 "$(dirname "$0")/extract-btf.py" "$out.tmp/Image" "$out.tmp/btf"
 echo "$kver" >"$out.tmp/release"
 echo "$suite" >"$out.tmp/suite"
+echo "$flavour" >"$out.tmp/flavour"
 rm -rf "$out.tmp/deb" "$out"
 mv "$out.tmp" "$out"
 echo "$out"

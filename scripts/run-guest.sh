@@ -59,10 +59,14 @@ if [ -n "$fwd" ]; then
 	net=(-netdev "user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:${fwd%%:*}-:${fwd#*:}"
 		-device virtio-net-pci,netdev=n0,romfile=)
 fi
+# PMUTRACE_GUEST_SMP (default 2) and PMUTRACE_QEMU_ARGS (extra words, e.g.
+# a TCG plugin: scripts/bench-insns.sh) for the instruction counts.
+# shellcheck disable=SC2206 # split on purpose
+extra=(${PMUTRACE_QEMU_ARGS:-})
 rc=0
 timeout --kill-after=10 "$timeout_s" qemu-system-aarch64 \
 	-M virt,virtualization=on,gic-version=3 "${cpu[@]}" \
-	-smp 2 -m 2048 -nographic "${net[@]}" -no-reboot \
+	-smp "${PMUTRACE_GUEST_SMP:-2}" -m 2048 -nographic "${net[@]}" -no-reboot "${extra[@]}" \
 	-kernel "$kdir/Image" -initrd "$initrd" \
 	-append "console=ttyAMA0 panic=-1 quiet loglevel=1" \
 	</dev/null >"$outdir/console.log" 2>&1 || rc=$?

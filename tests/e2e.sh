@@ -48,7 +48,8 @@ bookworm)
 	probe=kprobe runs="default generic" lock=0
 	;;
 trixie) modes="kvm_pmu_probe_armpmu=caller:kvm_arm_set_default_pmu kvm_arm_pmu_v3_set_pmu=caller:kvm_arm_pmu_v3_set_attr kvm_supports_guest_pmuv3=absent:null" ;;
-*) modes="kvm_pmu_probe_armpmu=caller:kvm_arm_set_default_pmu kvm_arm_pmu_v3_set_pmu=caller:kvm_arm_pmu_v3_set_attr kvm_supports_guest_pmuv3=direct:kvm_supports_guest_pmuv3" ;;
+# 7.x has fsession: one program per call, the start in its cookie.
+*) probe=fsession modes="kvm_pmu_probe_armpmu=caller:kvm_arm_set_default_pmu kvm_arm_pmu_v3_set_pmu=caller:kvm_arm_pmu_v3_set_attr kvm_supports_guest_pmuv3=direct:kvm_supports_guest_pmuv3" ;;
 esac
 
 # On 6.1, kvm_arm_pmu_v3_set_attr() probes the default PMU on a VM's first

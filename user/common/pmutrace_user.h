@@ -75,7 +75,9 @@ struct options {
 enum probe_kind {
 	PROBE_FENTRY, /* fentry/fexit trampolines */
 	PROBE_KPROBE, /* kprobe/kretprobe: kernels without trampolines */
+	PROBE_SESSION, /* one fsession program per target (7.x) */
 };
+const char *probe_kind_name(enum probe_kind kind);
 
 enum attach_mode {
 	ATTACH_DIRECT, /* fentry/fexit on the function itself */
@@ -95,6 +97,8 @@ struct target {
 	enum filter_kind filter_kind;
 	__u32 filter_arg;
 	__u64 filter_value;
+	/* [func_lo, func_hi): function's text in kallsyms, 0 if unknown */
+	__u64 func_lo, func_hi;
 };
 
 /* What the run measured, summed over CPUs. */
@@ -170,6 +174,7 @@ struct ksym_query {
 	const char *name; /* NULL: the data symbol that starts at "at" */
 	__u64 at;
 	__u64 addr; /* 0: not found */
+	__u64 end; /* the next symbol's address: where its text ends */
 	char found[NAME_LEN]; /* the name as kallsyms spells it */
 };
 int ksyms_lookup(const char *path, struct ksym_query *q, int n);
@@ -179,9 +184,10 @@ int parse_lock_address(const char *s, __u64 *addr);
 struct btf;
 typedef int (*attach_probe_fn)(const struct btf *btf, __u32 btf_id);
 int probe_fentry(const struct btf *btf, __u32 btf_id);
+int probe_fentry_load(const struct btf *btf, __u32 btf_id);
 void set_kprobe_symbols(const struct ksym_query *q, int n);
 int probe_kprobe(const struct btf *btf, __u32 btf_id);
-int check_tracing_allowed(const struct btf *btf);
+int check_tracing_allowed(const struct btf *btf, attach_probe_fn probe);
 void resolve_target(struct target *t, const char *name, const struct btf *btf,
 		    const struct ksym_query *ksym, attach_probe_fn probe);
 const char *attach_mode_name(enum attach_mode mode);

@@ -42,9 +42,9 @@ static void observe_patch_side(struct run_result *r)
 	char why[256];
 	int kvm, err;
 
-	if (r->probe != PROBE_FENTRY || !r->lock.traced) {
+	if (r->probe == PROBE_KPROBE || !r->lock.traced) {
 		line("patch side", "unknown (%s)",
-		     r->probe != PROBE_FENTRY ?
+		     r->probe == PROBE_KPROBE ?
 			     "holds cannot be traced without fentry" :
 			     PMU_LOCK " is not watched");
 		return;
@@ -112,8 +112,9 @@ int check_main(int argc, char **argv)
 		return code;
 	}
 	line("tracing programs", "ok, %s",
-	     r.probe == PROBE_FENTRY ? "fentry/fexit" :
-				       "kprobes (fentry is not supported)");
+	     r.probe == PROBE_SESSION ? "fsession" :
+	     r.probe == PROBE_FENTRY  ? "fentry/fexit" :
+					"kprobes (fentry is not supported)");
 	line("/dev/kvm", "%s",
 	     access("/dev/kvm", R_OK | W_OK) ? "absent: not a KVM host?" :
 					       "present");

@@ -37,13 +37,14 @@ int ksyms_lookup(const char *path, struct ksym_query *q, int n)
 	int rank[PMUTRACE_MAX_TARGETS * 4] = { 0 };
 	static char buf[1 << 20];
 	bool any_nonzero = false;
+	int open_end = -1; /* query whose end is the next new address */
 	char line[512];
 	FILE *f;
 
 	if (n > (int)(sizeof(rank) / sizeof(rank[0])))
 		return -E2BIG;
 	for (int i = 0; i < n; i++) {
-		q[i].addr = 0;
+		q[i].addr = q[i].end = 0;
 		q[i].found[0] = '\0';
 	}
 	f = fopen(path, "r");
@@ -65,6 +66,15 @@ int ksyms_lookup(const char *path, struct ksym_query *q, int n)
 		name[strcspn(name, " \t\n")] = '\0';
 		if (!any_nonzero && line[strspn(line, "0")] != ' ')
 			any_nonzero = true;
+		/* Core kernel symbols come sorted by address. */
+		if (open_end >= 0) {
+			__u64 a = strtoull(line, NULL, 16);
+
+			if (a > q[open_end].addr) {
+				q[open_end].end = a;
+				open_end = -1;
+			}
+		}
 		for (int i = 0; i < n; i++) {
 			int r;
 
@@ -84,6 +94,8 @@ int ksyms_lookup(const char *path, struct ksym_query *q, int n)
 				continue;
 			rank[i] = r;
 			q[i].addr = strtoull(line, NULL, 16);
+			q[i].end = 0;
+			open_end = i;
 			snprintf(q[i].found, sizeof(q[i].found), "%s", name);
 		}
 	}

@@ -42,7 +42,8 @@ static void say_tracing(const struct run_result *r, const char *kallsyms)
 
 	for (int i = 0; i < r->ntargets; i++)
 		n += r->targets[i].mode != ATTACH_ABSENT;
-	fprintf(stderr, "Tracing %d of %d targets", n, r->ntargets);
+	fprintf(stderr, "Tracing %d of %d targets with %s", n, r->ntargets,
+		probe_kind_name(r->probe));
 	for (int i = 0; i < r->ntargets; i++) {
 		const struct target *t = &r->targets[i];
 

@@ -12,6 +12,13 @@
 #include <bpf/btf.h>
 #include "pmu_domain.h"
 
+const char *probe_kind_name(enum probe_kind kind)
+{
+	return kind == PROBE_SESSION ? "fsession" :
+	       kind == PROBE_KPROBE  ? "kprobe" :
+				       "fentry";
+}
+
 const char *attach_mode_name(enum attach_mode mode)
 {
 	switch (mode) {
@@ -24,8 +31,9 @@ const char *attach_mode_name(enum attach_mode mode)
 	}
 }
 
-/* Load the smallest fentry program on btf_id and attach it for real. */
-int probe_fentry(const struct btf *btf, __u32 btf_id)
+/* Load the smallest fentry program on btf_id; attach it for real too when
+ * attach is set. */
+static int probe_fentry_prog(__u32 btf_id, bool attach)
 {
 	struct bpf_insn insns[] = {
 		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0 },
@@ -36,11 +44,14 @@ int probe_fentry(const struct btf *btf, __u32 btf_id)
 		    .attach_btf_id = btf_id);
 	int prog, link, err = 0;
 
-	(void)btf;
 	prog = bpf_prog_load(BPF_PROG_TYPE_TRACING, "pmutrace_probe", "GPL",
 			     insns, 2, &opts);
 	if (prog < 0)
 		return -errno;
+	if (!attach) {
+		close(prog);
+		return 0;
+	}
 	link = bpf_raw_tracepoint_open(NULL, prog);
 	if (link < 0)
 		err = -errno;
@@ -48,6 +59,25 @@ int probe_fentry(const struct btf *btf, __u32 btf_id)
 		close(link);
 	close(prog);
 	return err;
+}
+
+int probe_fentry(const struct btf *btf, __u32 btf_id)
+{
+	(void)btf;
+	return probe_fentry_prog(btf_id, true);
+}
+
+/*
+ * A target only needs to load: the verifier checks that the function exists,
+ * has BTF and may be traced. Attaching and detaching a trampoline costs text
+ * patching and an RCU-tasks grace period per target, most of the start-up;
+ * the rare function that loads but will not attach is made absent, with the
+ * reason, when the real programs attach (tracer.c).
+ */
+int probe_fentry_load(const struct btf *btf, __u32 btf_id)
+{
+	(void)btf;
+	return probe_fentry_prog(btf_id, false);
 }
 
 /*
@@ -93,7 +123,7 @@ static __s32 find_func(const struct btf *btf, const char *name)
  * Probe a function every kernel has, so that "this kernel refuses tracing
  * programs" is told apart from "this target cannot be traced".
  */
-int check_tracing_allowed(const struct btf *btf)
+int check_tracing_allowed(const struct btf *btf, attach_probe_fn probe)
 {
 	static const char *const common[] = { "vfs_read", "ksys_read",
 					      "do_sys_openat2" };
@@ -102,7 +132,7 @@ int check_tracing_allowed(const struct btf *btf)
 		__s32 id = find_func(btf, common[i]);
 
 		if (id > 0)
-			return probe_fentry(btf, id);
+			return probe(btf, id);
 	}
 	return 0;
 }

@@ -102,19 +102,53 @@ int resolve_lock(const struct options *o, struct lock_target *l,
 	return 0;
 }
 
+/* BPF_TRACE_FSESSION in the kernel's enum bpf_attach_type, and its cookie
+ * kfunc: 7.x. */
+static bool has_fsession(const struct btf *btf)
+{
+	int id = btf__find_by_name_kind(btf, "bpf_attach_type", BTF_KIND_ENUM);
+	const struct btf_type *t = id > 0 ? btf__type_by_id(btf, id) : NULL;
+	const struct btf_enum *e = t ? btf_enum(t) : NULL;
+
+	if (btf__find_by_name_kind(btf, "bpf_session_cookie", BTF_KIND_FUNC) <
+	    0)
+		return false;
+	for (int i = 0; t && i < btf_vlen(t); i++)
+		if (e[i].val == PMUTRACE_BPF_TRACE_FSESSION &&
+		    !strcmp(btf__name_by_offset(btf, e[i].name_off),
+			    "BPF_TRACE_FSESSION"))
+			return true;
+	return false;
+}
+
 /*
- * Can this kernel run our programs, and how? fentry where trampolines exist;
+ * Can this kernel run our programs, and how? fsession where the kernel has
+ * it (one program per call, the start time in its cookie); fentry where
+ * trampolines exist; PMUTRACE_PROBE=fentry forces the latter (benchmarks);
  * kprobes where fentry is not supported (arm64 before 6.x direct calls);
  * nothing where tracing programs are refused.
  */
 int choose_probe(const struct btf *btf, const struct options *o,
 		 enum probe_kind *kind)
 {
-	int err = check_tracing_allowed(btf);
+	const char *force = getenv("PMUTRACE_PROBE");
+	bool session = has_fsession(btf) &&
+		       !(force && !strcmp(force, "fentry"));
+	/*
+	 * Kernels with fsession have trampolines: loading says whether tracing
+	 * programs are allowed. Elsewhere only a real attach tells fentry from
+	 * the kprobe fallback (arm64 6.1 loads fentry, then cannot attach), and
+	 * its detach costs an RCU-tasks grace period of start-up.
+	 */
+	int err = check_tracing_allowed(btf, session ? probe_fentry_load :
+						       probe_fentry);
 
 	*kind = PROBE_FENTRY;
-	if (!err)
+	if (!err) {
+		if (session)
+			*kind = PROBE_SESSION;
 		return 0;
+	}
 	if (err == -KERNEL_ENOTSUPP || err == -EOPNOTSUPP) {
 		if (o->hold)
 			return report_error(
@@ -166,7 +200,13 @@ int resolve_all(const struct options *o, struct run_result *r,
 	for (int i = 0; i < n; i++) {
 		resolve_target(&r->targets[i], names[i], btf, &q[first[i]],
 			       r->probe == PROBE_KPROBE ? probe_kprobe :
-							  probe_fentry);
+							  probe_fentry_load);
+		for (int j = first[i]; j < (i + 1 < n ? first[i + 1] : nq); j++)
+			if (!strcmp(q[j].name, r->targets[i].function)) {
+				r->targets[i].func_lo = q[j].addr;
+				r->targets[i].func_hi = q[j].end;
+				break;
+			}
 		attached += r->targets[i].mode != ATTACH_ABSENT;
 	}
 	if (!attached) {
@@ -184,7 +224,14 @@ int resolve_all(const struct options *o, struct run_result *r,
 			r->release,
 			o->nfuncs ? "" : ", is this an arm64 KVM host?", why);
 	}
-	return resolve_lock(o, &r->lock, &q[nq], &q[nq + 1]);
+	err = resolve_lock(o, &r->lock, &q[nq], &q[nq + 1]);
+	/* Session mode finds a lock event's target by its text on the stack:
+	 * without addresses, fentry's per-task stack does it. */
+	for (int i = 0; i < n && r->probe == PROBE_SESSION; i++)
+		if (r->lock.traced && r->targets[i].mode != ATTACH_ABSENT &&
+		    !r->targets[i].func_hi)
+			r->probe = PROBE_FENTRY;
+	return err;
 }
 
 /* Everything before loading: the first problem is said in one line and its
