@@ -4,9 +4,9 @@
 # Boot a Debian arm64 root disk (scripts/lab/mkroot.sh) with a Debian kernel
 # (scripts/fetch-kernel.sh). The cloud kernel has virtio_blk as a module, so
 # a busybox initramfs loads it and the virtio-net modules, mounts /dev/vda and
-# switches to INIT there (default /sbin/init, i.e. systemd). The root is
-# opened read-only for QEMU (-snapshot: writes vanish at exit) unless -w.
-# DATA.img becomes /dev/vdb. -p forwards 127.0.0.1:HOST to the guest's GUEST
+# switches to INIT there (default /sbin/init, i.e. systemd). The root is a
+# snapshot (its writes vanish at exit) unless -w. DATA.img becomes /dev/vdb,
+# written through. -p forwards 127.0.0.1:HOST to the guest's GUEST
 # port. The guest is killed after SECONDS (default 600).
 # Exit: QEMU's, 124 on timeout.
 set -euo pipefail
@@ -14,7 +14,7 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=scripts/lib.sh
 . "$here/lib.sh"
 
-kdir='' root='' log='' data='' fwd='' timeout_s=600 init=/sbin/init snapshot=(-snapshot)
+kdir='' root='' log='' data='' fwd='' timeout_s=600 init=/sbin/init snap=on
 while getopts k:r:l:d:p:t:i:w opt; do
 	case $opt in
 	k) kdir=$OPTARG ;;
@@ -24,7 +24,7 @@ while getopts k:r:l:d:p:t:i:w opt; do
 	p) fwd=$OPTARG ;;
 	t) timeout_s=$OPTARG ;;
 	i) init=$OPTARG ;;
-	w) snapshot=() ;;
+	w) snap=off ;;
 	*) die "usage: boot-root.sh -k KERNEL_DIR -r ROOT.img -l LOG [-d DATA.img] [-p HOST:GUEST] [-t S] [-i INIT] [-w]" ;;
 	esac
 done
@@ -63,7 +63,7 @@ INIT
 chmod +x "$tmp/i/init"
 (cd "$tmp/i" && find . | cpio -o -H newc --quiet | gzip -1) >"$tmp/initrd.gz"
 
-drives=(-drive "if=none,file=$root,format=raw,id=root" -device "virtio-blk-pci,drive=root")
+drives=(-drive "if=none,file=$root,format=raw,id=root,snapshot=$snap" -device "virtio-blk-pci,drive=root")
 [ -z "$data" ] || drives+=(-drive "if=none,file=$data,format=raw,id=data" -device "virtio-blk-pci,drive=data")
 hostfwd=
 [ -z "$fwd" ] || hostfwd=",hostfwd=tcp:127.0.0.1:${fwd%%:*}-:${fwd#*:}"
@@ -71,7 +71,7 @@ hostfwd=
 rc=0
 timeout --kill-after=10 "$timeout_s" qemu-system-aarch64 \
 	-M virt,virtualization=on,gic-version=3 -cpu max,pauth-impdef=on \
-	-smp 2 -m 2048 -nographic -no-reboot "${snapshot[@]}" "${drives[@]}" \
+	-smp 2 -m 2048 -nographic -no-reboot "${drives[@]}" \
 	-netdev "user,id=n0,restrict=on$hostfwd" -device virtio-net-pci,netdev=n0,romfile= \
 	-kernel "$kdir/Image" -initrd "$tmp/initrd.gz" \
 	-append "console=ttyAMA0 panic=-1 quiet loglevel=1 lab.init=$init" \
