@@ -6,7 +6,8 @@
 # a busybox initramfs loads it and the virtio-net modules, mounts /dev/vda and
 # switches to INIT there (default /sbin/init, i.e. systemd). The root is a
 # snapshot (its writes vanish at exit) unless -w. DATA.img becomes /dev/vdb,
-# written through. -p forwards 127.0.0.1:HOST to the guest's GUEST
+# written through. cache=unsafe: QEMU ignores the guest's flushes (dpkg
+# syncs every file); what a killed build half-wrote is rebuilt anyway. -p forwards 127.0.0.1:HOST to the guest's GUEST
 # port. The guest is killed after SECONDS (default 600).
 # Exit: QEMU's, 124 on timeout.
 set -euo pipefail
@@ -63,8 +64,8 @@ INIT
 chmod +x "$tmp/i/init"
 (cd "$tmp/i" && find . | cpio -o -H newc --quiet | gzip -1) >"$tmp/initrd.gz"
 
-drives=(-drive "if=none,file=$root,format=raw,id=root,snapshot=$snap" -device "virtio-blk-pci,drive=root")
-[ -z "$data" ] || drives+=(-drive "if=none,file=$data,format=raw,id=data" -device "virtio-blk-pci,drive=data")
+drives=(-drive "if=none,file=$root,format=raw,id=root,snapshot=$snap,cache=unsafe" -device "virtio-blk-pci,drive=root")
+[ -z "$data" ] || drives+=(-drive "if=none,file=$data,format=raw,id=data,cache=unsafe" -device "virtio-blk-pci,drive=data")
 hostfwd=
 [ -z "$fwd" ] || hostfwd=",hostfwd=tcp:127.0.0.1:${fwd%%:*}-:${fwd#*:}"
 # restrict=on: the guest reaches nothing outside; only the forward comes in.

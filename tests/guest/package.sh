@@ -82,6 +82,16 @@ echo $? >"$out/progs-stopped.rc"
 journalctl -q -o cat -u pmutrace >"$out/journal.txt"
 cp $tf "$out/textfile-at-stop.prom" 2>/dev/null
 
+# What attaching needs on this kernel: the unit's capabilities, then each
+# one left out, as the same transient user, for one traced second.
+all="CAP_BPF CAP_PERFMON CAP_SYSLOG CAP_SETPCAP CAP_DAC_OVERRIDE"
+for drop in none $all; do
+	set=$(echo "$all" | tr ' ' '\n' | grep -vx "$drop" | paste -sd' ')
+	systemd-run --wait --pipe -q -p DynamicUser=yes -p CapabilityBoundingSet="$set" \
+		-p AmbientCapabilities="$set" /usr/sbin/pmutrace -d 1 >"$out/caps.$drop.txt" 2>&1
+	echo "without $drop: exit $?; $(grep -E '^(Tracing|pmutrace:)' "$out/caps.$drop.txt" | head -n 2 | cut -c1-160 | paste -sd'|')" >>"$out/caps-matrix.txt"
+done
+
 apt-get purge -y pmutrace >"$out/purge.log" 2>&1
 echo $? >"$out/purge.rc"
 systemctl daemon-reload
