@@ -35,8 +35,10 @@ snapshot() {
 }
 snapshot files-before.txt
 
-apt-get install -y --no-download "$deb" >"$out/install.log" 2>&1
+say "installing $deb"
+apt-get install -y "$deb" >"$out/install.log" 2>&1
 echo $? >"$out/install.rc"
+[ "$(cat "$out/install.rc")" = 0 ] || exit 1
 systemctl is-enabled pmutrace >"$out/enabled-after-install.txt" 2>&1
 systemctl is-active pmutrace >"$out/active-after-install.txt" 2>&1
 systemd-analyze verify --man=no /lib/systemd/system/pmutrace.service >"$out/verify.txt" 2>&1
@@ -49,9 +51,8 @@ sed -i 's|^ARGS=.*|ARGS="--prometheus :9435 --textfile '$tf' -i 2"|' /etc/defaul
 t0=$(date +%s)
 systemctl enable --now pmutrace >"$out/enable.log" 2>&1
 echo $? >"$out/enable.rc"
-if wait_for 120 tracing "$t0"; then
-	echo 1 >"$out/tracing"
-fi
+wait_for 120 tracing "$t0" && echo 1 >"$out/tracing"
+say "service started: $(state ActiveState), tracing: $(cat "$out/tracing" 2>/dev/null)"
 pid=$(state MainPID)
 grep -E '^(Uid|CapInh|CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs|Seccomp):' "/proc/$pid/status" >"$out/proc-status.txt"
 bpf-progs >"$out/progs-running.txt"
@@ -67,13 +68,14 @@ sleep 3 # one textfile interval past the workload
 s0=$(scrapes)
 say "WORKLOAD-DONE scrapes=${s0:-none}"
 # The host scrapes now; its scrape shows in the next textfile.
-wait_for 180 newer_scrape "${s0:-0}" && echo 1 >"$out/host-scraped"
+[ -n "$s0" ] && wait_for 120 newer_scrape "$s0" && echo 1 >"$out/host-scraped"
 
 # Restart=on-failure: a SIGKILL is a failure, systemd starts it again.
 t1=$(date +%s)
 systemctl kill -s KILL pmutrace
 wait_for 60 tracing "$t1" && state NRestarts >"$out/restarts.txt"
 
+say "restarted: $(cat "$out/restarts.txt" 2>/dev/null); stopping"
 systemctl stop pmutrace
 echo "$(state Result) $(state ExecMainStatus)" >"$out/stop-result.txt"
 wait_for 10 no_progs
@@ -83,15 +85,30 @@ journalctl -q -o cat -u pmutrace >"$out/journal.txt"
 cp $tf "$out/textfile-at-stop.prom" 2>/dev/null
 
 # What attaching needs on this kernel: the unit's capabilities, then each
-# one left out, as the same transient user, for one traced second.
+# one left out, as the same transient user, for one traced second. (A copy
+# of the unit: systemd-run needs D-Bus, which this root has not.)
 all="CAP_BPF CAP_PERFMON CAP_SYSLOG CAP_SETPCAP CAP_DAC_OVERRIDE"
+caps_unit=/run/systemd/system/pmutrace-caps.service
+inactive() { [ "$(systemctl show -p ActiveState --value pmutrace-caps)" != active ]; }
 for drop in none $all; do
 	set=$(echo "$all" | tr ' ' '\n' | grep -vx "$drop" | paste -sd' ')
-	systemd-run --wait --pipe -q -p DynamicUser=yes -p CapabilityBoundingSet="$set" \
-		-p AmbientCapabilities="$set" /usr/sbin/pmutrace -d 1 >"$out/caps.$drop.txt" 2>&1
-	echo "without $drop: exit $?; $(grep -E '^(Tracing|pmutrace:)' "$out/caps.$drop.txt" | head -n 2 | cut -c1-160 | paste -sd'|')" >>"$out/caps-matrix.txt"
+	sed -e "s|^ExecStart=.*|ExecStart=/usr/sbin/pmutrace -d 1|" -e 's|^Restart=.*|Restart=no|' \
+		-e "s|^CapabilityBoundingSet=.*|CapabilityBoundingSet=$set|" \
+		-e "s|^AmbientCapabilities=.*|AmbientCapabilities=$set|" \
+		/lib/systemd/system/pmutrace.service >$caps_unit
+	systemctl daemon-reload
+	t=$(date +%s)
+	systemctl start pmutrace-caps
+	sleep 1
+	wait_for 90 inactive
+	echo "without $drop: exit $(systemctl show -p ExecMainStatus --value pmutrace-caps);" \
+		"$(journalctl -q -o cat -u pmutrace-caps --since "@$t" | grep -E '^(Tracing|pmutrace:)' |
+			head -n 2 | cut -c1-200 | paste -sd'|')" >>"$out/caps-matrix.txt"
 done
+rm -f $caps_unit
+systemctl daemon-reload
 
+say "purging"
 apt-get purge -y pmutrace >"$out/purge.log" 2>&1
 echo $? >"$out/purge.rc"
 systemctl daemon-reload
