@@ -3,6 +3,7 @@
 #   make                 host build: build/<host-arch>/pmutrace (+ unit tests)
 #   make ARCH=arm64      static arm64 pmutrace and pmu-stress for the guest
 #   make test            the whole suite (see tests/run)
+#   make deb             the arm64 Debian package (scripts/build-deb.sh)
 #
 # The BPF object is compiled once (it is the same on every architecture:
 # CO-RE relocates it at load time) and embedded with bpftool's skeleton.
@@ -64,7 +65,7 @@ LOADER_SRCS := $(filter-out user/trace/main.c,$(wildcard $(addsuffix /*.c,$(USER
 LOADER_OBJS := $(patsubst user/%.c,$(OUTPUT)/%.o,$(LOADER_SRCS)) $(OUTPUT)/trace/tracer_sess.o
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(wildcard tests/unit/test_*.c))
 
-.PHONY: all clean test format check-format report report-render bench install asan fuzz
+.PHONY: all clean test format check-format report report-render bench install asan fuzz deb
 GUEST_TOOLS := $(OUTPUT)/pmu-stress $(OUTPUT)/bpf-progs
 all: $(OUTPUT)/pmutrace $(GUEST_TOOLS) $(if $(filter $(ARCH),$(HOST_ARCH)),$(UNIT_TESTS))
 
@@ -127,6 +128,10 @@ $(OUTPUT)/tests/test_run: tests/unit/test_run.c tests/unit/unit.h $(OUTPUT)/trac
 
 test:
 	tests/run
+
+# The arm64 Debian package, dynamically linked (debian/, build/deb/).
+deb:
+	scripts/build-deb.sh
 
 # The before/after report of the RCU patch: builds two kernels, boots them.
 report:

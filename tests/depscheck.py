@@ -26,7 +26,8 @@ TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 # Scripts that run inside the busybox guest (or on the arm64 host being
 # measured, with only pmutrace's static binaries), not on the build host.
-GUEST = re.compile(r"^(tests/guest/|scripts/guest-|scripts/report/native-run\.sh$)")
+GUEST = re.compile(r"^(tests/guest/|scripts/guest-|scripts/report/native-run\.sh$|"
+                   r"scripts/lab/root/)")
 
 # command -> the Debian (bookworm) package that brings it: the one that
 # ships it, or the one install-deps.sh names that depends on that one.
@@ -40,6 +41,7 @@ COMMANDS = {
     "cpio": "cpio",
     "curl": "curl",
     "flex": "flex",
+    "debootstrap": "debootstrap",
     "gcc": "gcc",
     "git": "git",
     "gnuplot": "gnuplot-nox",
@@ -70,9 +72,12 @@ for _pkg, _cmds in {
     "coreutils": "base64 basename cat chmod cp cut date dirname du env head id "
         "install ln ls mkdir mkfifo mknod mktemp mv nproc od paste "
         "readlink realpath rm rmdir seq sha256sum sleep sort stat tail "
-        "tee timeout touch tr uname uniq wc yes",
+        "sync tee timeout touch tr uname uniq wc yes",
     "diffutils": "cmp diff",
     "dpkg": "dpkg dpkg-deb dpkg-query",
+    "dpkg-dev": "dpkg-buildpackage dpkg-checkbuilddeps dpkg-parsechangelog",
+    "e2fsprogs": "debugfs e2fsck mke2fs",
+    "lintian": "lintian",
     "findutils": "find xargs",
     "gcc-aarch64-linux-gnu": "aarch64-linux-gnu-gcc aarch64-linux-gnu-ld aarch64-linux-gnu-nm "
         "aarch64-linux-gnu-objcopy",
