@@ -16,7 +16,7 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 suite=${1:-bookworm}
 # systemd to test the unit; the shared libraries pmutrace's package depends
 # on, since the guest has no network to fetch them: its apt works offline.
-include=systemd,systemd-sysv,udev,libbpf1,libelf1,libjson-c5,libgsl27,libgslcblas0,zlib1g
+include=systemd,systemd-sysv,udev,libbpf1,libelf1,libjson-c5,libgsl27,libgslcblas0,zlib1g,libcap2,libcrypt1,libssl3,libyaml-0-2
 files=$here/lab/root
 key=$({
 	echo "$suite $include"
