@@ -1,5 +1,5 @@
 #!/bin/bash
-# mkroot.sh [SUITE]: a Debian arm64 root disk with systemd (default suite
+# mkroot.sh [--cached] [SUITE]: a Debian arm64 root disk with systemd (default suite
 # bookworm), built once and cached; prints the path of its raw ext4 image.
 # The host cannot run arm64 binaries, so debootstrap's first stage runs here
 # (--foreign: download and unpack) and its second stage (the packages'
@@ -8,11 +8,17 @@
 # network, and lab-hook.service, which runs the test disk's run.sh and
 # powers off. The cache key is what makes the root: the suite, the package
 # list, and the names and contents of the files in scripts/lab/root/.
+# --cached builds nothing: it prints the image and exits 0 only if built.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=scripts/lib.sh
 . "$here/lib.sh"
 
+cached_only=0
+if [ "${1:-}" = --cached ]; then # only say whether it is built: exit 1 if not
+	cached_only=1
+	shift
+fi
 suite=${1:-bookworm}
 # systemd to test the unit; the shared libraries pmutrace's package depends
 # on, since the guest has no network to fetch them: its apt works offline.
@@ -27,6 +33,7 @@ if [ -s "$out/root.img" ]; then
 	echo "$out/root.img"
 	exit 0
 fi
+[ "$cached_only" -eq 0 ] || exit 1
 [ "$(id -u)" -eq 0 ] || die "run as root (debootstrap and the image's file owners need it)"
 command -v debootstrap >/dev/null || die "debootstrap missing: run scripts/install-deps.sh"
 
