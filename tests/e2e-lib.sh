@@ -1,7 +1,17 @@
-# Host-side helpers of the guest tests (sourced by tests/e2e.sh,
-# tests/patch-e2e.sh and tests/prom-e2e.sh). A count check is only worth
+# Host-side helpers of the guest tests (sourced by every tests/*-e2e.sh
+# and tests/e2e.sh). A count check is only worth
 # something when the workload really ran: these say whether it did.
 # shellcheck shell=bash
+
+# Every check prints one line: ok/FAIL with the test's name before the
+# message (TEST_NAME, e.g. e2e[sid], set by the sourcing script).
+ok() { echo "ok   $TEST_NAME $*"; }
+bad() { echo "FAIL $TEST_NAME $*"; }
+check() { # check DESCRIPTION COMMAND...
+	local what=$1
+	shift
+	if "$@"; then ok "$what"; else bad "$what"; fi
+}
 
 # stress_ran DIR RUN [norc]: every pmu-stress of RUN (DIR/RUN.stress.N)
 # printed its whole output (it ends with elapsed_ns=), made no failed call

@@ -11,13 +11,7 @@ schema=$top/docs/pmutrace.schema.json
 # shellcheck source=tests/e2e-lib.sh
 . "$top/tests/e2e-lib.sh"
 
-ok() { echo "ok   e2e[$suite] $*"; }
-bad() { echo "FAIL e2e[$suite] $*"; }
-check() { # check DESCRIPTION COMMAND...
-	local what=$1
-	shift
-	if "$@"; then ok "$what"; else bad "$what"; fi
-}
+TEST_NAME="e2e[$suite]"
 
 [ -n "$kdir" ] || kdir=$("$top/scripts/fetch-kernel.sh" "$suite") || { bad "fetch kernel"; exit 1; }
 rm -rf "$out"

@@ -11,13 +11,9 @@ kdir=${2:-$("$top/scripts/fetch-kernel.sh" "$suite")}
 out=${E2E_OUT:-$top/build/e2e}/outputs-$suite
 schema=$top/docs/pmutrace.schema.json
 
-ok() { echo "ok   outputs[$suite] $*"; }
-bad() { echo "FAIL outputs[$suite] $*"; }
-check() {
-	local what=$1
-	shift
-	if "$@"; then ok "$what"; else bad "$what"; fi
-}
+TEST_NAME="outputs[$suite]"
+# shellcheck source=tests/e2e-lib.sh
+. "$top/tests/e2e-lib.sh"
 is() { [ "$(cat "$out/$1" 2>/dev/null)" = "$2" ]; }
 one_line() { [ "$(wc -l <"$out/$1")" -eq 1 ] && ! grep -q '^Tracing' "$out/$1"; }
 

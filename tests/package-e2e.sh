@@ -13,13 +13,9 @@ suite=${1:-sid}
 out=${E2E_OUT:-$top/build/e2e}/package-$suite
 hport=19437
 
-ok() { echo "ok   package[$suite] $*"; }
-bad() { echo "FAIL package[$suite] $*"; }
-check() {
-	local what=$1
-	shift
-	if "$@"; then ok "$what"; else bad "$what"; fi
-}
+TEST_NAME="package[$suite]"
+# shellcheck source=tests/e2e-lib.sh
+. "$top/tests/e2e-lib.sh"
 if [ "$(id -u)" -ne 0 ]; then
 	echo "skip package[$suite]: needs root (debootstrap, image file owners)"
 	exit 0

@@ -10,13 +10,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/scripts/lib.sh"
 # shellcheck source=tests/e2e-lib.sh
 . "$top/tests/e2e-lib.sh"
-ok() { echo "ok   patch: $*"; }
-bad() { echo "FAIL patch: $*"; }
-check() { # check DESCRIPTION COMMAND...
-	local what=$1
-	shift
-	if "$@"; then ok "$what"; else bad "$what"; fi
-}
+TEST_NAME="patch:"
 require=0
 case ${1:-} in
 "") ;;

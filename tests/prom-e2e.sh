@@ -26,13 +26,9 @@ hport=$(free_port 19435) pport=$(free_port 19090)
 target=kvm_supports_guest_pmuv3
 url=https://127.0.0.1:$hport
 
-ok() { echo "ok   prom[$suite] $*"; }
-bad() { echo "FAIL prom[$suite] $*"; }
-check() {
-	local what=$1
-	shift
-	if "$@"; then ok "$what"; else bad "$what"; fi
-}
+TEST_NAME="prom[$suite]"
+# shellcheck source=tests/e2e-lib.sh
+. "$top/tests/e2e-lib.sh"
 
 rm -rf "$out"
 mkdir -p "$out/prometheus" "$out/tls"
