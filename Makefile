@@ -3,6 +3,7 @@
 #   make                 host build: build/<host-arch>/pmutrace (+ unit tests)
 #   make ARCH=arm64      static arm64 pmutrace and pmu-stress for the guest
 #   make test            the whole suite (see tests/run)
+#   make deb             the arm64 Debian package (scripts/build-deb.sh)
 #
 # The BPF object is compiled once (it is the same on every architecture:
 # CO-RE relocates it at load time) and embedded with bpftool's skeleton.
@@ -41,22 +42,30 @@ USER_DIRS := user/common user/trace user/export user/compare
 CFLAGS += -Wall -Wextra -Werror -Wno-format-truncation -std=gnu11 -D_GNU_SOURCE \
 	  -Iinclude $(addprefix -I,$(USER_DIRS)) -I$(BPF_OUT) -DPMUTRACE_VERSION='"$(VERSION)"'
 DEPFLAGS = -MMD -MP
-LIBS := -lbpf -ljson-c -lgsl -lgslcblas -lelf -lz -lm
+# libpsx makes libcap's changes (capabilities, bounding set, securebits,
+# no_new_privs) apply to every thread, not just the caller: it must see each
+# pthread_create, hence the wrap. -lpsx comes first so that, in a dynamic
+# link, its psx_load_syscalls is found before libcap's weak one; -u pulls
+# it into a static link even before any object starts a thread.
+# OpenSSL (TLS, base64, SHA-256), libyaml and libcrypt (bcrypt) serve
+# --web-config; all three have static archives for the arm64 build.
+LIBS := -lbpf -ljson-c -lgsl -lgslcblas -lelf -lz -lssl -lcrypto -lyaml -lcrypt \
+	-lpsx -lcap -pthread -Wl,-wrap,pthread_create -Wl,-u,__wrap_pthread_create -lm
 ifneq ($(filter -static,$(LDFLAGS)),)
-LIBS += -lzstd -pthread
+LIBS += -lzstd
 endif
 
 # -fms-extensions: 7.x kernels embed tagged structs (struct foo;) in others.
 BPF_CFLAGS := -g -O2 -target bpf -Wall -Werror -fms-extensions \
-	      -Wno-microsoft-anon-tag -D__TARGET_ARCH_arm64 \
+	      -Wno-microsoft-anon-tag \
 	      -Iinclude -I.
 
 # Everything but main.c, so the unit tests can link it.
 LOADER_SRCS := $(filter-out user/trace/main.c,$(wildcard $(addsuffix /*.c,$(USER_DIRS))))
-LOADER_OBJS := $(patsubst user/%.c,$(OUTPUT)/%.o,$(LOADER_SRCS))
+LOADER_OBJS := $(patsubst user/%.c,$(OUTPUT)/%.o,$(LOADER_SRCS)) $(OUTPUT)/trace/tracer_sess.o
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(wildcard tests/unit/test_*.c))
 
-.PHONY: all clean test format check-format report bench install asan fuzz
+.PHONY: all clean test format check-format report report-render bench install asan fuzz deb
 GUEST_TOOLS := $(OUTPUT)/pmu-stress $(OUTPUT)/bpf-progs
 all: $(OUTPUT)/pmutrace $(GUEST_TOOLS) $(if $(filter $(ARCH),$(HOST_ARCH)),$(UNIT_TESTS))
 
@@ -77,6 +86,20 @@ $(OUTPUT)/%.o: user/%.c
 $(OUTPUT)/trace/cli.o $(OUTPUT)/common/schema_write.o $(OUTPUT)/export/prometheus.o: $(VERSION_FILE)
 $(OUTPUT)/trace/tracer.o: $(BPF_OUT)/pmutrace.skel.h
 
+# The fsession programs' object (7.x), apart: see bpf/pmutrace.bpf.c. Same
+# skeleton name, so tracer.c builds against either; its own folder first.
+$(BPF_OUT)/sess/pmutrace.bpf.o: bpf/pmutrace.bpf.c include/pmutrace.h vmlinux.h
+	@mkdir -p $(@D)
+	$(CLANG) $(BPF_CFLAGS) -DPMUTRACE_SESSION_OBJ -c $< -o $@
+
+$(BPF_OUT)/sess/pmutrace.skel.h: $(BPF_OUT)/sess/pmutrace.bpf.o
+	$(BPFTOOL) gen skeleton $< name pmutrace_bpf > $@.tmp
+	mv $@.tmp $@
+
+$(OUTPUT)/trace/tracer_sess.o: user/trace/tracer.c $(BPF_OUT)/sess/pmutrace.skel.h
+	@mkdir -p $(@D)
+	$(CC) -I$(BPF_OUT)/sess $(CFLAGS) -DPMUTRACE_SESSION_OBJ $(DEPFLAGS) -c $< -o $@
+
 $(OUTPUT)/pmutrace: $(OUTPUT)/trace/main.o $(LOADER_OBJS)
 	$(CC) $(LDFLAGS) $^ $(LIBS) -o $@
 
@@ -90,15 +113,33 @@ $(OUTPUT)/bpf-progs: tests/guest/bpf-progs.c
 
 -include $(LOADER_OBJS:.o=.d) $(OUTPUT)/trace/main.d
 
-$(OUTPUT)/tests/%: tests/unit/%.c tests/unit/unit.h $(LOADER_OBJS) | $(OUTPUT)/tests
+$(OUTPUT)/tests/%: tests/unit/%.c tests/unit/unit.h tests/unit/thread_cpu.h $(LOADER_OBJS) | $(OUTPUT)/tests
 	$(CC) $(CFLAGS) -Itests/unit $< $(LOADER_OBJS) $(LIBS) -o $@
+
+# test_run drives main.c's run with fakes for what it calls in the tracer,
+# the exporter and setup (link seams): main.c is built as pmutrace_main and
+# the objects the fakes replace are left out.
+RUN_FAKED := trace/tracer.o trace/setup.o trace/check.o export/exporter.o
+$(OUTPUT)/tests/test_run: tests/unit/test_run.c tests/unit/unit.h $(OUTPUT)/trace/main.o \
+		$(filter-out $(addprefix $(OUTPUT)/,$(RUN_FAKED)),$(LOADER_OBJS)) | $(OUTPUT)/tests
+	$(CC) $(CFLAGS) -Dmain=pmutrace_main -c user/trace/main.c -o $(@D)/../trace/main_for_test.o
+	$(CC) $(CFLAGS) -Itests/unit $< $(@D)/../trace/main_for_test.o \
+		$(filter-out $(addprefix $(OUTPUT)/,$(RUN_FAKED)),$(LOADER_OBJS)) $(LIBS) -o $@
 
 test:
 	tests/run
 
+# The arm64 Debian package, dynamically linked (debian/, build/deb/).
+deb:
+	scripts/build-deb.sh
+
 # The before/after report of the RCU patch: builds two kernels, boots them.
 report:
 	scripts/report.sh
+
+# docs/report/README.md and its SVGs again, from the committed raw archive only.
+report-render: $(OUTPUT)/pmutrace
+	python3 scripts/report/render.py --pmutrace $(OUTPUT)/pmutrace -o docs/report docs/report/raw.tar.xz
 
 # Overhead against the empty-program floor and bcc's tools (docs/performance.md).
 bench:
@@ -112,7 +153,7 @@ $(BPF_OUT)/bench_empty.skel.h: $(BPF_OUT)/bench_empty.bpf.o
 	$(BPFTOOL) gen skeleton $< name bench_empty_bpf > $@.tmp
 	mv $@.tmp $@
 
-$(OUTPUT)/empty_probe: tests/bench/empty_probe.c $(BPF_OUT)/bench_empty.skel.h
+$(OUTPUT)/empty_probe: tests/bench/empty_probe.c tests/bench/probe_common.h $(BPF_OUT)/bench_empty.skel.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) $< $(LIBS) -o $@
 
@@ -138,7 +179,7 @@ ASAN_OUT := build/asan
 ASAN_CC ?= gcc
 ASAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all \
 	      -fno-omit-frame-pointer
-ASAN_OBJS := $(patsubst user/%.c,$(ASAN_OUT)/%.o,$(LOADER_SRCS))
+ASAN_OBJS := $(patsubst user/%.c,$(ASAN_OUT)/%.o,$(LOADER_SRCS)) $(ASAN_OUT)/trace/tracer_sess.o
 ASAN_TESTS := $(patsubst tests/unit/%.c,$(ASAN_OUT)/tests/%,$(wildcard tests/unit/test_*.c))
 ASAN_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1 \
 	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
@@ -152,10 +193,19 @@ $(ASAN_OUT)/%.o: user/%.c
 
 $(ASAN_OUT)/trace/cli.o $(ASAN_OUT)/common/schema_write.o $(ASAN_OUT)/export/prometheus.o: $(VERSION_FILE)
 $(ASAN_OUT)/trace/tracer.o: $(BPF_OUT)/pmutrace.skel.h
+$(ASAN_OUT)/trace/tracer_sess.o: user/trace/tracer.c $(BPF_OUT)/sess/pmutrace.skel.h
+	@mkdir -p $(@D)
+	$(ASAN_CC) -I$(BPF_OUT)/sess $(CFLAGS) -DPMUTRACE_SESSION_OBJ $(ASAN_FLAGS) -c $< -o $@
 -include $(ASAN_OBJS:.o=.d)
 
-$(ASAN_OUT)/tests/%: tests/unit/%.c tests/unit/unit.h $(ASAN_OBJS) | $(ASAN_OUT)/tests
+$(ASAN_OUT)/tests/%: tests/unit/%.c tests/unit/unit.h tests/unit/thread_cpu.h $(ASAN_OBJS) | $(ASAN_OUT)/tests
 	$(ASAN_CC) $(CFLAGS) $(ASAN_FLAGS) -Itests/unit $< $(ASAN_OBJS) $(LIBS) -o $@
+
+$(ASAN_OUT)/tests/test_run: tests/unit/test_run.c tests/unit/unit.h user/trace/main.c \
+		$(filter-out $(addprefix $(ASAN_OUT)/,$(RUN_FAKED)),$(ASAN_OBJS)) | $(ASAN_OUT)/tests
+	$(ASAN_CC) $(CFLAGS) $(ASAN_FLAGS) -Dmain=pmutrace_main -c user/trace/main.c -o $(@D)/../trace/main_for_test.o
+	$(ASAN_CC) $(CFLAGS) $(ASAN_FLAGS) -Itests/unit $< $(@D)/../trace/main_for_test.o \
+		$(filter-out $(addprefix $(ASAN_OUT)/,$(RUN_FAKED)),$(ASAN_OBJS)) $(LIBS) -o $@
 
 asan: $(ASAN_OBJS) $(ASAN_TESTS)
 	@sid=$${PMUTRACE_BTF_SID:-$$(scripts/fetch-kernel.sh sid)/btf} || exit 1; \
@@ -168,15 +218,20 @@ asan: $(ASAN_OBJS) $(ASAN_TESTS)
 	exit $$rc
 
 # make fuzz [FUZZ_SECONDS=60]: libFuzzer on the JSON reader behind
-# pmutrace compare (tests/fuzz/README.md). It works on a copy of the seed
-# corpus in build/fuzz/corpus, so tests/fuzz/corpus only changes by hand;
-# a crashing input lands in build/fuzz/artifacts/.
+# pmutrace compare (tests/fuzz/README.md). It works on a copy of the seeds
+# in build/fuzz/corpus: tests/fixtures/*.json, tests/fuzz/corpus, and two
+# made here that pass the reader's value and size limits. tests/fuzz/corpus
+# only changes by hand; a crashing input lands in build/fuzz/artifacts/.
+# -max_len: above the reader's 4 MiB cap (schema_read.c MAX_DOC), so inputs
+# can reach every limit; libFuzzer's default is 4 KB.
 FUZZ_OUT := build/fuzz
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 60
+FUZZ_MAX_LEN := 4259840
 FUZZ_SRCS := tests/fuzz/fuzz_report_read.c \
 	     $(addprefix user/,common/schema_read.c compare/compare.c compare/compare_render.c compare/rank.c \
-	     common/stats.c common/pmu_domain.c trace/render.c trace/resolve.c)
+	     common/stats.c common/pmu_domain.c common/text.c common/atomic_file.c \
+	     trace/render.c trace/resolve.c)
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	      -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE -Iinclude $(addprefix -I,$(USER_DIRS)) -I$(BPF_OUT) \
 	      -DPMUTRACE_VERSION='"fuzz"'
@@ -188,9 +243,14 @@ $(FUZZ_OUT)/fuzz_report_read: $(FUZZ_SRCS) $(wildcard $(addsuffix /*.h,$(USER_DI
 fuzz: $(FUZZ_OUT)/fuzz_report_read
 	@rm -rf $(FUZZ_OUT)/corpus $(FUZZ_OUT)/artifacts
 	@mkdir -p $(FUZZ_OUT)/corpus $(FUZZ_OUT)/artifacts
-	@cp tests/fuzz/corpus/* $(FUZZ_OUT)/corpus/
+	@cp tests/fixtures/*.json tests/fuzz/corpus/* $(FUZZ_OUT)/corpus/
+	@{ printf '['; yes '1,' | head -n 100000 | tr -d '\n'; printf '1]'; } \
+		>$(FUZZ_OUT)/corpus/limit-values.json
+	@{ printf '{'; head -c 4194304 /dev/zero | tr '\0' ' '; printf '}'; } \
+		>$(FUZZ_OUT)/corpus/limit-size.json
 	@echo "fuzz: $(FUZZ_SECONDS) s, log in $(FUZZ_OUT)/fuzz.log"
 	@$< -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
+		-max_len=$(FUZZ_MAX_LEN) \
 		-dict=tests/fuzz/pmutrace.dict -print_final_stats=1 \
 		-artifact_prefix=$(FUZZ_OUT)/artifacts/ $(FUZZ_OUT)/corpus \
 		>$(FUZZ_OUT)/fuzz.log 2>&1 || { \
@@ -213,3 +273,94 @@ install: $(OUTPUT)/pmutrace $(OUTPUT)/pmu-stress
 	$(INSTALL) -D -m 0644 docs/pmutrace.8 $(DESTDIR)$(PREFIX)/share/man/man8/pmutrace.8
 	$(INSTALL) -D -m 0644 docs/pmutrace.schema.json \
 		$(DESTDIR)$(PREFIX)/share/pmutrace/pmutrace.schema.json
+
+# make fuzz-http, make fuzz-webconfig [FUZZ_SECONDS=60]: libFuzzer on what
+# the metrics server reads from the network and from --web-config, each
+# on a copy of its seed corpus (tests/fuzz/corpus-http, corpus-webconfig)
+# in build/fuzz/<name>/; a crashing input lands in its artifacts/.
+FUZZ_NET_LIBS := -lssl -lcrypto -lyaml -lcrypt
+$(FUZZ_OUT)/fuzz_http_request: tests/fuzz/fuzz_http_request.c user/export/http_request.c user/export/http_request.h
+	mkdir -p $(FUZZ_OUT)
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(filter %.c,$^) $(FUZZ_NET_LIBS) -o $@
+
+$(FUZZ_OUT)/fuzz_webconfig: tests/fuzz/fuzz_webconfig.c user/export/webconfig.c user/export/http_request.c user/export/webconfig.h
+	mkdir -p $(FUZZ_OUT)
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(filter %.c,$^) $(FUZZ_NET_LIBS) -o $@
+
+# run_fuzzer NAME BINARY CORPUS
+define run_fuzzer
+	@rm -rf $(FUZZ_OUT)/$(1)
+	@mkdir -p $(FUZZ_OUT)/$(1)/corpus $(FUZZ_OUT)/$(1)/artifacts
+	@cp $(3)/* $(FUZZ_OUT)/$(1)/corpus/
+	@echo "fuzz-$(1): $(FUZZ_SECONDS) s, log in $(FUZZ_OUT)/$(1)/fuzz.log"
+	@$(2) -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
+		-max_len=16384 -print_final_stats=1 \
+		-artifact_prefix=$(FUZZ_OUT)/$(1)/artifacts/ $(FUZZ_OUT)/$(1)/corpus \
+		>$(FUZZ_OUT)/$(1)/fuzz.log 2>&1 || { \
+		tail -n 40 $(FUZZ_OUT)/$(1)/fuzz.log; \
+		echo "fuzz-$(1): FAILED, input in $$(ls $(FUZZ_OUT)/$(1)/artifacts/* 2>/dev/null | head -n 1)"; \
+		exit 1; }
+	@echo "fuzz-$(1): $$(sed -n 's/^stat::number_of_executed_units: *//p' $(FUZZ_OUT)/$(1)/fuzz.log) execs," \
+		"$$(sed -n 's/^stat::average_exec_per_sec: *//p' $(FUZZ_OUT)/$(1)/fuzz.log) execs/s, no crash"
+endef
+
+.PHONY: fuzz-http fuzz-webconfig
+fuzz-http: $(FUZZ_OUT)/fuzz_http_request
+	$(call run_fuzzer,http,$<,tests/fuzz/corpus-http)
+
+fuzz-webconfig: $(FUZZ_OUT)/fuzz_webconfig
+	$(call run_fuzzer,webconfig,$<,tests/fuzz/corpus-webconfig)
+
+# The limit of the instruction benchmark: the minimal latency tracer.
+$(BPF_OUT)/bench_limit.bpf.o: tests/bench/bench_limit.bpf.c include/pmutrace.h vmlinux.h | $(BPF_OUT)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BPF_OUT)/bench_limit.skel.h: $(BPF_OUT)/bench_limit.bpf.o
+	$(BPFTOOL) gen skeleton $< name bench_limit_bpf > $@.tmp
+	mv $@.tmp $@
+
+$(OUTPUT)/limit_probe: tests/bench/limit_probe.c tests/bench/probe_common.h $(BPF_OUT)/bench_limit.skel.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) $< $(LIBS) -o $@
+
+# tools/insn-count: the QEMU TCG plugin that counts guest instructions
+# between pmu-stress's markers (header from Debian's QEMU source).
+build/insn-count/insn-count.so: tools/insn-count/insn-count.c
+	@mkdir -p $(@D)
+	hdr=$$(tools/insn-count/fetch-header.sh) && \
+		gcc -O2 -Wall -Wextra -Werror -shared -fPIC -I"$$hdr" $< -o $@
+
+.PHONY: bench-insns
+# Instructions per traced call and per unrelated operation
+# (docs/performance.md); scripts/bench-insns.sh.
+bench-insns:
+	scripts/bench-insns.sh
+
+# The breakdown's builds (scripts/bench-insns.sh): pmutrace with parts of
+# the per-call work compiled out, -DPMUTRACE_BENCH_SKIP=<BENCH_SKIP_* bits>.
+BENCH_SKIPS := 1 2 4 8 15
+.PHONY: bench-skip
+bench-skip: $(foreach n,$(BENCH_SKIPS),$(OUTPUT)/bench/pmutrace-skip$(n))
+
+$(BPF_OUT)/skip%/pmutrace.bpf.o: bpf/pmutrace.bpf.c include/pmutrace.h vmlinux.h
+	@mkdir -p $(@D)
+	$(CLANG) $(BPF_CFLAGS) -DPMUTRACE_SESSION_OBJ -DPMUTRACE_BENCH_SKIP=$* -c $< -o $@
+
+$(BPF_OUT)/skip%/pmutrace.skel.h: $(BPF_OUT)/skip%/pmutrace.bpf.o
+	$(BPFTOOL) gen skeleton $< name pmutrace_bpf > $@.tmp
+	mv $@.tmp $@
+
+# Its own skeleton first in the include path.
+$(OUTPUT)/bench/skip%/tracer_sess.o: user/trace/tracer.c $(BPF_OUT)/skip%/pmutrace.skel.h
+	@mkdir -p $(@D)
+	$(CC) -I$(BPF_OUT)/skip$* $(CFLAGS) -DPMUTRACE_SESSION_OBJ -c $< -o $@
+
+$(OUTPUT)/bench/pmutrace-skip%: $(OUTPUT)/trace/main.o $(filter-out $(OUTPUT)/trace/tracer_sess.o,$(LOADER_OBJS)) $(OUTPUT)/bench/skip%/tracer_sess.o
+	$(CC) $(LDFLAGS) $^ $(LIBS) -o $@
+
+.PHONY: bench-rcu-insns
+# Issue 10: instructions per reader call before vs after the RCU patch, no
+# tracer, 1 vCPU (docs/performance.md, "rcu" section).
+bench-rcu-insns:
+	k=$$(scripts/build-kernels.sh | sed -n 's/^ *\(before\|after\): *\([^ ]*\).*/\2/p') && \
+	BENCH_VARIANTS=none BENCH_WORKLOADS="ce sp vi" scripts/bench-insns.sh $$k

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Attribution, included once by pmutrace.bpf.c after its lock_addr:
+ * Attribution, included once by pmutrace.bpf.c after its cfg:
  * - the -p/-c filter (attrib_selected), one early return in each entry and
  *   exit program;
  * - per-process or per-cgroup rows (attrib_call), opt-in with --by;
@@ -252,7 +252,7 @@ static __always_inline int attrib_begin(void *ctx, void *lock, bool with_stack)
 {
 	struct wait_state *ws;
 
-	if ((__u64)lock != lock_addr || !attrib_selected())
+	if ((__u64)lock != cfg.lock_addr || !attrib_selected())
 		return 0;
 	ws = bpf_task_storage_get(&wait_states, bpf_get_current_task_btf(), 0,
 				  BPF_LOCAL_STORAGE_GET_F_CREATE);
@@ -297,7 +297,7 @@ int BPF_PROG(attrib_end, void *lock, int ret)
 	struct attrib_val *v;
 	__u64 d;
 
-	if ((__u64)lock != lock_addr)
+	if ((__u64)lock != cfg.lock_addr)
 		return 0;
 	ws = bpf_task_storage_get(&wait_states, bpf_get_current_task_btf(), 0,
 				  0);

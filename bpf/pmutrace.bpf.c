@@ -15,12 +15,30 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-/* Filled in by the loader before load; frozen afterwards. */
-const volatile __u32 ret_kind[PMUTRACE_MAX_TARGETS];
-const volatile __u32 filter_kind[PMUTRACE_MAX_TARGETS];
-const volatile __u32 filter_arg[PMUTRACE_MAX_TARGETS];
-const volatile __u64 filter_value[PMUTRACE_MAX_TARGETS];
-const volatile __u64 lock_addr;
+/*
+ * Filled in by the loader before load; frozen afterwards, so the verifier
+ * knows every field and drops the branches they rule out. The loads stay,
+ * and each global costs an address load (4 instructions on arm64) of its
+ * own: one struct shares one, and the hot paths read it once.
+ */
+const volatile struct pmutrace_config cfg;
+
+/* scripts/bench-insns.sh's breakdown: parts switched off (BENCH_SKIP_*)
+ * in separate builds (make bench-skip); 0 in pmutrace itself. */
+#ifndef PMUTRACE_BENCH_SKIP
+#define PMUTRACE_BENCH_SKIP 0
+#endif
+
+/*
+ * The session programs go into an object of their own (pmutrace_sess, built
+ * with -DPMUTRACE_SESSION_OBJ), loaded on 7.x only: libbpf resolves every
+ * kfunc extern of an object at load, and 6.12's bpf_session_cookie(void) of
+ * kprobe sessions does not match 7.x's, which fails even a weak extern.
+ */
+#ifdef PMUTRACE_SESSION_OBJ
+extern bool bpf_session_is_return(void *ctx) __ksym __weak;
+extern __u64 *bpf_session_cookie(void *ctx) __ksym __weak;
+#endif
 
 #include "attrib.bpf.h"
 
@@ -56,6 +74,7 @@ struct task_state {
 	__u64 wait_start; /* in a contended wait on the lock since */
 	__u64 hold_start; /* holding the lock since */
 	__u32 hold_slot; /* target the lock was taken in */
+	__u32 wanted; /* session mode: filter verdict of the last call, by slot bit */
 };
 
 struct {
@@ -85,18 +104,72 @@ static __always_inline struct task_state *task_state(bool create)
 	return ts;
 }
 
-/* The target the task is inside, or PMUTRACE_OUTSIDE. */
-static __always_inline __u32 current_slot(struct task_state *ts)
+/*
+ * The target the task is inside, or PMUTRACE_OUTSIDE: the innermost entry
+ * on its stack that is the target's. Kprobe entries push start 0 for calls
+ * the filter rejected; those are not inside the target.
+ */
+static __always_inline __u32 stack_of_entries_slot(struct task_state *ts)
 {
 	__u32 d;
 
 	if (!ts)
 		return PMUTRACE_OUTSIDE;
 	d = ts->depth;
-	if (d == 0 || d > PMUTRACE_MAX_DEPTH)
+	if (d > PMUTRACE_MAX_DEPTH)
 		return PMUTRACE_OUTSIDE;
-	return ts->slot[(d - 1) & (PMUTRACE_MAX_DEPTH - 1)] &
-	       (PMUTRACE_MAX_TARGETS - 1);
+	for (int i = 0; i < PMUTRACE_MAX_DEPTH; i++) {
+		__u32 top;
+
+		if (d == 0)
+			break;
+		top = --d & (PMUTRACE_MAX_DEPTH - 1);
+		if (ts->start[top])
+			return ts->slot[top] & (PMUTRACE_MAX_TARGETS - 1);
+	}
+	return PMUTRACE_OUTSIDE;
+}
+
+/* Return addresses searched for a traced function; the lock's callers are a
+ * few frames below the tracepoint. */
+#define STACK_FRAMES 32
+
+/*
+ * Session mode keeps no per-task stack on the fast path: a lock event (the
+ * slow path, and only for the watched lock) walks the kernel stack instead.
+ * The innermost return address inside a traced function is the target; a
+ * filtered target counts when its last call passed the filter.
+ */
+static __always_inline __u32 kernel_stack_slot(void *ctx, struct task_state *ts)
+{
+	__u64 ips[STACK_FRAMES];
+	long n = bpf_get_stack(ctx, ips, sizeof(ips), 0);
+
+	if (n <= 0)
+		return PMUTRACE_OUTSIDE;
+	n /= sizeof(__u64);
+	for (int i = 0; i < STACK_FRAMES; i++) {
+		if (i >= n)
+			break;
+		for (__u32 t = 0; t < PMUTRACE_MAX_TARGETS; t++) {
+			if (ips[i] <= cfg.func_lo[t] ||
+			    ips[i] >= cfg.func_hi[t])
+				continue;
+			if (cfg.filter_kind[t] != FILTER_NONE &&
+			    !(ts && (ts->wanted & (1u << t))))
+				continue;
+			return t;
+		}
+	}
+	return PMUTRACE_OUTSIDE;
+}
+
+static __always_inline __u32 current_slot(void *ctx, struct task_state *ts)
+{
+	__u32 slot = cfg.session ? kernel_stack_slot(ctx, ts) :
+				   stack_of_entries_slot(ts);
+
+	return slot > PMUTRACE_OUTSIDE ? PMUTRACE_OUTSIDE : slot;
 }
 
 /*
@@ -121,7 +194,7 @@ static __always_inline bool attr_matches(__u32 slot, __u64 arg)
 {
 	struct kvm_device_attr *attr = (struct kvm_device_attr *)arg;
 
-	return BPF_CORE_READ(attr, attr) == filter_value[SLOT(slot)];
+	return BPF_CORE_READ(attr, attr) == cfg.filter_value[SLOT(slot)];
 }
 
 static __always_inline bool wanted(void *ctx, __u32 slot)
@@ -129,9 +202,9 @@ static __always_inline bool wanted(void *ctx, __u32 slot)
 	__u64 arg;
 
 	slot = SLOT(slot);
-	if (filter_kind[slot] != FILTER_DEVICE_ATTR)
+	if (cfg.filter_kind[slot] != FILTER_DEVICE_ATTR)
 		return true;
-	if (bpf_get_func_arg(ctx, filter_arg[slot], &arg))
+	if (bpf_get_func_arg(ctx, cfg.filter_arg[slot], &arg))
 		return false;
 	return attr_matches(slot, arg);
 }
@@ -226,52 +299,76 @@ static __always_inline void count_return(struct target_stats *s, __u32 kind,
 			s->ret_nonzero++;
 		break;
 	default:
-		if (ret)
-			s->ret_nonzero++;
-		else
+		/* ret_nonzero is count - ret_zero: the loader works it out. */
+		if (!ret)
 			s->ret_zero++;
 	}
 }
 
-static __always_inline void record_exit(__u32 slot, __u64 start, __u64 ret,
-					bool attrib)
+/*
+ * The slot stays a constant of each program as long as its address is
+ * never taken: map keys are copies, so clang folds every rodata index.
+ */
+static __always_inline struct target_stats *stats_of(__u32 slot)
 {
-	struct target_stats *s = bpf_map_lookup_elem(&target_stats, &slot);
+	__u32 key = slot;
+
+	return bpf_map_lookup_elem(&target_stats, &key);
+}
+
+/* kind: the target's ret_kind, read once by the caller (each read of the
+ * configuration is an instruction that stays); attrib: an attrib_ twin's
+ * call, also counted in its process's or cgroup's row. */
+static __always_inline void record_exit(__u32 slot, __u64 start, __u64 ret,
+					__u32 kind, bool attrib)
+{
+	struct target_stats *s = stats_of(slot);
 	__u64 d;
 
 	if (!s)
 		return;
-	s->count++;
-	count_return(s, ret_kind[SLOT(slot)], ret);
+	/* A bool, the common case, in two instructions. */
+	if (PMUTRACE_BENCH_SKIP & BENCH_SKIP_RET)
+		;
+	else if (kind == RET_BOOL && !ret)
+		s->ret_zero++;
+	else if (kind != RET_BOOL)
+		count_return(s, kind, ret);
 	if (attrib)
 		attrib_call(slot, start);
+	/* Timed calls are counted by their histogram bucket alone. */
 	if (!start) {
+		s->count++;
 		count_drop(DROP_EXIT_UNMATCHED);
 		return;
 	}
 	d = bpf_ktime_get_ns() - start;
-	if (!s->timed || d < s->min_ns)
-		s->min_ns = d;
-	if (d > s->max_ns)
-		s->max_ns = d;
-	s->timed++;
-	s->sum_ns += d;
-	hist_add(&s->latency, d);
+	if (!(PMUTRACE_BENCH_SKIP & BENCH_SKIP_MINMAX)) {
+		if (~d > s->min_ns)
+			s->min_ns = ~d;
+		if (d > s->max_ns)
+			s->max_ns = d;
+		s->sum_ns += d;
+	}
+	if (!(PMUTRACE_BENCH_SKIP & BENCH_SKIP_HIST))
+		hist_add(&s->latency, d);
 }
 
 static __always_inline int on_exit(void *ctx, __u32 slot, bool attrib)
 {
 	struct task_state *ts;
 	__u64 start = 0, ret = 0;
+	__u32 kind;
 
 	if ((attrib && !attrib_selected()) || !wanted(ctx, slot))
 		return 0;
 	ts = task_state(false);
 	if (ts)
 		pop_start(ts, slot, &start);
-	if (ret_kind[SLOT(slot)] != RET_NONE)
+	kind = cfg.ret_kind[SLOT(slot)];
+	if (kind != RET_NONE)
 		bpf_get_func_ret(ctx, &ret);
-	record_exit(slot, start, ret, attrib);
+	record_exit(slot, start, ret, kind, attrib);
 	return 0;
 }
 
@@ -310,6 +407,95 @@ TARGET_SLOT(5)
 TARGET_SLOT(6)
 TARGET_SLOT(7)
 
+#ifdef PMUTRACE_SESSION_OBJ
+/*
+ * fsession (7.x): one program runs at entry and at return, and the start
+ * time lives in the call's session cookie, which the trampoline zeroes
+ * before the entry. So no per-task state, no lookup: cookie 0 at return
+ * means the entry run was skipped, COOKIE_FILTERED a call the filter
+ * rejected.
+ */
+#define COOKIE_FILTERED 1
+
+/*
+ * Entry runs per CPU and target, to split an fsession program's misses into
+ * entries and exits (tracer.c). A plain array indexed by the CPU (the JIT
+ * inlines its number) is half the instructions of a per-CPU map lookup; one
+ * program is never running twice on a CPU, so each counter has one writer.
+ * The loader takes fentry/fexit on hosts with more possible CPUs.
+ */
+__u64 entered[PMUTRACE_SESSION_MAX_CPUS][PMUTRACE_MAX_TARGETS];
+
+static __always_inline void count_entry(__u32 slot)
+{
+	__u32 cpu = bpf_get_smp_processor_id();
+
+	if (cpu < PMUTRACE_SESSION_MAX_CPUS)
+		entered[cpu][SLOT(slot)]++;
+}
+
+/* A filtered target's entry, out of the unfiltered targets' way. */
+static __always_inline int session_filtered_entry(void *ctx, __u32 slot,
+						  __u64 *cookie)
+{
+	bool want = wanted(ctx, slot);
+	struct task_state *ts;
+
+	if (want)
+		count_entry(slot);
+	/* Only a filtered target's lock events need the verdict. */
+	if (cfg.lock_addr) {
+		ts = task_state(true);
+		if (ts)
+			ts->wanted = want ? ts->wanted | (1u << slot) :
+					    ts->wanted & ~(1u << slot);
+	}
+	*cookie = want ? bpf_ktime_get_ns() : COOKIE_FILTERED;
+	return 0;
+}
+
+static __always_inline int on_session(void *ctx, __u32 slot)
+{
+	__u64 *cookie = bpf_session_cookie(ctx);
+	__u64 start, ret = 0;
+	__u32 kind;
+
+	if (!bpf_session_is_return(ctx)) {
+		if (cfg.filter_kind[slot] != FILTER_NONE)
+			return session_filtered_entry(ctx, slot, cookie);
+		if (!(PMUTRACE_BENCH_SKIP & BENCH_SKIP_ENTRIES))
+			count_entry(slot);
+		*cookie = bpf_ktime_get_ns();
+		return 0;
+	}
+	kind = cfg.ret_kind[slot];
+	start = *cookie;
+	if (start == COOKIE_FILTERED || (!start && !wanted(ctx, slot)))
+		return 0;
+	if (kind != RET_NONE && !(PMUTRACE_BENCH_SKIP & BENCH_SKIP_RET))
+		bpf_get_func_ret(ctx, &ret);
+	record_exit(slot, start, ret, kind, false);
+	return 0;
+}
+
+/* Declared as fentry: the loader sets the attach type to fsession. */
+#define SESSION_SLOT(n)                    \
+	SEC("fentry")                      \
+	int target_sess_##n(void *ctx)     \
+	{                                  \
+		return on_session(ctx, n); \
+	}
+
+SESSION_SLOT(0)
+SESSION_SLOT(1)
+SESSION_SLOT(2)
+SESSION_SLOT(3)
+SESSION_SLOT(4)
+SESSION_SLOT(5)
+SESSION_SLOT(6)
+SESSION_SLOT(7)
+#endif /* PMUTRACE_SESSION_OBJ */
+
 /*
  * Kernels whose fentry cannot attach (arm64 before direct-call trampolines,
  * e.g. 6.1) get kprobe/kretprobe twins. A kretprobe no longer sees the
@@ -317,25 +503,64 @@ TARGET_SLOT(7)
  * start time is 0 for a call that is not the target's.
  */
 /*
- * Argument n of a kprobed arm64 function. The verifier allows only constant
- * offsets into the context, and clang folds a switch over regs[n] back into
- * one indexed load; copying the eight argument registers to the stack first
- * keeps every context read constant.
+ * The registers of a kprobe's context, per architecture. The object is built
+ * once for every architecture, so the layout is not fixed at compile time:
+ * libbpf relocates these flavours against the running kernel's pt_regs, and
+ * the one whose fields exist there is used.
+ */
+struct pt_regs___arm64 {
+	__u64 regs[31];
+} __attribute__((preserve_access_index));
+
+struct pt_regs___x86 {
+	unsigned long di, si, dx, cx, ax, r8, r9;
+} __attribute__((preserve_access_index));
+
+/*
+ * Argument n of a kprobed function, and a kretprobe's return value. Read
+ * with CO-RE probe reads rather than context loads: clang folds the
+ * flavours' register loads into one load from an offset context pointer,
+ * which the verifier refuses. Kprobe mode only (kernels without fentry).
  */
 static __always_inline __u64 kprobe_arg(struct pt_regs *ctx, __u32 n)
 {
-	struct user_pt_regs *regs = (struct user_pt_regs *)ctx;
-	volatile __u64 args[8];
+	struct pt_regs___arm64 *a = (void *)ctx;
+	struct pt_regs___x86 *x = (void *)ctx;
+	__u64 v = 0;
 
-	args[0] = regs->regs[0];
-	args[1] = regs->regs[1];
-	args[2] = regs->regs[2];
-	args[3] = regs->regs[3];
-	args[4] = regs->regs[4];
-	args[5] = regs->regs[5];
-	args[6] = regs->regs[6];
-	args[7] = regs->regs[7];
-	return args[n & 7];
+	if (bpf_core_field_exists(a->regs)) {
+		bpf_core_read(&v, sizeof(v), &a->regs[n & 7]);
+		return v;
+	}
+	if (!bpf_core_field_exists(x->di))
+		return 0;
+	switch (n) {
+	case 0:
+		return BPF_CORE_READ(x, di);
+	case 1:
+		return BPF_CORE_READ(x, si);
+	case 2:
+		return BPF_CORE_READ(x, dx);
+	case 3:
+		return BPF_CORE_READ(x, cx);
+	case 4:
+		return BPF_CORE_READ(x, r8);
+	case 5:
+		return BPF_CORE_READ(x, r9);
+	}
+	return 0;
+}
+
+static __always_inline __u64 kprobe_ret(struct pt_regs *ctx)
+{
+	struct pt_regs___arm64 *a = (void *)ctx;
+	struct pt_regs___x86 *x = (void *)ctx;
+
+	if (bpf_core_field_exists(a->regs))
+		return BPF_CORE_READ(a, regs[0]);
+	if (bpf_core_field_exists(x->ax))
+		return BPF_CORE_READ(x, ax);
+	return 0;
 }
 
 static __always_inline int on_kprobe(struct pt_regs *ctx, __u32 slot,
@@ -345,8 +570,8 @@ static __always_inline int on_kprobe(struct pt_regs *ctx, __u32 slot,
 
 	if (attrib && !attrib_selected())
 		return 0;
-	want = filter_kind[SLOT(slot)] != FILTER_DEVICE_ATTR ||
-	       attr_matches(slot, kprobe_arg(ctx, filter_arg[SLOT(slot)]));
+	want = cfg.filter_kind[SLOT(slot)] != FILTER_DEVICE_ATTR ||
+	       attr_matches(slot, kprobe_arg(ctx, cfg.filter_arg[SLOT(slot)]));
 
 	push_entry(slot, want ? bpf_ktime_get_ns() : 0);
 	return 0;
@@ -360,7 +585,8 @@ static __always_inline int on_kretprobe(struct pt_regs *ctx, __u32 slot,
 
 	/* No entry found: the kprobe was missed, and so is the call. */
 	if (ts && pop_start(ts, slot, &start) && start)
-		record_exit(slot, start, PT_REGS_RC(ctx), attrib);
+		record_exit(slot, start, kprobe_ret(ctx),
+			    cfg.ret_kind[SLOT(slot)], attrib);
 	return 0;
 }
 
@@ -412,7 +638,7 @@ int BPF_PROG(lock_contention_begin, void *lock, unsigned int flags)
 {
 	struct task_state *ts;
 
-	if ((__u64)lock != lock_addr || (attrib_on && !attrib_selected()))
+	if ((__u64)lock != cfg.lock_addr || (attrib_on && !attrib_selected()))
 		return 0;
 	ts = task_state(true);
 	if (ts && !ts->wait_start)
@@ -427,7 +653,7 @@ int BPF_PROG(lock_contention_end, void *lock, int ret)
 	struct lock_stats *ls;
 	__u64 d;
 
-	if ((__u64)lock != lock_addr)
+	if ((__u64)lock != cfg.lock_addr)
 		return 0;
 	ts = task_state(false);
 	if (!ts || !ts->wait_start)
@@ -447,7 +673,7 @@ int BPF_PROG(lock_contention_end, void *lock, int ret)
 		ls->wait_max_ns = d;
 	ls->contended++;
 	ls->wait_sum_ns += d;
-	ls->contended_in[current_slot(ts)]++;
+	ls->contended_in[current_slot(ctx, ts)]++;
 	hist_add(&ls->wait, d);
 	return 0;
 }
@@ -463,13 +689,13 @@ int BPF_PROG(lock_acquired, struct mutex *lock)
 	struct lock_stats *ls;
 	__u32 slot;
 
-	if ((__u64)lock != lock_addr)
+	if ((__u64)lock != cfg.lock_addr)
 		return 0;
 	ts = task_state(true);
 	ls = lock_stats_cpu();
 	if (!ts || !ls)
 		return 0;
-	slot = current_slot(ts);
+	slot = current_slot(ctx, ts);
 	ts->hold_start = bpf_ktime_get_ns();
 	ts->hold_slot = slot;
 	ls->acquired++;
@@ -486,7 +712,7 @@ int BPF_PROG(lock_released, struct mutex *lock)
 	__u32 slot;
 	__u64 d;
 
-	if ((__u64)lock != lock_addr)
+	if ((__u64)lock != cfg.lock_addr)
 		return 0;
 	ts = task_state(false);
 	if (!ts || !ts->hold_start)

@@ -18,6 +18,16 @@
 /* Linux's IS_ERR_VALUE() bound. */
 #define PMUTRACE_MAX_ERRPTR 4095
 
+/* enum bpf_attach_type of 7.x kernels, newer than Debian 12's libbpf. */
+#define PMUTRACE_BPF_TRACE_FSESSION 58
+
+/* Parts of the per-call work the benchmark can switch off, to see what each
+ * costs (builds with -DPMUTRACE_BENCH_SKIP=bits; never pmutrace itself). */
+#define BENCH_SKIP_RET 1 /* return classification */
+#define BENCH_SKIP_HIST 2 /* the histogram bucket */
+#define BENCH_SKIP_MINMAX 4 /* min, max and sum */
+#define BENCH_SKIP_ENTRIES 8 /* session mode's entry counter */
+
 /* arch/arm64/include/uapi/asm/kvm.h, absent from other arches' headers. */
 #define PMUTRACE_KVM_ARM_VCPU_PMU_V3_SET_PMU 3
 
@@ -37,40 +47,52 @@ struct hist {
 	__u64 slots[HIST_BUCKETS];
 };
 
-/* floor(log2(v)) for v > 0 without loops, so the verifier takes it. */
-static inline __attribute__((always_inline)) __u32 hist_log2(__u64 v)
+/*
+ * floor(log2(v)) for v > 0 without loops, so the verifier takes it (and
+ * without __builtin_clzll, on which clang 14's BPF back end crashes). A
+ * binary search with branches, in 64-bit registers: on BPF this is about
+ * 3 instructions a step, against 5 for a branch-free ladder, and it runs on
+ * every timed call.
+ */
+static inline __attribute__((always_inline)) __u64 hist_log2(__u64 v)
 {
-	__u32 r, shift;
+	__u64 r = 0;
 
-	r = (v > 0xffffffffULL) << 5;
-	v >>= r;
-	shift = (v > 0xffff) << 4;
-	v >>= shift;
-	r |= shift;
-	shift = (v > 0xff) << 3;
-	v >>= shift;
-	r |= shift;
-	shift = (v > 0xf) << 2;
-	v >>= shift;
-	r |= shift;
-	shift = (v > 0x3) << 1;
-	v >>= shift;
-	r |= shift;
-	r |= (v >> 1);
-	return r;
+	if (v >> 32) {
+		v >>= 32;
+		r += 32;
+	}
+	if (v >> 16) {
+		v >>= 16;
+		r += 16;
+	}
+	if (v >> 8) {
+		v >>= 8;
+		r += 8;
+	}
+	if (v >> 4) {
+		v >>= 4;
+		r += 4;
+	}
+	if (v >> 2) {
+		v >>= 2;
+		r += 2;
+	}
+	return r + (v >> 1);
 }
 
+/*
+ * With t = floor(log2(v)) - HIST_SUB_BITS (0 below 2 * HIST_SUB), v >> t
+ * lies in [HIST_SUB, 2 * HIST_SUB) and its low bits are the sub-bucket, so
+ * the bucket is t * HIST_SUB + (v >> t): no special case for small values,
+ * and everything from 2^HIST_MAX_EXP on lands past the end, in the last one.
+ */
 static inline __attribute__((always_inline)) __u32 hist_bucket(__u64 v)
 {
-	__u32 e;
+	__u64 t = hist_log2(v >> HIST_SUB_BITS), b;
 
-	if (v < HIST_SUB)
-		return v;
-	e = hist_log2(v);
-	if (e >= HIST_MAX_EXP)
-		return HIST_BUCKETS - 1;
-	return (e - HIST_SUB_BITS + 1) * HIST_SUB +
-	       ((v >> (e - HIST_SUB_BITS)) & (HIST_SUB - 1));
+	b = (t << HIST_SUB_BITS) + (v >> t);
+	return b < HIST_BUCKETS ? b : HIST_BUCKETS - 1;
 }
 
 /* Smallest value that falls into bucket idx. */
@@ -82,6 +104,22 @@ static inline __u64 hist_bucket_low(__u32 idx)
 		return idx;
 	return (__u64)(HIST_SUB + idx % HIST_SUB) << (group - 1);
 }
+
+/* The loader's settings, one read-only struct for the BPF programs. */
+struct pmutrace_config {
+	__u64 lock_addr; /* the watched mutex, 0 for none */
+	__u64 filter_value[PMUTRACE_MAX_TARGETS];
+	/* session mode: attached functions' text, for lock events */
+	__u64 func_lo[PMUTRACE_MAX_TARGETS];
+	__u64 func_hi[PMUTRACE_MAX_TARGETS];
+	__u32 ret_kind[PMUTRACE_MAX_TARGETS]; /* enum ret_kind */
+	__u32 filter_kind[PMUTRACE_MAX_TARGETS]; /* enum filter_kind */
+	__u32 filter_arg[PMUTRACE_MAX_TARGETS];
+	__u32 session; /* targets timed by fsession programs */
+};
+
+/* Session mode's entry counters cover this many CPUs (tracer.c). */
+#define PMUTRACE_SESSION_MAX_CPUS 512
 
 /* How to read a function's return value: chosen by the loader from BTF. */
 enum ret_kind {
@@ -100,12 +138,22 @@ enum filter_kind {
 	FILTER_DEVICE_ATTR,
 };
 
-/* Per target, per CPU. Each field is written by one BPF program only. */
+/*
+ * Per target, per CPU. Each field is written by one BPF program only.
+ * This and struct lock_stats hold __u64 words only (counters, arrays of them,
+ * histograms): the loader adds and subtracts them word by word, and treats
+ * only the min/max pairs it names (user/common/stats.c) otherwise.
+ *
+ * Every instruction counts on the per-call path, so the maps hold less than
+ * this says and the loader completes each CPU's record (tracer.c): timed is
+ * the histogram's total, count adds the untimed calls the maps count, and
+ * min_ns is kept inverted (~min: 0 means none yet).
+ */
 struct target_stats {
-	__u64 count; /* calls completed (exits seen) */
+	__u64 count; /* calls completed (exits seen); maps: untimed ones */
 	__u64 timed; /* of those, entries seen too: in the histogram */
 	__u64 sum_ns;
-	__u64 min_ns; /* valid when timed > 0 */
+	__u64 min_ns; /* valid when timed > 0; maps: ~min */
 	__u64 max_ns;
 	__u64 ret_zero; /* 0, false or NULL */
 	__u64 ret_nonzero; /* > 0, true or a valid pointer */

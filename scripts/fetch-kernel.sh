@@ -1,20 +1,34 @@
 #!/bin/bash
-# fetch-kernel.sh SUITE: download Debian's arm64 cloud kernel of SUITE (sid,
-# trixie, bookworm) into the cache and print the folder holding Image, config
-# and btf. The version comes from the suite's linux-image-cloud-arm64
+# fetch-kernel.sh SUITE [FLAVOUR]: download Debian's arm64 kernel of SUITE
+# (sid, trixie, bookworm) into the cache and print the folder holding Image,
+# config and btf. FLAVOUR is cloud-arm64 (the default), arm64 or rt-arm64
+# (PREEMPT_RT). The version comes from the suite's linux-image-FLAVOUR
 # metapackage, never from a table here.
 set -euo pipefail
+# shellcheck source=scripts/lib.sh disable=SC1091
 . "$(dirname "$0")/lib.sh"
 
-suite=${1:?usage: fetch-kernel.sh sid|trixie|bookworm}
+suite=${1:?usage: fetch-kernel.sh sid|trixie|bookworm [cloud-arm64|arm64|rt-arm64]}
+flavour=${2:-cloud-arm64}
 papt_update "$suite"
-meta=linux-image-cloud-arm64
+meta=linux-image-$flavour
 image_pkg=$(pkg_depends "$suite" "$meta" '^linux-image-[0-9]') ||
 	die "Debian $suite has no $meta (is the suite name right?)"
 [ -n "$image_pkg" ] || die "Debian $suite has no $meta (is the suite name right?)"
 kver=${image_pkg#linux-image-}
 out=$PMUTRACE_CACHE/kernels/$kver
+# Newer packaging keeps the config in linux-base-<version>, not in the image
+# or binary package (folders fetched before that lack it: add it).
+base_config() {
+	local tmp
+	tmp=$(mktemp -d)
+	if (fetch_deb "$suite" "linux-base-$kver" "$tmp") 2>/dev/null; then
+		find "$tmp" -name 'config*' -type f -exec cp {} "$1" \; -quit
+	fi
+	rm -rf "$tmp"
+}
 if [ -s "$out/Image" ] && [ -s "$out/btf" ]; then
+	[ -s "$out/config" ] || base_config "$out/config"
 	echo "$out"
 	exit 0
 fi
@@ -39,10 +53,15 @@ if gzip -t "$vmlinuz" 2>/dev/null; then
 else
 	cp "$vmlinuz" "$out.tmp/Image"
 fi
-[ -z "$config" ] || cp "$config" "$out.tmp/config"
+if [ -n "$config" ]; then
+	cp "$config" "$out.tmp/config"
+else
+	base_config "$out.tmp/config"
+fi
 python3 "$(dirname "$0")/extract-btf.py" "$out.tmp/Image" "$out.tmp/btf"
 echo "$kver" >"$out.tmp/release"
 echo "$suite" >"$out.tmp/suite"
+echo "$flavour" >"$out.tmp/flavour"
 rm -rf "$out.tmp/deb" "$out"
 mv "$out.tmp" "$out"
 echo "$out"

@@ -1,6 +1,7 @@
 #!/bin/bash
 # fetch-netmods.sh KERNEL_DIR: the virtio-net modules (failover, net_failover,
-# virtio_net) of the Debian kernel in KERNEL_DIR (from fetch-kernel.sh), taken
+# virtio_net), and virtio_blk for the Debian root's disk (scripts/lab/), of
+# the Debian kernel in KERNEL_DIR (from fetch-kernel.sh), taken
 # from its linux-modules package and decompressed; prints an overlay folder
 # for PMUTRACE_GUEST_OVERLAY holding them in /lib/netmods/. Guests that need
 # a network (the Prometheus test) insmod them.
@@ -11,7 +12,7 @@ kdir=${1:?usage: fetch-netmods.sh KERNEL_DIR}
 kver=$(cat "$kdir/release")
 suite=$(cat "$kdir/suite")
 out=$kdir/netmods
-if [ -s "$out/lib/netmods/virtio_net.ko" ]; then
+if [ -s "$out/lib/netmods/virtio_net.ko" ] && [ -s "$out/lib/netmods/virtio_blk.ko" ]; then
 	echo "$out"
 	exit 0
 fi
@@ -20,7 +21,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fetch_deb "$suite" "linux-modules-$kver" "$tmp/deb"
 mkdir -p "$out.tmp/lib/netmods"
-for m in failover net_failover virtio_net; do
+for m in failover net_failover virtio_net virtio_blk; do
 	f=$(find "$tmp/deb" -name "$m.ko*" | head -n 1)
 	[ -n "$f" ] || die "linux-modules-$kver has no $m module"
 	case $f in

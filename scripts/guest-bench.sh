@@ -23,35 +23,6 @@ VARIANTS="none empty default single hold funclat_ce funclat_sp klockstat"
 # shellcheck disable=SC2086 # word lists, split on purpose
 NVAR=$(echo $VARIANTS | wc -w)
 
-err() {
-	echo "$*" >>/out/errors.txt
-}
-
-# now: $NOW = CLOCK_MONOTONIC in ns. busybox date has no %N; the third line
-# of /proc/timer_list is "now at N nsecs", read with builtins (no fork).
-now() {
-	{
-		read -r _l
-		read -r _l
-		read -r _w1 _w2 NOW _l
-	} </proc/timer_list
-}
-
-nprogs() {
-	bpf-progs | wc -l
-}
-
-# settle: wait (up to 10 s) until the kernel has freed the last tracer's
-# programs, so the next variant does not pay for deferred freeing.
-settle() {
-	_i=0
-	while [ "$(nprogs)" -gt "$BASE_PROGS" ] && [ $_i -lt 100 ]; do
-		_i=$((_i + 1))
-		sleep 0.1
-	done
-	[ $_i -lt 100 ] || err "round $ROUND $1: BPF programs still loaded after 10 s"
-}
-
 # workloads VARIANT: which workloads run under it.
 workloads() {
 	case $1 in
@@ -141,22 +112,10 @@ tool_start() {
 		exec "$@"
 	) >"$_o.out" 2>"$_o.err" &
 	TPID=$!
-	# Poll with builtins only: a fork per poll would slow the start-up
-	# being measured (2 vCPUs).
-	_i=0
-	while :; do
-		_seen=
-		while IFS= read -r _l; do
-			case $_l in Tracing*) _seen=1 && break ;; esac
-		done <"$_ready"
-		[ -z "$_seen" ] || break
-		_i=$((_i + 1))
-		if [ $_i -gt 3000 ] || ! kill -0 "$TPID" 2>/dev/null; then
-			err "round $ROUND $1: did not start: $(cat "$_o.err" "$_o.out")"
-			return 1
-		fi
-		sleep 0.01
-	done
+	if ! wait_tracing "$_ready" "$TPID"; then
+		err "round $ROUND $1: did not start: $(cat "$_o.err" "$_o.out")"
+		return 1
+	fi
 	now
 	ATTACH_NS=$((NOW - _t0))
 }
@@ -165,22 +124,9 @@ tool_start() {
 # 60 s), record its line in tools.txt.
 tool_stop() {
 	[ -n "$TPID" ] || return 0
-	_hwm=0
-	while read -r _k _v _u; do
-		[ "$_k" = VmHWM: ] && _hwm=$_v
-	done </proc/"$TPID"/status
-	kill -INT "$TPID"
-	(
-		sleep 60
-		kill -KILL "$TPID" 2>/dev/null
-	) &
-	_dog=$!
-	_rc=0
-	wait "$TPID" || _rc=$?
-	kill "$_dog" 2>/dev/null
-	wait "$_dog" 2>/dev/null
-	[ "$_rc" -eq 0 ] || err "round $ROUND $1: exit $_rc: $(cat /tmp/tool.err)"
-	echo "tool round=$ROUND variant=$1 attach_ns=$ATTACH_NS vmhwm_kb=$_hwm rc=$_rc" >>/out/tools.txt
+	stop_tracer "$TPID"
+	[ "$RC" -eq 0 ] || err "round $ROUND $1: exit $RC: $(cat /tmp/tool.err)"
+	echo "tool round=$ROUND variant=$1 attach_ns=$ATTACH_NS vmhwm_kb=$HWM rc=$RC" >>/out/tools.txt
 	TPID=''
 }
 
@@ -223,15 +169,6 @@ bpf_stats() {
 	echo 0 >/proc/sys/kernel/bpf_stats_enabled
 }
 
-# keep VARIANT: the tracer's own output, for the record (bcc tools'
-# histograms, pmutrace's JSON).
-keep() {
-	for _f in /tmp/tool.out /tmp/tool.err /tmp/tool.json; do
-		[ -s "$_f" ] && cp "$_f" "/out/r$ROUND-$1.${_f##*.}"
-	done
-	return 0
-}
-
 {
 	echo "kernel=$(uname -r)"
 	echo "machine=$(uname -m)"
@@ -239,6 +176,7 @@ keep() {
 	echo "cmdline=$(cat /proc/cmdline)"
 	echo "params=ROUNDS=$ROUNDS N_CE=$N_CE N_SP=$N_SP N_OPEN=$N_OPEN N_PIPE=$N_PIPE REPS=$REPS N_XCHECK=$N_XCHECK BUDGET_S=$BUDGET_S"
 } >/out/guest.txt
+# shellcheck disable=SC2034 # read by settle (guest-bench-lib.sh)
 BASE_PROGS=$(nprogs)
 : >/out/samples.txt
 : >/out/tools.txt

@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # The guest half of scripts/pmutrace.sh (busybox sh): trace while pmu-stress
 # drives the three PMU paths the way a VM start-up does, then Ctrl-C.
 # PMUTRACE_ARGS is prepended by scripts/pmutrace.sh.

@@ -4,14 +4,19 @@
 # multiarch; nothing from trixie or sid ever enters the system's apt sources.
 set -euo pipefail
 
+# tests/depscheck.py checks that every command the scripts, the Makefile and
+# the kernel build run comes from one of these (or from Debian's base).
 HOST_PKGS=(clang libclang-rt-14-dev llvm bpftool libbpf-dev libelf-dev zlib1g-dev libjson-c-dev libgsl-dev
-	pkg-config make gcc gcc-aarch64-linux-gnu libc6-dev-arm64-cross
-	qemu-system-arm cpio xz-utils jq ca-certificates python3 python3-jsonschema prometheus
+	pkg-config make gcc binutils git gcc-aarch64-linux-gnu libc6-dev-arm64-cross
+	qemu-system-arm cpio xz-utils zstd jq ca-certificates python3 python3-jsonschema prometheus gnuplot-nox
 	clang-format groff-base curl
-	util-linux
-	patch flex bison bc dwarves libssl-dev kmod rsync shellcheck libcap-dev)
+	libyaml-dev libcrypt-dev openssl apache2-utils
+	util-linux procps
+	patch flex bison bc dwarves libssl-dev kmod rsync shellcheck libcap-dev
+	dpkg-dev debhelper lintian fakeroot debootstrap e2fsprogs debian-archive-keyring systemd)
 ARM64_PKGS=(libc6-dev:arm64 libbpf-dev:arm64 libelf-dev:arm64 zlib1g-dev:arm64
-	libjson-c-dev:arm64 libzstd-dev:arm64)
+	libjson-c-dev:arm64 libzstd-dev:arm64 libcap-dev:arm64 libssl-dev:arm64 libyaml-dev:arm64
+	libcrypt-dev:arm64 libgsl27:arm64 libgslcblas0:arm64)
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "install-deps: run as root (apt-get needs it)" >&2
@@ -21,6 +26,7 @@ fi
 missing() {
 	local p
 	for p in "$@"; do
+		[ -n "$p" ] || continue # emptied by the native arm64 case below
 		dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed' || echo "$p"
 	done
 }
@@ -38,7 +44,7 @@ if [ "$(dpkg --print-architecture)" != arm64 ] &&
 	dpkg --add-architecture arm64
 	need_update=1
 fi
-todo=$(missing ${HOST_PKGS[@]} ${ARM64_PKGS[@]})
+todo=$(missing "${HOST_PKGS[@]}" "${ARM64_PKGS[@]}")
 if [ -n "$todo" ]; then
 	apt-get update -qq
 	need_update=0

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared by the scripts: the cache folder (outside the clone) and a private,
 # arm64-only apt configuration per Debian suite. The system's own apt sources
 # are never touched.

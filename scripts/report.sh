@@ -1,16 +1,23 @@
 #!/bin/bash
 # report.sh: the before/after report of "KVM: arm64: PMU: Protect the list of
 # PMUs with RCU". Builds (or reuses) the two kernels of scripts/build-kernels.sh
-# and fetches Debian sid's stock kernel, runs scripts/guest-matrix.sh in QEMU
-# REPEATS times on each (same QEMU settings), keeps every run's JSON in
-# docs/report/raw/, and writes docs/report/README.md with SVGs.
-# Usage: sudo scripts/report.sh   (REPEATS=3 by default; `make report`)
+# and fetches Debian sid's stock kernel, boots each in QEMU BOOTS times
+# (STOCK_BOOTS for stock), interleaved, and runs the report's matrix in every
+# boot (scripts/report/native-run.sh, through scripts/report/lab-boot.sh).
+# Each boot leaves one raw folder with its metadata; all of them are kept in
+# docs/report/raw.tar.xz, and scripts/report/render.py writes
+# docs/report/README.md and its SVGs from that archive alone.
+# Usage: sudo scripts/report.sh   (`make report`)
+#   BOOTS=12 STOCK_BOOTS=2 THREADS="1 2 4 8" PARALLEL=2 by default: PARALLEL guests
+#   at a time (consecutive ones in the interleaved order, so each kernel
+#   shares the host alike; recorded in every boot's meta.txt).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
+# shellcheck source=scripts/lib.sh disable=SC1091
 . scripts/lib.sh
 
-repeats=${REPEATS:-3}
+boots=${BOOTS:-12} stock_boots=${STOCK_BOOTS:-2} threads=${THREADS:-1 2 4 8} parallel=${PARALLEL:-2}
 out=docs/report
 [ "$(id -u)" -eq 0 ] || die "run as root: sudo $0"
 scripts/install-deps.sh >&2
@@ -25,28 +32,43 @@ for k in before after stock; do
 	[ -s "${kdir[$k]}/Image" ] || die "no $k kernel Image (${kdir[$k]})"
 done
 
-rm -rf "$out/raw" build/report
-mkdir -p "$out/raw" build/report/bin
-# Every repeat runs the same binaries, whatever is rebuilt meanwhile.
-cp build/arm64/pmutrace build/arm64/pmu-stress tests/guest/lib.sh build/report/bin/
-start=$(date +%s)
-for r in $(seq 1 "$repeats"); do
-	# Interleaved, so a slow phase of the host hits every kernel alike.
+work=build/report
+rm -rf "$work"
+mkdir -p "$work/bin" "$work/raw"
+# Every boot runs the same binaries, whatever is rebuilt meanwhile.
+cp build/arm64/pmutrace build/arm64/pmu-stress scripts/report/native-run.sh "$work/bin/"
+# The boots in interleaved order (before, after, stock, before, ...), so a
+# slow phase of the host hits every kernel alike; PARALLEL of them at a time.
+jobs=()
+for i in $(seq 1 "$boots"); do
 	for k in before after stock; do
-		echo "report: repeat $r/$repeats on $k ($(cat "${kdir[$k]}/release"))" >&2
-		o=build/report/$k-r$r
-		scripts/run-guest.sh -k "${kdir[$k]}" -s scripts/guest-matrix.sh -o "$o" -t 600 \
-			build/report/bin/pmutrace build/report/bin/pmu-stress build/report/bin/lib.sh ||
-			die "the $k guest failed in repeat $r; see $o/console.log"
-		mkdir -p "$out/raw/$k"
-		for j in "$o"/*.json; do
-			jq -c . "$j" >"$out/raw/$k/r$r-$(basename "$j")"
-		done
-		for s in "$o"/*.stress; do cp "$s" "$out/raw/$k/r$r-$(basename "$s")"; done
+		[ "$k" != stock ] || [ "$i" -le "$stock_boots" ] || continue
+		jobs+=("$k $(printf %02d "$i")")
 	done
 done
-elapsed=$(($(date +%s) - start))
-scripts/report-render.sh "$out" "$repeats" "$elapsed" \
-	"$(cat "${kdir[before]}/release")" "$(cat "${kdir[after]}/release")" \
-	"$(cat "${kdir[stock]}/release")"
-echo "report: wrote $out/README.md ($elapsed s of guest runs)" >&2
+start=$(date +%s) running=0 n=0 failed=0
+for job in "${jobs[@]}"; do
+	read -r k b <<<"$job"
+	if [ "$running" -ge "$parallel" ]; then
+		wait -n || failed=1
+		running=$((running - 1))
+	fi
+	n=$((n + 1))
+	echo "report: boot $n/${#jobs[@]}: $k $b ($(cat "${kdir[$k]}/release")), $(($(date +%s) - start)) s so far" >&2
+	PMUTRACE_BIN=$work/bin PMUTRACE_LAB_PARALLEL=$parallel \
+		scripts/report/lab-boot.sh -k "${kdir[$k]}" -l "$k" -b "$b" -t "$threads" "$work/raw" &
+	running=$((running + 1))
+done
+while [ "$running" -gt 0 ]; do
+	wait -n || failed=1
+	running=$((running - 1))
+done
+[ "$failed" -eq 0 ] || die "a guest failed; see $work/raw/*.console.log"
+echo "report: $(($(date +%s) - start)) s of guest runs" >&2
+mkdir -p "$out"
+rm -rf "$out/raw" "$out"/*.svg
+tar -C "$work" --exclude='*.console.log' --sort=name -cf - raw | xz -9 >"$out/raw.tar.xz.tmp"
+mv "$out/raw.tar.xz.tmp" "$out/raw.tar.xz"
+python3 scripts/report/render.py --pmutrace build/x86/pmutrace -o "$out" \
+	--command "sudo make report (BOOTS=$boots STOCK_BOOTS=$stock_boots THREADS=\"$threads\" PARALLEL=$parallel)" "$out/raw.tar.xz"
+echo "report: wrote $out/README.md from $out/raw.tar.xz" >&2

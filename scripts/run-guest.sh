@@ -1,8 +1,9 @@
 #!/bin/bash
 # run-guest.sh -k KERNEL_DIR -s SCENARIO -o OUT_DIR [-t SECONDS] [-p HOST:GUEST] [FILE...]
-# Boot an arm64 kernel (a folder from fetch-kernel.sh) in QEMU with KVM's
-# nested virtualization and a PMU, run SCENARIO inside, and copy the files it
-# leaves in /out to OUT_DIR, beside console.log. The guest is killed after
+# Boot an arm64 kernel (a folder from fetch-kernel.sh) in QEMU (KVM on an
+# arm64 host with /dev/kvm, else TCG) with nested virtualization and a PMU,
+# run SCENARIO inside, and copy the files it leaves in /out to OUT_DIR,
+# beside console.log. The guest is killed after
 # SECONDS (default 300): a hung guest fails, it never hangs the caller.
 # -p forwards 127.0.0.1:HOST on the host to the guest's port GUEST (QEMU user
 # networking, restricted: the guest reaches nothing outside); without it the
@@ -10,9 +11,10 @@
 # Exit: 0 the scenario ran to its end, 124 timeout, 1 otherwise.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=scripts/lib.sh disable=SC1091
 . "$here/lib.sh"
 
-timeout_s=300 kdir= scenario= outdir= fwd=
+timeout_s=300 kdir='' scenario='' outdir='' fwd=''
 while getopts k:s:o:t:p: opt; do
 	case $opt in
 	k) kdir=$OPTARG ;;
@@ -24,7 +26,7 @@ while getopts k:s:o:t:p: opt; do
 	esac
 done
 shift $((OPTIND - 1))
-[ -n "$kdir" ] && [ -n "$scenario" ] && [ -n "$outdir" ] ||
+{ [ -n "$kdir" ] && [ -n "$scenario" ] && [ -n "$outdir" ]; } ||
 	die "usage: run-guest.sh -k KERNEL_DIR -s SCENARIO -o OUT_DIR [-t SECONDS] [FILE...]"
 [ -f "$kdir/Image" ] || die "no kernel Image in $kdir (scripts/fetch-kernel.sh fetches one)"
 command -v qemu-system-aarch64 >/dev/null || die "qemu-system-aarch64 missing: run scripts/install-deps.sh"
@@ -34,17 +36,37 @@ initrd=$(mktemp --suffix=.cpio.gz)
 trap 'rm -f "$initrd"' EXIT
 "$here/mkinitramfs.sh" "$initrd" "$scenario" "$@"
 
-# pauth-impdef: TCG emulates QARMA slowly; the cheap algorithm makes the
-# guest about 3x faster. Same flags on every run, so runs stay comparable.
+# KVM where it exists (an arm64 host with /dev/kvm; its CPU must offer nested
+# virtualization for the guest's own /dev/kvm), else TCG. PMUTRACE_ACCEL=tcg|kvm
+# forces one. Under TCG, pauth-impdef: TCG emulates QARMA slowly; the cheap
+# algorithm makes the guest about 3x faster. Same flags on every run, so runs
+# stay comparable. The choice is written to OUT_DIR/accel.
+accel=${PMUTRACE_ACCEL:-}
+if [ -z "$accel" ]; then
+	accel=tcg
+	[ "$(uname -m)" = aarch64 ] && [ -w /dev/kvm ] && accel=kvm
+fi
+# shellcheck disable=SC2054 # QEMU's own comma lists
+case $accel in
+kvm) cpu=(-accel kvm -cpu host) ;;
+tcg) cpu=(-accel tcg -cpu max,pauth-impdef=on) ;;
+*) die "PMUTRACE_ACCEL is tcg or kvm, not '$accel'" ;;
+esac
+echo "$accel ${cpu[*]}" >"$outdir/accel"
 net=(-nic none)
 if [ -n "$fwd" ]; then
+	# shellcheck disable=SC2054
 	net=(-netdev "user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:${fwd%%:*}-:${fwd#*:}"
 		-device virtio-net-pci,netdev=n0,romfile=)
 fi
+# PMUTRACE_GUEST_SMP (default 2) and PMUTRACE_QEMU_ARGS (extra words, e.g.
+# a TCG plugin: scripts/bench-insns.sh) for the instruction counts.
+# shellcheck disable=SC2206 # split on purpose
+extra=(${PMUTRACE_QEMU_ARGS:-})
 rc=0
 timeout --kill-after=10 "$timeout_s" qemu-system-aarch64 \
-	-M virt,virtualization=on,gic-version=3 -cpu max,pauth-impdef=on \
-	-smp 2 -m 2048 -nographic "${net[@]}" -no-reboot \
+	-M virt,virtualization=on,gic-version=3 "${cpu[@]}" \
+	-smp "${PMUTRACE_GUEST_SMP:-2}" -m 2048 -nographic "${net[@]}" -no-reboot "${extra[@]}" \
 	-kernel "$kdir/Image" -initrd "$initrd" \
 	-append "console=ttyAMA0 panic=-1 quiet loglevel=1" \
 	</dev/null >"$outdir/console.log" 2>&1 || rc=$?

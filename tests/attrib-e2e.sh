@@ -12,20 +12,16 @@ kdir=${2:-}
 out=${E2E_OUT:-$top/build/attrib-e2e}/$suite
 schema=$top/docs/pmutrace.schema.json
 . "$top/scripts/lib.sh"
+TEST_NAME="attrib[$suite]"
+# shellcheck source=tests/e2e-lib.sh
+. "$top/tests/e2e-lib.sh"
 
-ok() { echo "ok   attrib[$suite] $*"; }
-bad() { echo "FAIL attrib[$suite] $*"; }
-skip() { echo "skip attrib[$suite] $*"; }
-check() { # check DESCRIPTION COMMAND...
-	local what=$1
-	shift
-	if "$@"; then ok "$what"; else bad "$what"; fi
-}
+skip() { echo "skip $TEST_NAME $*"; }
 eq() { [ "$1" = "$2" ]; }
 
 [ -n "$kdir" ] || kdir=$("$top/scripts/fetch-kernel.sh" "$suite") || { bad "fetch kernel"; exit 1; }
-overlay=$PMUTRACE_CACHE/attrib-overlay
-[ -x "$overlay/usr/sbin/klockstat" ] || "$top/scripts/guest-overlay.sh" "$overlay" >&2 ||
+overlay=$PMUTRACE_CACHE/bench-overlay
+[ -x "$overlay/usr/sbin/klockstat" ] || overlay=$("$top/scripts/bench-overlay.sh") ||
 	{ bad "guest overlay (klockstat, bpftool)"; exit 1; }
 files=("$top/build/arm64/pmutrace" "$top/build/arm64/pmu-stress" "$top/build/arm64/bpf-progs"
 	"$top/tests/guest/lib.sh")
@@ -246,8 +242,10 @@ else
 	check_owners $run ce-a ce-b
 fi
 
-# 5. Cost: the default mode's programs are as large as before after the
+# 5. Cost: the default mode's programs are as large as main's after the
 #    verifier (attribution off is dead code it removes); figures printed.
+#    On a fsession kernel default mode is target_sess_N, and --by takes the
+#    fentry/fexit pair: its attrib_ twins are set beside fentry mode's.
 size() { jqr "[.[] | select(.name == \"$2\") | .$3] | first // empty" "$out/cost-$1.progs"; }
 run_ns() {
 	local c n
@@ -255,23 +253,38 @@ run_ns() {
 	[ -n "$c" ] && [ "$c" -gt 0 ] && echo "$((n / c)) ns/run over $c runs" || echo "no runs"
 }
 # kvm_supports_guest_pmuv3, which the cost workload calls, is slot 2.
+defaults=()
+[ -n "$(size default target_sess_2 bytes_xlated)" ] && defaults=(target_sess_2)
+[ -n "$(size default target_exit_2 bytes_xlated)" ] && defaults=(target_entry_2 target_exit_2)
 if [ ! -s "$out/cost-default.progs" ]; then
 	skip "cost: bpftool did not run in this guest"
-elif [ -z "$(size default target_exit_2 bytes_xlated)" ]; then
+elif [ ${#defaults[@]} -eq 0 ]; then
 	skip "cost: kvm_supports_guest_pmuv3 is not traced in this kernel"
 else
-	for p in entry_2 exit_2; do
-		q=attrib_$p p=target_$p
-		d=$(size default $p bytes_xlated) b=$(size by-process $q bytes_xlated)
-		echo "cost[$suite] $p: xlated default $d, --by process ($q) $b bytes; jited default $(size default $p bytes_jited), --by process $(size by-process $q bytes_jited); run default $(run_ns default $p), --by process $(run_ns by-process $q)"
+	for p in "${defaults[@]}"; do
+		d=$(size default "$p" bytes_xlated)
+		echo "cost[$suite] default $p: xlated $d jited $(size default "$p" bytes_jited) bytes; run $(run_ns default "$p")"
 		if [ -s "$out/cost-main.progs" ]; then
-			m=$(size main $p bytes_xlated)
-			echo "cost[$suite] $p: main xlated $m jited $(size main $p bytes_jited); run $(run_ns main $p)"
+			m=$(size main "$p" bytes_xlated)
+			echo "cost[$suite] main $p: xlated $m jited $(size main "$p" bytes_jited) bytes; run $(run_ns main "$p")"
 			check "cost: $p in default mode is as large as on main after the verifier ($d = $m bytes)" eq "$d" "$m"
 		else
 			skip "cost: no ATTRIB_MAIN binary to compare $p's size with"
 		fi
 	done
+	for p in entry_2 exit_2; do
+		f=fentry
+		[ -s "$out/cost-fentry.progs" ] && [ -n "$(size fentry target_$p bytes_xlated)" ] || f=default
+		echo "cost[$suite] $p: xlated fentry mode $(size $f target_$p bytes_xlated), --by process (attrib_$p) $(size by-process attrib_$p bytes_xlated) bytes; jited $(size $f target_$p bytes_jited), $(size by-process attrib_$p bytes_jited); run $(run_ns $f target_$p), $(run_ns by-process attrib_$p)"
+	done
+fi
+# Attribution takes fentry/fexit where default mode is fsession, and says so.
+probe_of() { jqr '[.targets[].attach.probe // empty] | first // empty' "$out/cost-$1.json"; }
+if [ "$(probe_of default)" = fsession ]; then
+	check "--by process on a fsession kernel runs on fentry and says so" \
+		sh -c "[ '$(probe_of by-process)' = fentry ] && grep -q 'attribution needs fentry/fexit' '$out/cost-by-process.err'"
+elif [ -s "$out/cost-default.json" ]; then
+	skip "attribution's probe: default mode is $(probe_of default) here, not fsession"
 fi
 check "no BPF program left loaded" \
 	sh -c "! grep -qE ' (target_|lock_|attrib_|vm_)' '$out/attrib.progs'"

@@ -3,7 +3,8 @@
 # tracing programs, and with bad input. Prints "ok ..." / "FAIL ..." lines.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
-bin=$top/build/$(uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')/pmutrace
+# PMUTRACE_BIN: another build to try, e.g. an older one these checks should catch.
+bin=${PMUTRACE_BIN:-$top/build/$(uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')/pmutrace}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -22,6 +23,79 @@ expect() {
 }
 # Unprivileged runs go through setpriv: uid/gid nobody, no capabilities.
 nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all "$@"; }
+
+# Output paths are checked before anything is traced: only regular files are
+# replaced, and no run leaves a temporary file, not even one killed mid-way.
+output_checks() {
+	local o=$tmp/outs pid fd
+	mkdir -p "$o/dir"
+	ln -s /dev/stdout "$o/stdout"
+	expect "-o a directory" 7 "$bin" -o "$o/dir" -d 1
+	expect "--textfile a directory" 7 "$bin" --textfile "$o/dir" -d 1
+	expect "-o a symlink (to /dev/stdout)" 7 "$bin" -o "$o/stdout" -d 1
+	[ -L "$o/stdout" ] || echo "FAIL host: the symlink given to -o was replaced"
+	if mknod "$o/null" c 1 3 2>/dev/null; then
+		expect "-o a device node (as /dev/null)" 7 "$bin" -o "$o/null" -d 1
+		expect "--textfile a device node" 7 "$bin" --textfile "$o/null" -d 1
+		if [ -c "$o/null" ]; then
+			echo "ok   host: the device node given to -o is still a device node"
+		else
+			echo "FAIL host: the device node given to -o was replaced: $(ls -l "$o/null")"
+		fi
+		rm -f "$o/null"
+	else
+		echo "skip host: -o a device node: mknod needs root"
+	fi
+	expect "-o X --textfile X" 2 "$bin" -o "$o/x.json" --textfile "$o/x.json" -d 1
+	expect "-o X --textfile ./X" 2 "$bin" -o "$o/dir/x" --textfile "$o/dir/../dir/x" -d 1
+	rm -f "$o/stdout"
+	rmdir "$o/dir"
+
+	# A writable directory: the output is opened first, then the run fails.
+	expect "-o in a writable directory, run fails later" 4 "$bin" -o "$o/out.json" -d 1
+	if [ -z "$(ls -A "$o")" ]; then
+		echo "ok   host: a run that failed after opening -o leaves no file"
+	else
+		echo "FAIL host: a failed run left: $(ls -A "$o")"
+	fi
+	# SIGKILL while the output is open: stderr is a full pipe, so the run
+	# blocks on its error line with the output open, and is killed there.
+	mkfifo "$tmp/pipe"
+	exec 3<>"$tmp/pipe"
+	# Fill it whatever its size (64 KiB with 4 KiB pages, more with larger).
+	/usr/bin/python3 -c 'import fcntl, os
+fl = fcntl.fcntl(3, fcntl.F_GETFL)
+fcntl.fcntl(3, fcntl.F_SETFL, fl | os.O_NONBLOCK)
+for chunk in (4096, 1):
+    try:
+        while True:
+            os.write(3, b"x" * chunk)
+    except BlockingIOError:
+        pass
+fcntl.fcntl(3, fcntl.F_SETFL, fl)'
+	"$bin" -o "$o/out.json" -d 1 2>&3 &
+	pid=$!
+	for _ in $(seq 100); do
+		grep -q pipe_write "/proc/$pid/wchan" 2>/dev/null && break
+		sleep 0.1
+	done
+	# The positive control: the run holds a file in $o open when killed.
+	if for fd in /proc/"$pid"/fd/*; do readlink "$fd"; done 2>/dev/null | grep -q "^$o/"; then
+		kill -9 "$pid"
+		wait "$pid" 2>/dev/null
+		if [ -z "$(ls -A "$o")" ]; then
+			echo "ok   host: a run killed with SIGKILL while -o was open leaves no file"
+		else
+			echo "FAIL host: a run killed with SIGKILL left: $(ls -A "$o")"
+		fi
+	else
+		kill -9 "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+		echo "FAIL host: SIGKILL check: the run did not hold its output open in $o"
+	fi
+	exec 3>&-
+	rm -f "$tmp/pipe"
+}
 
 if [ "$(uname -m)" = aarch64 ] && [ -e /dev/kvm ]; then
 	echo "ok   host: arm64 KVM host: the refusal test does not apply here"
@@ -42,14 +116,33 @@ expect "--no-lock with --lock" 2 "$bin" --no-lock -l misc_mtx
 expect "stray argument" 2 "$bin" extra
 expect "unknown option" 2 "$bin" --bogus
 expect "option without its value" 2 "$bin" -d
+expect "interval below the minimum (a busy loop)" 2 "$bin" -i 1e-9
+expect "interval just below the minimum" 2 "$bin" -i 0.09
+expect "--lock at a user-space address" 2 "$bin" -l 0x1234567890
+expect "--lock at a bare user-space address" 2 "$bin" -l deadbeef00
+expect "--lock at a misaligned address" 2 "$bin" -l 0xffff800081300004
+expect "check takes no trace option (-d)" 2 "$bin" check -d 1
+expect "check takes no trace option (--json)" 2 "$bin" check --json
+expect "check takes no argument" 2 "$bin" check extra
+expect "check, --lock at a user-space address" 2 "$bin" check -l 0x1234567890
+"$bin" check --help >"$tmp/chelp" 2>&1
+if grep -q 'pmutrace check' "$tmp/chelp" && grep -q -- '--no-lock' "$tmp/chelp" &&
+	! grep -q -- '--duration' "$tmp/chelp"; then
+	echo "ok   host: check --help is check's own help"
+else
+	echo "FAIL host: check --help: $(head -c 300 "$tmp/chelp")"
+fi
+"$bin" check -v >/dev/null 2>"$tmp/cverbose"
+if grep -q '^libbpf: ' "$tmp/cverbose"; then
+	echo "ok   host: check -v shows libbpf's log ($(grep -c '^libbpf: ' "$tmp/cverbose") lines)"
+else
+	echo "FAIL host: check -v shows no libbpf log: $(head -c 300 "$tmp/cverbose")"
+fi
 expect "unwritable output directory" 7 "$bin" -o /nonexistent/dir/out.json
 mkdir "$tmp/ro" && chmod 555 "$tmp/ro"
 expect "read-only output directory (not root)" 7 nobody "$bin" -o "$tmp/ro/out.json"
-if [ -z "$(ls -A "$tmp/ro")" ] && ! ls "$tmp"/.pmutrace.* >/dev/null 2>&1; then
-	echo "ok   host: failed runs leave no output or temporary file"
-else
-	echo "FAIL host: failed runs left files: $(ls -A "$tmp" "$tmp/ro")"
-fi
+[ -z "$(ls -A "$tmp/ro")" ] || echo "FAIL host: read-only directory: files in it: $(ls -A "$tmp/ro")"
+output_checks
 "$bin" --help >"$tmp/help" 2>&1
 if grep -q 'EVERY mutex' "$tmp/help" && grep -q 'Exit status: 0 ok' "$tmp/help"; then
 	echo "ok   host: --help explains the cost of --hold and the exit codes"
@@ -74,10 +167,37 @@ fi
 expect "compare with one file" 2 "$bin" compare "$fx/sid-default.json"
 expect "compare, nothing in common" 8 "$bin" compare "$fx/sid-default.json" "$fx/sid-generic.json"
 expect "compare, unwritable output" 7 "$bin" compare -o /nonexistent/x.md "$fx/sid-default.json" "$fx/sid-default.json"
+to_full() { "$@" >/dev/full; }
+for f in text json svg; do
+	expect "compare -f $f, stdout full" 7 to_full "$bin" compare -f "$f" "$fx/sid-default.json" "$fx/sid-default.json"
+done
+echo precious >"$tmp/victim"
+ln -s "$tmp/victim" "$tmp/planted.md"
+expect "compare -o a planted symlink" 7 "$bin" compare -o "$tmp/planted.md" "$fx/sid-default.json" "$fx/sid-default.json"
+if [ -L "$tmp/planted.md" ] && [ "$(cat "$tmp/victim")" = precious ]; then
+	echo "ok   host: compare -o leaves a planted symlink and its target alone"
+else
+	echo "FAIL host: compare -o followed or replaced a planted symlink"
+fi
+rm -f "$tmp/planted.md" "$tmp/victim"
+mkdir "$tmp/cmpout"
+echo old >"$tmp/cmpout/report.md"
+chmod 600 "$tmp/cmpout/report.md"
+if "$bin" compare -f markdown -o "$tmp/cmpout/report.md" "$fx/sid-default.json" "$fx/sid-default.json" &&
+	grep -q '^## pmutrace compare' "$tmp/cmpout/report.md" &&
+	[ "$(stat -c %a "$tmp/cmpout/report.md")" = 600 ] && [ "$(ls -A "$tmp/cmpout")" = report.md ]; then
+	echo "ok   host: compare -o replaces a file whole, keeps its mode, leaves no temporary"
+else
+	echo "FAIL host: compare -o: $(ls -lA "$tmp/cmpout")"
+fi
+expect "compare -o a directory" 7 "$bin" compare -o "$tmp/cmpout" "$fx/sid-default.json" "$fx/sid-default.json"
 expect "compare, unknown format" 2 "$bin" compare -f pdf "$fx/sid-default.json" "$fx/sid-default.json"
 expect "compare, unknown option" 2 "$bin" compare -x "$fx/sid-default.json" "$fx/sid-default.json"
 expect "compare, option without its value" 2 "$bin" compare "$fx/sid-default.json" "$fx/sid-default.json" -f
 expect "compare -r 2^32+1 (not 1 resample)" 2 "$bin" compare -r 4294967297 "$fx/sid-default.json" "$fx/sid-default.json"
+# 2 MB of {} made json-c take 546 MB: the reader bounds values before parsing.
+{ printf '['; yes '{},' | head -n 700000 | tr -d '\n'; printf '{}]'; } >"$tmp/objects.json"
+expect "compare, 700,000 empty objects" 8 "$bin" compare "$tmp/objects.json" "$fx/sid-default.json"
 head -c 700 "$fx/sid-default.json" >"$tmp/trunc.json"
 expect "compare, truncated input" 8 "$bin" compare "$tmp/trunc.json" "$fx/sid-default.json"
 "$bin" compare -f svg "$fx/sid-default.json" "$fx/sid-default.json" >"$tmp/cmp.svg"
@@ -86,6 +206,57 @@ if /usr/bin/python3 -c 'import sys, xml.dom.minidom as m; d = m.parse(sys.argv[1
 else
 	echo "FAIL host: compare -f svg is not well-formed SVG"
 fi
+
+# Names and labels from an input file reach SVG, Markdown, JSON and terminals.
+# mkdoc NAME PYTHON: the sid fixture with d changed by PYTHON, as $tmp/NAME.json.
+mkdoc() {
+	/usr/bin/python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+exec(sys.argv[3])
+open(sys.argv[2], "wb").write(json.dumps(d, ensure_ascii=False).encode("utf-8", "surrogateescape"))' \
+		"$fx/sid-default.json" "$tmp/$1.json" "$2"
+}
+mkdoc script 'for t in d["targets"]: t["name"] = "</text><script>alert(1)</script><text>" + t["name"]
+d["locks"][0]["name"] = "<script>x</script>"'
+"$bin" compare -f svg "$tmp/script.json" "$tmp/script.json" >"$tmp/script.svg"
+if /usr/bin/python3 -c 'import sys, xml.dom.minidom as m
+d = m.parse(sys.argv[1])
+assert not d.getElementsByTagName("script")
+assert any(n.nodeType == n.TEXT_NODE and n.data.startswith("</text><script>") for t in d.getElementsByTagName("text") for n in t.childNodes)' "$tmp/script.svg" 2>/dev/null; then
+	echo "ok   host: compare -f svg: a target named </text><script>... stays text, no script element"
+else
+	echo "FAIL host: compare -f svg: a target name makes markup: $(grep -m1 -o '.\{20\}script.\{20\}' "$tmp/script.svg")"
+fi
+"$bin" compare -f markdown "$tmp/script.json" "$tmp/script.json" >"$tmp/script.md"
+if ! grep -q '<script>' "$tmp/script.md" && grep -q '\\<script\\>' "$tmp/script.md"; then
+	echo "ok   host: compare -f markdown escapes < > | in names"
+else
+	echo "FAIL host: compare -f markdown: raw markup from a name: $(grep -m1 script "$tmp/script.md")"
+fi
+mkdoc pipe 'd["label"] = "a | b"'
+"$bin" compare -f markdown "$tmp/pipe.json" "$tmp/pipe.json" >"$tmp/pipe.md"
+if grep -q 'a \\| b' "$tmp/pipe.md"; then
+	echo "ok   host: compare -f markdown escapes | in labels"
+else
+	echo "FAIL host: compare -f markdown: a label's | unescaped: $(grep -m1 'a .*b' "$tmp/pipe.md")"
+fi
+mkdoc utf8 'd["label"] = "bad \udcff byte"'
+expect "compare, a label of invalid UTF-8" 8 "$bin" compare -f json "$tmp/utf8.json" "$tmp/utf8.json"
+mkdoc esc 'd["label"] = "\x1b]0;owned\x07\x1b[2J"'
+expect "compare, ESC and BEL in a label" 8 "$bin" compare "$tmp/esc.json" "$tmp/esc.json"
+mkdoc newline 'd["targets"][0]["name"] = "x\nwarning: all is well"'
+expect "compare, a newline in a target name" 8 "$bin" compare "$tmp/newline.json" "$tmp/newline.json"
+mkdoc unicode 'd["label"] = "caf\u00e9 \u2713 \u4e2d"'
+if "$bin" compare -f json "$tmp/unicode.json" "$tmp/unicode.json" >"$tmp/unicode.out" &&
+	/usr/bin/python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); assert d["before"]["label"] == "caf\u00e9 \u2713 \u4e2d"' "$tmp/unicode.out"; then
+	echo "ok   host: a UTF-8 label goes through compare -f json as valid JSON"
+else
+	echo "FAIL host: a UTF-8 label: compare -f json is not valid JSON: $(head -c 200 "$tmp/unicode.out")"
+fi
+expect "--label of invalid UTF-8" 2 "$bin" --label $'bad \xff byte' -d 1
+expect "--label with ESC" 2 "$bin" --label $'\e[2J' -d 1
+expect "--label with a newline" 2 "$bin" --label $'a\nb' -d 1
+expect "compare, a file name with ESC" 2 "$bin" compare $'\e[2J.json' "$fx/sid-default.json"
 
 # Packaging and style.
 if groff -man -ww -z "$top/docs/pmutrace.8" 2>"$tmp/groff" && [ ! -s "$tmp/groff" ]; then

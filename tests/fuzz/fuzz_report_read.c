@@ -18,6 +18,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 #include "compare.h"
+#include "text.h"
 
 static int memfd = -1;
 static char memfd_path[64];
@@ -65,13 +66,29 @@ static void check_hist(const struct loaded_hist *h)
 		abort();
 }
 
+/* Every string it accepts is valid UTF-8 without control characters. */
+static void check_text(const char *s)
+{
+	if (!text_is_clean(s, strlen(s)))
+		abort();
+}
+
 static void check_run(const struct loaded_run *r)
 {
 	if (r->ntargets < 0 || r->ntargets > PMUTRACE_MAX_TARGETS)
 		abort();
-	for (int i = 0; i < r->ntargets; i++)
+	for (int i = 0; i < r->ntargets; i++) {
 		check_hist(&r->t[i].lat);
+		check_text(r->t[i].name);
+		check_text(r->t[i].mode);
+		check_text(r->t[i].function);
+	}
 	check_hist(&r->wait);
+	check_text(r->release);
+	check_text(r->machine);
+	check_text(r->label);
+	check_text(r->patch_side);
+	check_text(r->lock_name);
 }
 
 /* Figures of a comparison: never NaN; lo <= hi; a verdict has an interval. */

@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # The guest half of tests/attrib-e2e.sh: two pmu-stress processes with
 # different comms (copies of the binary) in two cgroups, traced per
 # process, per cgroup, filtered by -p and -c, with owners and VMs, beside
@@ -101,11 +102,14 @@ fi
 #    run time for the same calls (kernel.bpf_stats_enabled).
 if [ -x /usr/sbin/bpftool ]; then
 	echo 1 >/proc/sys/kernel/bpf_stats_enabled
-	for mode in main default by-process; do
+	# fentry: what --by costs over on a fsession kernel, where attribution
+	# takes the fentry/fexit pair.
+	for mode in main default fentry by-process; do
 		case $mode in
 		main) [ -x /bin/pmutrace-main ] || continue
 			set -- pmutrace-main ;;
 		default) set -- pmutrace ;;
+		fentry) set -- env PMUTRACE_PROBE=fentry pmutrace ;;
 		by-process) set -- pmutrace --by process ;;
 		esac
 		"$@" -j -o "/out/cost-$mode.json" 2>"/out/cost-$mode.err" &

@@ -1,13 +1,15 @@
 # The guest half of tests/e2e.sh: every run leaves its files in /out for the
-# host to check. pmu-stress prints exactly which calls it made.
+# host to check. pmu-stress prints exactly which calls it made, and `stress`
+# keeps its exit code beside.
+# shellcheck shell=sh source-path=SCRIPTDIR source=lib.sh
 . /bin/lib.sh
 
 # 1. Default targets and lock; the three paths, concurrent; Ctrl-C ends it.
 trace_start default -j -o /out/default.json
 grep -E '^(CapEff|CapBnd|NoNewPrivs)' /proc/$trace_pid/status >/out/default.caps
-pmu-stress -t 2 -n 10 vcpu-init >/out/default.stress.1
-pmu-stress -t 2 -n 100 set-pmu >/out/default.stress.2
-pmu-stress -t 4 -n 20000 check-ext >/out/default.stress.3
+stress default 1 -t 2 -n 10 vcpu-init
+stress default 2 -t 2 -n 100 set-pmu
+stress default 3 -t 4 -n 20000 check-ext
 trace_stop default
 no_progs_left default
 
@@ -18,18 +20,18 @@ if grep -q 'using kprobes' /out/default.err; then
 	echo $? >/out/hold.refused
 else
 	trace_start hold --hold -j -o /out/hold.json
-	pmu-stress -t 1 -n 5 vcpu-init >/out/hold.stress.1
-	pmu-stress -t 1 -n 50 set-pmu >/out/hold.stress.2
-	pmu-stress -t 1 -n 50 check-ext >/out/hold.stress.3
+	stress hold 1 -t 1 -n 5 vcpu-init
+	stress hold 2 -t 1 -n 50 set-pmu
+	stress hold 3 -t 1 -n 50 check-ext
 	trace_stop hold
 fi
 no_progs_left hold
 
 # 3. Text output with intervals, ended by SIGTERM.
 trace_start text -i 1
-pmu-stress -t 2 -n 3000 check-ext >/out/text.stress.1
-pmu-stress -t 1 -n 3 vcpu-init >/out/text.stress.2
-pmu-stress -t 1 -n 20 set-pmu >/out/text.stress.3
+stress text 1 -t 2 -n 3000 check-ext
+stress text 2 -t 1 -n 3 vcpu-init
+stress text 3 -t 1 -n 20 set-pmu
 sleep 1.2
 trace_stop text TERM
 no_progs_left text
@@ -43,12 +45,8 @@ grep -q ' misc_mtx$' /proc/kallsyms || lock=--no-lock
 pmutrace -f misc_open -f do_sys_openat2 $lock -j -o /out/generic.json \
 	-d 8 2>/out/generic.err &
 pid=$!
-i=0
-while ! grep -q '^Tracing' /out/generic.err 2>/dev/null && [ $i -lt 300 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
-pmu-stress -t 4 -n 2000 -d /dev/kvm open >/out/generic.stress.1
+wait_tracing /out/generic.err && our_progs /out/generic.live
+stress generic 1 -t 4 -n 2000 -d /dev/kvm open
 wait $pid
 echo $? >/out/generic.rc
 no_progs_left generic
@@ -58,22 +56,17 @@ pmutrace -j -o /out/twoA.json 2>/out/twoA.err &
 pa=$!
 pmutrace -j -o /out/twoB.json 2>/out/twoB.err &
 pb=$!
-i=0
-while ! { grep -q '^Tracing' /out/twoA.err && grep -q '^Tracing' /out/twoB.err; } 2>/dev/null &&
-	[ $i -lt 300 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
-pmu-stress -t 2 -n 5 vcpu-init >/out/twoA.stress.1
-pmu-stress -t 2 -n 100 set-pmu >/out/twoA.stress.2
-pmu-stress -t 2 -n 2000 check-ext >/out/twoA.stress.3
+wait_tracing /out/twoA.err /out/twoB.err && our_progs /out/twoA.live
+stress twoA 1 -t 2 -n 5 vcpu-init
+stress twoA 2 -t 2 -n 100 set-pmu
+stress twoA 3 -t 2 -n 2000 check-ext
 kill -INT $pa
 kill -HUP $pb
 wait $pa
 echo $? >/out/twoA.rc
 wait $pb
 echo $? >/out/twoB.rc
-for f in /out/twoA.stress.*; do cp "$f" "/out/twoB.${f#/out/twoA.}"; done
+for f in /out/twoA.stress*; do cp "$f" "/out/twoB.${f#/out/twoA.}"; done
 hold=--hold
 grep -q 'using kprobes' /out/default.err && hold=
 # shellcheck disable=SC2086

@@ -16,6 +16,47 @@ static void write_file(const char *text)
 	fclose(f);
 }
 
+/* --lock ADDR: a data symbol must start there, where kallsyms lists any. */
+static void test_lock_address(void)
+{
+	const __u64 mtx = 0xffff8000812b0000ULL, fn = 0xffff800080400000ULL;
+	struct ksym_query q[2] = { { .at = mtx }, { .name = "jiffies" } };
+	struct options o = { .lock = "0xffff8000812b0000", .kallsyms = path };
+	struct lock_target l = {};
+
+	write_file("ffff800080010000 T _stext\n"
+		   "ffff8000812b0000 d misc_mtx\n"
+		   "ffff800081400000 D jiffies\n"
+		   "ffff800080400000 T kvm_arm_set_default_pmu\n");
+	CHECK(ksyms_lookup(path, q, 2) == 0 && q[0].addr == mtx &&
+		      !strcmp(q[0].found, "misc_mtx"),
+	      "the data symbol at the address: %s", q[0].found);
+	CHECK(resolve_lock(&o, &l, &q[0], &q[1]) == 0 && l.traced &&
+		      l.addr == mtx && !strcmp(l.name, "misc_mtx") &&
+		      !l.unchecked,
+	      "lock at an address named by its symbol: %s", l.name);
+
+	q[0].at = fn;
+	o.lock = "0xffff800080400000";
+	memset(&l, 0, sizeof(l));
+	CHECK(ksyms_lookup(path, q, 2) == 0 && q[0].addr == 0,
+	      "a function's address taken for a data symbol");
+	CHECK(resolve_lock(&o, &l, &q[0], &q[1]) == EXIT_NO_LOCK,
+	      "a function's address accepted as a lock");
+
+	/* No CONFIG_KALLSYMS_ALL: nothing to check against, said so. */
+	write_file("ffff800080010000 T _stext\n"
+		   "ffff800080400000 T kvm_arm_set_default_pmu\n");
+	q[0].at = mtx;
+	o.lock = "0xffff8000812b0000";
+	memset(&l, 0, sizeof(l));
+	CHECK(ksyms_lookup(path, q, 2) == 0 && q[0].addr == 0 &&
+		      q[1].addr == 0 &&
+		      resolve_lock(&o, &l, &q[0], &q[1]) == 0 && l.traced &&
+		      l.addr == mtx && l.unchecked,
+	      "without data symbols the address is taken, marked unchecked");
+}
+
 int main(void)
 {
 	struct ksym_query q[4] = { { .name = "arm_pmus_lock" },
@@ -47,6 +88,7 @@ int main(void)
 		"0000000000000000 T _stext\n0000000000000000 b arm_pmus_lock\n");
 	CHECK(ksyms_lookup(path, q, 1) == -EPERM,
 	      "hidden addresses are an error");
+	test_lock_address();
 	unlink(path);
 	CHECK(ksyms_lookup(path, q, 1) == -ENOENT, "missing file");
 
@@ -63,5 +105,11 @@ int main(void)
 	      "empty and zero");
 	CHECK(parse_lock_address("0x1ffffffffffffffff", &addr) == -EINVAL,
 	      "overflow");
+	/* Addresses that cannot hold a kernel mutex. */
+	CHECK(parse_lock_address("0x1234567890", &addr) == -ERANGE &&
+		      parse_lock_address("deadbeef00", &addr) == -ERANGE,
+	      "user-space address taken for a lock");
+	CHECK(parse_lock_address("0xffff800081300004", &addr) == -ERANGE,
+	      "misaligned address taken for a lock");
 	UNIT_EXIT();
 }

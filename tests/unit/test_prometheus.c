@@ -434,7 +434,7 @@ static void check_promtool(const char *text)
 	int fd;
 
 	if (system("command -v promtool >/dev/null 2>&1")) {
-		printf("# skip: promtool not installed (Debian package prometheus)\n");
+		SKIP("promtool not installed (Debian package prometheus)");
 		return;
 	}
 	fd = mkstemp(path);
@@ -447,7 +447,7 @@ static void check_promtool(const char *text)
 	CHECK(promtool(args) == 0, "promtool check metrics");
 	unlink(path);
 	if (access("docs/prometheus/prometheus.yml", R_OK)) {
-		printf("# skip: docs/prometheus not here (run from the top)\n");
+		SKIP("docs/prometheus not here (run from the top)");
 		return;
 	}
 	CHECK(promtool("check config docs/prometheus/prometheus.yml") == 0,
@@ -502,154 +502,6 @@ static void check_textfile(const struct run_result *r,
 	      "missing directory: -ENOENT");
 }
 
-/* Connect, send request (may be NULL: send nothing), let the server
- * handle it, and read the whole answer. */
-static int http(struct prom_server *s, const char *request, char *resp,
-		size_t len, const struct run_result *r,
-		const struct prom_self *self, double *handle_s)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET,
-				 .sin_port = htons(prom_server_port(s)),
-				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	struct timeval tv = { .tv_sec = 2 };
-	struct timespec t0, t1;
-	size_t got = 0;
-	ssize_t n;
-	int c = socket(AF_INET, SOCK_STREAM, 0);
-	bool pending;
-
-	if (c < 0 || connect(c, (struct sockaddr *)&a, sizeof(a)))
-		return -1;
-	setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	if (request && send(c, request, strlen(request), 0) < 0)
-		return -1;
-	pending = prom_server_pending(s);
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	prom_server_handle(s, r, self);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	if (handle_s)
-		*handle_s = (t1.tv_sec - t0.tv_sec) +
-			    (t1.tv_nsec - t0.tv_nsec) / 1e9;
-	while (got < len - 1 && (n = recv(c, resp + got, len - 1 - got, 0)) > 0)
-		got += n;
-	resp[got] = '\0';
-	close(c);
-	return pending ? (int)got : -1;
-}
-
-static void check_server(const struct run_result *r,
-			 const struct prom_self *self)
-{
-	static char resp[1 << 17];
-	const char *bad[] = { "localhost:9435",	 "127.0.0.1",  "[::1]9435",
-			      "127.0.0.1:65536", ":",	       "::1:9435",
-			      "[]:9435",	 "1.2.3.4:-1", "1.2.3.4:12a" };
-	struct sockaddr_storage addr;
-	struct prom_server *s, *s2;
-	socklen_t alen;
-	char err[256], busy[32];
-	double took;
-	int n, rejected = 0;
-
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		rejected += prom_parse_listen(bad[i], &addr, &alen) == -EINVAL;
-	CHECK(rejected == sizeof(bad) / sizeof(bad[0]),
-	      "bad addresses refused: %d", rejected);
-	CHECK(!prom_parse_listen(":9435", &addr, &alen) &&
-		      addr.ss_family == AF_INET6 &&
-		      !prom_parse_listen("[::1]:9435", &addr, &alen) &&
-		      !prom_parse_listen("0.0.0.0:0", &addr, &alen) &&
-		      addr.ss_family == AF_INET,
-	      "good addresses parsed");
-	s = prom_server_start("localhost:9435", err, sizeof(err));
-	CHECK(!s && strstr(err, "invalid address"), "start says why: %s", err);
-
-	s = prom_server_start("127.0.0.1:0", err, sizeof(err));
-	CHECK(s && prom_server_port(s) > 0, "listening on 127.0.0.1:%u: %s",
-	      s ? prom_server_port(s) : 0, s ? "" : err);
-	if (!s)
-		return;
-	snprintf(busy, sizeof(busy), "127.0.0.1:%u", prom_server_port(s));
-	s2 = prom_server_start(busy, err, sizeof(err));
-	CHECK(!s2 && strstr(err, "cannot listen on") &&
-		      strstr(err, strerror(EADDRINUSE)),
-	      "port in use said: %s", err);
-	prom_server_stop(s2);
-	CHECK(!prom_server_pending(s), "nothing pending before a client");
-
-	n = http(s, "GET /metrics HTTP/1.1\r\nHost: x\r\nAccept: */*\r\n\r\n",
-		 resp, sizeof(resp), r, self, NULL);
-	CHECK(n > 0 && !strncmp(resp, "HTTP/1.0 200 OK\r\n", 17),
-	      "GET /metrics: 200 (%d bytes)", n);
-	CHECK(strstr(resp, "\r\nContent-Type: text/plain; version=0.0.4; "
-			   "charset=utf-8\r\n"),
-	      "exposition content type");
-	CHECK(strstr(resp, "\r\n\r\n# HELP pmutrace_info ") &&
-		      strstr(resp, "\npmutrace_scrapes_total 1\n"),
-	      "body is the exposition, counting this scrape");
-	{
-		const char *cl = strstr(resp, "Content-Length: "),
-			   *body = strstr(resp, "\r\n\r\n");
-
-		CHECK(cl && body &&
-			      strtoul(cl + 16, NULL, 10) == strlen(body + 4),
-		      "Content-Length matches the body");
-	}
-	n = http(s, "GET /metrics?x=1 HTTP/1.0\r\n\r\n", resp, sizeof(resp), r,
-		 self, NULL);
-	CHECK(n > 0 && strstr(resp, "\npmutrace_scrapes_total 2\n") &&
-		      prom_server_scrapes(s) == 2,
-	      "query string ignored, scrapes counted");
-	n = http(s, "GET / HTTP/1.0\r\n\r\n", resp, sizeof(resp), r, self,
-		 NULL);
-	CHECK(n > 0 && !strncmp(resp, "HTTP/1.0 200 OK\r\n", 17) &&
-		      strstr(resp, "text/html") &&
-		      strstr(resp, "href=\"/metrics\""),
-	      "GET /: a link page");
-	n = http(s, "GET /nope HTTP/1.0\r\n\r\n", resp, sizeof(resp), r, self,
-		 NULL);
-	CHECK(n > 0 && !strncmp(resp, "HTTP/1.0 404 Not Found\r\n", 24),
-	      "unknown path: 404");
-	n = http(s, "POST /metrics HTTP/1.0\r\nContent-Length: 3\r\n\r\nabc",
-		 resp, sizeof(resp), r, self, NULL);
-	CHECK(n > 0 && !strncmp(resp, "HTTP/1.0 405 ", 13) &&
-		      strstr(resp, "\r\nAllow: GET\r\n"),
-	      "POST: 405");
-	n = http(s, "hello\r\n\r\n", resp, sizeof(resp), r, self, NULL);
-	CHECK(n > 0 && !strncmp(resp, "HTTP/1.0 400 ", 13), "garbage: 400");
-	{
-		static char big[10000];
-
-		memset(big, 'a', sizeof(big) - 1);
-		memcpy(big, "GET /", 5);
-		n = http(s, big, resp, sizeof(resp), r, self, NULL);
-		CHECK(n > 0 && !strncmp(resp, "HTTP/1.0 400 ", 13),
-		      "request over 8 KiB: 400");
-	}
-	n = http(s, NULL, resp, sizeof(resp), r, self, &took);
-	CHECK(n == 0 && took >= 0.09 && took < 0.5,
-	      "silent client dropped after %.3f s", took);
-	CHECK(prom_server_scrapes(s) == 2, "only /metrics counts as a scrape");
-	{
-		struct timespec t0, t1;
-
-		clock_gettime(CLOCK_MONOTONIC, &t0);
-		prom_server_handle(s, r, self);
-		clock_gettime(CLOCK_MONOTONIC, &t1);
-		took = (t1.tv_sec - t0.tv_sec) +
-		       (t1.tv_nsec - t0.tv_nsec) / 1e9;
-		CHECK(took < 0.01, "nothing pending: handle returns at once");
-	}
-	prom_server_stop(s);
-
-	s = prom_server_start("[::1]:0", err, sizeof(err));
-	if (s || !strstr(err, "cannot listen"))
-		CHECK(s != NULL, "IPv6 loopback: %s", s ? "listening" : err);
-	else
-		printf("# skip: no IPv6 here: %s\n", err);
-	prom_server_stop(s);
-}
-
 int main(void)
 {
 	static struct run_result r;
@@ -683,6 +535,5 @@ int main(void)
 	CHECK(!strstr(text, "pmutrace_lock_"), "no lock: no lock metrics");
 	free(text);
 
-	check_server(&r, &self);
 	UNIT_EXIT();
 }

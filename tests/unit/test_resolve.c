@@ -137,10 +137,31 @@ static void test_not_kvm_host(void)
 	btf__free(btf);
 }
 
+/* The kprobe symbols outlive the caller's array (resolve_all's, on its
+ * stack): probe_kprobe() answers from its own copy. */
+static void test_kprobe_symbols_kept(void)
+{
+	struct btf *btf = load("PMUTRACE_BTF_SID");
+	struct ksym_query q[1] = { { .name = "kvm_arm_pmu_v3_set_attr",
+				     .addr = 0xffff800080123450ULL,
+				     .found = "kvm_arm_pmu_v3_set_attr" } };
+	__s32 id;
+
+	if (!btf)
+		return;
+	id = btf__find_by_name_kind(btf, q[0].name, BTF_KIND_FUNC);
+	set_kprobe_symbols(q, 1);
+	memset(q, 0xa5, sizeof(q));
+	CHECK(id > 0 && probe_kprobe(btf, id) == 0,
+	      "kprobe symbols read from the caller's array after it is gone");
+	btf__free(btf);
+}
+
 int main(void)
 {
 	test_not_kvm_host();
 	test_72();
 	test_612();
+	test_kprobe_symbols_kept();
 	UNIT_EXIT();
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * A minimal harness: each CHECK prints "ok" or "FAIL" with its expression,
- * tests/run counts those lines, and the exit status says if any failed.
+ * SKIP prints "skip" with the reason a check could not run; tests/run counts
+ * those lines, and the exit status says if any failed.
  */
 #ifndef UNIT_H
 #define UNIT_H
@@ -21,6 +22,14 @@ static int unit_failed;
 			putchar('\n');                                        \
 			unit_failed = 1;                                      \
 		}                                                             \
+	} while (0)
+
+/* A check that did not run is said, never passed: tests/run counts it. */
+#define SKIP(...)                                          \
+	do {                                               \
+		printf("skip %s:%d ", __FILE__, __LINE__); \
+		printf(__VA_ARGS__);                       \
+		putchar('\n');                             \
 	} while (0)
 
 #define UNIT_EXIT() return unit_failed

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 #ifdef __aarch64__
@@ -39,6 +40,7 @@ enum call {
 	CALL_SET_DEVICE_ATTR,
 	CALL_CHECK_EXTENSION,
 	CALL_OPEN,
+	CALL_PIPE,
 	NR_CALLS
 };
 
@@ -50,13 +52,14 @@ static const char *const call_names[NR_CALLS] = {
 	"KVM_SET_DEVICE_ATTR",
 	"KVM_CHECK_EXTENSION",
 	"open",
+	"pipe",
 };
 
 #define VCPU_SETUP                                       \
 	(1u << CALL_CREATE_VM | 1u << CALL_CREATE_VCPU | \
 	 1u << CALL_PREFERRED_TARGET | 1u << CALL_VCPU_INIT)
 
-enum scenario { VCPU_INIT, SET_PMU, CHECK_EXT, OPEN };
+enum scenario { VCPU_INIT, SET_PMU, CHECK_EXT, OPEN, PIPE };
 
 static const struct {
 	const char *name;
@@ -66,6 +69,7 @@ static const struct {
 	[SET_PMU] = { "set-pmu", VCPU_SETUP | 1u << CALL_SET_DEVICE_ATTR },
 	[CHECK_EXT] = { "check-ext", 1u << CALL_CHECK_EXTENSION },
 	[OPEN] = { "open", 1u << CALL_OPEN },
+	[PIPE] = { "pipe", 1u << CALL_PIPE },
 };
 
 struct counts {
@@ -83,6 +87,7 @@ struct job {
 	const char *device;
 	int kvm_fd;
 	int pmu_type;
+	bool markers; /* HINT #126/#127 around each thread's loop */
 	bool any_setup_failed; /* then no thread runs its loop */
 	pthread_barrier_t start;
 };
@@ -102,7 +107,21 @@ struct worker {
 	int setup_errno;
 	struct counts counts;
 	uint64_t start_ns, end_ns; /* this thread's own loop */
+	long nvcsw, nivcsw; /* context switches during the loop */
 };
+
+/* This thread's voluntary and involuntary context switches so far. */
+static void thread_switches(long *vol, long *invol)
+{
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_THREAD, &ru)) {
+		*vol = *invol = 0;
+		return;
+	}
+	*vol = ru.ru_nvcsw;
+	*invol = ru.ru_nivcsw;
+}
 
 /* One line on stderr, then exit: 1 when the host failed us, 2 bad usage. */
 static void __attribute__((format(printf, 2, 3), noreturn))
@@ -161,6 +180,29 @@ static void do_open(struct counts *c, const char *device)
 	close_fd(&fd);
 }
 
+/* One 64-byte write into a pipe and its read back: a mutex-taking path
+ * that none of pmutrace's programs is on. */
+static void do_pipe(struct counts *c, const int p[2])
+{
+	char buf[64] = { 0 };
+
+	if (counted(c, CALL_PIPE, write(p[1], buf, sizeof(buf))) > 0 &&
+	    read(p[0], buf, sizeof(buf)) < 0)
+		c->failed[CALL_PIPE]++;
+}
+
+/*
+ * Markers for tools/insn-count (a QEMU plugin that counts the guest
+ * instructions between them): HINT #126 and #127, NOPs on real hardware.
+ */
+#ifdef __aarch64__
+#define MARK_START() __asm__ volatile("hint #126" ::: "memory")
+#define MARK_STOP() __asm__ volatile("hint #127" ::: "memory")
+#else
+#define MARK_START() ((void)0)
+#define MARK_STOP() ((void)0)
+#endif
+
 #ifdef __aarch64__
 #define HAVE_ARM64_KVM 1
 
@@ -218,6 +260,7 @@ static void run_kvm_iteration(struct job *job, struct counts *c, int vcpu)
 			c->pmu_v3_supported++;
 		break;
 	case OPEN:
+	case PIPE:
 		break;
 	}
 }
@@ -248,8 +291,9 @@ static void *worker_main(void *arg)
 	struct worker *w = arg;
 	struct job *job = w->job;
 	struct counts c;
-	int vm = -1, vcpu = -1;
+	int vm = -1, vcpu = -1, p[2] = { -1, -1 };
 	unsigned long i;
+	long vol, invol;
 
 	memset(&c, 0, sizeof(c));
 	w->setup_failed = -1;
@@ -263,21 +307,39 @@ static void *worker_main(void *arg)
 					 __ATOMIC_RELAXED);
 	}
 #endif
+	if (job->scenario == PIPE && pipe(p)) {
+		w->setup_failed = CALL_PIPE;
+		w->setup_errno = errno;
+		__atomic_store_n(&job->any_setup_failed, true,
+				 __ATOMIC_RELAXED);
+	}
 	/* The barrier also publishes any_setup_failed to every thread. */
 	pthread_barrier_wait(&job->start);
 	if (__atomic_load_n(&job->any_setup_failed, __ATOMIC_RELAXED))
 		goto out;
+	thread_switches(&vol, &invol);
 	w->start_ns = now_ns();
+	if (job->markers)
+		MARK_START();
 	for (i = 0; i < job->iterations; i++) {
 		if (job->scenario == OPEN)
 			do_open(&c, job->device);
+		else if (job->scenario == PIPE)
+			do_pipe(&c, p);
 #if HAVE_ARM64_KVM
 		else
 			run_kvm_iteration(job, &c, vcpu);
 #endif
 	}
+	if (job->markers)
+		MARK_STOP();
 	w->end_ns = now_ns();
+	thread_switches(&w->nvcsw, &w->nivcsw);
+	w->nvcsw -= vol;
+	w->nivcsw -= invol;
 out:
+	close_fd(&p[0]);
+	close_fd(&p[1]);
 	close_fd(&vcpu);
 	close_fd(&vm);
 	w->counts = c;
@@ -303,7 +365,8 @@ static void print_counts(const struct counts *c, unsigned int calls)
 	int k, e;
 
 	for (k = 0; k < NR_CALLS; k++) {
-		const char *kind = k == CALL_OPEN ? "call" : "ioctl";
+		const char *kind = k == CALL_OPEN || k == CALL_PIPE ? "call" :
+								      "ioctl";
 
 		if (!(calls & 1u << k))
 			continue;
@@ -382,7 +445,8 @@ static const char doc[] =
 	"  vcpu-init  per iteration: new VM and vCPU, VCPU_INIT with PMU_V3\n"
 	"  set-pmu    one such vCPU per thread; per iteration: SET_PMU attr\n"
 	"  check-ext  per iteration: KVM_CHECK_EXTENSION(KVM_CAP_ARM_PMU_V3)\n"
-	"  open       per iteration: open(DEVICE), close (works on any host)\n\n"
+	"  open       per iteration: open(DEVICE), close (works on any host)\n"
+	"  pipe       per iteration: write 64 bytes into a pipe, read them back\n\n"
 	"Prints key=value lines; derived.* lines say what the kernel must have "
 	"seen. Exit status: 0 done (failed calls are counted, not fatal), "
 	"1 setup failed, 2 bad usage.";
@@ -393,6 +457,10 @@ static const struct argp_option options[] = {
 	  "Iterations per thread, 1..10000000 (default 100)", 0 },
 	{ "device", 'd', "DEVICE", 0,
 	  "Device for the open scenario (default /dev/kvm)", 0 },
+	{ "markers", 'm', NULL, 0,
+	  "Execute HINT #126 before and HINT #127 after each thread's loop "
+	  "(NOPs; tools/insn-count counts the instructions between them)",
+	  0 },
 	{ "help", '?', NULL, 0, "Give this help list", -1 },
 	{},
 };
@@ -428,6 +496,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case 'd':
 		job->device = arg;
 		break;
+	case 'm':
+		job->markers = true;
+		break;
 	case '?':
 		argp_help(state->root_argp, stdout, ARGP_HELP_STD_HELP,
 			  program_invocation_short_name);
@@ -440,13 +511,13 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 				break;
 		if (s == sizeof(scenarios) / sizeof(scenarios[0]))
 			usage_error(
-				"unknown scenario '%s': use vcpu-init, set-pmu, check-ext or open",
+				"unknown scenario '%s': use vcpu-init, set-pmu, check-ext, open or pipe",
 				arg);
 		job->scenario = s;
 		break;
 	case ARGP_KEY_NO_ARGS:
 		usage_error(
-			"no SCENARIO: give vcpu-init, set-pmu, check-ext or open");
+			"no SCENARIO: give vcpu-init, set-pmu, check-ext, open or pipe");
 	case ARGP_KEY_ERROR:
 		/* getopt, kept quiet by ARGP_NO_ERRS, does not say which. */
 		usage_error(
@@ -468,13 +539,14 @@ int main(int argc, char **argv)
 	struct counts *sum;
 	struct worker *workers;
 	uint64_t start_ns, end_ns;
+	long nvcsw = 0, nivcsw = 0;
 	unsigned long t;
 	int err;
 
 	/* Our own errors and --help: argp's would print two lines. */
 	argp_parse(&argp, argc, argv, ARGP_NO_ERRS | ARGP_NO_HELP, NULL, &job);
 
-	if (job.scenario != OPEN) {
+	if (job.scenario != OPEN && job.scenario != PIPE) {
 		if (!HAVE_ARM64_KVM)
 			die("KVM scenarios need an arm64 host");
 		job.kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
@@ -519,7 +591,8 @@ int main(int argc, char **argv)
 
 	for (t = 0; t < job.threads; t++) {
 		if (workers[t].setup_failed >= 0)
-			die("set-pmu setup in thread %lu: %s failed: %s", t + 1,
+			die("%s setup in thread %lu: %s failed: %s",
+			    scenarios[job.scenario].name, t + 1,
 			    call_names[workers[t].setup_failed],
 			    strerror(workers[t].setup_errno));
 		add_counts(sum, &workers[t].counts);
@@ -535,9 +608,15 @@ int main(int argc, char **argv)
 	if (job.scenario == CHECK_EXT)
 		printf("supported.KVM_CAP_ARM_PMU_V3=%lu\n",
 		       sum->pmu_v3_supported);
-	if (job.scenario != OPEN)
+	if (job.scenario != OPEN && job.scenario != PIPE)
 		print_derived(sum);
 	printf("elapsed_ns=%llu\n", (unsigned long long)(end_ns - start_ns));
+	for (t = 0; t < job.threads; t++) {
+		nvcsw += workers[t].nvcsw;
+		nivcsw += workers[t].nivcsw;
+	}
+	printf("switches.voluntary=%ld\nswitches.involuntary=%ld\n", nvcsw,
+	       nivcsw);
 
 	pthread_barrier_destroy(&job.start);
 	close_fd(&job.kvm_fd);

@@ -1,19 +1,32 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Output files that appear whole or not at all (user/atomic_file.c). */
+/* Output files that appear whole or not at all (user/common/atomic_file.c). */
 #ifndef PMUTRACE_ATOMIC_FILE_H
 #define PMUTRACE_ATOMIC_FILE_H
 
 #include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <sys/types.h>
+
+/* The path exists and is not a regular file (device, symlink, FIFO,
+ * socket): never replaced. Beyond every errno; see atomic_file_strerror(). */
+#define ATOMIC_FILE_NOT_REGULAR 4096
 
 struct atomic_file {
 	FILE *f; /* write here */
-	char tmp[PATH_MAX]; /* "" when writing to stdout */
-	const char *path;
+	const char *path; /* NULL: stdout */
+	int dirfd; /* the directory the file lands in */
+	char base[NAME_MAX + 1];
+	char tmp[NAME_MAX + 1]; /* named temporary, "" while unnamed */
 };
 
+/* Tests only: behave as on a filesystem without O_TMPFILE. */
+extern bool atomic_file_no_tmpfile;
+
+int atomic_file_check(const char *path);
 int atomic_file_open(struct atomic_file *a, const char *path);
 int atomic_file_close(struct atomic_file *a, bool commit);
+bool atomic_file_same(const char *a, const char *b);
+const char *atomic_file_strerror(int err);
 
 #endif /* PMUTRACE_ATOMIC_FILE_H */

@@ -10,13 +10,33 @@
 #include "pmutrace.h"
 #include "pmutrace_attrib.h"
 
-/* Seconds on the monotonic clock: intervals, deadlines, durations. */
-static inline double monotonic_s(void)
+#define NSEC_PER_SEC 1000000000ULL
+
+/* Nanoseconds on CLOCK_MONOTONIC: the one clock of a run. */
+static inline __u64 monotonic_ns(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
+	return (__u64)ts.tv_sec * NSEC_PER_SEC + (__u64)ts.tv_nsec;
+}
+
+/* The same clock in seconds, for the exporter's and HTTP deadlines. */
+static inline double monotonic_s(void)
+{
+	return (double)monotonic_ns() / NSEC_PER_SEC;
+}
+
+/*
+ * The first start + k * period (k >= 1) after now. Deadlines are computed
+ * from the start, so late wake-ups do not add up; a wake-up more than a
+ * period late skips the deadlines it missed instead of catching up.
+ */
+static inline __u64 next_deadline(__u64 start, __u64 period, __u64 now)
+{
+	if (now < start)
+		return start + period;
+	return start + ((now - start) / period + 1) * period;
 }
 
 /* Exit codes, documented in README.md and --help. */
@@ -52,6 +72,7 @@ struct options {
 	const char *kallsyms; /* normally /proc/kallsyms */
 	const char *label; /* the scenario, recorded for compare */
 	const char *prometheus; /* serve /metrics on ADDR:PORT */
+	const char *web_config; /* TLS and basic auth for it */
 	const char *textfile; /* node_exporter textfile */
 	/* Attribution (attrib.c): all opt-in. */
 	enum attrib_by by; /* --by process|cgroup */
@@ -68,7 +89,9 @@ struct options {
 enum probe_kind {
 	PROBE_FENTRY, /* fentry/fexit trampolines */
 	PROBE_KPROBE, /* kprobe/kretprobe: kernels without trampolines */
+	PROBE_SESSION, /* one fsession program per target (7.x) */
 };
+const char *probe_kind_name(enum probe_kind kind);
 
 enum attach_mode {
 	ATTACH_DIRECT, /* fentry/fexit on the function itself */
@@ -88,6 +111,8 @@ struct target {
 	enum filter_kind filter_kind;
 	__u32 filter_arg;
 	__u64 filter_value;
+	/* [func_lo, func_hi): function's text in kallsyms, 0 if unknown */
+	__u64 func_lo, func_hi;
 };
 
 /* What the run measured, summed over CPUs. */
@@ -107,6 +132,7 @@ struct lock_target {
 	bool traced;
 	bool hold; /* hold mode on */
 	bool default_missing; /* the default lock is not in kallsyms */
+	bool unchecked; /* an address kallsyms cannot vouch for */
 };
 
 struct run_result {
@@ -116,31 +142,47 @@ struct run_result {
 	double duration_s;
 	int ntargets;
 	struct target targets[PMUTRACE_MAX_TARGETS];
-	struct target_result res[PMUTRACE_MAX_TARGETS];
 	struct lock_target lock;
+	const char *label;
+	struct attrib_result *attrib; /* NULL: no attribution asked for */
+	/*
+	 * The counters, last: result_interval() (stats.c) subtracts res and
+	 * lock_stats word by word, and every word after them as a plain
+	 * counter. So a new counter goes after drops, and a field that is
+	 * not a counter goes before res.
+	 */
+	struct target_result res[PMUTRACE_MAX_TARGETS];
 	struct lock_stats lock_stats;
 	__u64 lock_missed;
 	__u64 drops[DROP_REASONS];
-	const char *label;
-	struct attrib_result *attrib; /* NULL: no attribution asked for */
 };
 
+/* report_error.c */
+/* Prints "pmutrace: <message>" on stderr and returns code, for
+ * "return report_error(EXIT_..., ...)". */
+int report_error(int code, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
 /* setup.c */
-int fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 bool has_privileges(void);
 struct btf;
 int choose_probe(const struct btf *btf, const struct options *o,
 		 enum probe_kind *kind);
 int resolve_all(const struct options *o, struct run_result *r,
 		const struct btf *btf);
+struct ksym_query;
+int resolve_lock(const struct options *o, struct lock_target *l,
+		 const struct ksym_query *q, const struct ksym_query *mark);
 int prepare_run(const struct options *o, struct run_result *r);
 int drop_privileges(bool keep_dac);
+void libbpf_log(bool verbose);
 
 /* check.c */
 int check_main(int argc, char **argv);
 
 /* cli.c */
 int parse_options(int argc, char **argv, struct options *opts);
+int parse_check_options(int argc, char **argv, struct options *opts);
 
 /* kallsyms.c */
 struct ksym_table;
@@ -149,8 +191,10 @@ struct ksym_table *ksyms_load(const char *path);
 void ksyms_name(const struct ksym_table *t, __u64 addr, char *buf, size_t len);
 void ksyms_free(struct ksym_table *t);
 struct ksym_query {
-	const char *name;
+	const char *name; /* NULL: the data symbol that starts at "at" */
+	__u64 at;
 	__u64 addr; /* 0: not found */
+	__u64 end; /* the next symbol's address: where its text ends */
 	char found[NAME_LEN]; /* the name as kallsyms spells it */
 };
 int ksyms_lookup(const char *path, struct ksym_query *q, int n);
@@ -160,9 +204,10 @@ int parse_lock_address(const char *s, __u64 *addr);
 struct btf;
 typedef int (*attach_probe_fn)(const struct btf *btf, __u32 btf_id);
 int probe_fentry(const struct btf *btf, __u32 btf_id);
+int probe_fentry_load(const struct btf *btf, __u32 btf_id);
 void set_kprobe_symbols(const struct ksym_query *q, int n);
 int probe_kprobe(const struct btf *btf, __u32 btf_id);
-int check_tracing_allowed(const struct btf *btf);
+int check_tracing_allowed(const struct btf *btf, attach_probe_fn probe);
 void resolve_target(struct target *t, const char *name, const struct btf *btf,
 		    const struct ksym_query *ksym, attach_probe_fn probe);
 const char *attach_mode_name(enum attach_mode mode);

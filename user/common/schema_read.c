@@ -5,13 +5,27 @@
  * reported as one line naming the file and the field.
  */
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <json-c/json.h>
 #include "schema.h"
+#include "text.h"
 
-#define MAX_DOC (64 << 20)
+/*
+ * Limits, so that json-c's memory is bounded by what a real document needs
+ * (it takes about 800 bytes per empty object: 17 GB for a 63 MB file of
+ * {}). The largest document pmutrace can write (8 targets with every bucket
+ * and errno, the lock with --hold, 127-byte names) is 784 KB with 25,102
+ * values, 5,986 of them objects, at depth 7; a real one is 7-80 KB.
+ * MAX_DOC leaves room for 5 times that (a re-indented copy), the others for
+ * 4 times as many values and objects: json-c then stays under about 25 MB.
+ */
+#define MAX_DOC (4 << 20)
+#define MAX_VALUES 100000
+#define MAX_OBJECTS 24000
+#define MAX_DEPTH 16
 
 struct reader {
 	const char *path;
@@ -79,22 +93,106 @@ static __u64 u64_field(struct reader *rd, struct json_object *o,
 	return json_object_get_uint64(v);
 }
 
+/* Names and labels go into every output: whole, valid UTF-8, no control
+ * characters, or the document is refused. */
 static void str_field(struct reader *rd, struct json_object *o,
 		      const char *where, const char *key, char *buf, size_t len,
 		      bool nullable)
 {
 	struct json_object *v =
 		field(rd, o, where, key, json_type_string, nullable);
+	size_t n;
 
 	buf[0] = '\0';
-	if (v)
-		snprintf(buf, len, "%s", json_object_get_string(v));
+	if (!v)
+		return;
+	n = json_object_get_string_len(v);
+	if (n >= len) {
+		bad(rd, where, "%s is longer than %zu bytes", key, len - 1);
+		return;
+	}
+	if (!text_is_clean(json_object_get_string(v), n)) {
+		bad(rd, where,
+		    "%s is not UTF-8 text without control characters", key);
+		return;
+	}
+	memcpy(buf, json_object_get_string(v), n);
+	buf[n] = '\0';
+}
+
+/*
+ * Before json-c sees the text: the number of values (at most 1 + commas +
+ * brackets and braces) is bounded here, NUL bytes are refused, and so are
+ * integers beyond 64 bits, which json-c silently clamps to the limits.
+ */
+static void prescan(struct reader *rd, const char *text, size_t len)
+{
+	bool in_string = false, escaped = false;
+	size_t values = 1, objects = 0;
+
+	for (size_t i = 0; i < len && !rd->failed; i++) {
+		char c = text[i];
+		size_t j = i;
+		bool integer = true;
+
+		if (!c) {
+			bad(rd, "not JSON", "NUL byte at byte %zu", i);
+		} else if (in_string) {
+			in_string = escaped || c != '"';
+			escaped = !escaped && c == '\\';
+		} else if (c == '"') {
+			in_string = true;
+		} else if (c == '{' || c == '[' || c == ',') {
+			values++;
+			objects += c == '{';
+		} else if (c == '-' || (c >= '0' && c <= '9')) {
+			for (; j < len && text[j] &&
+			       strchr("0123456789+-.eE", text[j]);
+			     j++)
+				integer &= !strchr(".eE", text[j]);
+			errno = 0;
+			if (integer && c == '-')
+				strtoll(text + i, NULL, 10);
+			else if (integer)
+				strtoull(text + i, NULL, 10);
+			if (integer && errno == ERANGE)
+				bad(rd, "not JSON",
+				    "integer at byte %zu is beyond 64 bits", i);
+			i = j - 1;
+		}
+	}
+	if (!rd->failed && (values > MAX_VALUES || objects > MAX_OBJECTS))
+		bad(rd, "size", "more than %d values or %d objects", MAX_VALUES,
+		    MAX_OBJECTS);
+}
+
+/* NaN, Infinity and numbers that overflow a double, anywhere. */
+static void check_finite(struct reader *rd, struct json_object *o)
+{
+	if (rd->failed)
+		return;
+	if (json_object_is_type(o, json_type_double) &&
+	    !isfinite(json_object_get_double(o))) {
+		bad(rd, "not JSON", "a number is NaN or infinite");
+	} else if (json_object_is_type(o, json_type_array)) {
+		for (size_t i = 0; i < json_object_array_length(o); i++)
+			check_finite(rd, json_object_array_get_idx(o, i));
+	} else if (json_object_is_type(o, json_type_object)) {
+		json_object_object_foreach(o, key, v)
+		{
+			(void)key;
+			check_finite(rd, v);
+		}
+	}
 }
 
 static void read_hist(struct reader *rd, struct json_object *o,
 		      const char *where, struct loaded_hist *h)
 {
+	unsigned __int128 sum_lo = 0, sum_hi = 0;
+	__u32 first = HIST_BUCKETS, last = 0;
 	struct json_object *b;
+	bool open_ended = false;
 	__u64 total = 0;
 
 	memset(h, 0, sizeof(*h));
@@ -133,12 +231,27 @@ static void read_hist(struct reader *rd, struct json_object *o,
 			return;
 		}
 		h->h.slots[idx] = n;
+		if (!n)
+			continue;
+		first = idx < first ? idx : first;
+		last = idx > last ? idx : last;
+		sum_lo += (unsigned __int128)n * low;
+		sum_hi += (unsigned __int128)n * high;
+		open_ended |= idx + 1 == HIST_BUCKETS;
 	}
-	if (!rd->failed && total != h->count)
+	if (rd->failed)
+		return;
+	if (total != h->count)
 		bad(rd, where, "buckets hold %llu samples, count says %llu",
 		    (unsigned long long)total, (unsigned long long)h->count);
-	if (!rd->failed && h->count && h->min > h->max)
+	else if (h->count && h->min > h->max)
 		bad(rd, where, "min is above max");
+	else if (h->sum < sum_lo || (!open_ended && h->sum > sum_hi))
+		bad(rd, where, "sum %llu is not what the buckets hold",
+		    (unsigned long long)h->sum);
+	else if (h->count &&
+		 (hist_bucket(h->min) != first || hist_bucket(h->max) != last))
+		bad(rd, where, "min or max is outside the buckets");
 }
 
 static void read_target(struct reader *rd, struct json_object *o, int i,
@@ -172,7 +285,7 @@ static void read_target(struct reader *rd, struct json_object *o, int i,
 	}
 }
 
-static char *read_file(const char *path, struct reader *rd)
+static char *read_file(const char *path, struct reader *rd, size_t *size)
 {
 	size_t len = 0, cap = 1 << 16;
 	char *buf = malloc(cap + 1), *more;
@@ -188,11 +301,11 @@ static char *read_file(const char *path, struct reader *rd)
 		len += n;
 		if (len < cap)
 			break;
-		if (cap >= MAX_DOC) {
+		if (cap > MAX_DOC) {
 			bad(rd, "size", "larger than %d MiB", MAX_DOC >> 20);
 			goto fail;
 		}
-		cap *= 2;
+		cap = cap * 2 > MAX_DOC ? MAX_DOC + 1 : cap * 2;
 		more = realloc(buf, cap + 1);
 		if (!more) {
 			bad(rd, "read", "out of memory");
@@ -206,6 +319,7 @@ static char *read_file(const char *path, struct reader *rd)
 	}
 	fclose(f);
 	buf[len] = '\0';
+	*size = len;
 	return buf;
 fail:
 	if (f)
@@ -219,25 +333,38 @@ int load_run(const char *path, struct loaded_run *run, char *err, size_t errlen)
 	struct reader rd = { .path = path, .err = err, .errlen = errlen };
 	struct json_object *doc = NULL, *k, *t, *l, *schema;
 	enum json_tokener_error jerr = json_tokener_success;
-	struct json_tokener *tok;
+	struct json_tokener *tok = NULL;
+	size_t len = 0;
 	char *text;
 
 	memset(run, 0, sizeof(*run));
 	run->path = path;
-	text = read_file(path, &rd);
+	text = read_file(path, &rd, &len);
 	if (!text)
 		return -1;
-	tok = json_tokener_new();
+	prescan(&rd, text, len);
+	if (rd.failed)
+		goto out;
+	/* Strict: standard JSON only, nothing after the document; UTF-8. */
+	tok = json_tokener_new_ex(MAX_DEPTH);
 	if (tok) {
-		doc = json_tokener_parse_ex(tok, text, strlen(text) + 1);
+		json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
+						    JSON_TOKENER_VALIDATE_UTF8);
+		doc = json_tokener_parse_ex(tok, text, len);
 		jerr = json_tokener_get_error(tok);
+		if (doc && jerr == json_tokener_success &&
+		    json_tokener_get_parse_end(tok) < len)
+			jerr = json_tokener_error_parse_unexpected;
 	}
-	if (!doc) {
+	if (!doc || jerr != json_tokener_success) {
 		bad(&rd, "not JSON", "%s at byte %zu",
 		    tok ? json_tokener_error_desc(jerr) : "out of memory",
 		    tok ? json_tokener_get_parse_end(tok) : 0);
 		goto out;
 	}
+	check_finite(&rd, doc);
+	if (rd.failed)
+		goto out;
 	schema = field(&rd, doc, "document", "schema", json_type_string, false);
 	if (schema && strcmp(json_object_get_string(schema), "pmutrace/1") &&
 	    strcmp(json_object_get_string(schema), PMUTRACE_SCHEMA)) {
@@ -288,7 +415,8 @@ int load_run(const char *path, struct loaded_run *run, char *err, size_t errlen)
 	}
 out:
 	json_object_put(doc);
-	json_tokener_free(tok);
+	if (tok)
+		json_tokener_free(tok);
 	free(text);
 	return rd.failed ? -1 : 0;
 }

@@ -92,8 +92,7 @@ static struct json_object *target_json(const struct run_result *r, int i)
 	ADD(a, "probe",
 	    t->mode == ATTACH_ABSENT ?
 		    NULL :
-		    json_object_new_string(
-			    r->probe == PROBE_KPROBE ? "kprobe" : "fentry"));
+		    json_object_new_string(probe_kind_name(r->probe)));
 	ADD(a, "reason", json_object_new_string(t->reason));
 	ADD(o, "attach", a);
 	ADD(o, "return_type",

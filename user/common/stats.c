@@ -1,12 +1,78 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Summing the per-CPU records and reading percentiles off the histograms. */
+#include <assert.h>
+#include <stddef.h>
 #include <string.h>
 #include "pmutrace_user.h"
 
-static void hist_add_all(struct hist *into, const struct hist *h)
+/*
+ * The per-CPU records are walked as arrays of __u64 words: every word is a
+ * counter that adds over CPUs and subtracts between intervals, except the
+ * min/max pairs named below, which merge on add and are read off the
+ * interval's histogram on subtract. A new counter in include/pmutrace.h is
+ * covered without a change here; a new min/max pair must be named here
+ * (tests/unit/test_stats.c checks the BPF object's BTF for that).
+ */
+struct extremum {
+	size_t min, max; /* the pair */
+	size_t have; /* the count that says whether the pair holds a value */
+	size_t hist; /* the histogram it bounds */
+};
+
+#define EXTREMUM(type, mn, mx, n, h)                                       \
+	{                                                                  \
+		offsetof(type, mn), offsetof(type, mx), offsetof(type, n), \
+			offsetof(type, h)                                  \
+	}
+
+static const struct extremum target_extrema[] = {
+	EXTREMUM(struct target_stats, min_ns, max_ns, timed, latency),
+};
+
+static const struct extremum lock_extrema[] = {
+	EXTREMUM(struct lock_stats, wait_min_ns, wait_max_ns, contended, wait),
+	EXTREMUM(struct lock_stats, hold_min_ns, hold_max_ns, held, hold),
+};
+
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+#define WORDS_ONLY(type)                                         \
+	static_assert(sizeof(type) % sizeof(__u64) == 0 &&       \
+			      _Alignof(type) == _Alignof(__u64), \
+		      #type " must hold __u64 words only")
+WORDS_ONLY(struct target_stats);
+WORDS_ONLY(struct lock_stats);
+WORDS_ONLY(struct target_result);
+/* target_extrema apply to a whole target_result. */
+static_assert(offsetof(struct target_result, s) == 0, "s first");
+/* The counters of a run_result: res, lock_stats, then plain words up to the
+ * end of the struct, with nothing in between (pmutrace_user.h). */
+#define RUN_PLAIN offsetof(struct run_result, lock_missed)
+static_assert(offsetof(struct run_result, lock_stats) ==
+		      offsetof(struct run_result, res) +
+			      sizeof(((struct run_result *)0)->res),
+	      "lock_stats follows res");
+static_assert(RUN_PLAIN == offsetof(struct run_result, lock_stats) +
+				   sizeof(struct lock_stats),
+	      "the plain counters follow lock_stats");
+static_assert((sizeof(struct run_result) - RUN_PLAIN) % sizeof(__u64) == 0,
+	      "only __u64 counters after lock_stats");
+
+static __u64 *word(void *p, size_t off)
 {
-	for (__u32 i = 0; i < HIST_BUCKETS; i++)
-		into->slots[i] += h->slots[i];
+	return (__u64 *)((char *)p + off);
+}
+
+static __u64 cword(const void *p, size_t off)
+{
+	return *(const __u64 *)((const char *)p + off);
+}
+
+static bool is_extremum(const struct extremum *x, size_t nx, size_t off)
+{
+	for (size_t i = 0; i < nx; i++)
+		if (off == x[i].min || off == x[i].max)
+			return true;
+	return false;
 }
 
 /* Merge a min/max pair where "have" says whether each side holds one. */
@@ -21,42 +87,52 @@ static void merge_min_max(__u64 *min, __u64 *max, bool have, __u64 cmin,
 		*max = cmax;
 }
 
+static void counters_add(void *into, const void *c, size_t size,
+			 const struct extremum *x, size_t nx)
+{
+	/* Before the counts add, "have" still says what into held. */
+	for (size_t i = 0; i < nx; i++)
+		merge_min_max(word(into, x[i].min), word(into, x[i].max),
+			      cword(into, x[i].have), cword(c, x[i].min),
+			      cword(c, x[i].max), cword(c, x[i].have));
+	for (size_t off = 0; off < size; off += sizeof(__u64))
+		if (!is_extremum(x, nx, off))
+			*word(into, off) += cword(c, off);
+}
+
+/* The interval's smallest (q 0) or largest (q 1) bucket; 0 when empty. */
+static __u64 hist_edge(const struct hist *h, double q)
+{
+	double v = hist_percentile(h, q, 0, 0);
+
+	return v < 0 ? 0 : (__u64)v;
+}
+
+/* d = cur - prev; min and max do not subtract, so they come from the
+ * interval's histogram's outer buckets. */
+static void counters_sub(void *d, const void *cur, const void *prev,
+			 size_t size, const struct extremum *x, size_t nx)
+{
+	for (size_t off = 0; off < size; off += sizeof(__u64))
+		if (!is_extremum(x, nx, off))
+			*word(d, off) = cword(cur, off) - cword(prev, off);
+	for (size_t i = 0; i < nx; i++) {
+		const struct hist *h = (const struct hist *)word(d, x[i].hist);
+
+		*word(d, x[i].min) = hist_edge(h, 0);
+		*word(d, x[i].max) = hist_edge(h, 1);
+	}
+}
+
 void target_stats_add(struct target_stats *into, const struct target_stats *c)
 {
-	merge_min_max(&into->min_ns, &into->max_ns, into->timed, c->min_ns,
-		      c->max_ns, c->timed);
-	into->count += c->count;
-	into->timed += c->timed;
-	into->sum_ns += c->sum_ns;
-	into->ret_zero += c->ret_zero;
-	into->ret_nonzero += c->ret_nonzero;
-	into->ret_neg_other += c->ret_neg_other;
-	into->ret_errno_other += c->ret_errno_other;
-	for (int i = 0; i <= PMUTRACE_MAX_ERRNO; i++)
-		into->ret_errno[i] += c->ret_errno[i];
-	into->lock_acquired += c->lock_acquired;
-	into->lock_hold_ns += c->lock_hold_ns;
-	hist_add_all(&into->latency, &c->latency);
+	counters_add(into, c, sizeof(*into), target_extrema,
+		     NELEM(target_extrema));
 }
 
 void lock_stats_add(struct lock_stats *into, const struct lock_stats *c)
 {
-	merge_min_max(&into->wait_min_ns, &into->wait_max_ns, into->contended,
-		      c->wait_min_ns, c->wait_max_ns, c->contended);
-	merge_min_max(&into->hold_min_ns, &into->hold_max_ns, into->held,
-		      c->hold_min_ns, c->hold_max_ns, c->held);
-	into->contended += c->contended;
-	into->wait_failed += c->wait_failed;
-	into->wait_sum_ns += c->wait_sum_ns;
-	into->acquired += c->acquired;
-	into->held += c->held;
-	into->hold_sum_ns += c->hold_sum_ns;
-	for (int i = 0; i <= PMUTRACE_MAX_TARGETS; i++) {
-		into->contended_in[i] += c->contended_in[i];
-		into->acquired_in[i] += c->acquired_in[i];
-	}
-	hist_add_all(&into->wait, &c->wait);
-	hist_add_all(&into->hold, &c->hold);
+	counters_add(into, c, sizeof(*into), lock_extrema, NELEM(lock_extrema));
 }
 
 const struct quantile hist_quantiles[HIST_NQUANTILES] = {
@@ -159,57 +235,20 @@ __u64 target_errors(const struct target *t, const struct target_stats *s)
 	return n;
 }
 
-static void delta_hist(struct hist *d, const struct hist *cur,
-		       const struct hist *prev)
-{
-	for (__u32 i = 0; i < HIST_BUCKETS; i++)
-		d->slots[i] = cur->slots[i] - prev->slots[i];
-}
-
-/* The interval's smallest (q 0) or largest (q 1) bucket; 0 when empty. */
-static __u64 hist_edge(const struct hist *h, double q)
-{
-	double v = hist_percentile(h, q, 0, 0);
-
-	return v < 0 ? 0 : (__u64)v;
-}
-
-/* What happened since prev: counts and histograms subtract; min and max
- * do not, so the interval's come from its histogram's outer buckets. */
+/* What happened since prev: every counter of the run, one walk each. */
 void result_interval(struct run_result *d, const struct run_result *cur,
 		     const struct run_result *prev)
 {
 	*d = *cur;
-	for (int i = 0; i < cur->ntargets; i++) {
-		struct target_stats *s = &d->res[i].s;
-		const struct target_stats *p = &prev->res[i].s;
-
-		delta_hist(&s->latency, &cur->res[i].s.latency, &p->latency);
-		s->count -= p->count;
-		s->timed -= p->timed;
-		s->sum_ns -= p->sum_ns;
-		s->ret_zero -= p->ret_zero;
-		s->ret_nonzero -= p->ret_nonzero;
-		for (int e = 0; e <= PMUTRACE_MAX_ERRNO; e++)
-			s->ret_errno[e] -= p->ret_errno[e];
-		s->ret_errno_other -= p->ret_errno_other;
-		s->lock_acquired -= p->lock_acquired;
-		s->lock_hold_ns -= p->lock_hold_ns;
-		d->res[i].missed_entry -= prev->res[i].missed_entry;
-		d->res[i].missed_exit -= prev->res[i].missed_exit;
-		s->min_ns = hist_edge(&s->latency, 0);
-		s->max_ns = hist_edge(&s->latency, 1);
-	}
-	delta_hist(&d->lock_stats.wait, &cur->lock_stats.wait,
-		   &prev->lock_stats.wait);
-	d->lock_stats.contended -= prev->lock_stats.contended;
-	d->lock_stats.wait_sum_ns -= prev->lock_stats.wait_sum_ns;
-	d->lock_stats.wait_min_ns = hist_edge(&d->lock_stats.wait, 0);
-	d->lock_stats.wait_max_ns = hist_edge(&d->lock_stats.wait, 1);
-	for (int i = 0; i <= PMUTRACE_MAX_TARGETS; i++)
-		d->lock_stats.contended_in[i] -=
-			prev->lock_stats.contended_in[i];
-	d->lock.hold = false;
+	for (int i = 0; i < PMUTRACE_MAX_TARGETS; i++)
+		counters_sub(&d->res[i], &cur->res[i], &prev->res[i],
+			     sizeof(d->res[i]), target_extrema,
+			     NELEM(target_extrema));
+	counters_sub(&d->lock_stats, &cur->lock_stats, &prev->lock_stats,
+		     sizeof(d->lock_stats), lock_extrema, NELEM(lock_extrema));
+	counters_sub((char *)d + RUN_PLAIN, (const char *)cur + RUN_PLAIN,
+		     (const char *)prev + RUN_PLAIN, sizeof(*d) - RUN_PLAIN,
+		     NULL, 0);
 }
 
 /* A duration for people: ns, us, ms or s. */

@@ -19,7 +19,9 @@
 #include <gsl/gsl_rng.h>
 #include <gsl/gsl_sort.h>
 #include <gsl/gsl_statistics_double.h>
+#include "atomic_file.h"
 #include "compare.h"
+#include "text.h"
 
 void stat_init(struct stat_cmp *s, const char *name, enum cmp_kind kind)
 {
@@ -499,6 +501,12 @@ static error_t compare_opt(int key, char *arg, struct argp_state *state)
 			  state->name);
 		exit(EXIT_OK);
 	case ARGP_KEY_ARG:
+		/* File names go into every output: not echoed here. */
+		if (!text_is_clean(arg, strlen(arg))) {
+			fprintf(stderr,
+				"pmutrace compare: file names must be UTF-8 text without control characters (see pmutrace compare --help)\n");
+			exit(EXIT_USAGE);
+		}
 		if (o->nfiles == 2)
 			compare_usage(
 				"too many files: give BEFORE.json AFTER.json, not",
@@ -554,8 +562,9 @@ int compare_main(int argc, char **argv)
 	};
 	struct compare_opts o = { .resamples = 2000, .seed = 1 };
 	static struct comparison c;
+	struct atomic_file out;
 	char err[512];
-	FILE *out = stdout;
+	int e;
 
 	argp_err_exit_status = EXIT_USAGE;
 	/* Our own one-line errors and help: argp's errors take 3 lines. */
@@ -573,15 +582,16 @@ int compare_main(int argc, char **argv)
 			o.files[0], o.files[1]);
 		return EXIT_BAD_INPUT;
 	}
-	if (o.output && !(out = fopen(o.output, "w"))) {
-		fprintf(stderr, "pmutrace compare: cannot write %s: %s\n",
-			o.output, strerror(errno));
-		return EXIT_OUTPUT;
+	/* The same writer as the trace run's -o; stdout errors count too. */
+	e = atomic_file_open(&out, o.output);
+	if (!e) {
+		render_comparison(out.f, &c, o.fmt);
+		e = atomic_file_close(&out, true);
 	}
-	render_comparison(out, &c, o.fmt);
-	if (fclose(out) && o.output) {
-		fprintf(stderr, "pmutrace compare: cannot write %s\n",
-			o.output);
+	if (e) {
+		fprintf(stderr, "pmutrace compare: cannot write %s: %s\n",
+			o.output ? o.output : "the output",
+			atomic_file_strerror(e));
 		return EXIT_OUTPUT;
 	}
 	return EXIT_OK;

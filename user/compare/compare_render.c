@@ -5,6 +5,7 @@
 #include <string.h>
 #include <json-c/json.h>
 #include "compare.h"
+#include "text.h"
 
 static const char *const verdict_word[] = {
 	[VERDICT_NONE] = NULL,
@@ -87,35 +88,78 @@ static void fmt_runs(FILE *out, const struct stat_cmp *s, const char *sep)
 	}
 }
 
+/* Markdown: what could start a cell, link, emphasis, code or HTML is
+ * backslash-escaped (CommonMark allows it before any ASCII punctuation). */
+static void md_text(FILE *out, const char *s)
+{
+	for (; *s; s++) {
+		if (strchr("\\`*_{}[]<>()#+!|~&$", *s))
+			fputc('\\', out);
+		fputc(*s, out);
+	}
+}
+
+/* Text from the input files, in the format of the output: Markdown, or for
+ * a terminal with anything that is not clean text shown as \xNN. */
+static void put_text(FILE *out, const char *s, bool md)
+{
+	if (md)
+		md_text(out, s);
+	else
+		text_put_term(out, s);
+}
+
+static void put_side(FILE *out, const char *what, int runs,
+		     const struct loaded_run *r)
+{
+	fprintf(out, "- %s: %d run%s, ", what, runs, runs == 1 ? "" : "s");
+	md_text(out, r->path);
+	fprintf(out, "%s (", runs > 1 ? ", ..." : "");
+	md_text(out, r->release);
+	fputs(", ", out);
+	md_text(out, r->machine);
+	if (r->label[0]) {
+		fputs(", ", out);
+		md_text(out, r->label);
+	}
+	fputs(")\n", out);
+}
+
+static void term_side(FILE *out, int runs, const struct loaded_run *r)
+{
+	fprintf(out, "%d run%s of ", runs, runs == 1 ? "" : "s");
+	text_put_term(out, r->path);
+	fputs(" (", out);
+	text_put_term(out, r->release);
+	fputs(")", out);
+}
+
 static void header(FILE *out, const struct comparison *c, bool md)
 {
 	const struct loaded_run *b = c->before[0], *a = c->after[0];
 
 	if (md) {
 		fprintf(out, "## pmutrace compare\n\n");
-		fprintf(out, "- before: %d run%s, `%s`%s (%s, %s%s%s)\n", c->nb,
-			c->nb == 1 ? "" : "s", b->path,
-			c->nb > 1 ? ", ..." : "", b->release, b->machine,
-			b->label[0] ? ", " : "", b->label);
-		fprintf(out, "- after: %d run%s, `%s`%s (%s, %s%s%s)\n", c->na,
-			c->na == 1 ? "" : "s", a->path,
-			c->na > 1 ? ", ..." : "", a->release, a->machine,
-			a->label[0] ? ", " : "", a->label);
+		put_side(out, "before", c->nb, b);
+		put_side(out, "after", c->na, a);
 		fprintf(out,
 			"- each run is one replicate: before/after are the medians of the runs' values; ratio = after / before (median of the run-pair ratios) with its 95%% interval; the verdict is a Mann-Whitney test on the runs at alpha %.2f and needs %d runs a side\n",
 			CMP_ALPHA, cmp_min_runs());
 	} else {
-		fprintf(out,
-			"pmutrace compare: %d run%s of %s (%s) -> %d run%s of %s (%s)\n",
-			c->nb, c->nb == 1 ? "" : "s", b->path, b->release,
-			c->na, c->na == 1 ? "" : "s", a->path, a->release);
+		fputs("pmutrace compare: ", out);
+		term_side(out, c->nb, b);
+		fputs(" -> ", out);
+		term_side(out, c->na, a);
+		fputc('\n', out);
 		fprintf(out,
 			"each run is one replicate: medians of the runs, ratio after/before with its 95%% interval; verdict: Mann-Whitney on the runs, alpha %.2f, %d runs a side needed\n",
 			CMP_ALPHA, cmp_min_runs());
 	}
-	for (int i = 0; i < c->nwarnings; i++)
-		fprintf(out, md ? "- **warning**: %s\n" : "warning: %s\n",
-			c->warnings[i]);
+	for (int i = 0; i < c->nwarnings; i++) {
+		fputs(md ? "- **warning**: " : "warning: ", out);
+		put_text(out, c->warnings[i], md);
+		fputc('\n', out);
+	}
 }
 
 static void render_cmp_text(FILE *out, const struct comparison *c, bool md)
@@ -124,14 +168,15 @@ static void render_cmp_text(FILE *out, const struct comparison *c, bool md)
 	for (int i = 0; i < c->n; i++) {
 		const struct hist_cmp *h = &c->h[i];
 
+		fputs(md ? "\n### " : "\n", out);
+		put_text(out, h->name, md);
 		if (md)
 			fprintf(out,
-				"\n### %s\n\n| | before | after | ratio | 95%% interval | verdict | runs before \\| after |\n|---|---:|---:|---:|---|---|---|\n",
-				h->name);
+				"\n\n| | before | after | ratio | 95%% interval | verdict | runs before \\| after |\n|---|---:|---:|---:|---|---|---|\n");
 		else
-			fprintf(out, "\n%s\n  %-13s %10s %10s %8s  %-18s %s\n",
-				h->name, "", "before", "after", "ratio",
-				"95% interval", "verdict");
+			fprintf(out, "\n  %-13s %10s %10s %8s  %-18s %s\n", "",
+				"before", "after", "ratio", "95% interval",
+				"verdict");
 		if (h->s[CMP_COUNT].before <= 0 && h->s[CMP_COUNT].after <= 0) {
 			fprintf(out, md ? "| no calls in any run |||||||\n" :
 					  "  no calls in any run\n");

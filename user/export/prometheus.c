@@ -1,19 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Prometheus export (docs/prometheus.md). The exposition is text format
- * 0.0.4; the server answers one short HTTP/1.0 request per connection and
- * bounds every wait, because it runs in the loader's only thread.
+ * Prometheus export (docs/prometheus.md): the text exposition format 0.0.4
+ * and the node_exporter textfile. The HTTP server is http_server.c.
  */
-#include <arpa/inet.h>
 #include <errno.h>
-#include <limits.h>
-#include <netinet/in.h>
-#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
-#include <sys/socket.h>
 #include "prometheus.h"
 #include "atomic_file.h"
 #include "attrib.h"
@@ -40,8 +32,10 @@ static const struct family fam_up = {
 };
 static const struct family fam_start = { "pmutrace_start_time_seconds", "gauge",
 					 "Unix time at which tracing began" };
-static const struct family fam_scrapes = { "pmutrace_scrapes_total", "counter",
-					   "Scrapes of /metrics served" };
+static const struct family fam_scrapes = {
+	"pmutrace_scrapes_total", "counter",
+	"Requests of /metrics (GET, HEAD) let through"
+};
 static const struct family fam_dropped = {
 	"pmutrace_events_dropped_total", "counter",
 	"Events the BPF programs could not record, by reason"
@@ -550,6 +544,24 @@ void prom_render(FILE *out, const struct run_result *r,
 		render_attribution(&w, r);
 }
 
+char *prom_render_alloc(const struct run_result *r,
+			const struct prom_self *self, size_t *len)
+{
+	char *body = NULL;
+	FILE *f = open_memstream(&body, len);
+	bool ok;
+
+	if (!f)
+		return NULL;
+	prom_render(f, r, self);
+	ok = !ferror(f);
+	if (fclose(f) || !ok) {
+		free(body);
+		return NULL;
+	}
+	return body;
+}
+
 /* "<dir>/.<name>.XXXXXX": same filesystem for rename(), and a name that
  * node_exporter's textfile collector (*.prom) does not read half-written. */
 int prom_textfile_check(const char *path)
@@ -570,377 +582,4 @@ int prom_write_textfile(const char *path, const struct run_result *r,
 		return err;
 	prom_render(a.f, r, self);
 	return atomic_file_close(&a, true);
-}
-
-/* HTTP server. Prometheus sends a few hundred bytes and reads ~30 KiB. */
-#define PROM_REQUEST_MAX 8192
-#define PROM_READ_TIMEOUT_MS 100
-#define PROM_WRITE_TIMEOUT_MS 500
-/* Connections served per prom_server_handle(); the rest wait for the next
- * call, so a burst cannot keep the loader away from its own work. */
-#define PROM_CONNS_PER_CALL 8
-
-struct prom_server {
-	int fd;
-	unsigned short port;
-	__u64 scrapes;
-};
-
-int prom_parse_listen(const char *addr_port, struct sockaddr_storage *addr,
-		      socklen_t *len)
-{
-	char host[INET6_ADDRSTRLEN];
-	const char *end, *port;
-	bool v6 = addr_port[0] == '[';
-	size_t hlen;
-	unsigned long p;
-
-	if (v6) {
-		end = strchr(addr_port, ']');
-		if (!end || end[1] != ':')
-			return -EINVAL;
-		hlen = end - addr_port - 1;
-		port = end + 2;
-	} else {
-		end = strrchr(addr_port, ':');
-		if (!end)
-			return -EINVAL;
-		hlen = end - addr_port;
-		port = end + 1;
-		/* An unbracketed IPv6 address is ambiguous with the port. */
-		if (memchr(addr_port, ':', hlen))
-			return -EINVAL;
-	}
-	if (hlen >= sizeof(host) || (v6 && !hlen) || !*port ||
-	    strlen(port) > 5 || strspn(port, "0123456789") != strlen(port))
-		return -EINVAL;
-	memcpy(host, addr_port + v6, hlen);
-	host[hlen] = '\0';
-	p = strtoul(port, NULL, 10);
-	if (p > 65535)
-		return -EINVAL;
-	memset(addr, 0, sizeof(*addr));
-	if (v6 || !hlen) {
-		struct sockaddr_in6 *a = (struct sockaddr_in6 *)addr;
-
-		/* ":PORT" is the IPv6 wildcard, which takes IPv4 too. */
-		a->sin6_family = AF_INET6;
-		a->sin6_port = htons(p);
-		a->sin6_addr = in6addr_any;
-		if (hlen && inet_pton(AF_INET6, host, &a->sin6_addr) != 1)
-			return -EINVAL;
-		*len = sizeof(*a);
-	} else {
-		struct sockaddr_in *a = (struct sockaddr_in *)addr;
-
-		a->sin_family = AF_INET;
-		a->sin_port = htons(p);
-		if (inet_pton(AF_INET, host, &a->sin_addr) != 1)
-			return -EINVAL;
-		*len = sizeof(*a);
-	}
-	return 0;
-}
-
-static int listen_on(const struct sockaddr_storage *addr, socklen_t len)
-{
-	int one = 1, zero = 0, fd, err;
-
-	fd = socket(addr->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-		    0);
-	if (fd < 0)
-		return -errno;
-	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
-	    (addr->ss_family == AF_INET6 &&
-	     setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero))) ||
-	    bind(fd, (const struct sockaddr *)addr, len) || listen(fd, 16)) {
-		err = -errno;
-		close(fd);
-		return err;
-	}
-	return fd;
-}
-
-struct prom_server *prom_server_start(const char *addr_port, char *err,
-				      size_t errlen)
-{
-	struct sockaddr_storage addr;
-	struct prom_server *s;
-	socklen_t len;
-	int fd;
-
-	if (prom_parse_listen(addr_port, &addr, &len)) {
-		snprintf(
-			err, errlen,
-			"invalid address '%s': give ADDR:PORT with a numeric address, e.g. 127.0.0.1:9435, :9435 (every interface) or [::1]:9435",
-			addr_port);
-		return NULL;
-	}
-	fd = listen_on(&addr, len);
-	/* ":PORT" on a kernel without IPv6: the IPv4 wildcard will do. */
-	if ((fd == -EAFNOSUPPORT || fd == -EADDRNOTAVAIL) &&
-	    addr.ss_family == AF_INET6 &&
-	    IN6_IS_ADDR_UNSPECIFIED(
-		    &((struct sockaddr_in6 *)&addr)->sin6_addr)) {
-		struct sockaddr_in *a = (struct sockaddr_in *)&addr;
-		in_port_t port = ((struct sockaddr_in6 *)&addr)->sin6_port;
-
-		memset(&addr, 0, sizeof(addr));
-		a->sin_family = AF_INET;
-		a->sin_port = port;
-		a->sin_addr.s_addr = htonl(INADDR_ANY);
-		fd = listen_on(&addr, sizeof(*a));
-	}
-	len = sizeof(addr);
-	if (fd >= 0 && getsockname(fd, (struct sockaddr *)&addr, &len)) {
-		close(fd);
-		fd = -errno;
-	}
-	s = fd >= 0 ? calloc(1, sizeof(*s)) : NULL;
-	if (!s) {
-		snprintf(err, errlen, "cannot listen on %s: %s", addr_port,
-			 strerror(fd < 0 ? -fd : ENOMEM));
-		if (fd >= 0)
-			close(fd);
-		return NULL;
-	}
-	s->fd = fd;
-	s->port = ntohs(addr.ss_family == AF_INET6 ?
-				((struct sockaddr_in6 *)&addr)->sin6_port :
-				((struct sockaddr_in *)&addr)->sin_port);
-	return s;
-}
-
-int prom_server_fd(const struct prom_server *s)
-{
-	return s->fd;
-}
-
-unsigned short prom_server_port(const struct prom_server *s)
-{
-	return s->port;
-}
-
-__u64 prom_server_scrapes(const struct prom_server *s)
-{
-	return s->scrapes;
-}
-
-bool prom_server_pending(struct prom_server *s)
-{
-	struct pollfd p = { .fd = s->fd, .events = POLLIN };
-
-	return poll(&p, 1, 0) > 0;
-}
-
-static long long now_ms(void)
-{
-	return (long long)(monotonic_s() * 1000);
-}
-
-/* 0 once fd is ready for events, -ETIMEDOUT at the deadline. */
-static int wait_fd(int fd, short events, long long deadline)
-{
-	struct pollfd p = { .fd = fd, .events = events };
-	long long left;
-
-	while ((left = deadline - now_ms()) > 0) {
-		int n = poll(&p, 1, (int)left);
-
-		if (n > 0)
-			return 0;
-		if (n < 0 && errno != EINTR)
-			return -errno;
-	}
-	return -ETIMEDOUT;
-}
-
-/* The request line and headers, up to the empty line; a request body is
- * never needed. Returns the length read, or -errno. */
-static int read_request(int c, char *buf, size_t size)
-{
-	long long deadline = now_ms() + PROM_READ_TIMEOUT_MS;
-	size_t len = 0;
-
-	for (;;) {
-		ssize_t n = recv(c, buf + len, size - 1 - len, 0);
-		int err;
-
-		if (n > 0) {
-			len += n;
-			buf[len] = '\0';
-			if (strstr(buf, "\r\n\r\n") || strstr(buf, "\n\n"))
-				return len;
-			if (len == size - 1)
-				return -E2BIG;
-			continue;
-		}
-		if (n == 0) /* the client is done sending */
-			return len ? (int)len : -ECONNRESET;
-		if (errno == EINTR)
-			continue;
-		if (errno != EAGAIN && errno != EWOULDBLOCK)
-			return -errno;
-		err = wait_fd(c, POLLIN, deadline);
-		if (err)
-			return err;
-	}
-}
-
-static int send_all(int c, const char *buf, size_t len, int flags,
-		    long long deadline)
-{
-	while (len) {
-		/* MSG_NOSIGNAL: a client gone away must not kill pmutrace. */
-		ssize_t n = send(c, buf, len, flags | MSG_NOSIGNAL);
-		int err;
-
-		if (n > 0) {
-			buf += n;
-			len -= n;
-			continue;
-		}
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
-			return -errno;
-		err = wait_fd(c, POLLOUT, deadline);
-		if (err)
-			return err;
-	}
-	return 0;
-}
-
-static void respond(int c, const char *status, const char *type,
-		    const char *extra_header, const char *body, size_t len)
-{
-	long long deadline = now_ms() + PROM_WRITE_TIMEOUT_MS;
-	char head[256], sink[512];
-	int n, sndbuf;
-	socklen_t optlen = sizeof(sndbuf);
-
-	n = snprintf(
-		head, sizeof(head),
-		"HTTP/1.0 %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n%sConnection: close\r\n\r\n",
-		status, type, len, extra_header);
-	/* Room for the whole answer in the kernel, which goes on sending
-	 * after close(): a slow reader then costs the loader nothing. */
-	if (!getsockopt(c, SOL_SOCKET, SO_SNDBUF, &sndbuf, &optlen) &&
-	    (size_t)sndbuf < n + len) {
-		sndbuf = n + len;
-		setsockopt(c, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
-	}
-	/* MSG_MORE: head and body leave together, not held up by Nagle. */
-	if (!send_all(c, head, n, MSG_MORE, deadline))
-		send_all(c, body, len, 0, deadline);
-	shutdown(c, SHUT_WR);
-	/* Unread input would make close() reset the connection and could
-	 * destroy the answer in flight: take what has arrived, boundedly. */
-	for (int i = 0; i < 16; i++)
-		if (recv(c, sink, sizeof(sink), MSG_DONTWAIT) <= 0)
-			break;
-}
-
-static void respond_text(int c, const char *status, const char *extra_header,
-			 const char *text)
-{
-	respond(c, status, "text/plain; charset=utf-8", extra_header, text,
-		strlen(text));
-}
-
-static void serve_metrics(struct prom_server *s, int c,
-			  const struct run_result *r,
-			  const struct prom_self *self)
-{
-	struct prom_self me = self ? *self : (struct prom_self){};
-	char *body = NULL;
-	size_t len = 0;
-	FILE *f;
-	bool ok;
-
-	me.scrapes = ++s->scrapes;
-	f = open_memstream(&body, &len);
-	if (!f) {
-		respond_text(c, "500 Internal Server Error", "",
-			     "out of memory\n");
-		return;
-	}
-	prom_render(f, r, &me);
-	ok = !ferror(f);
-	if (fclose(f) || !ok)
-		respond_text(c, "500 Internal Server Error", "",
-			     "cannot render the metrics\n");
-	else
-		respond(c, "200 OK", "text/plain; version=0.0.4; charset=utf-8",
-			"", body, len);
-	free(body);
-}
-
-static void serve(struct prom_server *s, int c, const struct run_result *r,
-		  const struct prom_self *self)
-{
-	static const char index_html[] =
-		"<html><head><title>pmutrace</title></head><body>\n"
-		"<h1>pmutrace</h1>\n"
-		"<p><a href=\"/metrics\">Metrics</a></p>\n"
-		"</body></html>\n";
-	char req[PROM_REQUEST_MAX + 1], *method, *path, *end;
-	int n = read_request(c, req, sizeof(req));
-
-	if (n == -E2BIG) {
-		respond_text(c, "400 Bad Request", "", "request too large\n");
-		return;
-	}
-	if (n < 0) /* timed out or gone: nobody to answer */
-		return;
-	/* "METHOD SP PATH [SP VERSION]" */
-	end = strchr(req, '\n');
-	if (end) {
-		*end = '\0';
-		if (end > req && end[-1] == '\r')
-			end[-1] = '\0';
-	}
-	method = req;
-	path = strchr(req, ' ');
-	if (!end || !path || path == method || path[1] != '/') {
-		respond_text(c, "400 Bad Request", "", "bad request\n");
-		return;
-	}
-	*path++ = '\0';
-	path[strcspn(path, " ?#")] = '\0';
-	if (strcmp(method, "GET"))
-		respond_text(c, "405 Method Not Allowed", "Allow: GET\r\n",
-			     "method not allowed\n");
-	else if (!strcmp(path, "/metrics"))
-		serve_metrics(s, c, r, self);
-	else if (!strcmp(path, "/"))
-		respond(c, "200 OK", "text/html; charset=utf-8", "", index_html,
-			sizeof(index_html) - 1);
-	else
-		respond_text(c, "404 Not Found", "", "not found\n");
-}
-
-void prom_server_handle(struct prom_server *s, const struct run_result *r,
-			const struct prom_self *self)
-{
-	for (int i = 0; i < PROM_CONNS_PER_CALL; i++) {
-		int c = accept4(s->fd, NULL, NULL,
-				SOCK_NONBLOCK | SOCK_CLOEXEC);
-
-		if (c < 0) {
-			if (errno == EINTR || errno == ECONNABORTED)
-				continue;
-			return; /* none left, or retried on the next call */
-		}
-		serve(s, c, r, self);
-		close(c);
-	}
-}
-
-void prom_server_stop(struct prom_server *s)
-{
-	if (!s)
-		return;
-	close(s->fd);
-	free(s);
 }

@@ -107,12 +107,12 @@ static int open_cgroup(struct attrib_result *a, const char *arg)
 			 arg[0] == '/' ? arg + 1 : arg);
 	a->cgroup_fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (a->cgroup_fd < 0)
-		return fail(EXIT_USAGE, "-c %s: cannot open %s: %s", arg, path,
-			    strerror(errno));
+		return report_error(EXIT_USAGE, "-c %s: cannot open %s: %s",
+				    arg, path, strerror(errno));
 	if (fstatfs(a->cgroup_fd, &fs) || fs.f_type != CGROUP2_SUPER_MAGIC)
-		return fail(EXIT_USAGE,
-			    "-c %s: %s is not a cgroup v2 directory", arg,
-			    path);
+		return report_error(EXIT_USAGE,
+				    "-c %s: %s is not a cgroup v2 directory",
+				    arg, path);
 	return 0;
 }
 
@@ -126,8 +126,13 @@ int attrib_prepare(const struct options *o, struct run_result *r,
 		return 0;
 	a = calloc(1, sizeof(*a));
 	if (!a)
-		return fail(EXIT_RUNTIME, "out of memory");
+		return report_error(EXIT_RUNTIME, "out of memory");
 	r->attrib = a;
+	/* The fsession programs (7.x) carry no attribution, the fentry/fexit
+	 * pair's attrib_ twins do: such a run loads the plain object. */
+	a->fentry_forced = r->probe == PROBE_SESSION;
+	if (a->fentry_forced)
+		r->probe = PROBE_FENTRY;
 	a->by = o->by;
 	a->top = o->top ? o->top : ATTRIB_DEFAULT_TOP;
 	a->by_entries = o->by_entries;

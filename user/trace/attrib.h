@@ -47,6 +47,7 @@ struct attrib_result {
 	__u32 by_entries; /* 0: ATTRIB_DEFAULT_KEYS */
 	bool owners, owner_stacks, vms;
 	bool vm_default_fn, vm_set_fn; /* in this kernel's BTF */
+	bool fentry_forced; /* fsession kernel, traced with fentry/fexit */
 	int npids;
 	__u32 pids[ATTRIB_MAX_PIDS];
 	char filter[ATTRIB_NAME_LEN + 64]; /* -p/-c for people, "" for none */

@@ -181,6 +181,9 @@ void render_attrib(FILE *out, const struct run_result *r)
 
 	if (!a)
 		return;
+	if (a->fentry_forced)
+		fprintf(out,
+			"\nattribution traced with fentry/fexit: this kernel's fsession programs carry none\n");
 	if (a->filter[0])
 		fprintf(out, "\nfiltered in BPF: only %s\n", a->filter);
 	if (a->by)

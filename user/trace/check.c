@@ -42,9 +42,9 @@ static void observe_patch_side(struct run_result *r)
 	char why[256];
 	int kvm, err;
 
-	if (r->probe != PROBE_FENTRY || !r->lock.traced) {
+	if (r->probe == PROBE_KPROBE || !r->lock.traced) {
 		line("patch side", "unknown (%s)",
-		     r->probe != PROBE_FENTRY ?
+		     r->probe == PROBE_KPROBE ?
 			     "holds cannot be traced without fentry" :
 			     PMU_LOCK " is not watched");
 		return;
@@ -85,20 +85,22 @@ int check_main(int argc, char **argv)
 	struct btf *btf;
 	int code, n = 0;
 
-	parse_options(argc, argv, &o);
+	parse_check_options(argc, argv, &o);
+	libbpf_log(o.verbose);
 	uname(&u);
 	snprintf(r.release, sizeof(r.release), "%s", u.release);
 	snprintf(r.machine, sizeof(r.machine), "%s", u.machine);
 	printf("pmutrace check on %s (%s)\n", r.release, r.machine);
 	if (!has_privileges()) {
 		line("privileges", "FAIL: not root, no CAP_BPF + CAP_PERFMON");
-		return fail(EXIT_NO_PERMISSION, "needs root: run it with sudo");
+		return report_error(EXIT_NO_PERMISSION,
+				    "needs root: run it with sudo");
 	}
 	line("privileges", "ok");
 	btf = btf__load_vmlinux_btf();
 	if (!btf) {
 		line("BTF", "FAIL: no /sys/kernel/btf/vmlinux");
-		return fail(
+		return report_error(
 			EXIT_KERNEL,
 			"this kernel has no BTF: it needs CONFIG_DEBUG_INFO_BTF=y");
 	}
@@ -110,8 +112,9 @@ int check_main(int argc, char **argv)
 		return code;
 	}
 	line("tracing programs", "ok, %s",
-	     r.probe == PROBE_FENTRY ? "fentry/fexit" :
-				       "kprobes (fentry is not supported)");
+	     r.probe == PROBE_SESSION ? "fsession" :
+	     r.probe == PROBE_FENTRY  ? "fentry/fexit" :
+					"kprobes (fentry is not supported)");
 	line("/dev/kvm", "%s",
 	     access("/dev/kvm", R_OK | W_OK) ? "absent: not a KVM host?" :
 					       "present");
@@ -131,8 +134,11 @@ int check_main(int argc, char **argv)
 	if (code)
 		return code;
 	if (r.lock.traced)
-		line("lock", "%s at 0x%llx", r.lock.name,
-		     (unsigned long long)r.lock.addr);
+		line("lock", "%s at 0x%llx%s", r.lock.name,
+		     (unsigned long long)r.lock.addr,
+		     r.lock.unchecked ?
+			     " (not checked: kallsyms lists no data symbols)" :
+			     "");
 	else
 		line("lock", "%s",
 		     r.lock.default_missing ? PMU_LOCK

@@ -6,7 +6,10 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include "atomic_file.h"
 #include "pmu_domain.h"
+#include "text.h"
+#include "http_server.h"
 #include "prometheus.h"
 
 const char *argp_program_version = "pmutrace " PMUTRACE_VERSION;
@@ -27,10 +30,11 @@ static const char doc[] =
 	"mutex_lock() and mutex_unlock(), which run for EVERY mutex in the "
 	"system: use it to count how often the readers take the lock, not to "
 	"watch a busy production host for long.\n\n"
-	"Exit status: 0 ok, 1 runtime failure, 2 bad usage, 3 not root (needs "
+	"Exit status: 0 ok, 1 runtime failure (also mid-run: the run stops), 2 "
+	"bad usage, 3 not root (needs "
 	"CAP_BPF and CAP_PERFMON), 4 kernel cannot trace (no BTF or tracing "
-	"programs refused), 5 no target can be attached, 6 lock symbol not "
-	"found, 7 output file or metrics endpoint cannot be used.";
+	"programs refused), 5 no target can be attached, 6 lock not found (no "
+	"such symbol, or no data symbol at the address), 7 output file or metrics endpoint cannot be used.";
 
 enum {
 	OPT_NO_LOCK = 256,
@@ -39,6 +43,7 @@ enum {
 	OPT_LABEL,
 	OPT_PROMETHEUS,
 	OPT_TEXTFILE,
+	OPT_WEB_CONFIG,
 	OPT_BY,
 	OPT_TOP,
 	OPT_BY_ENTRIES,
@@ -46,17 +51,27 @@ enum {
 	OPT_VMS
 };
 
+/* -i below this turns the loop into a busy loop of reports. */
+#define MIN_INTERVAL_S 0.1
+
+/* What the trace run and check share: the targets, the lock, -v, help. */
+/* clang-format off */
+#define TARGET_OPTIONS \
+	{ "func", 'f', "NAME", 0, \
+	  "Trace kernel function NAME instead of the PMU readers (repeatable, up to 8)", 0 }, \
+	{ "lock", 'l', "SYMBOL|ADDR", 0, \
+	  "Mutex to watch (default: " PMU_LOCK "); an address must be a kernel one, 8-byte aligned", 0 }, \
+	{ "no-lock", OPT_NO_LOCK, NULL, 0, "Do not watch any lock", 0 }, \
+	{ "kallsyms", OPT_KALLSYMS, "FILE", OPTION_HIDDEN, "Read symbols from FILE", 0 }, \
+	{ "verbose", 'v', NULL, 0, "Show libbpf's log", 0 }, \
+	{ "help", '?', NULL, 0, "Give this help list", -1 }
+/* clang-format on */
+
 static const struct argp_option options[] = {
 	{ "duration", 'd', "SECONDS", 0,
 	  "Trace for SECONDS, then print (default: until Ctrl-C)", 0 },
 	{ "interval", 'i', "SECONDS", 0,
-	  "Also print what each SECONDS interval saw", 0 },
-	{ "func", 'f', "NAME", 0,
-	  "Trace kernel function NAME instead of the PMU readers (repeatable, up to 8)",
-	  0 },
-	{ "lock", 'l', "SYMBOL|ADDR", 0,
-	  "Mutex to watch (default: " PMU_LOCK ")", 0 },
-	{ "no-lock", OPT_NO_LOCK, NULL, 0, "Do not watch any lock", 0 },
+	  "Also print what each SECONDS interval saw (at least 0.1)", 0 },
 	{ "hold", 'H', NULL, 0,
 	  "Also count acquisitions and hold time of the lock inside the targets (costs every mutex in the system)",
 	  0 },
@@ -64,10 +79,11 @@ static const struct argp_option options[] = {
 	  "Print one JSON document (schema " PMUTRACE_SCHEMA ") at exit", 0 },
 	{ "output", 'o', "FILE", 0,
 	  "Write the output to FILE instead of stdout", 0 },
-	{ "kallsyms", OPT_KALLSYMS, "FILE", OPTION_HIDDEN,
-	  "Read symbols from FILE", 0 },
 	{ "prometheus", OPT_PROMETHEUS, "ADDR:PORT", 0,
 	  "Serve Prometheus metrics on http://ADDR:PORT/metrics while tracing (127.0.0.1:9435, :9435, [::1]:9435)",
+	  0 },
+	{ "web-config", OPT_WEB_CONFIG, "FILE", 0,
+	  "TLS and basic auth for --prometheus, in the exporter-toolkit web config format",
 	  0 },
 	{ "textfile", OPT_TEXTFILE, "FILE", 0,
 	  "Write Prometheus metrics to FILE for node_exporter, atomically, every interval (15 s by default) and at exit",
@@ -75,7 +91,6 @@ static const struct argp_option options[] = {
 	{ "label", OPT_LABEL, "TEXT", 0,
 	  "Name the scenario in the output, so compare can tell runs apart",
 	  0 },
-	{ "verbose", 'v', NULL, 0, "Show libbpf's log", 0 },
 	{ NULL, 0, NULL, 0,
 	  "Attribution (docs: README, Diagnosing a host):", 1 },
 	{ "pid", 'p', "PID", 0,
@@ -99,11 +114,28 @@ static const struct argp_option options[] = {
 	{ "vms", OPT_VMS, NULL, 0,
 	  "Which VM (its VMM process) got which host PMU, at kvm_arm_set_default_pmu and SET_PMU",
 	  1 },
-	{ "help", '?', NULL, 0, "Give this help list", -1 },
+	TARGET_OPTIONS,
 	{ "usage", OPT_USAGE, NULL, 0, "Give a short usage message", -1 },
 	{ "version", 'V', NULL, 0, "Print program version", -1 },
 	{},
 };
+
+static const struct argp_option check_options[] = {
+	TARGET_OPTIONS,
+	{},
+};
+
+static const char check_doc[] =
+	"Say whether this host is ready to be traced, and how each target "
+	"would be: privileges, BTF, tracing programs, /dev/kvm, each target's "
+	"attach mode, the lock, and which side of the RCU patch the kernel is "
+	"on.\v"
+	"Exit status: 0 ready; else the code the trace run would fail with: 2 "
+	"bad usage, 3 not root (needs CAP_BPF and CAP_PERFMON), 4 kernel "
+	"cannot trace, 5 no target can be attached, 6 lock not found.";
+
+/* "pmutrace" or "pmutrace check": whose help a usage error points to. */
+static const char *command = "pmutrace";
 
 /* One line saying what is wrong, then exit: argp's own errors take two. */
 static void __attribute__((noreturn, format(printf, 1, 2)))
@@ -115,7 +147,7 @@ usage_error(const char *fmt, ...)
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, " (see pmutrace --help)\n");
+	fprintf(stderr, " (see %s --help)\n", command);
 	exit(EXIT_USAGE);
 }
 
@@ -147,7 +179,7 @@ static long parse_count(const char *arg, long lo, long hi)
 
 static void print_help_and_exit(struct argp_state *state, unsigned int flags)
 {
-	argp_help(state->root_argp, stdout, flags, "pmutrace");
+	argp_help(state->root_argp, stdout, flags, (char *)command);
 	exit(EXIT_OK);
 }
 
@@ -160,10 +192,14 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case 'i': {
 		double v = parse_seconds(arg);
 
+		if (key == 'i' && !(v >= MIN_INTERVAL_S))
+			usage_error(
+				"invalid interval '%s': give seconds, at least %.1f and at most 86400",
+				arg, MIN_INTERVAL_S);
 		if (isnan(v))
 			usage_error(
-				"invalid %s '%s': give seconds, more than 0 and at most 86400",
-				key == 'd' ? "duration" : "interval", arg);
+				"invalid duration '%s': give seconds, more than 0 and at most 86400",
+				arg);
 		if (key == 'd')
 			o->duration = v;
 		else
@@ -184,13 +220,20 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 				usage_error("--func %s given twice", arg);
 		o->funcs[o->nfuncs++] = arg;
 		break;
-	case 'l':
+	case 'l': {
+		__u64 addr;
+
 		if (!*arg || strlen(arg) >= NAME_LEN)
 			usage_error(
 				"invalid lock '%s': give a symbol or an address",
 				arg);
+		if (parse_lock_address(arg, &addr) == -ERANGE)
+			usage_error(
+				"invalid --lock address '%s': no kernel mutex can be there (not a kernel address, or not 8-byte aligned)",
+				arg);
 		o->lock = arg;
 		break;
+	}
 	case OPT_NO_LOCK:
 		o->no_lock = true;
 		break;
@@ -216,6 +259,11 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		o->prometheus = arg;
 		break;
 	}
+	case OPT_WEB_CONFIG:
+		if (!*arg)
+			usage_error("empty --web-config file name");
+		o->web_config = arg;
+		break;
 	case OPT_TEXTFILE:
 		if (!*arg)
 			usage_error("empty --textfile file name");
@@ -225,6 +273,10 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		if (strlen(arg) >= NAME_LEN)
 			usage_error("--label is longer than %d characters",
 				    NAME_LEN - 1);
+		/* It goes into JSON, tables and terminals: not echoed here. */
+		if (!text_is_clean(arg, strlen(arg)))
+			usage_error(
+				"--label must be UTF-8 text without control characters");
 		o->label = arg;
 		break;
 	case OPT_KALLSYMS:
@@ -300,8 +352,14 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			usage_error("--no-lock contradicts --lock and --hold");
 		if (o->no_lock && o->owners)
 			usage_error("--no-lock contradicts --owners");
+		if (o->web_config && !o->prometheus)
+			usage_error("--web-config needs --prometheus");
 		if (o->interval && o->duration && o->interval > o->duration)
 			usage_error("--interval is longer than --duration");
+		if (o->output && o->textfile &&
+		    atomic_file_same(o->output, o->textfile))
+			usage_error(
+				"--output and --textfile name the same file");
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -309,15 +367,33 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	return 0;
 }
 
+static int parse(const struct argp *argp, int argc, char **argv,
+		 struct options *opts)
+{
+	memset(opts, 0, sizeof(*opts));
+	opts->kallsyms = "/proc/kallsyms";
+	argp_err_exit_status = EXIT_USAGE;
+	/* ARGP_NO_ERRS: usage_error() reports unknown options in one line. */
+	return argp_parse(argp, argc, argv, ARGP_NO_ERRS | ARGP_NO_HELP, NULL,
+			  opts);
+}
+
 int parse_options(int argc, char **argv, struct options *opts)
 {
 	static const struct argp argp = { options, parse_opt, NULL, doc,
 					  NULL,	   NULL,      NULL };
 
-	memset(opts, 0, sizeof(*opts));
-	opts->kallsyms = "/proc/kallsyms";
-	argp_err_exit_status = EXIT_USAGE;
-	/* ARGP_NO_ERRS: usage_error() reports unknown options in one line. */
-	return argp_parse(&argp, argc, argv, ARGP_NO_ERRS | ARGP_NO_HELP, NULL,
-			  opts);
+	command = "pmutrace";
+	return parse(&argp, argc, argv, opts);
+}
+
+/* check's own options: anything of the trace run's is a usage error. */
+int parse_check_options(int argc, char **argv, struct options *opts)
+{
+	static const struct argp argp = { check_options, parse_opt, NULL,
+					  check_doc,	 NULL,	    NULL,
+					  NULL };
+
+	command = "pmutrace check";
+	return parse(&argp, argc, argv, opts);
 }

@@ -20,23 +20,31 @@ static int match_rank(const char *sym, const char *name)
 	return sym[n] == '.' ? 1 : 0;
 }
 
+/* Data and bss symbols, where a mutex can be ('r' is read-only). */
+static bool is_data_type(char type)
+{
+	return type == 'd' || type == 'D' || type == 'b' || type == 'B';
+}
+
 /*
- * Fill q[i].addr and q[i].found for each name present. Returns 0, -ENOENT
- * when the file cannot be read, or -EPERM when it shows only zero addresses
- * (kptr_restrict, or not root).
+ * Fill q[i].addr and q[i].found for each name present, and for each query
+ * by address (name NULL) the data symbol that starts at q[i].at. Returns 0,
+ * -ENOENT when the file cannot be read, or -EPERM when it shows only zero
+ * addresses (kptr_restrict, or not root).
  */
 int ksyms_lookup(const char *path, struct ksym_query *q, int n)
 {
 	int rank[PMUTRACE_MAX_TARGETS * 4] = { 0 };
 	static char buf[1 << 20];
 	bool any_nonzero = false;
+	int open_end = -1; /* query whose end is the next new address */
 	char line[512];
 	FILE *f;
 
 	if (n > (int)(sizeof(rank) / sizeof(rank[0])))
 		return -E2BIG;
 	for (int i = 0; i < n; i++) {
-		q[i].addr = 0;
+		q[i].addr = q[i].end = 0;
 		q[i].found[0] = '\0';
 	}
 	f = fopen(path, "r");
@@ -49,17 +57,36 @@ int ksyms_lookup(const char *path, struct ksym_query *q, int n)
 	 * the address is parsed only for a match.
 	 */
 	while (fgets(line, sizeof(line), f)) {
-		char *name = strchr(line, ' ');
+		char *name = strchr(line, ' '), type;
 
 		if (!name || !(name = strchr(name + 1, ' ')))
 			continue;
+		type = name[-1];
 		name++;
 		name[strcspn(name, " \t\n")] = '\0';
 		if (!any_nonzero && line[strspn(line, "0")] != ' ')
 			any_nonzero = true;
+		/* Core kernel symbols come sorted by address. */
+		if (open_end >= 0) {
+			__u64 a = strtoull(line, NULL, 16);
+
+			if (a > q[open_end].addr) {
+				q[open_end].end = a;
+				open_end = -1;
+			}
+		}
 		for (int i = 0; i < n; i++) {
 			int r;
 
+			if (!q[i].name) {
+				if (!q[i].addr && is_data_type(type) &&
+				    strtoull(line, NULL, 16) == q[i].at) {
+					q[i].addr = q[i].at;
+					snprintf(q[i].found, sizeof(q[i].found),
+						 "%s", name);
+				}
+				continue;
+			}
 			if (name[0] != q[i].name[0])
 				continue;
 			r = match_rank(name, q[i].name);
@@ -67,6 +94,8 @@ int ksyms_lookup(const char *path, struct ksym_query *q, int n)
 				continue;
 			rank[i] = r;
 			q[i].addr = strtoull(line, NULL, 16);
+			q[i].end = 0;
+			open_end = i;
 			snprintf(q[i].found, sizeof(q[i].found), "%s", name);
 		}
 	}
@@ -75,9 +104,25 @@ int ksyms_lookup(const char *path, struct ksym_query *q, int n)
 }
 
 /*
+ * Where this architecture's kernel lives: the kernel half of the address
+ * space at its widest (arm64 with 52-bit VAs; x86-64 with 5-level paging),
+ * so every configuration's kernel addresses lie above it.
+ */
+#if defined(__aarch64__)
+#define KERNEL_VA_START 0xfff0000000000000ULL
+#elif defined(__x86_64__)
+#define KERNEL_VA_START 0xff00000000000000ULL
+#else
+#define KERNEL_VA_START 0ULL /* not known: not checked */
+#endif
+
+/*
  * "0xffff800081234560", or bare hex of 8 digits or more as kallsyms prints
  * it (so a short symbol such as "add" is never taken for an address).
- * Returns -EINVAL for anything else; 0 is not an address.
+ * Returns -EINVAL for anything else (0 is not an address), and -ERANGE for
+ * an address where no kernel mutex can be: outside the kernel's half of the
+ * address space, or not 8-byte aligned (struct mutex starts with an
+ * atomic_long_t).
  */
 int parse_lock_address(const char *s, __u64 *addr)
 {
@@ -94,6 +139,8 @@ int parse_lock_address(const char *s, __u64 *addr)
 	v = strtoull(s, &end, 16);
 	if (errno || *end || v == 0)
 		return -EINVAL;
+	if (v < KERNEL_VA_START || v % sizeof(__u64))
+		return -ERANGE;
 	*addr = v;
 	return 0;
 }

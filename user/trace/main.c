@@ -5,7 +5,6 @@
  */
 #include <errno.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -18,20 +17,11 @@
 #include "attrib.h"
 
 static volatile sig_atomic_t exiting;
-static bool verbose;
 
 static void on_signal(int sig)
 {
 	(void)sig;
 	exiting = 1;
-}
-
-static int print_libbpf(enum libbpf_print_level level, const char *fmt,
-			va_list ap)
-{
-	/* Failures get a line of our own; libbpf's detail is for -v. */
-	(void)level;
-	return verbose ? vfprintf(stderr, fmt, ap) : 0;
 }
 
 /* Notes on how this kernel is traced, then the "Tracing" line itself. */
@@ -42,6 +32,13 @@ static void say_tracing(const struct run_result *r, const char *kallsyms)
 	if (r->probe == PROBE_KPROBE)
 		fprintf(stderr,
 			"pmutrace: fentry is not supported by this kernel: using kprobes\n");
+	if (r->attrib && r->attrib->fentry_forced)
+		fprintf(stderr,
+			"pmutrace: attribution needs fentry/fexit here (the fsession programs have none): each call costs what PMUTRACE_PROBE=fentry does\n");
+	if (r->lock.unchecked)
+		fprintf(stderr,
+			"pmutrace: %s lists no data symbols (no CONFIG_KALLSYMS_ALL?): cannot check that 0x%llx is a mutex\n",
+			kallsyms, (unsigned long long)r->lock.addr);
 	if (r->lock.default_missing)
 		fprintf(stderr,
 			"pmutrace: %s is not in %s (no CONFIG_KALLSYMS_ALL?): not watching a lock; give --lock ADDR to watch it\n",
@@ -49,7 +46,8 @@ static void say_tracing(const struct run_result *r, const char *kallsyms)
 
 	for (int i = 0; i < r->ntargets; i++)
 		n += r->targets[i].mode != ATTACH_ABSENT;
-	fprintf(stderr, "Tracing %d of %d targets", n, r->ntargets);
+	fprintf(stderr, "Tracing %d of %d targets with %s", n, r->ntargets,
+		probe_kind_name(r->probe));
 	for (int i = 0; i < r->ntargets; i++) {
 		const struct target *t = &r->targets[i];
 
@@ -64,6 +62,68 @@ static void say_tracing(const struct run_result *r, const char *kallsyms)
 	fprintf(stderr, ". Ctrl-C to end.\n");
 }
 
+static __u64 seconds_ns(double s)
+{
+	return (__u64)(s * NSEC_PER_SEC + 0.5);
+}
+
+/*
+ * Trace until a signal or the end of -d, printing each -i interval on
+ * stderr; in between, the exporter serves scrapes and its textfile (its one
+ * hook). Every deadline is computed from the start on one clock. A failure
+ * ends the run with one line and EXIT_RUNTIME: a run whose maps stopped
+ * being read must not look like a complete one.
+ */
+static int trace_loop(const struct options *o, struct tracer *tr,
+		      struct exporter *x, struct run_result *r,
+		      struct run_result *prev, struct run_result *delta)
+{
+	__u64 start = monotonic_ns(), last = start;
+	__u64 end = start + seconds_ns(o->duration);
+	__u64 period = seconds_ns(o->interval);
+	__u64 next = period ? start + period : UINT64_MAX;
+	int err;
+
+	while (!exiting) {
+		/* At least once a second, for the exporter's own period. */
+		__u64 now = monotonic_ns(), wake = now + NSEC_PER_SEC;
+
+		if (o->duration && now >= end)
+			break;
+		if (next < wake)
+			wake = next;
+		if (o->duration && end < wake)
+			wake = end;
+		if (wake > now)
+			exporter_wait(x, (double)(wake - now) / NSEC_PER_SEC);
+		err = exporter_poll(x, tr, r);
+		if (err)
+			return report_error(
+				EXIT_RUNTIME,
+				"stopped after %.1f s: the exporter cannot read the BPF maps: %s",
+				(double)(monotonic_ns() - start) / NSEC_PER_SEC,
+				strerror(-err));
+		now = monotonic_ns();
+		if (exiting || now < next)
+			continue;
+		err = tracer_collect(tr, r);
+		if (err)
+			return report_error(
+				EXIT_RUNTIME,
+				"stopped after %.1f s: cannot read the BPF maps: %s",
+				(double)(now - start) / NSEC_PER_SEC,
+				strerror(-err));
+		result_interval(delta, r, prev);
+		delta->duration_s = (double)(now - last) / NSEC_PER_SEC;
+		last = now;
+		next = next_deadline(start, period, now);
+		render_text(stderr, delta, true);
+		*prev = *r;
+	}
+	r->duration_s = (double)(monotonic_ns() - start) / NSEC_PER_SEC;
+	return EXIT_OK;
+}
+
 static int run(const struct options *o, struct run_result *r,
 	       struct run_result *prev, struct run_result *delta)
 {
@@ -71,15 +131,20 @@ static int run(const struct options *o, struct run_result *r,
 	int err, code = EXIT_OK;
 	struct exporter x = {};
 	struct atomic_file out;
-	double start, last;
 
 	/* User errors first, before anything is loaded or created. */
 	err = atomic_file_open(&out, o->output);
 	if (err)
-		return fail(EXIT_OUTPUT, "cannot write %s: %s", o->output,
-			    strerror(-err));
+		return report_error(EXIT_OUTPUT, "cannot write %s: %s",
+				    o->output, atomic_file_strerror(err));
+	err = o->textfile ? atomic_file_check(o->textfile) : 0;
+	if (err) {
+		code = report_error(EXIT_OUTPUT, "cannot write %s: %s",
+				    o->textfile, atomic_file_strerror(err));
+		goto cleanup;
+	}
 	if (exporter_open(&x, o)) {
-		code = fail(EXIT_OUTPUT, "%s", x.error);
+		code = report_error(EXIT_OUTPUT, "%s", x.error);
 		goto cleanup;
 	}
 	code = prepare_run(o, r);
@@ -88,7 +153,7 @@ static int run(const struct options *o, struct run_result *r,
 
 	tr = tracer_start(r, &err);
 	if (!tr) {
-		code = fail(
+		code = report_error(
 			EXIT_RUNTIME,
 			"cannot load or attach the BPF programs: %s (run with -v for libbpf's log)",
 			strerror(-err));
@@ -98,39 +163,23 @@ static int run(const struct options *o, struct run_result *r,
 	if (err)
 		fprintf(stderr, "pmutrace: could not drop privileges: %s\n",
 			strerror(-err));
+	/* Only now: the server thread inherits the reduced privileges. */
+	if (exporter_start(&x)) {
+		code = report_error(EXIT_RUNTIME, "%s", x.error);
+		goto cleanup;
+	}
 	say_tracing(r, o->kallsyms);
 
-	start = last = monotonic_s();
-	while (!exiting) {
-		double t = monotonic_s(),
-		       step = o->interval ? o->interval - (t - last) : 1;
-
-		if (o->duration && t - start >= o->duration)
-			break;
-		if (o->duration && start + o->duration - t < step)
-			step = start + o->duration - t;
-		if (step > 0)
-			exporter_wait(&x, step);
-		err = exporter_poll(&x, tr, r);
-		if (err)
-			break;
-		if (exiting || !o->interval ||
-		    monotonic_s() - last < o->interval - 1e-3)
-			continue;
-		err = tracer_collect(tr, r);
-		if (err)
-			break;
-		result_interval(delta, r, prev);
-		delta->duration_s = monotonic_s() - last;
-		last = monotonic_s();
-		render_text(stderr, delta, true);
-		*prev = *r;
+	code = trace_loop(o, tr, &x, r, prev, delta);
+	if (code) {
+		exporter_finish(&x, r); /* the textfile says pmutrace_up 0 */
+		goto cleanup;
 	}
-	r->duration_s = monotonic_s() - start;
 	err = tracer_collect(tr, r);
 	if (err) {
-		code = fail(EXIT_RUNTIME, "cannot read the BPF maps: %s",
-			    strerror(-err));
+		code = report_error(EXIT_RUNTIME,
+				    "cannot read the BPF maps: %s",
+				    strerror(-err));
 		goto cleanup;
 	}
 	if (o->json)
@@ -138,11 +187,11 @@ static int run(const struct options *o, struct run_result *r,
 	else
 		render_text(out.f, r, false);
 	if (err || ferror(out.f))
-		code = fail(EXIT_OUTPUT, "cannot write the output");
+		code = report_error(EXIT_OUTPUT, "cannot write the output");
 	err = exporter_finish(&x, r);
 	if (err && code == EXIT_OK)
-		code = fail(EXIT_OUTPUT, "cannot write %s: %s", o->textfile,
-			    strerror(-err));
+		code = report_error(EXIT_OUTPUT, "cannot write %s: %s",
+				    o->textfile, strerror(-err));
 
 cleanup:
 	exporter_close(&x);
@@ -150,8 +199,9 @@ cleanup:
 	attrib_free(r);
 	err = atomic_file_close(&out, code == EXIT_OK);
 	if (err && code == EXIT_OK)
-		code = fail(EXIT_OUTPUT, "cannot write %s: %s", o->output,
-			    strerror(-err));
+		code = report_error(EXIT_OUTPUT, "cannot write %s: %s",
+				    o->output ? o->output : "the output",
+				    atomic_file_strerror(err));
 	return code;
 }
 
@@ -163,7 +213,6 @@ int main(int argc, char **argv)
 
 	if (argc > 1 && !strcmp(argv[1], "check")) {
 		argv[1] = (char *)"pmutrace check";
-		libbpf_set_print(print_libbpf);
 		return check_main(argc - 1, argv + 1);
 	}
 	if (argc > 1 && !strcmp(argv[1], "compare")) {
@@ -171,8 +220,7 @@ int main(int argc, char **argv)
 		return compare_main(argc - 1, argv + 1);
 	}
 	parse_options(argc, argv, &opts);
-	verbose = opts.verbose;
-	libbpf_set_print(print_libbpf);
+	libbpf_log(opts.verbose);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);

@@ -102,8 +102,8 @@ static void print_returns(FILE *out, const struct target *t,
 static void print_target(FILE *out, const struct run_result *r, int i)
 {
 	const struct target *t = &r->targets[i];
-	const struct target_result *tr = &r->res[i];
-	const struct target_stats *s = &tr->s;
+	const struct target_result *res = &r->res[i];
+	const struct target_stats *s = &res->s;
 
 	fprintf(out, "\n%s: %s", t->name, attach_mode_name(t->mode));
 	if (t->mode == ATTACH_CALLER)
@@ -120,8 +120,8 @@ static void print_target(FILE *out, const struct run_result *r, int i)
 		(unsigned long long)s->count,
 		(unsigned long long)target_errors(t, s),
 		(unsigned long long)(s->count - s->timed),
-		(unsigned long long)tr->missed_entry,
-		(unsigned long long)tr->missed_exit);
+		(unsigned long long)res->missed_entry,
+		(unsigned long long)res->missed_exit);
 	if (!s->timed) {
 		fprintf(out, "  latency: no calls seen, empty histogram\n");
 		return;

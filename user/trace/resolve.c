@@ -12,6 +12,13 @@
 #include <bpf/btf.h>
 #include "pmu_domain.h"
 
+const char *probe_kind_name(enum probe_kind kind)
+{
+	return kind == PROBE_SESSION ? "fsession" :
+	       kind == PROBE_KPROBE  ? "kprobe" :
+				       "fentry";
+}
+
 const char *attach_mode_name(enum attach_mode mode)
 {
 	switch (mode) {
@@ -24,8 +31,9 @@ const char *attach_mode_name(enum attach_mode mode)
 	}
 }
 
-/* Load the smallest fentry program on btf_id and attach it for real. */
-int probe_fentry(const struct btf *btf, __u32 btf_id)
+/* Load the smallest fentry program on btf_id; attach it for real too when
+ * attach is set. */
+static int probe_fentry_prog(__u32 btf_id, bool attach)
 {
 	struct bpf_insn insns[] = {
 		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0 },
@@ -36,11 +44,14 @@ int probe_fentry(const struct btf *btf, __u32 btf_id)
 		    .attach_btf_id = btf_id);
 	int prog, link, err = 0;
 
-	(void)btf;
 	prog = bpf_prog_load(BPF_PROG_TYPE_TRACING, "pmutrace_probe", "GPL",
 			     insns, 2, &opts);
 	if (prog < 0)
 		return -errno;
+	if (!attach) {
+		close(prog);
+		return 0;
+	}
 	link = bpf_raw_tracepoint_open(NULL, prog);
 	if (link < 0)
 		err = -errno;
@@ -50,14 +61,41 @@ int probe_fentry(const struct btf *btf, __u32 btf_id)
 	return err;
 }
 
-/* Functions kprobes can attach to: exact names present in kallsyms. */
-static const struct ksym_query *kprobe_syms;
+int probe_fentry(const struct btf *btf, __u32 btf_id)
+{
+	(void)btf;
+	return probe_fentry_prog(btf_id, true);
+}
+
+/*
+ * A target only needs to load: the verifier checks that the function exists,
+ * has BTF and may be traced. Attaching and detaching a trampoline costs text
+ * patching and an RCU-tasks grace period per target, most of the start-up;
+ * the rare function that loads but will not attach is made absent, with the
+ * reason, when the real programs attach (tracer.c).
+ */
+int probe_fentry_load(const struct btf *btf, __u32 btf_id)
+{
+	(void)btf;
+	return probe_fentry_prog(btf_id, false);
+}
+
+/*
+ * Functions kprobes can attach to: exact names present in kallsyms. A copy,
+ * since the caller's look-up (resolve_all's) lives on its stack.
+ */
+static char kprobe_syms[2 * PMUTRACE_MAX_TARGETS + 1][NAME_LEN];
 static int kprobe_nsyms;
 
 void set_kprobe_symbols(const struct ksym_query *q, int n)
 {
-	kprobe_syms = q;
-	kprobe_nsyms = n;
+	kprobe_nsyms = 0;
+	for (int i = 0; i < n && kprobe_nsyms < (int)(sizeof(kprobe_syms) /
+						      sizeof(kprobe_syms[0]));
+	     i++)
+		if (q[i].addr)
+			snprintf(kprobe_syms[kprobe_nsyms++], NAME_LEN, "%s",
+				 q[i].found);
 }
 
 /*
@@ -71,7 +109,7 @@ int probe_kprobe(const struct btf *btf, __u32 btf_id)
 		btf, btf__type_by_id(btf, btf_id)->name_off);
 
 	for (int i = 0; i < kprobe_nsyms; i++)
-		if (kprobe_syms[i].addr && !strcmp(kprobe_syms[i].found, name))
+		if (!strcmp(kprobe_syms[i], name))
 			return 0;
 	return -ENOENT;
 }
@@ -85,7 +123,7 @@ static __s32 find_func(const struct btf *btf, const char *name)
  * Probe a function every kernel has, so that "this kernel refuses tracing
  * programs" is told apart from "this target cannot be traced".
  */
-int check_tracing_allowed(const struct btf *btf)
+int check_tracing_allowed(const struct btf *btf, attach_probe_fn probe)
 {
 	static const char *const common[] = { "vfs_read", "ksys_read",
 					      "do_sys_openat2" };
@@ -94,7 +132,7 @@ int check_tracing_allowed(const struct btf *btf)
 		__s32 id = find_func(btf, common[i]);
 
 		if (id > 0)
-			return probe_fentry(btf, id);
+			return probe(btf, id);
 	}
 	return 0;
 }

@@ -8,52 +8,62 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/capability.h>
 #include <sys/prctl.h>
-#include <sys/syscall.h>
 #include <sys/utsname.h>
-#include <linux/capability.h>
 #include <linux/securebits.h>
 #include <bpf/btf.h>
+#include <bpf/libbpf.h>
 #include "pmu_domain.h"
 #include "attrib.h"
 
 /* The kernel's internal "operation not supported", not in uapi headers. */
 #define KERNEL_ENOTSUPP 524
 
-int fail(int code, const char *fmt, ...)
-{
-	va_list ap;
+static bool libbpf_verbose;
 
-	fprintf(stderr, "pmutrace: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return code;
+static int print_libbpf(enum libbpf_print_level level, const char *fmt,
+			va_list ap)
+{
+	(void)level;
+	return libbpf_verbose ? vfprintf(stderr, fmt, ap) : 0;
 }
 
-/* Root, or both CAP_BPF (39) and CAP_PERFMON (38) in the effective set. */
+/* libbpf's log on stderr with -v; without it, failures get a line of ours. */
+void libbpf_log(bool verbose)
+{
+	libbpf_verbose = verbose;
+	libbpf_set_print(print_libbpf);
+}
+
+/* Root, or both CAP_BPF and CAP_PERFMON in the effective set. */
 bool has_privileges(void)
 {
-	unsigned long long eff = 0;
-	char line[256];
-	FILE *f;
+	cap_flag_value_t bpf = CAP_CLEAR, perfmon = CAP_CLEAR;
+	cap_t caps;
 
 	if (geteuid() == 0)
 		return true;
-	f = fopen("/proc/self/status", "r");
-	if (!f)
+	caps = cap_get_proc();
+	if (!caps)
 		return false;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "CapEff: %llx", &eff) == 1)
-			break;
-	fclose(f);
-	return (eff & (1ULL << 39)) && (eff & (1ULL << 38));
+	cap_get_flag(caps, CAP_BPF, CAP_EFFECTIVE, &bpf);
+	cap_get_flag(caps, CAP_PERFMON, CAP_EFFECTIVE, &perfmon);
+	cap_free(caps);
+	return bpf == CAP_SET && perfmon == CAP_SET;
 }
 
-/* Find the lock: an address given as such, else a kallsyms symbol. */
-static int resolve_lock(const struct options *o, struct lock_target *l,
-			const struct ksym_query *q)
+/* A data symbol every kernel has: listed only with CONFIG_KALLSYMS_ALL. */
+#define KALLSYMS_DATA_MARK "jiffies"
+
+/*
+ * Find the lock: a kallsyms symbol, or an address. An address must be where
+ * kallsyms has a data symbol, when it lists data symbols at all; the lock is
+ * then named by that symbol. What no one can check is that the object there
+ * is a struct mutex: the kernel's BTF types per-CPU variables only.
+ */
+int resolve_lock(const struct options *o, struct lock_target *l,
+		 const struct ksym_query *q, const struct ksym_query *mark)
 {
 	const char *name = o->lock ? o->lock : PMU_LOCK;
 
@@ -61,12 +71,22 @@ static int resolve_lock(const struct options *o, struct lock_target *l,
 		return 0;
 	l->traced = true;
 	l->hold = o->hold;
-	if (!parse_lock_address(name, &l->addr)) {
-		snprintf(l->name, sizeof(l->name), "%s", name);
+	if (!q->name) {
+		l->addr = q->at;
+		snprintf(l->name, sizeof(l->name), "%s",
+			 q->addr ? q->found : name);
+		if (q->addr)
+			return 0;
+		if (mark->addr)
+			return report_error(
+				EXIT_NO_LOCK,
+				"%s has no data symbol at 0x%llx, so no mutex: give the address or the symbol of a mutex, or --no-lock",
+				o->kallsyms, (unsigned long long)q->at);
+		l->unchecked = true; /* said with "Tracing" */
 		return 0;
 	}
 	if (!q->addr && o->lock)
-		return fail(
+		return report_error(
 			EXIT_NO_LOCK,
 			"lock symbol %s not found in %s: give --lock SYMBOL|ADDR, or --no-lock",
 			name, o->kallsyms);
@@ -83,28 +103,62 @@ static int resolve_lock(const struct options *o, struct lock_target *l,
 	return 0;
 }
 
+/* BPF_TRACE_FSESSION in the kernel's enum bpf_attach_type, and its cookie
+ * kfunc: 7.x. */
+static bool has_fsession(const struct btf *btf)
+{
+	int id = btf__find_by_name_kind(btf, "bpf_attach_type", BTF_KIND_ENUM);
+	const struct btf_type *t = id > 0 ? btf__type_by_id(btf, id) : NULL;
+	const struct btf_enum *e = t ? btf_enum(t) : NULL;
+
+	if (btf__find_by_name_kind(btf, "bpf_session_cookie", BTF_KIND_FUNC) <
+	    0)
+		return false;
+	for (int i = 0; t && i < btf_vlen(t); i++)
+		if (e[i].val == PMUTRACE_BPF_TRACE_FSESSION &&
+		    !strcmp(btf__name_by_offset(btf, e[i].name_off),
+			    "BPF_TRACE_FSESSION"))
+			return true;
+	return false;
+}
+
 /*
- * Can this kernel run our programs, and how? fentry where trampolines exist;
+ * Can this kernel run our programs, and how? fsession where the kernel has
+ * it (one program per call, the start time in its cookie); fentry where
+ * trampolines exist; PMUTRACE_PROBE=fentry forces the latter (benchmarks);
  * kprobes where fentry is not supported (arm64 before 6.x direct calls);
  * nothing where tracing programs are refused.
  */
 int choose_probe(const struct btf *btf, const struct options *o,
 		 enum probe_kind *kind)
 {
-	int err = check_tracing_allowed(btf);
+	const char *force = getenv("PMUTRACE_PROBE");
+	bool session = has_fsession(btf) &&
+		       !(force && !strcmp(force, "fentry"));
+	/*
+	 * Kernels with fsession have trampolines: loading says whether tracing
+	 * programs are allowed. Elsewhere only a real attach tells fentry from
+	 * the kprobe fallback (arm64 6.1 loads fentry, then cannot attach), and
+	 * its detach costs an RCU-tasks grace period of start-up.
+	 */
+	int err = check_tracing_allowed(btf, session ? probe_fentry_load :
+						       probe_fentry);
 
 	*kind = PROBE_FENTRY;
-	if (!err)
+	if (!err) {
+		if (session)
+			*kind = PROBE_SESSION;
 		return 0;
+	}
 	if (err == -KERNEL_ENOTSUPP || err == -EOPNOTSUPP) {
 		if (o->hold)
-			return fail(
+			return report_error(
 				EXIT_KERNEL,
 				"--hold needs fentry, which this kernel does not support: run without --hold");
 		*kind = PROBE_KPROBE; /* said with "Tracing", once attached */
 		return 0;
 	}
-	return fail(
+	return report_error(
 		EXIT_KERNEL,
 		"this kernel refuses BPF tracing programs (fentry: %s); run pmutrace on a kernel that allows them, e.g. in the QEMU lab: sudo scripts/pmutrace.sh",
 		strerror(-err));
@@ -118,7 +172,7 @@ int resolve_all(const struct options *o, struct run_result *r,
 		const struct btf *btf)
 {
 	const char *names[PMUTRACE_MAX_TARGETS];
-	struct ksym_query q[2 * PMUTRACE_MAX_TARGETS + 1] = {};
+	struct ksym_query q[2 * PMUTRACE_MAX_TARGETS + 2] = {};
 	int n = o->nfuncs ? o->nfuncs : PMU_NREADERS, nq = 0, attached = 0, err;
 	int first[PMUTRACE_MAX_TARGETS]; /* each target's query, its caller's next */
 
@@ -132,8 +186,12 @@ int resolve_all(const struct options *o, struct run_result *r,
 		if (k && k->caller)
 			q[nq++].name = k->caller;
 	}
+	/* The lock, by name or by address, and the data-symbol mark. */
 	q[nq].name = o->lock ? o->lock : PMU_LOCK;
-	err = ksyms_lookup(o->kallsyms, q, nq + 1);
+	if (o->lock && !parse_lock_address(o->lock, &q[nq].at))
+		q[nq].name = NULL;
+	q[nq + 1].name = KALLSYMS_DATA_MARK;
+	err = ksyms_lookup(o->kallsyms, q, nq + 2);
 	if (err == -EPERM && !o->no_lock)
 		fprintf(stderr,
 			"pmutrace: %s shows no addresses (kptr_restrict?)\n",
@@ -143,7 +201,13 @@ int resolve_all(const struct options *o, struct run_result *r,
 	for (int i = 0; i < n; i++) {
 		resolve_target(&r->targets[i], names[i], btf, &q[first[i]],
 			       r->probe == PROBE_KPROBE ? probe_kprobe :
-							  probe_fentry);
+							  probe_fentry_load);
+		for (int j = first[i]; j < (i + 1 < n ? first[i + 1] : nq); j++)
+			if (!strcmp(q[j].name, r->targets[i].function)) {
+				r->targets[i].func_lo = q[j].addr;
+				r->targets[i].func_hi = q[j].end;
+				break;
+			}
 		attached += r->targets[i].mode != ATTACH_ABSENT;
 	}
 	if (!attached) {
@@ -155,13 +219,20 @@ int resolve_all(const struct options *o, struct run_result *r,
 					"%s%s: %s", i ? "; " : "",
 					r->targets[i].name,
 					r->targets[i].reason);
-		return fail(EXIT_NO_TARGET,
-			    "nothing can be traced in this kernel (%s)%s: %s",
-			    r->release,
-			    o->nfuncs ? "" : ", is this an arm64 KVM host?",
-			    why);
+		return report_error(
+			EXIT_NO_TARGET,
+			"nothing can be traced in this kernel (%s)%s: %s",
+			r->release,
+			o->nfuncs ? "" : ", is this an arm64 KVM host?", why);
 	}
-	return resolve_lock(o, &r->lock, &q[nq]);
+	err = resolve_lock(o, &r->lock, &q[nq], &q[nq + 1]);
+	/* Session mode finds a lock event's target by its text on the stack:
+	 * without addresses, fentry's per-task stack does it. */
+	for (int i = 0; i < n && r->probe == PROBE_SESSION; i++)
+		if (r->lock.traced && r->targets[i].mode != ATTACH_ABSENT &&
+		    !r->targets[i].func_hi)
+			r->probe = PROBE_FENTRY;
+	return err;
 }
 
 /* Everything before loading: the first problem is said in one line and its
@@ -177,12 +248,12 @@ int prepare_run(const struct options *o, struct run_result *r)
 	snprintf(r->machine, sizeof(r->machine), "%s", u.machine);
 	r->label = o->label;
 	if (!has_privileges())
-		return fail(
+		return report_error(
 			EXIT_NO_PERMISSION,
 			"needs root (or CAP_BPF and CAP_PERFMON): run it with sudo");
 	btf = btf__load_vmlinux_btf();
 	if (!btf)
-		return fail(
+		return report_error(
 			EXIT_KERNEL,
 			"this kernel has no BTF (/sys/kernel/btf/vmlinux): it needs CONFIG_DEBUG_INFO_BTF=y");
 	code = choose_probe(btf, o, &r->probe);
@@ -199,40 +270,35 @@ int prepare_run(const struct options *o, struct run_result *r)
  * bpf() command without it) and writes its output (CAP_DAC_OVERRIDE, kept
  * only when an output file was asked for, so it lands wherever root could
  * put it). Everything else goes, for good: bounding set, securebits so uid 0
- * regains nothing on exec, and no_new_privs.
+ * regains nothing on exec, and no_new_privs. All of these belong to a
+ * thread: linked with libpsx, libcap applies them to every thread (those
+ * started through pthread_create, which psx wraps).
  */
 int drop_privileges(bool keep_dac)
 {
-	struct __user_cap_header_struct hdr = {
-		.version = _LINUX_CAPABILITY_VERSION_3
-	};
-	struct __user_cap_data_struct data[2] = {};
-	__u64 keep = 1ULL << CAP_BPF;
-	int last = CAP_LAST_CAP;
-	FILE *f;
+	cap_value_t keep[] = { CAP_BPF, CAP_DAC_OVERRIDE };
+	int nkeep = keep_dac ? 2 : 1, err = 0;
+	cap_t caps;
 
-	if (keep_dac)
-		keep |= 1ULL << CAP_DAC_OVERRIDE;
-	f = fopen("/proc/sys/kernel/cap_last_cap", "r");
-	if (f) {
-		if (fscanf(f, "%d", &last) != 1)
-			last = CAP_LAST_CAP;
-		fclose(f);
-	}
-	if (prctl(PR_SET_SECUREBITS, SECBIT_NOROOT | SECBIT_NOROOT_LOCKED |
-					     SECBIT_NO_SETUID_FIXUP |
-					     SECBIT_NO_SETUID_FIXUP_LOCKED |
-					     SECBIT_KEEP_CAPS_LOCKED))
+	if (cap_set_secbits(SECBIT_NOROOT | SECBIT_NOROOT_LOCKED |
+			    SECBIT_NO_SETUID_FIXUP |
+			    SECBIT_NO_SETUID_FIXUP_LOCKED |
+			    SECBIT_KEEP_CAPS_LOCKED))
 		return -errno;
-	for (int cap = 0; cap <= last; cap++)
-		if (!(keep & (1ULL << cap)) && prctl(PR_CAPBSET_DROP, cap) &&
-		    errno != EINVAL)
+	/* cap_max_bits(): what the running kernel has, probed by libcap. */
+	for (cap_value_t cap = 0; cap < (cap_value_t)cap_max_bits(); cap++)
+		if (cap != CAP_BPF && (!keep_dac || cap != CAP_DAC_OVERRIDE) &&
+		    cap_drop_bound(cap))
 			return -errno;
-	data[0].effective = data[0].permitted = (__u32)keep;
-	data[1].effective = data[1].permitted = (__u32)(keep >> 32);
-	if (syscall(SYS_capset, &hdr, data))
+	caps = cap_init();
+	if (!caps)
 		return -errno;
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
-		return -errno;
-	return 0;
+	if (cap_set_flag(caps, CAP_PERMITTED, nkeep, keep, CAP_SET) ||
+	    cap_set_flag(caps, CAP_EFFECTIVE, nkeep, keep, CAP_SET) ||
+	    cap_set_proc(caps))
+		err = -errno;
+	cap_free(caps);
+	if (!err && cap_prctlw(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0, 0))
+		err = -errno;
+	return err;
 }

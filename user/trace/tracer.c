@@ -6,20 +6,55 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "attrib.h"
 #include "pmutrace.skel.h"
 
+/*
+ * This file is built twice: as itself with the skeleton of the object
+ * without session programs, and with PMUTRACE_SESSION_OBJ against the
+ * session object's skeleton (tracer_sess.o), whose functions get a sess_
+ * prefix. The plain functions hand session runs to those.
+ */
+#ifdef PMUTRACE_SESSION_OBJ
+#define TRACER(name) sess_##name
+#else
+#define TRACER(name) name
+#endif
+struct tracer *sess_tracer_start(struct run_result *r, int *err);
+void sess_tracer_stop(struct tracer *tr);
+int sess_tracer_collect(struct tracer *tr, struct run_result *r);
+__u64 sess_prog_misses(const struct bpf_program *p);
+#ifdef PMUTRACE_SESSION_OBJ
+#define prog_misses sess_prog_misses
+#endif
+
+/*
+ * Attribution runs load the plain object (attrib_prepare takes fentry over
+ * fsession), and attrib.c knows only its skeleton: the session build has
+ * no attribution hooks.
+ */
+#ifdef PMUTRACE_SESSION_OBJ
+#define ATTRIB_HOOK(call) 0
+#else
+#define ATTRIB_HOOK(call) call
+#endif
+
 /* The slot programs, the lock's four, attribution's four. */
 #define MAX_LINKS (2 * PMUTRACE_MAX_TARGETS + 8)
 
 struct tracer {
+	bool session; /* first in both builds: which one made it */
 	struct pmutrace_bpf *skel;
 	struct bpf_program *entry[PMUTRACE_MAX_TARGETS];
 	struct bpf_program *exit[PMUTRACE_MAX_TARGETS];
 	struct bpf_link *links[MAX_LINKS];
 	int nlinks;
+	/* fsession links: bookworm's libbpf cannot make them, bpf() can */
+	int link_fds[PMUTRACE_MAX_TARGETS];
+	int nlink_fds;
 	int ncpus;
 	void *buf; /* one value per possible CPU */
 };
@@ -30,7 +65,9 @@ static void slot_programs(struct pmutrace_bpf *s, enum probe_kind kind,
 			  bool attrib, struct bpf_program **entry,
 			  struct bpf_program **exit)
 {
-	const char *in = kind == PROBE_KPROBE ? "kprobe" : "entry";
+	const char *in = kind == PROBE_KPROBE  ? "kprobe" :
+			 kind == PROBE_SESSION ? "sess" :
+						 "entry";
 	const char *out = kind == PROBE_KPROBE ? "kretprobe" : "exit";
 	const char *pre = attrib ? "attrib" : "target";
 	char name[32];
@@ -39,7 +76,11 @@ static void slot_programs(struct pmutrace_bpf *s, enum probe_kind kind,
 		snprintf(name, sizeof(name), "%s_%s_%d", pre, in, i);
 		entry[i] = bpf_object__find_program_by_name(s->obj, name);
 		snprintf(name, sizeof(name), "%s_%s_%d", pre, out, i);
-		exit[i] = bpf_object__find_program_by_name(s->obj, name);
+		/* A session program is its own exit. */
+		exit[i] =
+			kind == PROBE_SESSION ?
+				NULL :
+				bpf_object__find_program_by_name(s->obj, name);
 	}
 }
 
@@ -61,29 +102,37 @@ static int configure(struct tracer *tr, const struct run_result *r)
 	struct pmutrace_bpf *s = tr->skel;
 	int n = 0, err;
 
-	slot_programs(s, r->probe, attrib_per_call(r), tr->entry, tr->exit);
+	slot_programs(s, r->probe, ATTRIB_HOOK(attrib_per_call(r)), tr->entry,
+		      tr->exit);
 	for (int i = 0; i < r->ntargets; i++) {
 		const struct target *t = &r->targets[i];
 
 		if (t->mode == ATTACH_ABSENT)
 			continue;
 		used[n++] = tr->entry[i];
-		used[n++] = tr->exit[i];
-		if (r->probe == PROBE_FENTRY) {
+		if (tr->exit[i])
+			used[n++] = tr->exit[i];
+		err = 0;
+		if (r->probe != PROBE_KPROBE)
 			err = bpf_program__set_attach_target(tr->entry[i], 0,
 							     t->function);
-			if (!err)
-				err = bpf_program__set_attach_target(
-					tr->exit[i], 0, t->function);
-			if (err)
-				return err;
-		}
-		s->rodata->ret_kind[i] = t->ret_kind;
-		s->rodata->filter_kind[i] = t->filter_kind;
-		s->rodata->filter_arg[i] = t->filter_arg;
-		s->rodata->filter_value[i] = t->filter_value;
+		if (!err && tr->exit[i] && r->probe == PROBE_FENTRY)
+			err = bpf_program__set_attach_target(tr->exit[i], 0,
+							     t->function);
+		if (!err && r->probe == PROBE_SESSION)
+			err = bpf_program__set_expected_attach_type(
+				tr->entry[i], PMUTRACE_BPF_TRACE_FSESSION);
+		if (err)
+			return err;
+		s->rodata->cfg.func_lo[i] = t->func_lo;
+		s->rodata->cfg.func_hi[i] = t->func_hi;
+		s->rodata->cfg.ret_kind[i] = t->ret_kind;
+		s->rodata->cfg.filter_kind[i] = t->filter_kind;
+		s->rodata->cfg.filter_arg[i] = t->filter_arg;
+		s->rodata->cfg.filter_value[i] = t->filter_value;
 	}
-	s->rodata->lock_addr = r->lock.addr;
+	s->rodata->cfg.lock_addr = r->lock.traced ? r->lock.addr : 0;
+	s->rodata->cfg.session = r->probe == PROBE_SESSION;
 	if (r->lock.traced) {
 		used[n++] = s->progs.lock_contention_begin;
 		used[n++] = s->progs.lock_contention_end;
@@ -92,7 +141,7 @@ static int configure(struct tracer *tr, const struct run_result *r)
 		used[n++] = s->progs.lock_acquired;
 		used[n++] = s->progs.lock_released;
 	}
-	err = attrib_configure(s, r, used, &n);
+	err = ATTRIB_HOOK(attrib_configure(s, r, used, &n));
 	autoload_only(s, used, n);
 	return err;
 }
@@ -102,6 +151,15 @@ static int attach_one(struct tracer *tr, struct bpf_program *p,
 {
 	struct bpf_link *l;
 
+	if (kind == PROBE_SESSION) {
+		int fd = bpf_link_create(bpf_program__fd(p), 0,
+					 PMUTRACE_BPF_TRACE_FSESSION, NULL);
+
+		if (fd < 0)
+			return fd;
+		tr->link_fds[tr->nlink_fds++] = fd;
+		return 0;
+	}
 	if (kind == PROBE_KPROBE)
 		l = bpf_program__attach_kprobe(p, ret, func);
 	else
@@ -128,7 +186,7 @@ static int attach_all(struct tracer *tr, struct run_result *r)
 			continue;
 		err = attach_one(tr, tr->entry[i], r->probe, false,
 				 t->function);
-		if (!err) {
+		if (!err && tr->exit[i]) {
 			err = attach_one(tr, tr->exit[i], r->probe, true,
 					 t->function);
 			/* An entry without its exit would only leave stale
@@ -140,8 +198,8 @@ static int attach_all(struct tracer *tr, struct run_result *r)
 			t->mode = ATTACH_ABSENT;
 			snprintf(t->reason, sizeof(t->reason),
 				 "%s on %s failed: %s",
-				 r->probe == PROBE_KPROBE ? "kprobe" : "fentry",
-				 t->function, strerror(-err));
+				 probe_kind_name(r->probe), t->function,
+				 strerror(-err));
 			continue;
 		}
 		attached++;
@@ -165,13 +223,14 @@ static int attach_all(struct tracer *tr, struct run_result *r)
 					 PROBE_FENTRY, false, NULL);
 	}
 	if (!err)
-		err = attrib_attach(s, r);
+		err = ATTRIB_HOOK(attrib_attach(s, r));
 	return err;
 }
 
-struct tracer *tracer_start(struct run_result *r, int *err)
+static struct tracer *try_start(struct run_result *r, int *err)
 {
 	struct tracer *tr = calloc(1, sizeof(*tr));
+	bool session = r->probe == PROBE_SESSION;
 	size_t big = sizeof(struct lock_stats) > sizeof(struct target_stats) ?
 			     sizeof(struct lock_stats) :
 			     sizeof(struct target_stats);
@@ -179,32 +238,79 @@ struct tracer *tracer_start(struct run_result *r, int *err)
 	*err = -ENOMEM;
 	if (!tr)
 		return NULL;
+	tr->session = session;
 	tr->ncpus = libbpf_num_possible_cpus();
+	if (tr->ncpus <= 0) {
+		/* libbpf's own error, not a lack of memory. */
+		*err = tr->ncpus ? tr->ncpus : -EINVAL;
+		goto fail;
+	}
 	tr->buf = calloc(tr->ncpus, big);
 	tr->skel = pmutrace_bpf__open();
-	if (!tr->buf || !tr->skel)
+	if (!tr->buf || !tr->skel) {
+		*err = tr->buf ? -errno : -ENOMEM;
 		goto fail;
+	}
 	*err = configure(tr, r);
 	if (!*err)
 		*err = pmutrace_bpf__load(tr->skel);
 	if (!*err)
-		*err = attrib_loaded(tr->skel, r);
+		*err = ATTRIB_HOOK(attrib_loaded(tr->skel, r));
 	if (!*err)
 		*err = attach_all(tr, r);
 	if (!*err)
 		return tr;
 fail:
-	tracer_stop(tr);
+	TRACER(tracer_stop)(tr);
 	return NULL;
 }
 
-void tracer_stop(struct tracer *tr)
+#ifdef PMUTRACE_SESSION_OBJ
+struct tracer *sess_tracer_start(struct run_result *r, int *err)
+{
+	return try_start(r, err);
+}
+#else
+struct tracer *tracer_start(struct run_result *r, int *err)
+{
+	struct target saved[PMUTRACE_MAX_TARGETS];
+	struct tracer *tr;
+
+	memcpy(saved, r->targets, sizeof(saved));
+	tr = r->probe == PROBE_SESSION ? sess_tracer_start(r, err) :
+					 try_start(r, err);
+	/* A kernel whose BTF has fsession but whose JIT or verifier refuses
+	 * it, or a host past the entry counters' CPUs: the fentry/fexit pair
+	 * does the same job. */
+	if (tr && r->probe == PROBE_SESSION &&
+	    libbpf_num_possible_cpus() > PMUTRACE_SESSION_MAX_CPUS) {
+		tracer_stop(tr);
+		tr = NULL;
+	}
+	if (!tr && r->probe == PROBE_SESSION) {
+		memcpy(r->targets, saved, sizeof(saved));
+		r->probe = PROBE_FENTRY;
+		tr = try_start(r, err);
+	}
+	return tr;
+}
+#endif
+
+void TRACER(tracer_stop)(struct tracer *tr)
 {
 	if (!tr)
 		return;
+#ifndef PMUTRACE_SESSION_OBJ
+	if (tr->session) {
+		sess_tracer_stop(tr);
+		return;
+	}
 	attrib_detach();
+#endif
 	for (int i = 0; i < tr->nlinks; i++)
 		bpf_link__destroy(tr->links[i]);
+	for (int i = 0; i < tr->nlink_fds; i++)
+		close(tr->link_fds[i]);
 	pmutrace_bpf__destroy(tr->skel);
 	free(tr->buf);
 	free(tr);
@@ -223,9 +329,16 @@ static int read_percpu(struct tracer *tr, struct bpf_map *map, __u32 key,
 	return 0;
 }
 
+/* The maps' per-CPU record completed (include/pmutrace.h). */
 static void add_target(void *into, const void *cpu)
 {
-	target_stats_add(into, cpu);
+	static struct target_stats c;
+
+	memcpy(&c, cpu, sizeof(c));
+	c.timed = hist_total(&c.latency);
+	c.count += c.timed;
+	c.min_ns = c.timed ? ~c.min_ns : 0;
+	target_stats_add(into, &c);
 }
 
 static void add_lock(void *into, const void *cpu)
@@ -238,8 +351,9 @@ static void add_u64(void *into, const void *cpu)
 	*(__u64 *)into += *(const __u64 *)cpu;
 }
 
-/* Runs of p the kernel skipped because p was already running on that CPU. */
-__u64 prog_misses(const struct bpf_program *p)
+/* Runs of p the kernel skipped because p was already running on that CPU
+ * (attrib.c counts its own programs' with it too). */
+__u64 TRACER(prog_misses)(const struct bpf_program *p)
 {
 	struct bpf_prog_info info = {};
 	__u32 len = sizeof(info);
@@ -250,11 +364,36 @@ __u64 prog_misses(const struct bpf_program *p)
 	return info.recursion_misses;
 }
 
-int tracer_collect(struct tracer *tr, struct run_result *r)
+/*
+ * One fsession program runs on both sides, so its misses M mix entries and
+ * exits. With E entries and X exits run, each of the N calls ran both or
+ * lost some: E + X + M = 2N. So N - X exits and N - E entries were missed.
+ */
+static void session_misses(struct tracer *tr, int slot,
+			   struct target_result *res)
+{
+	__u64 e = 0, x = res->s.count, m = prog_misses(tr->entry[slot]), n2;
+
+#ifdef PMUTRACE_SESSION_OBJ
+	for (int c = 0; c < tr->ncpus && c < PMUTRACE_SESSION_MAX_CPUS; c++)
+		e += __atomic_load_n(&tr->skel->bss->entered[c][slot],
+				     __ATOMIC_RELAXED);
+#endif
+	n2 = e + x + m;
+	/* Calls in flight while this is read have entered, not returned. */
+	res->missed_exit = n2 / 2 > x ? (n2 + 1) / 2 - x : 0;
+	res->missed_entry = n2 / 2 > e ? n2 / 2 - e : 0;
+}
+
+int TRACER(tracer_collect)(struct tracer *tr, struct run_result *r)
 {
 	struct pmutrace_bpf *s = tr->skel;
 	int err;
 
+#ifndef PMUTRACE_SESSION_OBJ
+	if (tr->session)
+		return sess_tracer_collect(tr, r);
+#endif
 	for (int i = 0; i < r->ntargets; i++) {
 		if (r->targets[i].mode == ATTACH_ABSENT)
 			continue;
@@ -263,6 +402,14 @@ int tracer_collect(struct tracer *tr, struct run_result *r)
 				  &r->res[i].s);
 		if (err)
 			return err;
+		/* The programs count only the zeros of a bool. */
+		if (r->targets[i].ret_kind == RET_BOOL)
+			r->res[i].s.ret_nonzero =
+				r->res[i].s.count - r->res[i].s.ret_zero;
+		if (r->probe == PROBE_SESSION) {
+			session_misses(tr, i, &r->res[i]);
+			continue;
+		}
 		r->res[i].missed_entry = prog_misses(tr->entry[i]);
 		r->res[i].missed_exit = prog_misses(tr->exit[i]);
 	}
@@ -284,5 +431,5 @@ int tracer_collect(struct tracer *tr, struct run_result *r)
 		if (err)
 			return err;
 	}
-	return attrib_collect(s, r);
+	return ATTRIB_HOOK(attrib_collect(s, r));
 }

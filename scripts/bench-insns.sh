@@ -1,0 +1,76 @@
+#!/bin/bash
+# bench-insns.sh: guest instructions per traced call and per unrelated
+# operation (`make bench-insns`). Each boot of Debian's arm64 kernel runs in
+# QEMU on one vCPU with tools/insn-count, which counts the instructions
+# between the markers that pmu-stress --markers puts around its loop; a boot
+# is one replicate, and every boot runs each variant in each round, rounds
+# rotated (scripts/guest-insns.sh). Raw data goes to
+# docs/performance/raw/insns/<kernel>/boot<N>/, then docs/performance.md is
+# rendered from the committed raw data (python3 -m scripts.bench.perfdoc).
+# Usage: scripts/bench-insns.sh [SUITE|KERNEL_DIR ...]   (default: sid)
+# `make bench-rcu-insns` gives the before/after kernels of the RCU patch
+# (scripts/build-kernels.sh) with no tracer and every reader's workload.
+# Knobs (environment): BENCH_BOOTS (3), BENCH_ROUNDS (2), BENCH_N_CE (2000),
+# BENCH_N_OPEN (500), BENCH_N_PIPE (2000), BENCH_N_SP (1000), BENCH_N_VI (50),
+# BENCH_VARIANTS, BENCH_WORKLOADS (all variants run these), BENCH_DOCS (docs),
+# BENCH_RAW_NAME (a name for the raw folder instead of the kernel release).
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+# shellcheck source=scripts/lib.sh
+. scripts/lib.sh
+
+boots=${BENCH_BOOTS:-3}
+rounds=${BENCH_ROUNDS:-2}
+n_ce=${BENCH_N_CE:-2000}
+n_open=${BENCH_N_OPEN:-500}
+n_pipe=${BENCH_N_PIPE:-2000}
+n_sp=${BENCH_N_SP:-1000}
+n_vi=${BENCH_N_VI:-50}
+workloads=${BENCH_WORKLOADS:-}
+docs=${BENCH_DOCS:-docs}
+variants=${BENCH_VARIANTS:-none empty limit limit_fentry default single hold fentry single_fentry skip_ret skip_hist skip_minmax skip_entries skip_all funclat klockstat}
+[ $# -gt 0 ] || set -- sid
+
+make -s ARCH=arm64 build/arm64/pmutrace build/arm64/pmu-stress build/arm64/empty_probe \
+	build/arm64/limit_probe bench-skip >&2
+make -s build/insn-count/insn-count.so >&2
+overlay=$(scripts/bench-overlay.sh)
+
+for k in "$@"; do
+	if [ -d "$k" ]; then kdir=$k; else kdir=$(scripts/fetch-kernel.sh "$k"); fi
+	# Our own builds' release files say "VERSION before|after".
+	name=${BENCH_RAW_NAME:-$(tr ' ' '-' <"$kdir/release")}
+	raw=$docs/performance/raw/insns/$name
+	rm -rf "$raw"
+	for b in $(seq "$boots"); do
+		out=build/bench-insns/$name/boot$b
+		rm -rf "$out"
+		mkdir -p "$out"
+		{
+			echo "BOOT=$b ROUNDS=$rounds N_CE=$n_ce N_OPEN=$n_open N_PIPE=$n_pipe N_SP=$n_sp N_VI=$n_vi"
+			echo "VARIANTS='$variants' WORKLOADS='$workloads'"
+			cat scripts/guest-bench-lib.sh scripts/guest-insns.sh
+		} >"$out/scenario.sh"
+		echo "bench-insns: $name boot $b of $boots; load: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+		t0=$(date +%s)
+		PMUTRACE_GUEST_OVERLAY=$overlay PMUTRACE_GUEST_SMP=1 \
+			PMUTRACE_QEMU_ARGS="-accel tcg,thread=single -icount shift=0,sleep=off -plugin $top/build/insn-count/insn-count.so,out=$top/$out/insns.txt" \
+			scripts/run-guest.sh -k "$kdir" -s "$out/scenario.sh" -o "$out/guest" -t 1500 \
+			build/arm64/pmutrace build/arm64/pmu-stress build/arm64/empty_probe \
+			build/arm64/limit_probe build/arm64/bench/pmutrace-skip* || die "boot $b failed; see $out/guest/console.log"
+		echo "bench-insns: boot $b took $(($(date +%s) - t0)) s" >&2
+		mkdir -p "$raw/boot$b"
+		cp "$out/insns.txt" "$raw/boot$b/"
+		for f in "$out"/guest/*; do
+			case ${f##*/} in
+			console.log | dmesg.txt) ;;
+			*.json) jq -c . "$f" >"$raw/boot$b/${f##*/}" ;;
+			*) cp "$f" "$raw/boot$b/" ;;
+			esac
+		done
+		echo "qemu=$(qemu-system-aarch64 --version | head -n 1)" >"$raw/boot$b/host.txt"
+		echo "host_load=$(cut -d' ' -f1-3 /proc/loadavg) boot_s=$(($(date +%s) - t0))" >>"$raw/boot$b/host.txt"
+	done
+done
+python3 -m scripts.bench.perfdoc "$docs/performance/raw" "$docs/performance.md"

@@ -1,0 +1,274 @@
+# SPDX-License-Identifier: GPL-2.0
+"""The instruction-count half of docs/performance.md (scripts/bench-insns.sh).
+
+Raw data: RAW/insns/<kernel>/boot<N>/ with insns.txt (the QEMU plugin's
+windows, "window=N insns=C") and windows.txt (the guest's label of each
+window, same order), tools.txt (start-up and peak RSS per tracer run) and
+guest.txt. A boot is one replicate: within a boot a variant's figure is the
+least of its rounds (work from elsewhere in the guest only ever adds
+instructions), and across boots the median is shown with the range.
+"""
+import os
+import re
+import statistics
+
+# Variants and what they are, in the order of the table.
+VARIANTS = [
+    ("empty", "empty fentry/fexit (the floor)"),
+    ("limit", "minimal fsession tracer: cookie + 2 clock reads + 1 log2 slot (the limit)"),
+    ("limit_fentry", "the same with fentry/fexit and task storage"),
+    ("default", "pmutrace (default: 3 targets, lock)"),
+    ("single", "pmutrace -f kvm_supports_guest_pmuv3 --no-lock"),
+    ("hold", "pmutrace --hold"),
+    ("fentry", "pmutrace with PMUTRACE_PROBE=fentry (fentry/fexit + task storage)"),
+    ("single_fentry", "pmutrace -f ... --no-lock with fentry/fexit"),
+    ("funclat", "bcc funclatency kvm_supports_guest_pmuv3"),
+    ("klockstat", "bcc klockstat -L arm_pmus_lock"),
+]
+# The breakdown: parts of the per-call work switched off
+# (PMUTRACE_BENCH_SKIP), each against "single".
+PARTS = [
+    ("skip_ret", "return classification (bpf_get_func_ret + the class count)"),
+    ("skip_minmax", "min, max and sum"),
+    ("skip_hist", "histogram bucket (log2 + sub-bucket); counts then read 0"),
+    ("skip_entries", "entry counter (splits fsession's misses into entry/exit)"),
+    ("skip_all", "all four"),
+]
+WORKLOADS = {"ce": "KVM_CHECK_EXTENSION (traced)", "open": "open+close of /dev/kvm",
+             "pipe": "64-byte pipe write+read"}
+
+
+def kv_line(line):
+    """'tag k=v k=v' -> dict (the tag dropped)."""
+    return dict(x.split("=", 1) for x in line.split()[1:] if "=" in x)
+
+
+def read_boot(d):
+    """Per-op instructions of one boot: {(variant, workload): [per op, ...]}."""
+    counts = []
+    for line in open(os.path.join(d, "insns.txt")):
+        m = re.match(r"window=(\d+) insns=(\d+)", line)
+        if m:
+            counts.append(int(m.group(2)))
+    labels = [kv_line(line) for line in open(os.path.join(d, "windows.txt"))
+              if line.startswith("win ")]
+    if len(counts) != len(labels):
+        raise ValueError(f"{d}: {len(counts)} plugin windows but {len(labels)} labels")
+    out = {}
+    for c, w in zip(counts, labels):
+        calls = int(w.get("calls", 0))
+        if calls <= 0 or w.get("rc") != "0" or w.get("failed") != "0":
+            continue
+        out.setdefault((w["variant"], w["workload"]), []).append(c / calls)
+    return out
+
+
+def read_tools(d):
+    """{variant: [(attach_ns, vmhwm_kb), ...]} of one boot."""
+    out = {}
+    p = os.path.join(d, "tools.txt")
+    if os.path.exists(p):
+        for line in open(p):
+            t = kv_line(line)
+            if t.get("rc") == "0" and int(t.get("attach_ns", 0)) > 0:
+                out.setdefault(t["variant"], []).append(
+                    (int(t["attach_ns"]), int(t["vmhwm_kb"])))
+    return out
+
+
+def boots(kdir):
+    return sorted((os.path.join(kdir, b) for b in os.listdir(kdir)
+                   if re.fullmatch(r"boot\d+", b)), key=lambda p: int(p.rsplit("boot", 1)[1]))
+
+
+def added(boot, v, w):
+    """Instructions per op added by variant v over no tracer, in one boot."""
+    if (v, w) not in boot or ("none", w) not in boot:
+        return None
+    return min(boot[(v, w)]) - min(boot[("none", w)])
+
+
+class Summary:
+    """A figure over boots: median, range, count."""
+
+    def __init__(self, xs):
+        self.xs = [x for x in xs if x is not None]
+        self.n = len(self.xs)
+        self.med = statistics.median(self.xs) if self.xs else None
+        self.lo = min(self.xs) if self.xs else None
+        self.hi = max(self.xs) if self.xs else None
+
+    def fmt(self, d=0, unit=""):
+        if self.med is None:
+            return "n/a"
+        if self.n == 1 or round(self.lo, d) == round(self.hi, d):
+            return f"{self.med:,.{d}f}{unit}"
+        return f"{self.med:,.{d}f}{unit} ({self.lo:,.{d}f} … {self.hi:,.{d}f})"
+
+
+def per_boot(bs, f):
+    return Summary([f(b) for b in bs])
+
+
+def ratio(a, b):
+    return a / b if a is not None and b not in (None, 0) else None
+
+
+def goal(s, limit, what, better="lower"):
+    """'met'/'missed' for "s <= limit" judged on every boot."""
+    if s.med is None:
+        return f"not measured ({what})"
+    if s.hi <= limit:
+        return f"**met**: {what} {s.fmt(2)} ≤ {limit:g} in every boot"
+    if s.med <= limit:
+        return f"**met at the median, not in every boot**: {what} {s.fmt(2)}, limit {limit:g}"
+    return f"**missed** by {(s.med / limit - 1) * 100:.0f}%: {what} {s.fmt(2)}, limit {limit:g}"
+
+
+def kernel_section(kdir):
+    """Markdown lines for one kernel's raw folder."""
+    bs = [read_boot(b) for b in boots(kdir)]
+    tools = [read_tools(b) for b in boots(kdir)]
+    guest = {}
+    gp = os.path.join(boots(kdir)[0], "guest.txt")
+    if os.path.exists(gp):
+        guest = dict(line.rstrip("\n").split("=", 1) for line in open(gp) if "=" in line)
+    name = os.path.basename(kdir)
+    L = [f"### {name}", ""]
+    L.append(f"{len(bs)} boots; {guest.get('params', '')}. Each cell: median over boots "
+             "(range), instructions added per operation over no tracer.")
+    L.append("")
+    base = per_boot(bs, lambda b: min(b[("none", "ce")]) if ("none", "ce") in b else None)
+    L.append(f"No tracer: {base.fmt(1)} instructions per `KVM_CHECK_EXTENSION` call.")
+    L.append("")
+    have_sess = any(("limit", "ce") in b for b in bs)
+    ref = "limit" if have_sess else "limit_fentry"
+    L.append("| variant | added per call | × floor | × limit |")
+    L.append("|---|---|---|---|")
+    for v, what in VARIANTS:
+        a = per_boot(bs, lambda b: added(b, v, "ce"))
+        if a.med is None:
+            continue
+        xf = per_boot(bs, lambda b: ratio(added(b, v, "ce"), added(b, "empty", "ce")))
+        xl = per_boot(bs, lambda b: ratio(added(b, v, "ce"), added(b, ref, "ce")))
+        L.append(f"| {what} | {a.fmt()} | {xf.fmt(2)} | {xl.fmt(2)} |")
+    L.append("")
+    # Goals.
+    L.append("Goals (issue 11):")
+    L.append("")
+    dl = per_boot(bs, lambda b: ratio(added(b, "default", "ce"), added(b, ref, "ce")))
+    L.append(f"- pmutrace default ≤ 1.10 × the limit ({ref}): " + goal(dl, 1.10, "ratio"))
+    for other in ("funclat", "klockstat"):
+        r = per_boot(bs, lambda b: ratio(added(b, "default", "ce"), added(b, other, "ce")))
+        L.append(f"- below {other} in instructions: " + goal(r, 1.0, "pmutrace / " + other))
+    for w in ("open", "pipe"):
+        for v in ("default", "hold"):
+            a = per_boot(bs, lambda b: added(b, v, w))
+            rel = per_boot(bs, lambda b: ratio(added(b, v, w), min(b[("none", w)]) if ("none", w) in b else None))
+            if a.med is not None:
+                pct = Summary([None if x is None else 100 * x for x in rel.xs])
+                if pct.lo is not None and pct.lo < -1:
+                    verdict = ("**not resolved**: the run without tracer was disturbed (it cost "
+                               "more than the traced one), so this run settles nothing")
+                else:
+                    verdict = "met" if pct.hi is not None and pct.hi <= 1 else "**missed**"
+                L.append(f"- unrelated {WORKLOADS[w]} under {v}: {a.fmt(1)} instructions per op "
+                         f"({pct.fmt(2, '%')} of its own); goal ≤ 1%: {verdict}")
+    st = per_boot(range(len(tools)), lambda i: ratio(
+        statistics.median(x[0] for x in tools[i]["default"]) if "default" in tools[i] else None,
+        statistics.median(x[0] for x in tools[i]["empty"]) if "empty" in tools[i] else None))
+    L.append("- start-up (time to `Tracing`, guest clock) ≤ 1.5 × the empty fentry loader: "
+             + goal(st, 1.5, "ratio"))
+    rss = per_boot(range(len(tools)), lambda i: ratio(
+        max(x[1] for x in tools[i]["default"]) if "default" in tools[i] else None,
+        max(x[1] for x in tools[i]["empty"]) if "empty" in tools[i] else None))
+    L.append("- peak RSS ≤ 1.10 × the empty fentry loader's: " + goal(rss, 1.10, "ratio"))
+    L.append("")
+    # Start-up and RSS per tool.
+    L.append("| tracer | time to `Tracing` (guest ms) | peak RSS (kB) |")
+    L.append("|---|---|---|")
+    for v, what in VARIANTS:
+        ts = [x for t in tools for x in t.get(v, [])]
+        if ts:
+            L.append(f"| {v} | {statistics.median(x[0] for x in ts) / 1e6:,.0f} | "
+                     f"{statistics.median(x[1] for x in ts):,.0f} |")
+    L.append("")
+    # Breakdown.
+    rows = []
+    for v, what in PARTS:
+        c = per_boot(bs, lambda b: None if added(b, v, "ce") is None or added(b, "single", "ce") is None
+                     else added(b, "single", "ce") - added(b, v, "ce"))
+        if c.med is not None:
+            rows.append(f"| {what} | {c.fmt()} |")
+    for a_, b_, what in (("default", "single", "two more targets and the lock's programs (not on this path)"),
+                         ("fentry", "default", "fentry/fexit + task storage instead of fsession")):
+        c = per_boot(bs, lambda b: None if added(b, a_, "ce") is None or added(b, b_, "ce") is None
+                     else added(b, a_, "ce") - added(b, b_, "ce"))
+        if c.med is not None:
+            rows.append(f"| {what} | {c.fmt()} |")
+    if rows:
+        L.append("Where pmutrace's instructions go (per call; the part's cost is the difference "
+                 "to the run with it switched off):")
+        L.append("")
+        L.append("| part | instructions per call |")
+        L.append("|---|---|")
+        L.extend(rows)
+        L.append("")
+    return L
+
+
+RCU_WORKLOADS = [
+    ("ce", "KVM_CHECK_EXTENSION(KVM_CAP_ARM_PMU_V3)", "kvm_supports_guest_pmuv3"),
+    ("sp", "KVM_SET_DEVICE_ATTR(SET_PMU)",
+     "kvm_arm_pmu_v3_set_pmu (inlined into kvm_arm_pmu_v3_set_attr)"),
+    ("vi", "new VM + vCPU + KVM_ARM_VCPU_INIT",
+     "kvm_pmu_probe_armpmu (inlined into kvm_arm_set_default_pmu)"),
+]
+
+
+def rcu_section(before, after):
+    """Issue 10: instructions per reader call, no tracer, before vs after."""
+    bb = [read_boot(b) for b in boots(before)]
+    ab = [read_boot(b) for b in boots(after)]
+    L = ["### Path length of each reader, before vs after the RCU patch", "",
+         "Command: `make bench-rcu-insns` (the kernels of `scripts/build-kernels.sh`, no tracer, "
+         "1 thread on 1 vCPU). Each operation runs one reader; the kernels differ only by the "
+         "patch, so after − before is the reader's change: `mutex_lock()` + `mutex_unlock()` of "
+         "`arm_pmus_lock` (uncontended) replaced by `rcu_read_lock()` + `rcu_read_unlock()` "
+         "(`guard(rcu)`), and the list walk itself. Per boot: the least of its rounds; shown: "
+         f"median over boots (range), {len(bb)} and {len(ab)} boots.", "",
+         "| operation | reader (its caller where inlined) | before | after | after − before |",
+         "|---|---|---|---|---|"]
+    for w, op, reader in RCU_WORKLOADS:
+        b = Summary([min(x[("none", w)]) if ("none", w) in x else None for x in bb])
+        a = Summary([min(x[("none", w)]) if ("none", w) in x else None for x in ab])
+        if b.med is None or a.med is None:
+            continue
+        L.append(f"| {op} | {reader} | {b.fmt(1)} | {a.fmt(1)} | {a.med - b.med:+,.1f} |")
+    L.append("")
+    return L
+
+
+def render(raw):
+    """Markdown lines of every kernel under RAW/insns."""
+    d = os.path.join(raw, "insns")
+    if not os.path.isdir(d):
+        return []
+    L = ["## Instructions per call (exact, from a QEMU plugin)", "",
+         "Command: `make bench-insns` (`scripts/bench-insns.sh`); the document is rendered from "
+         "the committed raw data by `python3 -m scripts.bench.perfdoc`. The guest runs on one vCPU "
+         "(`-smp 1 -accel tcg,thread=single -icount shift=0,sleep=off`) with `tools/insn-count`, "
+         "which counts every guest instruction (kernel and user) between the `HINT #126` and "
+         "`HINT #127` markers that `pmu-stress --markers` executes around its loop. With `-icount` "
+         "the guest's clock advances with the instructions executed, so timer interrupts fall on "
+         "the same instructions in every run, and the \"guest ms\" of start-up below are "
+         "instructions too (1 per ns). Instructions are not time, but they carry over to hardware "
+         "far better than TCG timings, and they are exact.", ""]
+    names = sorted(k for k in os.listdir(d) if os.path.isdir(os.path.join(d, k)))
+    for k in names:
+        if not k.endswith(("-before", "-after")):
+            L.extend(kernel_section(os.path.join(d, k)))
+    for k in names:
+        if k.endswith("-before") and k[:-7] + "-after" in names:
+            L.extend(rcu_section(os.path.join(d, k), os.path.join(d, k[:-7] + "-after")))
+    return L

@@ -1,0 +1,80 @@
+# Shared by the benchmarks' guest halves (scripts/guest-bench.sh,
+# scripts/guest-insns.sh; busybox sh): the host puts it in front of them.
+# shellcheck shell=sh disable=SC2034 # NOW, HWM, RC are for the caller
+
+err() {
+	echo "$*" >>/out/errors.txt
+}
+
+# now: $NOW = CLOCK_MONOTONIC in ns. busybox date has no %N; the third line
+# of /proc/timer_list is "now at N nsecs", read with builtins (no fork).
+now() {
+	{
+		read -r _l
+		read -r _l
+		read -r _w1 _w2 NOW _l
+	} </proc/timer_list
+}
+
+nprogs() {
+	/usr/sbin/bpftool prog show 2>/dev/null | grep -c '^[0-9]'
+}
+
+# settle WHAT: wait (up to 10 s) until the kernel has freed the last
+# tracer's programs ($BASE_PROGS are always there), so the next variant does
+# not pay for their deferred freeing.
+settle() {
+	_i=0
+	while [ "$(nprogs)" -gt "$BASE_PROGS" ] && [ $_i -lt 100 ]; do
+		_i=$((_i + 1))
+		sleep 0.1
+	done
+	[ $_i -lt 100 ] || err "round $ROUND $1: BPF programs still loaded after 10 s"
+}
+
+# wait_tracing FILE PID: until FILE has a line starting with "Tracing"
+# (1 when PID died or 30 s passed). Builtins only: a fork per poll would slow
+# the start-up being measured.
+wait_tracing() {
+	_i=0
+	while :; do
+		_seen=
+		while IFS= read -r _l; do
+			case $_l in Tracing*) _seen=1 && break ;; esac
+		done <"$1"
+		[ -z "$_seen" ] || return 0
+		_i=$((_i + 1))
+		if [ $_i -gt 3000 ] || ! kill -0 "$2" 2>/dev/null; then
+			return 1
+		fi
+		sleep 0.01
+	done
+}
+
+# stop_tracer PID: $HWM = its VmHWM (kB), then SIGINT (SIGKILL after 60 s);
+# $RC = its exit status.
+stop_tracer() {
+	HWM=0
+	while read -r _k _v _u; do
+		[ "$_k" = VmHWM: ] && HWM=$_v
+	done </proc/"$1"/status
+	kill -INT "$1"
+	(
+		sleep 60
+		kill -KILL "$1" 2>/dev/null
+	) &
+	_dog=$!
+	RC=0
+	wait "$1" || RC=$?
+	kill "$_dog" 2>/dev/null
+	wait "$_dog" 2>/dev/null
+}
+
+# keep VARIANT: the tracer's own output, for the record (bcc tools'
+# histograms, pmutrace's JSON), as /out/r<ROUND>-VARIANT.*.
+keep() {
+	for _f in /tmp/tool.out /tmp/tool.err /tmp/tool.json; do
+		[ -s "$_f" ] && cp "$_f" "/out/r$ROUND-$1.${_f##*.}"
+	done
+	return 0
+}

@@ -1,0 +1,151 @@
+#!/usr/bin/env python3
+"""Render the before/after report from raw boot folders.
+
+    python3 scripts/report/render.py [-o OUT] [--pmutrace BIN]
+        [--before LABEL] [--after LABEL] RAW...
+
+RAW: boot folders (each with meta.txt, from scripts/report/native-run.sh), a
+folder of them, or a .tar/.tar.xz archive of them: lab boots or separate
+boots of real hardware alike. Boots are grouped by their kernel label;
+BEFORE and AFTER (default "before", "after") are compared by `pmutrace
+compare -f json`, each boot one run, and every other label is shown beside
+them. Writes OUT/README.md and OUT/*.svg; every figure comes from RAW.
+Exit 0, 1 when RAW cannot be read or compare fails, 2 bad usage.
+"""
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import figures as fg  # noqa: E402
+import rawset  # noqa: E402
+import svg  # noqa: E402
+import text  # noqa: E402
+
+
+def run_compare(pmutrace, fmt, before, after, out=None):
+    """`pmutrace compare -f FMT` of two lists of run files, run from the folder
+    above the raw set so that file names read raw/LABEL-BOOT/CELL.json (an
+    archive's temporary folder never shows) -> its stdout."""
+    files = before + after
+    base = os.path.dirname(os.path.commonpath([os.path.abspath(f) for f in files]))
+    rel = lambda fs: ",".join(os.path.relpath(os.path.abspath(f), base) for f in fs)
+    exe = os.path.abspath(pmutrace) if os.sep in pmutrace else pmutrace
+    cmd = [exe, "compare", "-f", fmt] + (["-o", os.path.abspath(out)] if out else [])
+    res = subprocess.run(cmd + [rel(before), rel(after)], capture_output=True, text=True,
+                         check=False, cwd=base)
+    if res.returncode != 0:
+        raise RuntimeError("%s compare -f %s: %s" % (pmutrace, fmt, res.stderr.strip()))
+    return res.stdout
+
+
+def compare(pmutrace, before, after):
+    """`pmutrace compare -f json` of two lists of run files -> dict."""
+    return json.loads(run_compare(pmutrace, "json", before, after))
+
+
+def comparisons(pmutrace, groups, a, b, cells):
+    """{cell: compare JSON} for the cells both sides ran."""
+    out = {}
+    for cell in cells:
+        fa = [x.run_file(cell) for x in groups.get(a, []) if cell in x.runs]
+        fb = [x.run_file(cell) for x in groups.get(b, []) if cell in x.runs]
+        if fa and fb:
+            out[cell] = compare(pmutrace, fa, fb)
+    return out
+
+
+def strip_svgs(out, groups, cells, cmp):
+    """One strip plot per scenario cell: per-boot p50, p99 and waits."""
+    written = {}
+    for cell in cells:
+        scenario, threads, hold = fg.parse_cell(cell)
+        if hold or cell not in cmp:
+            continue
+        target = fg.MAIN_TARGET.get(scenario)
+        panels = []
+        for stat in ("p50", "p99"):
+            cols = []
+            for label, boots in groups.items():
+                vals = [text.boot_stat(x.runs[cell], target, stat) for x in boots if cell in x.runs]
+                cols.append((label, vals))
+            panels.append(("%s %s" % (target, stat), cols))
+        name = "%s-boots.svg" % cell
+        with open(os.path.join(out, name), "w", encoding="utf-8") as f:
+            f.write(svg.strip_plot("%s: one dot per boot" % cell, panels))
+        written[cell] = name
+    return written
+
+
+def hist_svgs(pmutrace, out, groups, a, b, cells):
+    written = {}
+    for cell in cells:
+        scenario, threads, hold = fg.parse_cell(cell)
+        if hold:
+            continue
+        fa = [x.run_file(cell) for x in groups.get(a, []) if cell in x.runs]
+        fb = [x.run_file(cell) for x in groups.get(b, []) if cell in x.runs]
+        if not (fa and fb):
+            continue
+        name = "%s.svg" % cell
+        run_compare(pmutrace, "svg", fa, fb, os.path.join(out, name))
+        written[cell] = name
+    return written
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("raw", nargs="+")
+    ap.add_argument("-o", "--out", default="docs/report")
+    ap.add_argument("--pmutrace", default="build/x86/pmutrace")
+    ap.add_argument("--before", default="before")
+    ap.add_argument("--after", default="after")
+    ap.add_argument("--command", default=None,
+                    help="how the raw data was made, named in the report")
+    args = ap.parse_args(argv)
+    tmp = None
+    try:
+        import tempfile
+        tmp = tempfile.mkdtemp(prefix="pmutrace-report-")
+        try:
+            boots = rawset.find_boots(args.raw, tmp)
+        except (OSError, ValueError) as e:
+            print("render: %s" % e, file=sys.stderr)
+            return 1
+        groups = rawset.group(boots)
+        for label in (args.before, args.after):
+            if label not in groups:
+                print("render: no boot labelled %s (labels: %s)" % (label, ", ".join(groups)),
+                      file=sys.stderr)
+                return 1
+        cells = fg.cells(boots)
+        os.makedirs(args.out, exist_ok=True)
+        try:
+            cmp = comparisons(args.pmutrace, groups, args.before, args.after, cells)
+            svgs = hist_svgs(args.pmutrace, args.out, groups, args.before, args.after, cells)
+        except (OSError, RuntimeError, ValueError) as e:
+            print("render: compare failed: %s" % e, file=sys.stderr)
+            return 1
+        strips = strip_svgs(args.out, groups, cells, cmp)
+        doc = text.report(groups, cells, cmp, args.before, args.after,
+                          raw=[os.path.relpath(r, args.out) for r in args.raw],
+                          command=args.command, svgs=svgs, strips=strips, raw_cmd=args.raw)
+        path = os.path.join(args.out, "README.md")
+        with open(path + ".tmp", "w", encoding="utf-8") as f:
+            f.write(doc)
+        os.replace(path + ".tmp", path)
+        print("render: wrote %s from %d boots (%s)" % (
+            path, len(boots), ", ".join("%s %d" % (k, len(v)) for k, v in groups.items())),
+            file=sys.stderr)
+        return 0
+    finally:
+        if tmp:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

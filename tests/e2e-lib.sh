@@ -1,0 +1,75 @@
+# Host-side helpers of the guest tests (sourced by every tests/*-e2e.sh
+# and tests/e2e.sh). A count check is only worth
+# something when the workload really ran: these say whether it did.
+# shellcheck shell=bash
+
+# Every check prints one line: ok/FAIL with the test's name before the
+# message (TEST_NAME, e.g. e2e[sid], set by the sourcing script).
+ok() { echo "ok   $TEST_NAME $*"; }
+bad() { echo "FAIL $TEST_NAME $*"; }
+check() { # check DESCRIPTION COMMAND...
+	local what=$1
+	shift
+	if "$@"; then ok "$what"; else bad "$what"; fi
+}
+
+# stress_ran DIR RUN [norc]: every pmu-stress of RUN (DIR/RUN.stress.N)
+# printed its whole output (it ends with elapsed_ns=), made no failed call
+# and exited 0 (DIR/RUN.stressrc.N, written by the guest's `stress`; norc:
+# a guest script that does not record it). Prints what it saw.
+stress_ran() {
+	local f n=0 bad=() rc line
+	for f in "$1/$2".stress.*; do
+		[ -f "$f" ] || continue
+		n=$((n + 1))
+		rc=$1/$2.stressrc.${f##*.}
+		if [ "${3:-}" != norc ] && [ "$(cat "$rc" 2>/dev/null)" != 0 ]; then
+			bad+=("${f##*/} exit $(cat "$rc" 2>/dev/null || echo unknown)")
+		elif ! grep -q '^elapsed_ns=' "$f"; then
+			bad+=("${f##*/} incomplete")
+		fi
+		while read -r line; do
+			bad+=("${f##*/}: $line")
+		done < <(grep -E '^failed\.[^=]+=[1-9]' "$f")
+	done
+	if [ "$n" -eq 0 ]; then
+		echo "no pmu-stress output"
+		return 1
+	fi
+	if [ "${#bad[@]}" -gt 0 ]; then
+		echo "${bad[*]}"
+		return 1
+	fi
+	if [ "${3:-}" = norc ]; then
+		echo "$n pmu-stress runs, all complete (exit code not recorded), no failed call"
+	else
+		echo "$n pmu-stress runs, all exit 0, no failed call"
+	fi
+}
+
+# expected DIR RUN KEY: the sum of KEY= over RUN's pmu-stress outputs (e.g.
+# derived.kvm_supports_guest_pmuv3), 0 when none has it.
+expected() {
+	cat "$1/$2".stress.* 2>/dev/null | sed -n "s/^$3=//p" | awk '{ s += $1 } END { print s + 0 }'
+}
+
+# count_is COUNT MISSED EXPECTED: COUNT + MISSED == EXPECTED > 0, all numbers
+# (an absent target gives "null", never a pass).
+count_is() {
+	[[ $1 =~ ^[0-9]+$ && $2 =~ ^[0-9]+$ && $3 =~ ^[0-9]+$ ]] && [ "$3" -gt 0 ] &&
+		[ $(($1 + $2)) -eq "$3" ]
+}
+
+# none_left DIR RUN [LIVE-RUN]: pmutrace's programs were listed while it ran
+# (DIR/RUN.live: the positive control, the listing sees them) and none is
+# left after it (DIR/RUN.left; both from the guest's lib.sh). LIVE-RUN: the
+# control of another run, for one that cannot be listed while it runs
+# (pmutrace check, the failures).
+none_left() {
+	[ -s "$1/${3:-$2}.live" ] && [ -f "$1/$2.left" ] && [ ! -s "$1/$2.left" ]
+}
+
+# progs_seen DIR RUN: what the listings saw, for a check's message.
+progs_seen() {
+	echo "$(cat "$1/$2.live" 2>/dev/null | wc -l) while it ran, $(cat "$1/$2.left" 2>/dev/null | wc -l) after"
+}

@@ -1,0 +1,45 @@
+#!/bin/bash
+# outputs-e2e.sh SUITE [KERNEL_DIR]: the output files of live trace runs in
+# the guest (tests/guest/outputs.sh): a SIGKILL while -o is open leaves
+# nothing, an existing file's mode is kept, a UTF-8 --label gives valid JSON,
+# /dev/null and a directory are refused before tracing, and write errors on
+# stdout exit 7. Prints ok/FAIL lines.
+set -uo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+suite=${1:-sid}
+kdir=${2:-$("$top/scripts/fetch-kernel.sh" "$suite")}
+out=${E2E_OUT:-$top/build/e2e}/outputs-$suite
+schema=$top/docs/pmutrace.schema.json
+
+TEST_NAME="outputs[$suite]"
+# shellcheck source=tests/e2e-lib.sh
+. "$top/tests/e2e-lib.sh"
+is() { [ "$(cat "$out/$1" 2>/dev/null)" = "$2" ]; }
+one_line() { [ "$(wc -l <"$out/$1")" -eq 1 ] && ! grep -q '^Tracing' "$out/$1"; }
+
+rm -rf "$out"
+if ! "$top/scripts/run-guest.sh" -k "$kdir" -s "$top/tests/guest/outputs.sh" -o "$out" -t 300 \
+	"$top/build/arm64/pmutrace" "$top/build/arm64/pmu-stress" "$top/build/arm64/bpf-progs" \
+	"$top/tests/guest/lib.sh"; then
+	bad "guest ran the scenario to its end (see $out/console.log)"
+	exit 1
+fi
+check "SIGKILL: the run held its output open when killed" is killed.open 1
+check "SIGKILL while -o was open leaves no file ($(tr '\n' ' ' <"$out/killed.ls"))" \
+	test ! -s "$out/killed.ls"
+check "-o over a file of mode 600: exit 0, mode kept, nothing else left" \
+	sh -c "[ \"\$(cat '$out/kept.rc')\" = 0 ] && [ \"\$(cat '$out/kept.mode')\" = 600 ] &&
+		[ \"\$(cat '$out/kept.ls')\" = kept.json ]"
+for doc in kept label; do
+	check "$doc: a UTF-8 --label gives JSON valid against the schema" \
+		/usr/bin/python3 "$top/tests/validate-json.py" "$schema" "$out/$doc.json"
+	check "$doc: the label comes back as given" \
+		/usr/bin/python3 -c 'import json, sys; assert json.load(open(sys.argv[1]))["label"] == "caf\u00e9 \u2713"' "$out/$doc.json"
+done
+check "-o /dev/null: exit 7 before tracing, still a device ($(cat "$out/devnull.err"))" \
+	sh -c "[ \"\$(cat '$out/devnull.rc')\" = 7 ] && [ \"\$(cat '$out/devnull.kind')\" = char ]" && one_line devnull.err
+check "--textfile DIR: exit 7 before tracing ($(cat "$out/dir.err"))" is dir.rc 7
+check "--textfile DIR: one line, no Tracing" one_line dir.err
+for f in text json; do
+	check "stdout full ($f): exit 7 ($(tail -n 1 "$out/full-$f.err"))" is "full-$f.rc" 7
+done

@@ -1,0 +1,40 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The BPF object as built for every architecture: it must not carry one
+ * architecture's register layout (issue 9 #18: host builds read arm64's
+ * registers on x86), and it must have the fsession programs of 7.x.
+ */
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include "unit.h"
+#include "pmutrace.h"
+/* The session object: the fentry/kprobe programs and the fsession ones. */
+#include "sess/pmutrace.skel.h"
+
+int main(void)
+{
+	size_t sz;
+	const void *elf = pmutrace_bpf__elf_bytes(&sz);
+	struct bpf_object *obj = bpf_object__open_mem(elf, sz, NULL);
+	struct btf *btf = obj ? bpf_object__btf(obj) : NULL;
+
+	CHECK(obj && btf, "the embedded object opens, with BTF");
+	if (!btf)
+		UNIT_EXIT();
+	/* kprobe arguments go through CO-RE flavours of both layouts,
+	 * relocated against the running kernel's pt_regs. */
+	CHECK(btf__find_by_name_kind(btf, "pt_regs___arm64", BTF_KIND_STRUCT) >
+		      0,
+	      "no arm64 flavour");
+	CHECK(btf__find_by_name_kind(btf, "pt_regs___x86", BTF_KIND_STRUCT) > 0,
+	      "no x86 flavour");
+	for (int i = 0; i < PMUTRACE_MAX_TARGETS; i++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "target_sess_%d", i);
+		CHECK(bpf_object__find_program_by_name(obj, name), "no %s",
+		      name);
+	}
+	bpf_object__close(obj);
+	UNIT_EXIT();
+}

@@ -1,0 +1,205 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Dropping privileges, for real, in forked children (as root; skipped
+ * otherwise). The child sees a cap_last_cap that lies (a bind mount in its
+ * own mount namespace): the drop must not trust a number read from a file
+ * to shift by or to end its loop at.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <pthread.h>
+#include <sched.h>
+#include <sys/capability.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <linux/securebits.h>
+#include "pmutrace_user.h"
+#include "unit.h"
+
+#define CAP_LAST_CAP_FILE "/proc/sys/kernel/cap_last_cap"
+
+/* A hex field of a status file in /proc, ~0 when absent. */
+static unsigned long long proc_hex(const char *path, const char *key)
+{
+	unsigned long long v = ~0ULL;
+	char line[256], fmt[32];
+	FILE *f = fopen(path, "r");
+
+	snprintf(fmt, sizeof(fmt), "%s: %%llx", key);
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, fmt, &v) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return v;
+}
+
+static unsigned long long status_hex(const char *key)
+{
+	return proc_hex("/proc/self/status", key);
+}
+
+/* In a mount namespace of its own, cap_last_cap reads as last_cap. */
+static int fake_cap_last_cap(const char *last_cap)
+{
+	char path[] = "/tmp/pmutrace-cap-XXXXXX";
+	int fd = mkstemp(path), err = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, last_cap, strlen(last_cap)) < 0 || unshare(CLONE_NEWNS) ||
+	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
+	    mount(path, CAP_LAST_CAP_FILE, NULL, MS_BIND, NULL))
+		err = -errno;
+	close(fd);
+	unlink(path);
+	return err;
+}
+
+static void child_drop(const char *last_cap, bool keep_dac)
+{
+	unsigned long long want = 1ULL << CAP_BPF;
+	int err = fake_cap_last_cap(last_cap);
+
+	if (err) {
+		printf("skip privileges: no mount namespace for a fake %s (%s)\n",
+		       CAP_LAST_CAP_FILE, strerror(-err));
+		return;
+	}
+	if (keep_dac)
+		want |= 1ULL << CAP_DAC_OVERRIDE;
+	err = drop_privileges(keep_dac);
+	CHECK(err == 0, "cap_last_cap %s: drop_privileges: %s", last_cap,
+	      strerror(-err));
+	CHECK(status_hex("CapEff") == want && status_hex("CapPrm") == want,
+	      "cap_last_cap %s: CapEff %llx CapPrm %llx, want %llx", last_cap,
+	      status_hex("CapEff"), status_hex("CapPrm"), want);
+	CHECK(status_hex("CapBnd") == want,
+	      "cap_last_cap %s: CapBnd %llx, want %llx", last_cap,
+	      status_hex("CapBnd"), want);
+	CHECK(status_hex("CapInh") == 0 && status_hex("CapAmb") == 0,
+	      "cap_last_cap %s: CapInh %llx CapAmb %llx", last_cap,
+	      status_hex("CapInh"), status_hex("CapAmb"));
+	CHECK(prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == 1 &&
+		      (prctl(PR_GET_SECUREBITS) & SECBIT_NOROOT_LOCKED),
+	      "cap_last_cap %s: no_new_privs %d, securebits %#x", last_cap,
+	      prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0), prctl(PR_GET_SECUREBITS));
+}
+
+static pid_t other_tid;
+/* The other thread says it runs on ready, then waits on hold. */
+static int ready[2], hold[2];
+
+static void *other_thread(void *arg)
+{
+	char c;
+
+	(void)arg;
+	other_tid = gettid();
+	if (write(ready[1], "", 1) < 0 || read(hold[0], &c, 1) < 0)
+		return NULL;
+	return NULL;
+}
+
+static unsigned long long task_hex(pid_t tid, const char *key)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/status", tid);
+	return proc_hex(path, key);
+}
+
+/*
+ * Capabilities, the bounding set, securebits and no_new_privs belong to a
+ * thread: one started before the drop (an HTTP server's, say) must lose
+ * them too.
+ */
+static void child_threads(const char *arg, bool flag)
+{
+	unsigned long long want = 1ULL << CAP_BPF;
+	pthread_t t;
+	char c;
+
+	(void)arg;
+	(void)flag;
+	if (pipe(ready) || pipe(hold) ||
+	    pthread_create(&t, NULL, other_thread, NULL) ||
+	    read(ready[0], &c, 1) != 1) {
+		CHECK(0, "cannot start a thread: %s", strerror(errno));
+		return;
+	}
+	CHECK(drop_privileges(false) == 0, "drop_privileges with a thread");
+	CHECK(task_hex(other_tid, "CapEff") == want &&
+		      task_hex(other_tid, "CapPrm") == want &&
+		      task_hex(other_tid, "CapBnd") == want,
+	      "the other thread kept CapEff %llx CapPrm %llx CapBnd %llx",
+	      task_hex(other_tid, "CapEff"), task_hex(other_tid, "CapPrm"),
+	      task_hex(other_tid, "CapBnd"));
+	CHECK(task_hex(other_tid, "NoNewPrivs") == 1,
+	      "the other thread has no_new_privs %llx",
+	      task_hex(other_tid, "NoNewPrivs"));
+	if (write(hold[1], "", 1) < 0 || pthread_join(t, NULL))
+		CHECK(0, "cannot end the thread");
+}
+
+/* Not root, but CAP_BPF and CAP_PERFMON effective: enough. */
+static void child_unprivileged(void)
+{
+	cap_value_t need[] = { CAP_BPF, CAP_PERFMON };
+	cap_t caps = cap_init();
+
+	cap_set_flag(caps, CAP_PERMITTED, 2, need, CAP_SET);
+	cap_set_flag(caps, CAP_EFFECTIVE, 2, need, CAP_SET);
+	prctl(PR_SET_KEEPCAPS, 1);
+	CHECK(setresuid(65534, 65534, 65534) == 0 && cap_set_proc(caps) == 0,
+	      "cannot become nobody with CAP_BPF + CAP_PERFMON: %s",
+	      strerror(errno));
+	CHECK(has_privileges(), "nobody with CAP_BPF + CAP_PERFMON refused");
+	cap_set_flag(caps, CAP_EFFECTIVE, 1, &need[1], CAP_CLEAR);
+	cap_set_proc(caps);
+	CHECK(!has_privileges(), "nobody with CAP_BPF only accepted");
+	cap_free(caps);
+}
+
+static void in_child(void (*fn)(const char *, bool), const char *arg, bool flag)
+{
+	int status;
+	pid_t pid;
+
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		unit_failed = 0;
+		fn(arg, flag);
+		fflush(stdout);
+		_exit(unit_failed);
+	}
+	CHECK(pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+		      WEXITSTATUS(status) == 0,
+	      "the child failed or died (status %#x)", status);
+}
+
+static void unprivileged(const char *arg, bool flag)
+{
+	(void)arg;
+	(void)flag;
+	child_unprivileged();
+}
+
+int main(void)
+{
+	if (geteuid() != 0) {
+		printf("skip privileges: not root, nothing to drop\n");
+		UNIT_EXIT();
+	}
+	/* A kernel with more than 64 capabilities, and one that under-reports. */
+	in_child(child_drop, "70", false);
+	in_child(child_drop, "37", false);
+	in_child(child_drop, "37", true);
+	in_child(unprivileged, NULL, false);
+	in_child(child_threads, NULL, false);
+	UNIT_EXIT();
+}
