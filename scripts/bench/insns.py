@@ -22,6 +22,7 @@ VARIANTS = [
     ("hold", "pmutrace --hold"),
     ("fentry", "pmutrace with PMUTRACE_PROBE=fentry (fentry/fexit + task storage)"),
     ("single_fentry", "pmutrace -f ... --no-lock with fentry/fexit"),
+    ("by_process", "pmutrace --by process (attribution: fentry/fexit twins, a row per process)"),
     ("funclat", "bcc funclatency kvm_supports_guest_pmuv3"),
     ("klockstat", "bcc klockstat -L arm_pmus_lock"),
 ]
