@@ -19,7 +19,8 @@ wait_for() {
 	done
 }
 tracing() { journalctl -q -o cat -u pmutrace --since "@$1" | grep -q '^Tracing'; }
-ours() { bpf-progs | grep -qE ' (target_entry_|target_exit_|lock_contention)'; }
+# pmutrace's program names, as tests/guest/lib.sh's progs_re (fsession on 7.x)
+ours() { bpf-progs | grep -qE ' (target_entry_|target_exit_|target_sess_|target_kprobe_|target_kretpro|lock_contention|lock_acquired|lock_released)'; }
 no_progs() { ! ours; }
 scrapes() { sed -n 's/^pmutrace_scrapes_total //p' $tf 2>/dev/null; }
 newer_scrape() { [ "$(scrapes)" -gt "$1" ]; }
