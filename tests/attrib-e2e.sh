@@ -287,4 +287,4 @@ elif [ -s "$out/cost-default.json" ]; then
 	skip "attribution's probe: default mode is $(probe_of default) here, not fsession"
 fi
 check "no BPF program left loaded" \
-	sh -c "! grep -qE ' (target_|lock_|attrib_|vm_)' '$out/attrib.progs'"
+	sh -c "! grep -qE '$PROGS_RE' '$out/attrib.progs'"

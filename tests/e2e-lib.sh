@@ -4,9 +4,10 @@
 # shellcheck shell=bash
 
 # pmutrace's BPF program names in a bpf-progs listing (fentry, fsession,
-# kprobe and lock programs; tests/guest/lib.sh has the same for the guest).
+# kprobe, lock and attribution programs; tests/guest/lib.sh has the same
+# for the guest).
 # shellcheck disable=SC2034 # used by the sourcing scripts
-PROGS_RE=' (target_entry_|target_exit_|target_sess_|target_kprobe_|target_kretpro|lock_contention|lock_acquired|lock_released)'
+PROGS_RE=' (target_entry_|target_exit_|target_sess_|target_kprobe_|target_kretpro|lock_contention|lock_acquired|lock_released|attrib_|vm_default_pmu|vm_set_pmu)'
 
 # Every check prints one line: ok/FAIL with the test's name before the
 # message (TEST_NAME, e.g. e2e[sid], set by the sourcing script).

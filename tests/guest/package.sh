@@ -20,7 +20,7 @@ wait_for() {
 }
 tracing() { journalctl -q -o cat -u pmutrace --since "@$1" | grep -q '^Tracing'; }
 # pmutrace's program names, as tests/guest/lib.sh's progs_re (fsession on 7.x)
-ours() { bpf-progs | grep -qE ' (target_entry_|target_exit_|target_sess_|target_kprobe_|target_kretpro|lock_contention|lock_acquired|lock_released)'; }
+ours() { bpf-progs | grep -qE ' (target_entry_|target_exit_|target_sess_|target_kprobe_|target_kretpro|lock_contention|lock_acquired|lock_released|attrib_|vm_default_pmu|vm_set_pmu)'; }
 no_progs() { ! ours; }
 scrapes() { sed -n 's/^pmutrace_scrapes_total //p' $tf 2>/dev/null; }
 newer_scrape() { [ "$(scrapes)" -gt "$1" ]; }
