@@ -84,11 +84,11 @@ $(OUTPUT)/%.o: user/%.c
 	$(CC) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 $(OUTPUT)/trace/cli.o $(OUTPUT)/common/schema_write.o $(OUTPUT)/export/prometheus.o: $(VERSION_FILE)
-$(OUTPUT)/trace/tracer.o: $(BPF_OUT)/pmutrace.skel.h
+$(OUTPUT)/trace/tracer.o $(OUTPUT)/trace/attrib.o: $(BPF_OUT)/pmutrace.skel.h
 
 # The fsession programs' object (7.x), apart: see bpf/pmutrace.bpf.c. Same
 # skeleton name, so tracer.c builds against either; its own folder first.
-$(BPF_OUT)/sess/pmutrace.bpf.o: bpf/pmutrace.bpf.c include/pmutrace.h vmlinux.h
+$(BPF_OUT)/sess/pmutrace.bpf.o: bpf/pmutrace.bpf.c bpf/attrib.bpf.h include/pmutrace.h include/pmutrace_attrib.h vmlinux.h
 	@mkdir -p $(@D)
 	$(CLANG) $(BPF_CFLAGS) -DPMUTRACE_SESSION_OBJ -c $< -o $@
 
@@ -192,7 +192,7 @@ $(ASAN_OUT)/%.o: user/%.c
 	$(ASAN_CC) $(CFLAGS) $(DEPFLAGS) $(ASAN_FLAGS) -c $< -o $@
 
 $(ASAN_OUT)/trace/cli.o $(ASAN_OUT)/common/schema_write.o $(ASAN_OUT)/export/prometheus.o: $(VERSION_FILE)
-$(ASAN_OUT)/trace/tracer.o: $(BPF_OUT)/pmutrace.skel.h
+$(ASAN_OUT)/trace/tracer.o $(ASAN_OUT)/trace/attrib.o: $(BPF_OUT)/pmutrace.skel.h
 $(ASAN_OUT)/trace/tracer_sess.o: user/trace/tracer.c $(BPF_OUT)/sess/pmutrace.skel.h
 	@mkdir -p $(@D)
 	$(ASAN_CC) -I$(BPF_OUT)/sess $(CFLAGS) -DPMUTRACE_SESSION_OBJ $(ASAN_FLAGS) -c $< -o $@
@@ -342,7 +342,7 @@ BENCH_SKIPS := 1 2 4 8 15
 .PHONY: bench-skip
 bench-skip: $(foreach n,$(BENCH_SKIPS),$(OUTPUT)/bench/pmutrace-skip$(n))
 
-$(BPF_OUT)/skip%/pmutrace.bpf.o: bpf/pmutrace.bpf.c include/pmutrace.h vmlinux.h
+$(BPF_OUT)/skip%/pmutrace.bpf.o: bpf/pmutrace.bpf.c bpf/attrib.bpf.h include/pmutrace.h include/pmutrace_attrib.h vmlinux.h
 	@mkdir -p $(@D)
 	$(CLANG) $(BPF_CFLAGS) -DPMUTRACE_SESSION_OBJ -DPMUTRACE_BENCH_SKIP=$* -c $< -o $@
 
