@@ -231,7 +231,7 @@ FUZZ_MAX_LEN := 4259840
 FUZZ_SRCS := tests/fuzz/fuzz_report_read.c \
 	     $(addprefix user/,common/schema_read.c compare/compare.c compare/compare_render.c compare/rank.c \
 	     common/stats.c common/pmu_domain.c common/text.c common/atomic_file.c \
-	     trace/render.c trace/resolve.c)
+	     trace/resolve.c)
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	      -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE -Iinclude $(addprefix -I,$(USER_DIRS)) -I$(BPF_OUT) \
 	      -DPMUTRACE_VERSION='"fuzz"'

@@ -141,6 +141,13 @@ static int configure(struct tracer *tr, const struct run_result *r)
 		used[n++] = s->progs.lock_acquired;
 		used[n++] = s->progs.lock_released;
 	}
+	/*
+	 * A cgroup array needs CONFIG_CGROUPS, which not every kernel has (our
+	 * allnoconfig builds lack it): without -c the filter's map is a plain
+	 * array, only referenced from code the verifier prunes.
+	 */
+	if (!r->attrib || r->attrib->cgroup_fd < 0)
+		bpf_map__set_type(s->maps.cgroup_filter, BPF_MAP_TYPE_ARRAY);
 	err = ATTRIB_HOOK(attrib_configure(s, r, used, &n));
 	autoload_only(s, used, n);
 	return err;
