@@ -18,7 +18,7 @@ if [ "$(uname -m)" = aarch64 ] && [ -e /dev/kvm ]; then
 	exec build/arm64/pmutrace "$@"
 fi
 
-make -s ARCH=arm64 build/arm64/pmutrace build/arm64/pmu-stress >&2
+make -s ARCH=arm64 build/arm64/pmutrace build/arm64/pmu-stress build/arm64/bpf-progs >&2
 rc=0
 for suite in ${PMUTRACE_SUITES:-sid trixie}; do
 	kdir=$(scripts/fetch-kernel.sh "$suite")
@@ -28,12 +28,13 @@ for suite in ${PMUTRACE_SUITES:-sid trixie}; do
 	cat scripts/guest-demo.sh >>"$scen"
 	echo "== Debian $suite: $(cat "$kdir/release") in QEMU (pmutrace $*)" >&2
 	if scripts/run-guest.sh -k "$kdir" -s "$scen" -o "$out" -t 300 \
-		build/arm64/pmutrace build/arm64/pmu-stress tests/guest/lib.sh; then
+		build/arm64/pmutrace build/arm64/pmu-stress build/arm64/bpf-progs tests/guest/lib.sh &&
+		[ "$(cat "$out/scenario.rc" 2>/dev/null)" = 0 ]; then
 		cat "$out/trace.err" >&2
 		cat "$out/trace.out"
 		grep -h '^ioctl\.\|^scenario=' "$out"/stress.* | paste -sd' ' | sed 's/^/pmu-stress: /' >&2
 	else
-		echo "pmutrace.sh: the $suite guest failed; see $out/console.log" >&2
+		echo "pmutrace.sh: the $suite guest failed; see $out/scenario.log and $out/console.log" >&2
 		rc=1
 	fi
 	rm -f "$scen"
