@@ -78,7 +78,7 @@ struct http_server {
 
 static long long now_ms(void)
 {
-	return (long long)(monotonic_s() * 1000);
+	return (long long)(monotonic_ns() / 1000000);
 }
 
 static void snap_put(struct snapshot *s)

@@ -340,7 +340,7 @@ enum web_auth_result web_auth_check(struct web_auth *a, const char *auth)
 	struct crypt_data *cd;
 	unsigned char d[32];
 	bool ok = false;
-	double t0;
+	double t0, t1;
 	int i;
 
 	if (!c || !c->nusers)
@@ -361,7 +361,8 @@ enum web_auth_result web_auth_check(struct web_auth *a, const char *auth)
 		     strlen(h) == strlen(c->users[i].hash) &&
 		     !CRYPTO_memcmp(h, c->users[i].hash, strlen(h));
 		free(cd);
-		a->next_check = monotonic_s() + 3 * (monotonic_s() - t0);
+		t1 = monotonic_s();
+		a->next_check = t1 + 3 * (t1 - t0);
 		if (ok) {
 			a->known[i] = true;
 			memcpy(a->good[i], d, 32);
