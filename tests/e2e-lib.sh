@@ -3,11 +3,10 @@
 # something when the workload really ran: these say whether it did.
 # shellcheck shell=bash
 
-# pmutrace's BPF program names in a bpf-progs listing (fentry, fsession,
-# kprobe, lock and attribution programs; tests/guest/lib.sh has the same
-# for the guest).
+# pmutrace's BPF program names in a bpf-progs listing: the guest's own
+# pattern, read from tests/guest/lib.sh, so host and guest checks agree.
 # shellcheck disable=SC2034 # used by the sourcing scripts
-PROGS_RE=' (target_entry_|target_exit_|target_sess_|target_kprobe_|target_kretpro|lock_contention|lock_acquired|lock_released|attrib_|vm_default_pmu|vm_set_pmu)'
+PROGS_RE=$(sed -n "s/^progs_re='\(.*\)'$/\1/p" "$(dirname "${BASH_SOURCE[0]}")/guest/lib.sh")
 
 # Every check prints one line: ok/FAIL with the test's name before the
 # message (TEST_NAME, e.g. e2e[sid], set by the sourcing script).
