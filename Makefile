@@ -181,6 +181,11 @@ ASAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all \
 	      -fno-omit-frame-pointer
 ASAN_OBJS := $(patsubst user/%.c,$(ASAN_OUT)/%.o,$(LOADER_SRCS)) $(ASAN_OUT)/trace/tracer_sess.o
 ASAN_TESTS := $(patsubst tests/unit/%.c,$(ASAN_OUT)/tests/%,$(wildcard tests/unit/test_*.c))
+
+# test_tracer_cpus answers libbpf_num_possible_cpus itself (a link seam).
+$(OUTPUT)/tests/test_tracer_cpus $(ASAN_OUT)/tests/test_tracer_cpus: \
+	LIBS += -Wl,--wrap=libbpf_num_possible_cpus
+
 ASAN_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1 \
 	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 

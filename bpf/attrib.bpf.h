@@ -206,6 +206,12 @@ static __always_inline void wait_add(void *map, void *key, __u64 d, __u32 full)
 		a->max_ns = d;
 }
 
+/* Context switches of task t: unchanged means it has not run in between. */
+static __always_inline __u64 switch_count(struct task_struct *t)
+{
+	return BPF_CORE_READ(t, nvcsw) + BPF_CORE_READ(t, nivcsw);
+}
+
 /*
  * The owner as the mutex records it (the low 3 bits of owner are flags),
  * and its kernel stack when it is off CPU: arm64 unwinds another task
@@ -217,6 +223,7 @@ static __always_inline void note_owner(struct mutex *m, struct wait_state *ws,
 				       bool with_stack)
 {
 	struct task_struct *owner, *t;
+	__u64 switches;
 	long n;
 
 	if (!bpf_core_field_exists(m->owner)) {
@@ -237,15 +244,29 @@ static __always_inline void note_owner(struct mutex *m, struct wait_state *ws,
 		ws->owner_running = 1;
 		return;
 	}
+	switches = switch_count(owner);
 	t = bpf_task_from_pid(ws->owner.pid);
 	if (!t)
 		return;
 	n = bpf_get_task_stack(t, &ws->ip, sizeof(ws->ip), 0);
 	bpf_task_release(t);
-	if (n > 0) {
-		ws->owner_stack = 1;
-		ws->owner_running = 0;
+	if (n <= 0)
+		return;
+	/*
+	 * The owner may have run between the reads: released the lock and
+	 * switched out elsewhere, or been running while its stack was read.
+	 * The stack is its stack as holder only if it still holds the lock
+	 * and has not switched since.
+	 */
+	if ((BPF_CORE_READ(m, owner.counter) & ~7UL) != (__u64)owner ||
+	    (bpf_core_field_exists(owner->on_cpu) &&
+	     BPF_CORE_READ(owner, on_cpu)) ||
+	    switch_count(owner) != switches) {
+		ws->owner_running = 1;
+		return;
 	}
+	ws->owner_stack = 1;
+	ws->owner_running = 0;
 }
 
 static __always_inline int attrib_begin(void *ctx, void *lock, bool with_stack)

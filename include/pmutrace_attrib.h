@@ -95,7 +95,7 @@ enum attrib_miss {
 	MISS_OWNER_FULL, /* owner aggregate full */
 	MISS_OWNER_STACK_FULL, /* owner-stack aggregate full */
 	MISS_NO_OWNER, /* owner field empty when the wait began */
-	MISS_OWNER_RUNNING, /* owner on a CPU: its stack cannot be read */
+	MISS_OWNER_RUNNING, /* owner on a CPU, or ran while its stack was read */
 	MISS_OWNER_STACK, /* owner gone, or its stack unreadable */
 	MISS_NO_STATE, /* no task storage for the waiter */
 	MISS_VM_FULL, /* VM map full */

@@ -394,6 +394,8 @@ static int read_rows(struct pmutrace_bpf *s, struct attrib_result *a)
 	struct attrib_val *v;
 
 	ncpus = libbpf_num_possible_cpus();
+	if (ncpus <= 0)
+		return ncpus ? ncpus : -EINVAL;
 	v = calloc(ncpus, sizeof(*v));
 	if (!v)
 		return -ENOMEM;
@@ -592,6 +594,8 @@ int attrib_collect(struct pmutrace_bpf *s, struct run_result *r)
 
 	if (!a)
 		return 0;
+	if (ncpus <= 0)
+		return ncpus ? ncpus : -EINVAL;
 	per = calloc(ncpus, sizeof(*per));
 	if (!per)
 		return -ENOMEM;
