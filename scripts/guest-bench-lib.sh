@@ -70,6 +70,49 @@ stop_tracer() {
 	wait "$_dog" 2>/dev/null
 }
 
+# tool_start VARIANT [OUT_PREFIX]: start the tracer that the caller's
+# tool_cmd gives for VARIANT ($CMD; none when empty) in the background
+# ($TPID), wait until its "Tracing" line is written, and set $ATTACH_NS, the
+# time to that line. Its output goes to OUT_PREFIX.out/.err/.json (default
+# /tmp/tool). bcc's tools print "Tracing" on stdout, line-buffered by stdbuf.
+STDBUF_LIB=/usr/libexec/coreutils/libstdbuf.so
+tool_start() {
+	TPID='' ATTACH_NS=0 TOOL_OUT=${2:-/tmp/tool}
+	tool_cmd "$1" "$TOOL_OUT"
+	[ -n "$CMD" ] || return 0
+	_ready=$TOOL_OUT.err _bcc=
+	case $CMD in /usr/sbin/*) _ready=$TOOL_OUT.out _bcc=1 ;; esac
+	rm -f "$TOOL_OUT.json"
+	: >"$TOOL_OUT.out"
+	: >"$TOOL_OUT.err"
+	now
+	_t0=$NOW
+	(
+		[ -z "$_bcc" ] || export LD_PRELOAD=$STDBUF_LIB _STDBUF_O=L
+		# shellcheck disable=SC2086 # a command line, split on purpose
+		exec $CMD
+	) >"$TOOL_OUT.out" 2>"$TOOL_OUT.err" &
+	TPID=$!
+	if ! wait_tracing "$_ready" "$TPID"; then
+		err "round $ROUND $1: did not start: $(cat "$TOOL_OUT.err" "$TOOL_OUT.out")"
+		kill -KILL "$TPID" 2>/dev/null
+		TPID=''
+		return 1
+	fi
+	now
+	ATTACH_NS=$((NOW - _t0))
+}
+
+# tool_stop VARIANT: VmHWM, SIGINT (SIGKILL after 60 s), one line in
+# /out/tools.txt (with boot=$BOOT where the caller has boots).
+tool_stop() {
+	[ -n "$TPID" ] || return 0
+	stop_tracer "$TPID"
+	[ "$RC" -eq 0 ] || err "round $ROUND $1: exit $RC: $(cat "$TOOL_OUT.err")"
+	echo "tool ${BOOT:+boot=$BOOT }round=$ROUND variant=$1 attach_ns=$ATTACH_NS vmhwm_kb=$HWM rc=$RC" >>/out/tools.txt
+	TPID=''
+}
+
 # keep VARIANT: the tracer's own output, for the record (bcc tools'
 # histograms, pmutrace's JSON), as /out/r<ROUND>-VARIANT.*.
 keep() {

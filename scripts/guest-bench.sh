@@ -15,10 +15,6 @@
 mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 
 FUNCS="kvm_arm_set_default_pmu kvm_arm_pmu_v3_set_attr kvm_supports_guest_pmuv3"
-# bcc's tools print "Tracing" on stdout, which is block-buffered into a file:
-# coreutils' stdbuf library makes it line-buffered, so the line shows when
-# it is printed.
-STDBUF_LIB=/usr/libexec/coreutils/libstdbuf.so
 VARIANTS="none empty default single hold funclat_ce funclat_sp klockstat"
 # shellcheck disable=SC2086 # word lists, split on purpose
 NVAR=$(echo $VARIANTS | wc -w)
@@ -83,51 +79,21 @@ work() {
 	done
 }
 
-# tool_start VARIANT [OUT_PREFIX]: start the tracer of VARIANT in the
-# background ($TPID), wait until its "Tracing" line is written, and set
-# $ATTACH_NS. Output goes to OUT_PREFIX.out/.err.
-tool_start() {
-	TPID='' ATTACH_NS=0
-	_o=${2:-/tmp/tool}
-	_bcc='' _ready=$_o.err
-	rm -f "$_o.json" "$_o.out" "$_o.err"
-	# shellcheck disable=SC2086 # FUNCS is a list
+# tool_cmd VARIANT OUT: the tracer's command line in $CMD ("" for none),
+# for tool_start (guest-bench-lib.sh).
+# shellcheck disable=SC2034 # CMD is read by tool_start
+tool_cmd() {
 	case $1 in
-	none) return 0 ;;
-	empty) set -- empty_probe $FUNCS ;;
-	default) set -- pmutrace -j -o "$_o.json" ;;
-	single) set -- pmutrace -f kvm_supports_guest_pmuv3 --no-lock -j -o "$_o.json" ;;
-	hold) set -- pmutrace --hold -j -o "$_o.json" ;;
-	funclat_ce) set -- /usr/sbin/funclatency kvm_supports_guest_pmuv3 ;;
-	funclat_sp) set -- /usr/sbin/funclatency kvm_arm_pmu_v3_set_attr ;;
-	klockstat) set -- /usr/sbin/klockstat -L arm_pmus_lock ;;
+	none) CMD= ;;
+	empty) CMD="empty_probe $FUNCS" ;;
+	default) CMD="pmutrace -j -o $2.json" ;;
+	single) CMD="pmutrace -f kvm_supports_guest_pmuv3 --no-lock -j -o $2.json" ;;
+	hold) CMD="pmutrace --hold -j -o $2.json" ;;
+	funclat_ce) CMD="/usr/sbin/funclatency kvm_supports_guest_pmuv3" ;;
+	funclat_sp) CMD="/usr/sbin/funclatency kvm_arm_pmu_v3_set_attr" ;;
+	klockstat) CMD="/usr/sbin/klockstat -L arm_pmus_lock" ;;
+	*) CMD= && err "unknown variant $1" ;;
 	esac
-	case $1 in /usr/sbin/*) _bcc=1 _ready=$_o.out ;; esac
-	: >"$_o.out"
-	: >"$_o.err"
-	now
-	_t0=$NOW
-	(
-		[ -z "$_bcc" ] || export LD_PRELOAD=$STDBUF_LIB _STDBUF_O=L
-		exec "$@"
-	) >"$_o.out" 2>"$_o.err" &
-	TPID=$!
-	if ! wait_tracing "$_ready" "$TPID"; then
-		err "round $ROUND $1: did not start: $(cat "$_o.err" "$_o.out")"
-		return 1
-	fi
-	now
-	ATTACH_NS=$((NOW - _t0))
-}
-
-# tool_stop VARIANT: read VmHWM, stop the tracer with SIGINT (killed after
-# 60 s), record its line in tools.txt.
-tool_stop() {
-	[ -n "$TPID" ] || return 0
-	stop_tracer "$TPID"
-	[ "$RC" -eq 0 ] || err "round $ROUND $1: exit $RC: $(cat /tmp/tool.err)"
-	echo "tool round=$ROUND variant=$1 attach_ns=$ATTACH_NS vmhwm_kb=$HWM rc=$RC" >>/out/tools.txt
-	TPID=''
 }
 
 # bpf_stats: in pmutrace's default session, after the timed runs, run each

@@ -13,11 +13,12 @@
 #   r1-VARIANT.* the tracers' own output of round 1
 mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 TARGET=kvm_supports_guest_pmuv3
-STDBUF_LIB=/usr/libexec/coreutils/libstdbuf.so
 # shellcheck disable=SC2086 # word lists, split on purpose
 NVAR=$(echo $VARIANTS | wc -w)
 
-# tool_cmd VARIANT OUT: the tracer's command line in $CMD ("" for none).
+# tool_cmd VARIANT OUT: the tracer's command line in $CMD ("" for none),
+# for tool_start (guest-bench-lib.sh).
+# shellcheck disable=SC2034 # CMD is read by tool_start
 tool_cmd() {
 	_j="-j -o $2.json"
 	case $1 in
@@ -92,45 +93,6 @@ work() {
 	echo "win boot=$BOOT round=$ROUND variant=$1 workload=$2 calls=${_calls:-0} failed=${_failed:-0} rc=$_rc" >>/out/windows.txt
 }
 
-# tool_start VARIANT: start its tracer ($TPID), wait for "Tracing", set
-# $ATTACH_NS (time to that line).
-tool_start() {
-	TPID='' ATTACH_NS=0
-	tool_cmd "$1" /tmp/tool
-	[ -n "$CMD" ] || return 0
-	_ready=/tmp/tool.err _bcc=
-	case $CMD in /usr/sbin/*) _ready=/tmp/tool.out _bcc=1 ;; esac
-	rm -f /tmp/tool.json
-	: >/tmp/tool.out
-	: >/tmp/tool.err
-	now
-	_t0=$NOW
-	(
-		[ -z "$_bcc" ] || export LD_PRELOAD=$STDBUF_LIB _STDBUF_O=L
-		# shellcheck disable=SC2086 # a command line, split on purpose
-		exec $CMD
-	) >/tmp/tool.out 2>/tmp/tool.err &
-	TPID=$!
-	if ! wait_tracing "$_ready" "$TPID"; then
-		err "round $ROUND $1: did not start: $(cat /tmp/tool.err /tmp/tool.out)"
-		kill -KILL "$TPID" 2>/dev/null
-		TPID=''
-		return 1
-	fi
-	now
-	ATTACH_NS=$((NOW - _t0))
-}
-
-# tool_stop VARIANT: VmHWM, SIGINT, one line in tools.txt.
-tool_stop() {
-	[ -n "$TPID" ] || return 0
-	stop_tracer "$TPID"
-	[ "$RC" -eq 0 ] || err "round $ROUND $1: exit $RC: $(cat /tmp/tool.err)"
-	echo "tool boot=$BOOT round=$ROUND variant=$1 attach_ns=$ATTACH_NS vmhwm_kb=$HWM rc=$RC" >>/out/tools.txt
-	TPID=''
-	[ "$ROUND" != 1 ] || keep "$1"
-}
-
 {
 	echo "kernel=$(uname -r)"
 	echo "cpus=$(grep -c ^processor /proc/cpuinfo)"
@@ -170,6 +132,7 @@ while [ $ROUND -le "$ROUNDS" ]; do
 			done
 		fi
 		tool_stop "$v"
+		[ "$ROUND" != 1 ] || keep "$v"
 		settle "$v"
 	done
 	ROUND=$((ROUND + 1))

@@ -48,6 +48,7 @@ ok "bookworm arm64 root with systemd: $root"
 
 cp "$deb" "$out/disk/"
 cp "$top/tests/guest/package.sh" "$out/disk/run.sh"
+cp "$top/tests/guest/lib.sh" "$out/disk/lib.sh"
 cp "$top/build/arm64/pmu-stress" "$top/build/arm64/bpf-progs" "$out/disk/bin/"
 mke2fs -q -t ext4 -d "$out/disk" "$out/data.img" 256M >/dev/null
 "$top/scripts/lab/boot-root.sh" -k "$kdir" -r "$root" -d "$out/data.img" \

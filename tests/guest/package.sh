@@ -19,8 +19,10 @@ wait_for() {
 	done
 }
 tracing() { journalctl -q -o cat -u pmutrace --since "@$1" | grep -q '^Tracing'; }
-# pmutrace's program names, as tests/guest/lib.sh's progs_re (fsession on 7.x)
-ours() { bpf-progs | grep -qE ' (target_entry_|target_exit_|target_sess_|target_kprobe_|target_kretpro|lock_contention|lock_acquired|lock_released|attrib_|vm_default_pmu|vm_set_pmu)'; }
+# pmutrace's program names (progs_re), from the busybox lab's helpers.
+# shellcheck source=tests/guest/lib.sh
+. /lab/lib.sh
+ours() { bpf-progs | grep -qE "$progs_re"; }
 no_progs() { ! ours; }
 scrapes() { sed -n 's/^pmutrace_scrapes_total //p' $tf 2>/dev/null; }
 newer_scrape() { [ "$(scrapes)" -gt "$1" ]; }
@@ -84,6 +86,19 @@ bpf-progs >"$out/progs-stopped.txt"
 echo $? >"$out/progs-stopped.rc"
 journalctl -q -o cat -u pmutrace >"$out/journal.txt"
 cp $tf "$out/textfile-at-stop.prom" 2>/dev/null
+
+# What the service's user sees of /proc/kallsyms, beside root (diagnosis).
+{
+	sysctl kernel.kptr_restrict kernel.perf_event_paranoid
+	echo "root: $(grep -m1 ' arm_pmus_lock' /proc/kallsyms)"
+	sed -e "s|^ExecStart=.*|ExecStart=/bin/sh -c 'grep Cap /proc/self/status; grep -m1 \" arm_pmus_lock\" /proc/kallsyms'|" \
+		-e 's|^Restart=.*|Restart=no|' /lib/systemd/system/pmutrace.service >/run/systemd/system/pmutrace-ksym.service
+	systemctl daemon-reload
+	systemctl start pmutrace-ksym
+	sleep 2
+	journalctl -q -o cat -u pmutrace-ksym
+	rm -f /run/systemd/system/pmutrace-ksym.service
+} >"$out/kallsyms-diag.txt" 2>&1
 
 # What attaching needs on this kernel: the unit's capabilities, then each
 # one left out, as the same transient user, for one traced second. (A copy
