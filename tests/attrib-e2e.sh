@@ -155,6 +155,15 @@ if workloads_ran $run ce-a ce-b sp-a vi-b && [ "$(derived $run ce-a kvm_supports
 	check "$run: one row for each of the $rows processes that made traced calls, no other" \
 		eq "$(jqr '[.attribution.rows[] | select(.pid != null)] | length' "$out/$run.json")" $rows
 	check_owners $run ce-a ce-b sp-a vi-b
+	# -i 1: each interval's rows are that interval's calls, so per process
+	# they add up to the run's (the last interval began after the workloads).
+	intervals=$(grep -c '^per process in this interval' "$out/$run.err")
+	for n in ce-a ce-b sp-a vi-b; do
+		p=$(pid $run $n)
+		check "$run: -i 1: $n's calls over $intervals intervals add up to the run's" \
+			eq "$(awk -v p="$p" '$1 == "pid" && $2 == p && /: calls [0-9]+$/ { s += $NF } END { print s + 0 }' "$out/$run.err")" \
+			"$(jqr ".attribution.rows[] | select(.pid == $p) | .calls" "$out/$run.json")"
+	done
 	if [ "$(jqr '.attribution.vms.note' "$out/$run.json")" = null ]; then
 		sp=$(pid $run sp-a) vi=$(pid $run vi-b)
 		vm() { jqr "[.attribution.vms.vms[] | select(.pid == $1 and .how == \"$2\") | .$3] | add // 0" "$out/$run.json"; }
@@ -201,6 +210,12 @@ for run in pfilt cfilt; do
 				eq "$(jqr ".targets[] | select(.name == \"$t\") | .count" "$out/$run.json")" "$(derived $run $one "$t")"
 		done
 		check "$run: one row ($want calls expected)" eq "$(jqr '.attribution.rows | length' "$out/$run.json")" 1
+		# --hold: each reader call takes arm_pmus_lock once on this
+		# (before) kernel, and the other process's are not recorded.
+		acq=0
+		for t in $(attached $run); do acq=$((acq + $(derived $run $one "$t"))); done
+		check "$run: --hold: acquisitions $(jqr '.locks[0].hold.acquired' "$out/$run.json") = $one's reader calls $acq, none outside targets" \
+			sh -c "[ '$(jqr '.locks[0].hold.acquired' "$out/$run.json")' = $acq ] && [ '$(jqr '.locks[0].hold.acquired_outside_targets' "$out/$run.json")' = 0 ]"
 	else
 		bad "$run: the workloads ran (exit 0, calls made)"
 	fi

@@ -37,14 +37,16 @@ go() {
 }
 
 # 1. Per process, owners and VMs: two check-ext processes contend (4
-#    threads on 2 vCPUs), then a set-pmu and a vcpu-init process.
+#    threads on 2 vCPUs), then a set-pmu and a vcpu-init process; each
+#    second's rows on stderr (-i 1).
 held byproc ce-a a -t 3 -n 4000 check-ext
 held byproc ce-b b -t 3 -n 3000 check-ext
 held byproc sp-a a -t 2 -n 20 set-pmu
 held byproc vi-b b -t 1 -n 7 vcpu-init
-trace_start byproc --by process --owners --vms -j -o /out/byproc.json
+trace_start byproc --by process --owners --vms -i 1 -j -o /out/byproc.json
 go byproc ce-a ce-b
 go byproc sp-a vi-b
+sleep 2 # an interval past the workloads: the intervals add up to the run
 trace_stop byproc
 
 # 2. The same per cgroup, text output.
@@ -59,12 +61,12 @@ trace_stop bycg
 #    set-pmu reaches every target on every kernel.
 held pfilt sp-a a -t 1 -n 30 set-pmu
 held pfilt sp-b b -t 1 -n 20 set-pmu
-trace_start pfilt -p "$(cat /out/pfilt.pid.sp-a)" --by process -j -o /out/pfilt.json
+trace_start pfilt -p "$(cat /out/pfilt.pid.sp-a)" --by process --hold -j -o /out/pfilt.json
 go pfilt sp-a sp-b
 trace_stop pfilt
 held cfilt sp-a a -t 1 -n 25 set-pmu
 held cfilt sp-b b -t 1 -n 15 set-pmu
-trace_start cfilt -c /vm-b --by cgroup -j -o /out/cfilt.json
+trace_start cfilt -c /vm-b --by cgroup --hold -j -o /out/cfilt.json
 go cfilt sp-a sp-b
 trace_stop cfilt
 

@@ -193,6 +193,8 @@ void attrib_free(struct run_result *r)
 	free(a->owner_stacks_v);
 	free(a->owner_v);
 	free(a->vm_v);
+	free(a->base.rows);
+	free(a->base.owners);
 	free(a);
 	r->attrib = NULL;
 }
@@ -424,7 +426,7 @@ static int read_rows(struct pmutrace_bpf *s, struct attrib_result *a)
 	}
 	free(v);
 	name_rows(a);
-	qsort(a->rows, a->nrows, sizeof(*a->rows), row_cmp);
+	attrib_sort_rows(a);
 	return 0;
 }
 
@@ -445,6 +447,16 @@ static int owner_cmp(const void *x, const void *y)
 {
 	return agg_cmp(&((const struct attrib_owner *)x)->w,
 		       &((const struct attrib_owner *)y)->w);
+}
+
+void attrib_sort_rows(struct attrib_result *a)
+{
+	qsort(a->rows, a->nrows, sizeof(*a->rows), row_cmp);
+}
+
+void attrib_sort_owners(struct attrib_result *a)
+{
+	qsort(a->owner_v, a->nowners, sizeof(*a->owner_v), owner_cmp);
 }
 
 static int stack_depth(const __u64 *ip)
@@ -532,7 +544,7 @@ static int read_owners(struct pmutrace_bpf *s, struct attrib_result *a)
 	qsort(a->waiters, a->nwaiters, sizeof(*a->waiters), stack_cmp);
 	qsort(a->owner_stacks_v, a->nowner_stacks, sizeof(*a->owner_stacks_v),
 	      stack_cmp);
-	qsort(a->owner_v, a->nowners, sizeof(*a->owner_v), owner_cmp);
+	attrib_sort_owners(a);
 	return 0;
 }
 

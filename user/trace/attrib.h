@@ -41,6 +41,15 @@ struct attrib_vm {
 	__u64 vms, calls, failed;
 };
 
+/* What -i's last interval ended with (attrib_interval.c). */
+struct attrib_interval_base {
+	struct attrib_row *rows; /* sorted by id */
+	int nrows, nowners;
+	struct attrib_owner *owners;
+	__u64 miss[MISS_REASONS];
+	__u64 prog_missed;
+};
+
 struct attrib_result {
 	enum attrib_by by;
 	int top;
@@ -65,6 +74,8 @@ struct attrib_result {
 	__u64 miss[MISS_REASONS];
 	__u64 prog_missed; /* runs of attribution programs the kernel skipped */
 	__u32 absent; /* enum attrib_field bits */
+	bool interval; /* one -i interval: counts and totals, no maxima */
+	struct attrib_interval_base base;
 };
 
 struct pmutrace_bpf;
@@ -86,6 +97,16 @@ int attrib_attach(struct pmutrace_bpf *s, struct run_result *r);
 void attrib_detach(void);
 int attrib_collect(struct pmutrace_bpf *s, struct run_result *r);
 
+/* Most calls first; most total wait first. */
+void attrib_sort_rows(struct attrib_result *a);
+void attrib_sort_owners(struct attrib_result *a);
+
+/* attrib_interval.c: the rows and owners since the last call (the start,
+ * the first time), as a result to render and free; NULL without
+ * attribution or memory. */
+struct attrib_result *attrib_interval(struct attrib_result *a);
+void attrib_interval_free(struct attrib_result *d);
+
 /* Names for outputs. */
 const char *attrib_by_name(enum attrib_by by);
 const char *attrib_miss_name(int reason);
@@ -102,7 +123,7 @@ int attrib_first_mutex_frame(const struct attrib_stack *s,
 struct json_object;
 struct json_object *attrib_json(const struct run_result *r);
 
-/* attrib_render.c */
+/* attrib_render.c: the whole run's, or (a->interval) one interval's */
 void render_attrib(FILE *out, const struct run_result *r);
 
 #endif /* PMUTRACE_ATTRIB_USER_H */

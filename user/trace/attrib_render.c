@@ -3,28 +3,44 @@
 #include <string.h>
 #include "attrib.h"
 
-static void print_val(FILE *out, const char *what, const struct attrib_val *v)
+/* A figure and its maximum; in an interval the figure alone, since maxima
+ * cannot be subtracted. */
+static void figure_max(FILE *out, bool interval, const char *figure, double ns)
 {
-	char mean[32], max[32];
+	char max[32];
+
+	if (interval) {
+		fprintf(out, "%s\n", figure);
+		return;
+	}
+	format_ns(max, sizeof(max), ns);
+	fprintf(out, "%-8s max %s\n", figure, max);
+}
+
+static void print_val(FILE *out, bool interval, const char *what,
+		      const struct attrib_val *v)
+{
+	char mean[32];
 
 	format_ns(mean, sizeof(mean),
 		  v->timed ? (double)v->sum_ns / v->timed : -1);
-	format_ns(max, sizeof(max), v->timed ? (double)v->max_ns : -1);
-	fprintf(out, "    %-28s calls %-8llu untimed %-4llu mean %-8s max %s\n",
-		what, (unsigned long long)v->count,
-		(unsigned long long)(v->count - v->timed), mean, max);
+	fprintf(out, "    %-28s calls %-8llu untimed %-4llu mean ", what,
+		(unsigned long long)v->count,
+		(unsigned long long)(v->count - v->timed));
+	figure_max(out, interval, mean, v->timed ? (double)v->max_ns : -1);
 }
 
-static void print_waits(FILE *out, const char *lock, const struct attrib_val *v)
+static void print_waits(FILE *out, bool interval, const char *lock,
+			const struct attrib_val *v)
 {
-	char total[32], max[32];
+	char total[32];
 
 	if (!v->waits)
 		return;
 	format_ns(total, sizeof(total), (double)v->wait_ns);
-	format_ns(max, sizeof(max), (double)v->wait_max_ns);
-	fprintf(out, "    %-28s waits %-8llu total %-8s max %s\n", lock,
-		(unsigned long long)v->waits, total, max);
+	fprintf(out, "    %-28s waits %-8llu total ", lock,
+		(unsigned long long)v->waits);
+	figure_max(out, interval, total, (double)v->wait_max_ns);
 }
 
 static void print_rows(FILE *out, const struct run_result *r)
@@ -33,8 +49,9 @@ static void print_rows(FILE *out, const struct run_result *r)
 	struct attrib_row other = {};
 	int shown = a->nrows < a->top ? a->nrows : a->top;
 
-	fprintf(out, "\nper %s (top %d of %d, most calls first):\n",
-		attrib_by_name(a->by), shown, a->nrows);
+	fprintf(out, "\nper %s%s (top %d of %d, most calls first):\n",
+		attrib_by_name(a->by), a->interval ? " in this interval" : "",
+		shown, a->nrows);
 	for (int i = 0; i < a->nrows; i++) {
 		const struct attrib_row *row = &a->rows[i];
 
@@ -56,8 +73,9 @@ static void print_rows(FILE *out, const struct run_result *r)
 				(unsigned long long)row->calls);
 		for (int t = 0; t < r->ntargets; t++)
 			if (row->t[t].count)
-				print_val(out, r->targets[t].name, &row->t[t]);
-		print_waits(out, r->lock.name, &row->lock);
+				print_val(out, a->interval, r->targets[t].name,
+					  &row->t[t]);
+		print_waits(out, a->interval, r->lock.name, &row->lock);
 	}
 	if (a->nrows > a->top)
 		fprintf(out, "  other (%d more): calls %llu, %s waits %llu\n",
@@ -80,14 +98,16 @@ static void print_stack(FILE *out, const struct attrib_result *a,
 	}
 }
 
-static void print_agg(FILE *out, const struct wait_agg *w)
+static void print_agg(FILE *out, bool interval, const struct wait_agg *w)
 {
 	char total[32], max[32];
 
 	format_ns(total, sizeof(total), (double)w->total_ns);
 	format_ns(max, sizeof(max), (double)w->max_ns);
-	fprintf(out, "waits %llu  total %s  max %s",
-		(unsigned long long)w->count, total, max);
+	fprintf(out, "waits %llu  total %s", (unsigned long long)w->count,
+		total);
+	if (!interval)
+		fprintf(out, "  max %s", max);
 }
 
 static void print_stacks(FILE *out, const struct attrib_result *a,
@@ -109,13 +129,13 @@ static void print_stacks(FILE *out, const struct attrib_result *a,
 			continue;
 		}
 		fprintf(out, "    ");
-		print_agg(out, &v[i].w);
+		print_agg(out, false, &v[i].w);
 		fputc('\n', out);
 		print_stack(out, a, &v[i], waiter);
 	}
 	if (n > a->top) {
 		fprintf(out, "    other (%d more stacks): ", n - a->top);
-		print_agg(out, &other);
+		print_agg(out, false, &other);
 		fputc('\n', out);
 	}
 }
@@ -125,8 +145,8 @@ static void print_owners(FILE *out, const struct run_result *r)
 	const struct attrib_result *a = r->attrib;
 	bool any = false;
 
-	fprintf(out, "\n%s: who held it when a reader began to wait\n",
-		r->lock.name);
+	fprintf(out, "\n%s: who held it when a reader began to wait%s\n",
+		r->lock.name, a->interval ? ", in this interval" : "");
 	fprintf(out, "  owners (top %d of %d):\n",
 		a->nowners < a->top ? a->nowners : a->top, a->nowners);
 	for (int i = 0; i < a->nowners && i < a->top; i++) {
@@ -134,16 +154,20 @@ static void print_owners(FILE *out, const struct run_result *r)
 
 		fprintf(out, "    pid %u (process %u %.*s): ", o->k.pid,
 			o->k.tgid, TASK_COMM_LEN_, o->k.comm);
-		print_agg(out, &o->w);
+		print_agg(out, a->interval, &o->w);
 		fputc('\n', out);
 	}
-	if (a->owner_stacks)
+	if (a->interval)
+		fprintf(out, "  (owner and waiter stacks: at the end)\n");
+	else if (a->owner_stacks)
 		print_stacks(out, a, "owner stacks", a->owner_stacks_v,
 			     a->nowner_stacks, false);
 	else
 		fprintf(out,
 			"  owner stacks: this kernel has no bpf_task_from_pid (6.2+)\n");
-	print_stacks(out, a, "waiter stacks", a->waiters, a->nwaiters, true);
+	if (!a->interval)
+		print_stacks(out, a, "waiter stacks", a->waiters, a->nwaiters,
+			     true);
 	fprintf(out, "  not attributed:");
 	for (int m = 0; m < MISS_REASONS; m++) {
 		if (!a->miss[m] || m == MISS_VM_FULL || m == MISS_BY_FULL)

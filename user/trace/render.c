@@ -225,6 +225,6 @@ void render_text(FILE *out, const struct run_result *r, bool interval)
 			(unsigned long long)r->drops[DROP_NO_TASK_STATE],
 			(unsigned long long)r->drops[DROP_TOO_DEEP],
 			(unsigned long long)r->drops[DROP_STALE_ENTRY]);
-	if (!interval)
-		render_attrib(out, r);
+	/* An interval's result carries that interval's attribution. */
+	render_attrib(out, r);
 }
