@@ -86,6 +86,10 @@ check "systemd-analyze verify pmutrace.service: clean" \
 score=$(sed -n 's/.*Overall exposure level for pmutrace.service: //p' "$g/security.txt" 2>/dev/null)
 check "systemd-analyze security pmutrace.service: exposure ${score:-none}" test -n "$score"
 check "systemctl enable --now pmutrace: it says Tracing" test -s "$g/tracing"
+# The unit must leave /proc/kallsyms readable (ProtectKernelTunables hides
+# it): the lock is found there.
+check "the service watches arm_pmus_lock ($(grep -m1 -o 'lock arm_pmus_lock[^.]*' "$g/journal.txt" 2>/dev/null || grep -m1 'lock' "$g/journal.txt" 2>/dev/null | cut -c1-120))" \
+	sh -c "grep -q '^Tracing .*; lock arm_pmus_lock' '$g/journal.txt' && grep -q '^pmutrace_lock_contended_total{lock=\"arm_pmus_lock\"' '$out/metrics.txt'"
 capeff=$(sed -n 's/^CapEff:[[:space:]]*//p' "$g/proc-status.txt" 2>/dev/null)
 uid=$(awk '/^Uid:/ { print $2 }' "$g/proc-status.txt" 2>/dev/null)
 # CAP_BPF (39) and, for --textfile, CAP_DAC_OVERRIDE (1): all pmutrace keeps.

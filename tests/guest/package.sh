@@ -87,19 +87,6 @@ echo $? >"$out/progs-stopped.rc"
 journalctl -q -o cat -u pmutrace >"$out/journal.txt"
 cp $tf "$out/textfile-at-stop.prom" 2>/dev/null
 
-# What the service's user sees of /proc/kallsyms, beside root (diagnosis).
-{
-	sysctl kernel.kptr_restrict kernel.perf_event_paranoid
-	echo "root: $(grep -m1 ' arm_pmus_lock' /proc/kallsyms)"
-	sed -e "s|^ExecStart=.*|ExecStart=/bin/sh -c 'grep Cap /proc/self/status; grep -m1 \" arm_pmus_lock\" /proc/kallsyms'|" \
-		-e 's|^Restart=.*|Restart=no|' /lib/systemd/system/pmutrace.service >/run/systemd/system/pmutrace-ksym.service
-	systemctl daemon-reload
-	systemctl start pmutrace-ksym
-	sleep 2
-	journalctl -q -o cat -u pmutrace-ksym
-	rm -f /run/systemd/system/pmutrace-ksym.service
-} >"$out/kallsyms-diag.txt" 2>&1
-
 # What attaching needs on this kernel: the unit's capabilities, then each
 # one left out, as the same transient user, for one traced second. (A copy
 # of the unit: systemd-run needs D-Bus, which this root has not.)
