@@ -79,6 +79,16 @@ $(BPF_OUT)/pmutrace.skel.h: $(BPF_OUT)/pmutrace.bpf.o
 	$(BPFTOOL) gen skeleton $< name pmutrace_bpf > $@.tmp
 	mv $@.tmp $@
 
+# The kernel's symbol index (bpf/ksym_lookup.bpf.c): start-up's lookups.
+$(BPF_OUT)/ksym_lookup.bpf.o: bpf/ksym_lookup.bpf.c include/pmutrace_ksym.h vmlinux.h | $(BPF_OUT)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BPF_OUT)/ksym_lookup.skel.h: $(BPF_OUT)/ksym_lookup.bpf.o
+	$(BPFTOOL) gen skeleton $< name ksym_lookup_bpf > $@.tmp
+	mv $@.tmp $@
+
+$(OUTPUT)/trace/ksym_kernel.o: $(BPF_OUT)/ksym_lookup.skel.h
+
 $(OUTPUT)/%.o: user/%.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
@@ -198,6 +208,7 @@ $(ASAN_OUT)/%.o: user/%.c
 
 $(ASAN_OUT)/trace/cli.o $(ASAN_OUT)/common/schema_write.o $(ASAN_OUT)/export/prometheus.o: $(VERSION_FILE)
 $(ASAN_OUT)/trace/tracer.o $(ASAN_OUT)/trace/attrib.o: $(BPF_OUT)/pmutrace.skel.h
+$(ASAN_OUT)/trace/ksym_kernel.o: $(BPF_OUT)/ksym_lookup.skel.h
 $(ASAN_OUT)/trace/tracer_sess.o: user/trace/tracer.c $(BPF_OUT)/sess/pmutrace.skel.h
 	@mkdir -p $(@D)
 	$(ASAN_CC) -I$(BPF_OUT)/sess $(CFLAGS) -DPMUTRACE_SESSION_OBJ $(ASAN_FLAGS) -c $< -o $@

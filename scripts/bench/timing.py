@@ -488,15 +488,20 @@ def render(raw):
               f"the operation without tracing: {how}, before the cost of the tracepoint that calls "
               "them is counted.")
     if att.get("default") is not None and att.get("funclat_ce") is not None and att["default"] > att["funclat_ce"]:
-        extra = f" (one read took {med(ks):,.0f} ms here)" if ks else ""
-        p("- **Start-up.** Before pmutrace prints `Tracing`, it does the following:")
-        p(f"  - reads `/proc/kallsyms` to find the lock and classify its targets{extra};")
-        p("  - loads the kernel's BTF, which libbpf needs for fentry;")
-        p("  - confirms each target by attaching a probe program;")
-        p("  - attaches an fentry/fexit pair per target, and the two tracepoints.")
+        extra = f" (a whole read took {med(ks):,.0f} ms here)" if ks else ""
+        p("- **Start-up.** Before pmutrace prints `Tracing`, it does the following "
+          "(`PMUTRACE_STEPS=1` prints the time of each step):")
+        p("  - loads the kernel's BTF, which libbpf needs for fentry, and loads one probe "
+          "program to tell a kernel that refuses tracing from a target that cannot be traced;")
+        p("  - asks the kernel's symbol index for the lock and its targets (one run of a BPF "
+          "syscall program calling `bpf_kallsyms_lookup_name`), then reads `/proc/kallsyms` only "
+          f"as far as its targets' text, the first 2% of the file{extra};")
+        p("  - confirms each target by loading a probe program on it;")
+        p("  - loads and attaches its programs (one fsession program per target on 7.x), and the "
+          "two tracepoints.")
         p("  Each attach patches kernel text. funclatency attaches one kprobe, "
           "and its RSS shows that it never loads the kernel's BTF. empty_probe loads the BTF and "
-          "attaches three pairs, with no kallsyms and no probe attach. It shows how much of the "
+          "attaches three pairs, with no symbol lookup and no probe. It shows how much of the "
           "difference is inherent to fentry.")
     if hwm.get("default") is not None and hwm.get("funclat_ce") is not None and hwm["default"] > hwm["funclat_ce"]:
         p("- **Memory.** Most of pmutrace's RSS is libbpf's parsed copy of the kernel's BTF, which "

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * bpf-progs: print the type and name of every BPF program loaded in the
- * kernel, one per line. The guest tests use it to prove that pmutrace left
- * nothing behind (bpftool is not in the initramfs).
+ * bpf-progs [-v]: print the type and name of every BPF program loaded in
+ * the kernel, one per line (-v: and the instructions the verifier walked to
+ * load it). The guest tests use it to prove that pmutrace left nothing
+ * behind (bpftool is not in the initramfs).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -10,8 +11,9 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 
-int main(void)
+int main(int argc, char **argv)
 {
+	int verified = argc > 1 && !strcmp(argv[1], "-v");
 	__u32 id = 0;
 
 	while (!bpf_prog_get_next_id(id, &id)) {
@@ -21,7 +23,10 @@ int main(void)
 
 		if (fd < 0)
 			continue; /* unloaded meanwhile */
-		if (!bpf_obj_get_info_by_fd(fd, &info, &len))
+		if (!bpf_obj_get_info_by_fd(fd, &info, &len) && verified)
+			printf("%u %u %s %u\n", id, info.type, info.name,
+			       info.verified_insns);
+		else if (!verified)
 			printf("%u %u %s\n", id, info.type, info.name);
 		close(fd);
 	}

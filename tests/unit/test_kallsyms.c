@@ -57,6 +57,34 @@ static void test_lock_address(void)
 	      "without data symbols the address is taken, marked unchecked");
 }
 
+/* After the kernel's index gave the starts: the file only as far as the
+ * last end, an alias at the same address skipped, an absent name ignored. */
+static void test_find_ends(void)
+{
+	struct ksym_query q[3] = {
+		{ .name = "kvm_arm_set_default_pmu",
+		  .addr = 0xffff800080400000ULL },
+		{ .name = "kvm_supports_guest_pmuv3",
+		  .addr = 0xffff800080300000ULL },
+		{ .name = "kvm_pmu_probe_armpmu" }, /* inlined: no start */
+	};
+
+	write_file("ffff800080010000 T _stext\n"
+		   "ffff800080300000 T kvm_supports_guest_pmuv3\n"
+		   "ffff800080300000 T an_alias\n"
+		   "ffff800080300100 t next_one\n"
+		   "ffff800080400000 T kvm_arm_set_default_pmu\n"
+		   "ffff800080400200 T after_it\n"
+		   "ffff800081400000 D jiffies\n"
+		   "ffff800081500000 b arm_pmus_lock\n");
+	CHECK(ksyms_find_ends(path, q, 3) == 6, "stopped after line 6");
+	CHECK(q[0].end == 0xffff800080400200ULL, "end %llx",
+	      (unsigned long long)q[0].end);
+	CHECK(q[1].end == 0xffff800080300100ULL, "alias skipped: end %llx",
+	      (unsigned long long)q[1].end);
+	CHECK(q[2].addr == 0 && q[2].end == 0, "an absent name stays absent");
+}
+
 int main(void)
 {
 	struct ksym_query q[4] = { { .name = "arm_pmus_lock" },
@@ -67,6 +95,7 @@ int main(void)
 	int fd = mkstemp(path);
 
 	close(fd);
+	test_find_ends();
 	write_file("ffff800080010000 T _stext\n"
 		   "ffff8000812a0000 t misc_mtx.llvm.4242\n"
 		   "ffff8000812b0000 d misc_mtx\n"

@@ -176,6 +176,7 @@ int resolve_lock(const struct options *o, struct lock_target *l,
 int prepare_run(const struct options *o, struct run_result *r);
 int drop_privileges(bool keep_dac);
 void libbpf_log(bool verbose);
+void startup_step(const char *what);
 
 /* check.c */
 int check_main(int argc, char **argv);
@@ -190,6 +191,7 @@ struct ksym_table *ksyms_load(const char *path);
 /* "func+0x30" for addr, or its hex when no symbol covers it. */
 void ksyms_name(const struct ksym_table *t, __u64 addr, char *buf, size_t len);
 void ksyms_free(struct ksym_table *t);
+#define PROC_KALLSYMS "/proc/kallsyms"
 struct ksym_query {
 	const char *name; /* NULL: the data symbol that starts at "at" */
 	__u64 at;
@@ -198,6 +200,9 @@ struct ksym_query {
 	char found[NAME_LEN]; /* the name as kallsyms spells it */
 };
 int ksyms_lookup(const char *path, struct ksym_query *q, int n);
+int ksyms_find_ends(const char *path, struct ksym_query *q, int n);
+/* ksym_kernel.c: exact names from the kernel's index, no ends */
+int ksyms_kernel_lookup(struct ksym_query *q, int n);
 int parse_lock_address(const char *s, __u64 *addr);
 
 /* resolve.c */

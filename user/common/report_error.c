@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
-/* The one-line error every command ends a failure with. */
+/* The one-line error every command ends a failure with; start-up steps. */
 #include <stdarg.h>
+#include <stdlib.h>
 #include "pmutrace_user.h"
 
 int report_error(int code, const char *fmt, ...)
@@ -13,4 +14,27 @@ int report_error(int code, const char *fmt, ...)
 	va_end(ap);
 	fputc('\n', stderr);
 	return code;
+}
+
+/*
+ * PMUTRACE_STEPS=1: the time of each start-up step on stderr, since the
+ * first step (docs/performance.md breaks start-up down with it).
+ */
+void startup_step(const char *what)
+{
+	static int on = -1;
+	static __u64 t0;
+	__u64 now;
+
+	if (on < 0) {
+		const char *e = getenv("PMUTRACE_STEPS");
+
+		on = e && *e == '1';
+		t0 = monotonic_ns();
+	}
+	if (!on)
+		return;
+	now = monotonic_ns();
+	fprintf(stderr, "pmutrace: step %.1f ms %s\n", (double)(now - t0) / 1e6,
+		what);
 }

@@ -371,7 +371,7 @@ static int parse(const struct argp *argp, int argc, char **argv,
 		 struct options *opts)
 {
 	memset(opts, 0, sizeof(*opts));
-	opts->kallsyms = "/proc/kallsyms";
+	opts->kallsyms = PROC_KALLSYMS;
 	argp_err_exit_status = EXIT_USAGE;
 	/* ARGP_NO_ERRS: usage_error() reports unknown options in one line. */
 	return argp_parse(argp, argc, argv, ARGP_NO_ERRS | ARGP_NO_HELP, NULL,

@@ -104,6 +104,48 @@ int ksyms_lookup(const char *path, struct ksym_query *q, int n)
 }
 
 /*
+ * The end of each function found by address (q[i].addr set, as the kernel's
+ * index gives it): the next higher address after its own line. Reads only
+ * until every one has its end; core kernel symbols come sorted by address,
+ * so for built-in text that is an early part of the file. Returns the lines
+ * read, -ENOENT or -E2BIG.
+ */
+int ksyms_find_ends(const char *path, struct ksym_query *q, int n)
+{
+	static char buf[1 << 16];
+	bool seen[PMUTRACE_MAX_TARGETS * 4] = { false }; /* its own line */
+	int open = 0, lines = 0;
+	char line[512];
+	FILE *f;
+
+	if (n > (int)(sizeof(seen) / sizeof(seen[0])))
+		return -E2BIG;
+	for (int i = 0; i < n; i++)
+		open += q[i].addr && !q[i].end;
+	f = fopen(path, "r");
+	if (!f)
+		return -ENOENT;
+	setvbuf(f, buf, _IOFBF, sizeof(buf));
+	while (open && fgets(line, sizeof(line), f)) {
+		__u64 a = strtoull(line, NULL, 16);
+
+		lines++;
+		for (int i = 0; i < n; i++) {
+			if (!q[i].addr || q[i].end)
+				continue;
+			if (a == q[i].addr)
+				seen[i] = true;
+			else if (seen[i] && a > q[i].addr) {
+				q[i].end = a;
+				open--;
+			}
+		}
+	}
+	fclose(f);
+	return lines;
+}
+
+/*
  * Where this architecture's kernel lives: the kernel half of the address
  * space at its widest (arm64 with 52-bit VAs; x86-64 with 5-level paging),
  * so every configuration's kernel addresses lie above it.

@@ -117,7 +117,10 @@ static int trace_loop(const struct options *o, struct tracer *tr,
 		delta->duration_s = (double)(now - last) / NSEC_PER_SEC;
 		last = now;
 		next = next_deadline(start, period, now);
+		delta->attrib = attrib_interval(r->attrib);
 		render_text(stderr, delta, true);
+		attrib_interval_free(delta->attrib);
+		delta->attrib = NULL;
 		*prev = *r;
 	}
 	r->duration_s = (double)(monotonic_ns() - start) / NSEC_PER_SEC;
@@ -168,6 +171,7 @@ static int run(const struct options *o, struct run_result *r,
 		code = report_error(EXIT_RUNTIME, "%s", x.error);
 		goto cleanup;
 	}
+	startup_step("privileges dropped, exporter started");
 	say_tracing(r, o->kallsyms);
 
 	code = trace_loop(o, tr, &x, r, prev, delta);
@@ -211,6 +215,7 @@ int main(int argc, char **argv)
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct options opts;
 
+	startup_step("main");
 	if (argc > 1 && !strcmp(argv[1], "check")) {
 		argv[1] = (char *)"pmutrace check";
 		return check_main(argc - 1, argv + 1);

@@ -165,6 +165,26 @@ int choose_probe(const struct btf *btf, const struct options *o,
 }
 
 /*
+ * The default run's symbols without reading all of /proc/kallsyms: exact
+ * names from the kernel's index, then the file only as far as the targets'
+ * ends. q[0..nfunc) are functions, then the lock and the data-symbol mark.
+ * -EAGAIN (or the index's error) when the whole file must be read: an old
+ * kernel, or data symbols listed but not the lock by its exact name (a
+ * compiler's variant such as .llvm.NNN may be).
+ */
+static int ksyms_fast(const char *path, struct ksym_query *q, int nfunc)
+{
+	int err = ksyms_kernel_lookup(q, nfunc + 2);
+
+	if (err)
+		return err;
+	if (!q[nfunc].addr && q[nfunc + 1].addr)
+		return -EAGAIN;
+	err = ksyms_find_ends(path, q, nfunc);
+	return err < 0 ? err : 0;
+}
+
+/*
  * Resolve every target in this kernel. The kallsyms look-up covers the
  * targets, their callers (kprobes need exact symbols) and the lock.
  */
@@ -191,7 +211,13 @@ int resolve_all(const struct options *o, struct run_result *r,
 	if (o->lock && !parse_lock_address(o->lock, &q[nq].at))
 		q[nq].name = NULL;
 	q[nq + 1].name = KALLSYMS_DATA_MARK;
-	err = ksyms_lookup(o->kallsyms, q, nq + 2);
+	err = -EAGAIN;
+	if (!o->nfuncs && q[nq].name && r->probe != PROBE_KPROBE &&
+	    !strcmp(o->kallsyms, PROC_KALLSYMS))
+		err = ksyms_fast(o->kallsyms, q, nq);
+	if (err)
+		err = ksyms_lookup(o->kallsyms, q, nq + 2);
+	startup_step("kallsyms read");
 	if (err == -EPERM && !o->no_lock)
 		fprintf(stderr,
 			"pmutrace: %s shows no addresses (kptr_restrict?)\n",
@@ -251,14 +277,18 @@ int prepare_run(const struct options *o, struct run_result *r)
 		return report_error(
 			EXIT_NO_PERMISSION,
 			"needs root (or CAP_BPF and CAP_PERFMON): run it with sudo");
+	startup_step("start");
 	btf = btf__load_vmlinux_btf();
 	if (!btf)
 		return report_error(
 			EXIT_KERNEL,
 			"this kernel has no BTF (/sys/kernel/btf/vmlinux): it needs CONFIG_DEBUG_INFO_BTF=y");
+	startup_step("kernel BTF parsed");
 	code = choose_probe(btf, o, &r->probe);
+	startup_step("probe kind chosen");
 	if (!code)
 		code = resolve_all(o, r, btf);
+	startup_step("targets resolved");
 	if (!code)
 		code = attrib_prepare(o, r, btf);
 	btf__free(btf);

@@ -258,13 +258,16 @@ static struct tracer *try_start(struct run_result *r, int *err)
 		*err = tr->buf ? -errno : -ENOMEM;
 		goto fail;
 	}
+	startup_step("skeleton opened");
 	*err = configure(tr, r);
 	if (!*err)
 		*err = pmutrace_bpf__load(tr->skel);
+	startup_step("programs loaded");
 	if (!*err)
 		*err = ATTRIB_HOOK(attrib_loaded(tr->skel, r));
 	if (!*err)
 		*err = attach_all(tr, r);
+	startup_step("programs attached");
 	if (!*err)
 		return tr;
 fail:
