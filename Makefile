@@ -93,7 +93,7 @@ $(OUTPUT)/%.o: user/%.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
 
-$(OUTPUT)/trace/cli.o $(OUTPUT)/common/schema_write.o $(OUTPUT)/export/prometheus.o: $(VERSION_FILE)
+$(OUTPUT)/trace/cli.o $(OUTPUT)/trace/schema_write.o $(OUTPUT)/export/prometheus.o: $(VERSION_FILE)
 $(OUTPUT)/trace/tracer.o $(OUTPUT)/trace/attrib.o: $(BPF_OUT)/pmutrace.skel.h
 
 # The fsession programs' object (7.x), apart: see bpf/pmutrace.bpf.c. Same
@@ -206,7 +206,7 @@ $(ASAN_OUT)/%.o: user/%.c
 	@mkdir -p $(@D)
 	$(ASAN_CC) $(CFLAGS) $(DEPFLAGS) $(ASAN_FLAGS) -c $< -o $@
 
-$(ASAN_OUT)/trace/cli.o $(ASAN_OUT)/common/schema_write.o $(ASAN_OUT)/export/prometheus.o: $(VERSION_FILE)
+$(ASAN_OUT)/trace/cli.o $(ASAN_OUT)/trace/schema_write.o $(ASAN_OUT)/export/prometheus.o: $(VERSION_FILE)
 $(ASAN_OUT)/trace/tracer.o $(ASAN_OUT)/trace/attrib.o: $(BPF_OUT)/pmutrace.skel.h
 $(ASAN_OUT)/trace/ksym_kernel.o: $(BPF_OUT)/ksym_lookup.skel.h
 $(ASAN_OUT)/trace/tracer_sess.o: user/trace/tracer.c $(BPF_OUT)/sess/pmutrace.skel.h
@@ -246,8 +246,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_MAX_LEN := 4259840
 FUZZ_SRCS := tests/fuzz/fuzz_report_read.c \
 	     $(addprefix user/,common/schema_read.c compare/compare.c compare/compare_render.c compare/rank.c \
-	     common/stats.c common/pmu_domain.c common/text.c common/atomic_file.c \
-	     trace/resolve.c)
+	     common/stats.c common/pmu_domain.c common/text.c common/atomic_file.c common/names.c)
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	      -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE -Iinclude $(addprefix -I,$(USER_DIRS)) -I$(BPF_OUT) \
 	      -DPMUTRACE_VERSION='"fuzz"'

@@ -111,8 +111,10 @@ pmu-stress -t 1 -n "$N_PIPE" pipe >/dev/null 2>&1
 	pmu-stress -t 1 -n "$N_SP" set-pmu >/dev/null 2>&1
 	pmu-stress -t 1 -n "$N_VI" vcpu-init >/dev/null 2>&1
 }
-# The warm-up's deferred work (freed VMs, RCU callbacks) before window 1.
-sleep 2
+# The warm-up's deferred work (freed VMs, RCU callbacks, which lazy RCU may
+# hold back up to 10 s) before window 1: idle time costs nothing under
+# -icount sleep=off.
+sleep 11
 
 ROUND=1
 while [ $ROUND -le "$ROUNDS" ]; do

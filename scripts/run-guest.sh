@@ -15,6 +15,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 
 timeout_s=300 kdir='' scenario='' outdir='' fwd=''
+usage="usage: run-guest.sh -k KERNEL_DIR -s SCENARIO -o OUT_DIR [-t SECONDS] [-p HOST:GUEST] [FILE...]"
 while getopts k:s:o:t:p: opt; do
 	case $opt in
 	k) kdir=$OPTARG ;;
@@ -22,12 +23,12 @@ while getopts k:s:o:t:p: opt; do
 	o) outdir=$OPTARG ;;
 	t) timeout_s=$OPTARG ;;
 	p) fwd=$OPTARG ;;
-	*) die "usage: run-guest.sh -k KERNEL_DIR -s SCENARIO -o OUT_DIR [-t SECONDS] [-p HOST:GUEST] [FILE...]" ;;
+	*) die "$usage" ;;
 	esac
 done
 shift $((OPTIND - 1))
 { [ -n "$kdir" ] && [ -n "$scenario" ] && [ -n "$outdir" ]; } ||
-	die "usage: run-guest.sh -k KERNEL_DIR -s SCENARIO -o OUT_DIR [-t SECONDS] [FILE...]"
+	die "$usage"
 [ -f "$kdir/Image" ] || die "no kernel Image in $kdir (scripts/fetch-kernel.sh fetches one)"
 command -v qemu-system-aarch64 >/dev/null || die "qemu-system-aarch64 missing: run scripts/install-deps.sh"
 

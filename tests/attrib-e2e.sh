@@ -124,7 +124,7 @@ check_owners() { # check_owners RUN NAME...
 	fi
 	check "$run: owners seen for $(jqr '[.attribution.lock.owners[].count] | add // 0' "$out/$run.json") of $waits waits (the rest: owner field empty or owner on CPU, counted)" \
 		eq "$(jqr '([.attribution.lock.owners[].count] | add // 0) + .attribution.lock.not_attributed.owner_unknown + .attribution.lock.not_attributed.owners_full' "$out/$run.json")" "$waits"
-	reader_path() { jq -r ".attribution.lock.$1[].frames[]" "$out/$run.json" | grep -qE "^($readers)\+"; }
+	reader_path() { jq -r ".attribution.lock.$1[].frames[]" "$out/$run.json" | grep -E "^($readers)\+" >/dev/null; }
 	# An owner's stack is read only when it is off a CPU (preempted while
 	# holding the lock); when every owner was running there is none.
 	if [ -z "$owners" ]; then

@@ -28,7 +28,7 @@ expect "by what" --by thread
 expect "top zero" --top 0
 expect "by-entries too small" --by-entries 3
 expect "owners without a lock" --no-lock --owners
-if "$bin" --help | grep -q -- '--owners'; then
+if "$bin" --help | grep -- '--owners' >/dev/null; then
 	echo "ok   attrib-host: --help lists the attribution options"
 else
 	echo "FAIL attrib-host: --help does not list --owners"

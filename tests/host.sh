@@ -149,7 +149,7 @@ if grep -q 'EVERY mutex' "$tmp/help" && grep -q 'Exit status: 0 ok' "$tmp/help";
 else
 	echo "FAIL host: --help lacks the cost of --hold or the exit codes"
 fi
-if "$bin" --version | grep -q '^pmutrace '; then
+if "$bin" --version | grep '^pmutrace ' >/dev/null; then
 	echo "ok   host: --version"
 else
 	echo "FAIL host: --version"

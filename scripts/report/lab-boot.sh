@@ -15,6 +15,7 @@ top=$(cd "$here/../.." && pwd)
 . "$top/scripts/lib.sh"
 
 kdir='' label='' boot='' threads='1 2 4 8' size=full timeout_s=900
+usage="usage: lab-boot.sh -k KERNEL_DIR -l LABEL -b BOOT [-t THREADS] [-s full|small] [-T SECONDS] OUT_ROOT"
 while getopts k:l:b:t:s:T: opt; do
 	case $opt in
 	k) kdir=$OPTARG ;;
@@ -23,12 +24,12 @@ while getopts k:l:b:t:s:T: opt; do
 	t) threads=$OPTARG ;;
 	s) size=$OPTARG ;;
 	T) timeout_s=$OPTARG ;;
-	*) die "usage: lab-boot.sh -k KERNEL_DIR -l LABEL -b BOOT [-t THREADS] [-s full|small] [-T SECONDS] OUT_ROOT" ;;
+	*) die "$usage" ;;
 	esac
 done
 shift $((OPTIND - 1))
 { [ $# -eq 1 ] && [ -n "$kdir" ] && [ -n "$label" ] && [ -n "$boot" ]; } ||
-	die "usage: lab-boot.sh -k KERNEL_DIR -l LABEL -b BOOT [-t THREADS] [-s full|small] [-T SECONDS] OUT_ROOT"
+	die "$usage"
 bin=${PMUTRACE_BIN:-$top/build/arm64}
 # The matrix script too comes from $PMUTRACE_BIN when it holds one, so a
 # report's boots all run the same copy.

@@ -69,10 +69,12 @@ void exporter_wait(const struct exporter *x, double s)
 	usleep((useconds_t)(s * 1e6));
 }
 
-int exporter_poll(struct exporter *x, struct tracer *tr, struct run_result *r)
+int exporter_poll(struct exporter *x, exporter_collect_fn collect, void *ctx,
+		  struct run_result *r)
 {
 	(void)x;
-	(void)tr;
+	(void)collect;
+	(void)ctx;
 	(void)r;
 	return ++polls == poll_fails_at ? -EIO : 0;
 }

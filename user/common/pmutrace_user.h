@@ -91,6 +91,7 @@ enum probe_kind {
 	PROBE_KPROBE, /* kprobe/kretprobe: kernels without trampolines */
 	PROBE_SESSION, /* one fsession program per target (7.x) */
 };
+/* names.c: the words every output uses */
 const char *probe_kind_name(enum probe_kind kind);
 
 enum attach_mode {
@@ -98,6 +99,7 @@ enum attach_mode {
 	ATTACH_CALLER, /* on its only caller, filtered */
 	ATTACH_ABSENT, /* neither can be traced in this kernel */
 };
+const char *attach_mode_name(enum attach_mode mode); /* names.c */
 
 struct target {
 	char name[NAME_LEN]; /* what was asked for */
@@ -215,7 +217,6 @@ int probe_kprobe(const struct btf *btf, __u32 btf_id);
 int check_tracing_allowed(const struct btf *btf, attach_probe_fn probe);
 void resolve_target(struct target *t, const char *name, const struct btf *btf,
 		    const struct ksym_query *ksym, attach_probe_fn probe);
-const char *attach_mode_name(enum attach_mode mode);
 
 /* stats.c */
 void target_stats_add(struct target_stats *into,

@@ -95,7 +95,8 @@ static void refresh_self(struct exporter *x, const struct run_result *r)
 }
 
 /* The maps are read only when a scrape waits or the textfile is due. */
-int exporter_poll(struct exporter *x, struct tracer *tr, struct run_result *r)
+int exporter_poll(struct exporter *x, exporter_collect_fn collect, void *ctx,
+		  struct run_result *r)
 {
 	bool scrape = x->server && http_server_wanted(x->server);
 	bool textfile = x->textfile &&
@@ -104,7 +105,7 @@ int exporter_poll(struct exporter *x, struct tracer *tr, struct run_result *r)
 
 	if (!scrape && !textfile)
 		return 0;
-	err = tracer_collect(tr, r);
+	err = collect(ctx, r);
 	if (err)
 		return err;
 	refresh_self(x, r);

@@ -26,7 +26,11 @@ struct exporter {
 int exporter_open(struct exporter *x, const struct options *o);
 int exporter_start(struct exporter *x);
 void exporter_wait(const struct exporter *x, double s);
-int exporter_poll(struct exporter *x, struct tracer *tr, struct run_result *r);
+/* Serves a waiting scrape or a due textfile, reading the maps through
+ * collect(ctx, r) only then: the exporter knows no tracer. */
+typedef int (*exporter_collect_fn)(void *ctx, struct run_result *r);
+int exporter_poll(struct exporter *x, exporter_collect_fn collect, void *ctx,
+		  struct run_result *r);
 int exporter_finish(struct exporter *x, const struct run_result *r);
 void exporter_close(struct exporter *x);
 

@@ -8,7 +8,7 @@
 #include <string.h>
 #include "prometheus.h"
 #include "atomic_file.h"
-#include "attrib.h"
+#include "attrib_result.h"
 
 /* Every edge must start a fine bucket, and the last one lie below the
  * catch-all bucket, for the coarse counts to be exact. */

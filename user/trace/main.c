@@ -67,6 +67,11 @@ static __u64 seconds_ns(double s)
 	return (__u64)(s * NSEC_PER_SEC + 0.5);
 }
 
+static int collect(void *tr, struct run_result *r)
+{
+	return tracer_collect(tr, r);
+}
+
 /*
  * Trace until a signal or the end of -d, printing each -i interval on
  * stderr; in between, the exporter serves scrapes and its textfile (its one
@@ -96,7 +101,7 @@ static int trace_loop(const struct options *o, struct tracer *tr,
 			wake = end;
 		if (wake > now)
 			exporter_wait(x, (double)(wake - now) / NSEC_PER_SEC);
-		err = exporter_poll(x, tr, r);
+		err = exporter_poll(x, collect, tr, r);
 		if (err)
 			return report_error(
 				EXIT_RUNTIME,

@@ -12,25 +12,6 @@
 #include <bpf/btf.h>
 #include "pmu_domain.h"
 
-const char *probe_kind_name(enum probe_kind kind)
-{
-	return kind == PROBE_SESSION ? "fsession" :
-	       kind == PROBE_KPROBE  ? "kprobe" :
-				       "fentry";
-}
-
-const char *attach_mode_name(enum attach_mode mode)
-{
-	switch (mode) {
-	case ATTACH_DIRECT:
-		return "direct";
-	case ATTACH_CALLER:
-		return "caller";
-	default:
-		return "absent";
-	}
-}
-
 /* Load the smallest fentry program on btf_id; attach it for real too when
  * attach is set. */
 static int probe_fentry_prog(__u32 btf_id, bool attach)
