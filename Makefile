@@ -72,7 +72,7 @@ all: $(OUTPUT)/pmutrace $(GUEST_TOOLS) $(if $(filter $(ARCH),$(HOST_ARCH)),$(UNI
 $(BPF_OUT) $(OUTPUT)/tests:
 	mkdir -p $@
 
-$(BPF_OUT)/pmutrace.bpf.o: bpf/pmutrace.bpf.c bpf/attrib.bpf.h include/pmutrace.h include/pmutrace_attrib.h vmlinux.h | $(BPF_OUT)
+$(BPF_OUT)/pmutrace.bpf.o: bpf/pmutrace.bpf.c bpf/attrib.bpf.h bpf/task_state.h include/pmutrace.h include/pmutrace_attrib.h vmlinux.h | $(BPF_OUT)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
 $(BPF_OUT)/pmutrace.skel.h: $(BPF_OUT)/pmutrace.bpf.o
@@ -98,7 +98,7 @@ $(OUTPUT)/trace/tracer.o $(OUTPUT)/trace/attrib.o: $(BPF_OUT)/pmutrace.skel.h
 
 # The fsession programs' object (7.x), apart: see bpf/pmutrace.bpf.c. Same
 # skeleton name, so tracer.c builds against either; its own folder first.
-$(BPF_OUT)/sess/pmutrace.bpf.o: bpf/pmutrace.bpf.c bpf/attrib.bpf.h include/pmutrace.h include/pmutrace_attrib.h vmlinux.h
+$(BPF_OUT)/sess/pmutrace.bpf.o: bpf/pmutrace.bpf.c bpf/attrib.bpf.h bpf/task_state.h include/pmutrace.h include/pmutrace_attrib.h vmlinux.h
 	@mkdir -p $(@D)
 	$(CLANG) $(BPF_CFLAGS) -DPMUTRACE_SESSION_OBJ -c $< -o $@
 
@@ -357,7 +357,7 @@ BENCH_SKIPS := 1 2 4 8 15
 .PHONY: bench-skip
 bench-skip: $(foreach n,$(BENCH_SKIPS),$(OUTPUT)/bench/pmutrace-skip$(n))
 
-$(BPF_OUT)/skip%/pmutrace.bpf.o: bpf/pmutrace.bpf.c bpf/attrib.bpf.h include/pmutrace.h include/pmutrace_attrib.h vmlinux.h
+$(BPF_OUT)/skip%/pmutrace.bpf.o: bpf/pmutrace.bpf.c bpf/attrib.bpf.h bpf/task_state.h include/pmutrace.h include/pmutrace_attrib.h vmlinux.h
 	@mkdir -p $(@D)
 	$(CLANG) $(BPF_CFLAGS) -DPMUTRACE_SESSION_OBJ -DPMUTRACE_BENCH_SKIP=$* -c $< -o $@
 
