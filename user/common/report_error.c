@@ -17,9 +17,24 @@ int report_error(int code, const char *fmt, ...)
 }
 
 /*
- * PMUTRACE_STEPS=1: the time of each start-up step on stderr, since the
- * first step (docs/performance.md breaks start-up down with it).
+ * PMUTRACE_STEPS=1: the time and peak RSS at each start-up step on stderr,
+ * the time since the first step (docs/performance.md breaks start-up down with it).
  */
+/* VmHWM of this process, -1 when /proc does not say. */
+static long peak_rss_kb(void)
+{
+	char line[128];
+	long kb = -1;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmHWM: %ld kB", &kb) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return kb;
+}
+
 void startup_step(const char *what)
 {
 	static int on = -1;
@@ -35,6 +50,6 @@ void startup_step(const char *what)
 	if (!on)
 		return;
 	now = monotonic_ns();
-	fprintf(stderr, "pmutrace: step %.1f ms %s\n", (double)(now - t0) / 1e6,
-		what);
+	fprintf(stderr, "pmutrace: step %.1f ms, peak RSS %ld kB: %s\n",
+		(double)(now - t0) / 1e6, peak_rss_kb(), what);
 }

@@ -169,17 +169,25 @@ int choose_probe(const struct btf *btf, const struct options *o,
  * names from the kernel's index, then the file only as far as the targets'
  * ends. q[0..nfunc) are functions, then the lock and the data-symbol mark.
  * -EAGAIN (or the index's error) when the whole file must be read: an old
- * kernel, or data symbols listed but not the lock by its exact name (a
- * compiler's variant such as .llvm.NNN may be).
+ * kernel, or a name not found exactly where a compiler's variant (.isra.0,
+ * .llvm.NNN) may stand in: the lock where data symbols are listed, and
+ * with all_named (-f) any function; a default reader that is not found is
+ * inlined (user/common/pmu_domain.c).
  */
-static int ksyms_fast(const char *path, struct ksym_query *q, int nfunc)
+static int ksyms_fast(const char *path, struct ksym_query *q, int nfunc,
+		      bool all_named)
 {
 	int err = ksyms_kernel_lookup(q, nfunc + 2);
 
+	startup_step("kernel's symbol index asked");
 	if (err)
 		return err;
 	if (!q[nfunc].addr && q[nfunc + 1].addr)
 		return -EAGAIN;
+	/* -f names: one not found by its exact name may be a variant. */
+	for (int i = 0; i < nfunc && all_named; i++)
+		if (!q[i].addr)
+			return -EAGAIN;
 	err = ksyms_find_ends(path, q, nfunc);
 	return err < 0 ? err : 0;
 }
@@ -212,9 +220,9 @@ int resolve_all(const struct options *o, struct run_result *r,
 		q[nq].name = NULL;
 	q[nq + 1].name = KALLSYMS_DATA_MARK;
 	err = -EAGAIN;
-	if (!o->nfuncs && q[nq].name && r->probe != PROBE_KPROBE &&
+	if (q[nq].name && r->probe != PROBE_KPROBE &&
 	    !strcmp(o->kallsyms, PROC_KALLSYMS))
-		err = ksyms_fast(o->kallsyms, q, nq);
+		err = ksyms_fast(o->kallsyms, q, nq, o->nfuncs > 0);
 	if (err)
 		err = ksyms_lookup(o->kallsyms, q, nq + 2);
 	startup_step("kallsyms read");
