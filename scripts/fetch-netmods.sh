@@ -1,10 +1,11 @@
 #!/bin/bash
-# fetch-netmods.sh KERNEL_DIR: the virtio-net modules (failover, net_failover,
-# virtio_net), and virtio_blk for the Debian root's disk (scripts/lab/), of
-# the Debian kernel in KERNEL_DIR (from fetch-kernel.sh), taken
-# from its linux-modules package and decompressed; prints an overlay folder
-# for PMUTRACE_GUEST_OVERLAY holding them in /lib/netmods/. Guests that need
-# a network (the Prometheus test) insmod them.
+# fetch-netmods.sh KERNEL_DIR: the modules a guest needs for virtio-net
+# (the Prometheus test) and virtio-blk (the Debian root's disk, scripts/lab/)
+# on the Debian kernel in KERNEL_DIR (from fetch-kernel.sh), with every
+# module they depend on (modinfo's depends), decompressed. Prints an overlay
+# folder for PMUTRACE_GUEST_OVERLAY: /lib/netmods/*.ko and
+# /lib/netmods/order, the names in the order to insmod them. What the
+# kernel has built in is not there.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -12,7 +13,7 @@ kdir=${1:?usage: fetch-netmods.sh KERNEL_DIR}
 kver=$(cat "$kdir/release")
 suite=$(cat "$kdir/suite")
 out=$kdir/netmods
-if [ -f "$out/done" ] || { [ -s "$out/lib/netmods/virtio_net.ko" ] && [ -s "$out/lib/netmods/virtio_blk.ko" ]; }; then
+if [ -f "$out/lib/netmods/order" ]; then
 	echo "$out"
 	exit 0
 fi
@@ -23,21 +24,34 @@ trap 'rm -rf "$tmp"' EXIT
 # linux-image-* holds them itself.
 (fetch_deb "$suite" "linux-modules-$kver" "$tmp/deb") 2>/dev/null ||
 	fetch_deb "$suite" "linux-image-$kver" "$tmp/deb"
+rm -rf "$out.tmp"
 mkdir -p "$out.tmp/lib/netmods"
-for m in failover net_failover virtio_net virtio_blk; do
-	f=$(find "$tmp/deb" -name "$m.ko*" | head -n 1)
+# The packages ship no modules.dep (depmod makes it at install): each
+# module's own "depends" says what must be loaded before it.
+ko() { find "$tmp/deb" -name "$1.ko*" -o -name "$(echo "$1" | tr _ -).ko*" | head -n 1; }
+order=()
+add() { # add NAME: what it depends on first, then itself, each once
+	local name=$1 f dep
+	case " ${order[*]:-} " in *" $name "*) return ;; esac
+	f=$(ko "$name")
 	if [ -z "$f" ]; then
 		# Built in (=y): nothing to load.
-		grep -q "^CONFIG_$(echo "$m" | tr '[:lower:]' '[:upper:]')=y" "$kdir/config" && continue
-		die "the $kver packages have no $m module, and it is not built in"
+		grep -q "^CONFIG_$(echo "$name" | tr '[:lower:]' '[:upper:]')=y" "$kdir/config" && return
+		die "the $kver packages have no $name module, and it is not built in"
 	fi
 	case $f in
-	*.xz) xz -dc "$f" >"$out.tmp/lib/netmods/$m.ko" ;;
-	*.zst) zstd -qdc "$f" >"$out.tmp/lib/netmods/$m.ko" ;;
-	*) cp "$f" "$out.tmp/lib/netmods/$m.ko" ;;
+	*.xz) xz -dc "$f" >"$out.tmp/lib/netmods/$name.ko" ;;
+	*.zst) zstd -qdc "$f" >"$out.tmp/lib/netmods/$name.ko" ;;
+	*) cp "$f" "$out.tmp/lib/netmods/$name.ko" ;;
 	esac
-done
-: >"$out.tmp/done"
+	for dep in $(modinfo -F depends "$out.tmp/lib/netmods/$name.ko" | tr , ' '); do
+		add "$dep"
+	done
+	order+=("$name")
+	echo "$name" >>"$out.tmp/lib/netmods/order"
+}
+for m in virtio_pci virtio_blk virtio_net; do add "$m"; done
+touch "$out.tmp/lib/netmods/order"
 rm -rf "$out"
 mv "$out.tmp" "$out"
 echo "$out"

@@ -66,6 +66,7 @@ COMMANDS = {
     "tar": "tar",
     "xz": "xz-utils",
     "zstd": "zstd",
+    "modinfo": "kmod",
 }
 for _pkg, _cmds in {
     "apt": "apt-cache apt-get",

@@ -51,7 +51,7 @@ cat >"$tmp/i/init" <<'INIT'
 mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
-for m in virtio_blk failover net_failover virtio_net; do
+for m in $(cat /lib/netmods/order); do
 	insmod /lib/netmods/$m.ko || echo "lab-initramfs: insmod $m failed"
 done
 i=0

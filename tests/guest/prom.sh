@@ -3,7 +3,7 @@
 # port 9435, forwarded to the host; a workload, then an idle spell so the
 # host's Prometheus scrapes the final totals before pmutrace ends.
 . /bin/lib.sh
-for m in failover net_failover virtio_net; do
+for m in $(cat /lib/netmods/order); do
 	insmod "/lib/netmods/$m.ko" || echo "insmod $m failed" >>/out/errors.txt
 done
 ip link set lo up
