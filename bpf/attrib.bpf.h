@@ -206,6 +206,30 @@ static __always_inline void wait_add(void *map, void *key, __u64 d, __u32 full)
 		a->max_ns = d;
 }
 
+/* PREEMPT_RT builds struct mutex on an rt_mutex, whose owner's bit 0 says
+ * "has waiters". */
+struct mutex___rt {
+	struct rt_mutex_base rtmutex;
+};
+
+/* The task holding m, NULL when it is free: the owner field's low bits are
+ * flags (3 in a mutex, 1 in an rt_mutex). *absent: neither layout here. */
+static __always_inline struct task_struct *mutex_owner(struct mutex *m,
+						       bool *absent)
+{
+	struct mutex___rt *rt = (void *)m;
+
+	*absent = false;
+	if (bpf_core_field_exists(m->owner))
+		return (void *)(BPF_CORE_READ(m, owner.counter) & ~7UL);
+	if (bpf_core_field_exists(rt->rtmutex))
+		return (void *)((unsigned long)BPF_CORE_READ(rt,
+							     rtmutex.owner) &
+				~1UL);
+	*absent = true;
+	return NULL;
+}
+
 /* Context switches of task t: unchanged means it has not run in between. */
 static __always_inline __u64 switch_count(struct task_struct *t)
 {
@@ -224,13 +248,14 @@ static __always_inline void note_owner(struct mutex *m, struct wait_state *ws,
 {
 	struct task_struct *owner, *t;
 	__u64 switches;
+	bool absent;
 	long n;
 
-	if (!bpf_core_field_exists(m->owner)) {
+	owner = mutex_owner(m, &absent);
+	if (absent) {
 		attrib_absent |= FIELD_MUTEX_OWNER;
 		return;
 	}
-	owner = (void *)(BPF_CORE_READ(m, owner.counter) & ~7UL);
 	if (!owner)
 		return;
 	ws->owner.pid = BPF_CORE_READ(owner, pid);
@@ -258,7 +283,7 @@ static __always_inline void note_owner(struct mutex *m, struct wait_state *ws,
 	 * The stack is its stack as holder only if it still holds the lock
 	 * and has not switched since.
 	 */
-	if ((BPF_CORE_READ(m, owner.counter) & ~7UL) != (__u64)owner ||
+	if (mutex_owner(m, &absent) != owner ||
 	    (bpf_core_field_exists(owner->on_cpu) &&
 	     BPF_CORE_READ(owner, on_cpu)) ||
 	    switch_count(owner) != switches) {
