@@ -48,6 +48,16 @@ systemd-analyze verify --man=no /lib/systemd/system/pmutrace.service >"$out/veri
 echo $? >"$out/verify.rc"
 systemd-analyze security pmutrace.service >"$out/security.txt" 2>&1
 
+# Linux 6.1 needs the shipped drop-in (its comment says why): the README's
+# step for bookworm kernels.
+if ! grep -q ' bpf_task_from_pid$' /proc/kallsyms; then
+	mkdir -p /etc/systemd/system/pmutrace.service.d
+	cp /usr/share/doc/pmutrace/examples/pmutrace-linux-6.1.conf \
+		/etc/systemd/system/pmutrace.service.d/linux-6.1.conf
+	systemctl daemon-reload
+	echo linux-6.1.conf >"$out/dropin.txt"
+fi
+
 # The operator's edit: metrics on every address (the host reaches the guest
 # through QEMU's forward), and the textfile every 2 s.
 sed -i 's|^ARGS=.*|ARGS="--prometheus :9435 --textfile '$tf' -i 2"|' /etc/default/pmutrace
@@ -111,6 +121,7 @@ done
 rm -f $caps_unit
 systemctl daemon-reload
 
+rm -rf /etc/systemd/system/pmutrace.service.d
 say "purging"
 apt-get purge -y pmutrace >"$out/purge.log" 2>&1
 echo $? >"$out/purge.rc"
