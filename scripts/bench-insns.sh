@@ -29,7 +29,7 @@ n_sp=${BENCH_N_SP:-1000}
 n_vi=${BENCH_N_VI:-50}
 workloads=${BENCH_WORKLOADS:-}
 docs=${BENCH_DOCS:-docs}
-variants=${BENCH_VARIANTS:-none empty limit limit_fentry default single hold fentry single_fentry skip_ret skip_hist skip_minmax skip_entries skip_all funclat klockstat}
+variants=${BENCH_VARIANTS:-none empty limit limit_fentry default single hold fentry single_fentry by_process skip_ret skip_hist skip_minmax skip_entries skip_all funclat klockstat}
 [ $# -gt 0 ] || set -- sid
 
 make -s ARCH=arm64 build/arm64/pmutrace build/arm64/pmu-stress build/arm64/empty_probe \
