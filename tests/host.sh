@@ -5,8 +5,8 @@ set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 # PMUTRACE_BIN: another build to try, e.g. an older one these checks should catch.
 bin=${PMUTRACE_BIN:-$top/build/$(uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')/pmutrace}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+tmp=$(mktemp -d) pub=
+trap 'rm -rf "$tmp" ${pub:+"$pub"}' EXIT
 
 # expect NAME CODE ARGS...: pmutrace ARGS exits CODE with exactly one line
 # on stderr, nothing on stdout.
@@ -155,9 +155,12 @@ else
 	echo "FAIL host: --version"
 fi
 
-# compare needs no privileges and no tracing kernel.
+# compare needs no privileges and no tracing kernel. nobody gets copies in
+# a folder it may read: the clone may sit where it may not (/root is 0700).
 fx=$top/tests/fixtures
-if nobody "$bin" compare "$fx/sid-default.json" "$fx/trixie-default.json" >"$tmp/cmp" 2>&1 &&
+pub=$(mktemp -d)
+chmod 755 "$pub" && cp "$bin" "$fx/sid-default.json" "$fx/trixie-default.json" "$pub/"
+if nobody "$pub/pmutrace" compare "$pub/sid-default.json" "$pub/trixie-default.json" >"$tmp/cmp" 2>&1 &&
 	grep -q 'warning: kernels differ' "$tmp/cmp" &&
 	grep -q 'warning: kvm_supports_guest_pmuv3 is absent on one side' "$tmp/cmp"; then
 	echo "ok   host: compare runs unprivileged and warns about differing kernels and attach modes"
