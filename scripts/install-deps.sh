@@ -13,7 +13,7 @@ HOST_PKGS=(clang libclang-rt-14-dev llvm bpftool libbpf-dev libelf-dev zlib1g-de
 	libyaml-dev libcrypt-dev openssl apache2-utils
 	util-linux procps
 	patch flex bison bc dwarves libssl-dev kmod rsync shellcheck libcap-dev
-	dpkg-dev debhelper lintian fakeroot debootstrap e2fsprogs debian-archive-keyring systemd)
+	dpkg-dev build-essential debhelper lintian fakeroot debootstrap e2fsprogs debian-archive-keyring systemd)
 ARM64_PKGS=(libc6-dev:arm64 libbpf-dev:arm64 libelf-dev:arm64 zlib1g-dev:arm64
 	libjson-c-dev:arm64 libzstd-dev:arm64 libcap-dev:arm64 libssl-dev:arm64 libyaml-dev:arm64
 	libcrypt-dev:arm64 libgsl27:arm64 libgslcblas0:arm64)
