@@ -131,6 +131,14 @@ static __always_inline bool attrib_selected(void)
 	return true;
 }
 
+/* An event on the watched lock by a task -p/-c select (all, without them):
+ * what contention and hold programs record. */
+static __always_inline bool lock_event_selected(void *lock)
+{
+	return (__u64)lock == cfg.lock_addr &&
+	       (!attrib_on || attrib_selected());
+}
+
 static __always_inline void read_leader_comm(char *comm)
 {
 	struct task_struct *t = bpf_get_current_task_btf();
@@ -298,7 +306,7 @@ static __always_inline int attrib_begin(void *ctx, void *lock, bool with_stack)
 {
 	struct wait_state *ws;
 
-	if ((__u64)lock != cfg.lock_addr || !attrib_selected())
+	if (!lock_event_selected(lock))
 		return 0;
 	ws = bpf_task_storage_get(&wait_states, bpf_get_current_task_btf(), 0,
 				  BPF_LOCAL_STORAGE_GET_F_CREATE);

@@ -624,7 +624,7 @@ int BPF_PROG(lock_contention_begin, void *lock, unsigned int flags)
 {
 	struct task_state *ts;
 
-	if ((__u64)lock != cfg.lock_addr || (attrib_on && !attrib_selected()))
+	if (!lock_event_selected(lock))
 		return 0;
 	ts = task_state(true);
 	if (ts && !ts->wait_start)
@@ -675,9 +675,9 @@ int BPF_PROG(lock_acquired, struct mutex *lock)
 	struct lock_stats *ls;
 	__u32 slot;
 
-	/* -p/-c: an unselected task's hold is not recorded, so its release is
-	 * not either (hold_start stays 0). */
-	if ((__u64)lock != cfg.lock_addr || (attrib_on && !attrib_selected()))
+	/* An unselected task's hold is not recorded, so its release is not
+	 * either (hold_start stays 0). */
+	if (!lock_event_selected(lock))
 		return 0;
 	ts = task_state(true);
 	ls = lock_stats_cpu();
