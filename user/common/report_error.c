@@ -16,10 +16,6 @@ int report_error(int code, const char *fmt, ...)
 	return code;
 }
 
-/*
- * PMUTRACE_STEPS=1: the time and peak RSS at each start-up step on stderr,
- * the time since the first step (docs/performance.md breaks start-up down with it).
- */
 /* VmHWM of this process, -1 when /proc does not say. */
 static long peak_rss_kb(void)
 {
@@ -35,6 +31,10 @@ static long peak_rss_kb(void)
 	return kb;
 }
 
+/*
+ * PMUTRACE_STEPS=1: the time since the first step and the peak RSS at each
+ * start-up step, on stderr (docs/performance.md breaks start-up down with it).
+ */
 void startup_step(const char *what)
 {
 	static int on = -1;
