@@ -159,16 +159,18 @@ static __always_inline __u32 current_slot(void *ctx, struct task_state *ts)
 }
 
 /*
- * The bucket is widened to 64 bits before its bounds check and pinned to one
- * register, so older verifiers (6.1) see the checked value being used.
+ * hist_bucket()'s clamp, done here where the verifier sees it: the bucket is
+ * pinned to one register, so older verifiers (6.1) see the clamped value
+ * being used, and there is no second bounds check.
  */
 static __always_inline void hist_add(struct hist *h, __u64 v)
 {
-	__u64 b = hist_bucket(v);
+	__u64 b = hist_bucket_unclamped(v);
 
 	barrier_var(b);
-	if (b < HIST_BUCKETS)
-		h->slots[b]++;
+	if (b > HIST_BUCKETS - 1)
+		b = HIST_BUCKETS - 1;
+	h->slots[b]++;
 }
 
 /* Bounded so the verifier accepts it even when clang reloads slot from the
@@ -303,23 +305,26 @@ static __always_inline struct target_stats *stats_of(__u32 slot)
 }
 
 /* kind: the target's ret_kind, read once by the caller (each read of the
- * configuration is an instruction that stays); attrib: an attrib_ twin's
- * call, also counted in its process's or cgroup's row. */
-static __always_inline void record_exit(__u32 slot, __u64 start, __u64 ret,
-					__u32 kind, bool attrib)
+ * configuration is an instruction that stays). A bool, the common case, in
+ * two instructions. */
+static __always_inline void count_ret(struct target_stats *s, __u32 kind,
+				      __u64 ret)
 {
-	struct target_stats *s = stats_of(slot);
+	if (PMUTRACE_BENCH_SKIP & BENCH_SKIP_RET)
+		return;
+	if (kind != RET_BOOL)
+		count_return(s, kind, ret);
+	else if (!ret)
+		s->ret_zero++;
+}
+
+/* The call's time, from its entry's start (0: no entry seen); attrib: an
+ * attrib_ twin's call, also counted in its process's or cgroup's row. */
+static __always_inline void record_time(struct target_stats *s, __u32 slot,
+					__u64 start, bool attrib)
+{
 	__u64 d;
 
-	if (!s)
-		return;
-	/* A bool, the common case, in two instructions. */
-	if (PMUTRACE_BENCH_SKIP & BENCH_SKIP_RET)
-		;
-	else if (kind == RET_BOOL && !ret)
-		s->ret_zero++;
-	else if (kind != RET_BOOL)
-		count_return(s, kind, ret);
 	if (attrib)
 		attrib_call(slot, start);
 	/* Timed calls are counted by their histogram bucket alone. */
@@ -330,14 +335,25 @@ static __always_inline void record_exit(__u32 slot, __u64 start, __u64 ret,
 	}
 	d = bpf_ktime_get_ns() - start;
 	if (!(PMUTRACE_BENCH_SKIP & BENCH_SKIP_MINMAX)) {
-		if (~d > s->min_ns)
-			s->min_ns = ~d;
+		if (d < s->min_ns)
+			s->min_ns = d;
 		if (d > s->max_ns)
 			s->max_ns = d;
 		s->sum_ns += d;
 	}
 	if (!(PMUTRACE_BENCH_SKIP & BENCH_SKIP_HIST))
 		hist_add(&s->latency, d);
+}
+
+static __always_inline void record_exit(__u32 slot, __u64 start, __u64 ret,
+					__u32 kind, bool attrib)
+{
+	struct target_stats *s = stats_of(slot);
+
+	if (!s)
+		return;
+	count_ret(s, kind, ret);
+	record_time(s, slot, start, attrib);
 }
 
 static __always_inline int on_exit(void *ctx, __u32 slot, bool attrib)
@@ -412,12 +428,14 @@ TARGET_SLOT(7)
  */
 __u64 entered[PMUTRACE_SESSION_MAX_CPUS][PMUTRACE_MAX_TARGETS];
 
+/* The loader takes session mode only where every possible CPU's number is
+ * below PMUTRACE_SESSION_MAX_CPUS (a power of two): the mask bounds the
+ * index for the verifier, one instruction and no branch. */
 static __always_inline void count_entry(__u32 slot)
 {
-	__u32 cpu = bpf_get_smp_processor_id();
+	__u64 cpu = bpf_get_smp_processor_id();
 
-	if (cpu < PMUTRACE_SESSION_MAX_CPUS)
-		entered[cpu][SLOT(slot)]++;
+	entered[cpu & (PMUTRACE_SESSION_MAX_CPUS - 1)][SLOT(slot)]++;
 }
 
 /* A filtered target's entry, out of the unfiltered targets' way. */
@@ -440,14 +458,19 @@ static __always_inline int session_filtered_entry(void *ctx, __u32 slot,
 	return 0;
 }
 
-static __always_inline int on_session(void *ctx, __u32 slot)
+/*
+ * filtered is a constant of each program: the loader gives a target with a
+ * filter the target_fsess_ program of its slot, so the others read neither
+ * the filter's configuration nor the cookie's COOKIE_FILTERED.
+ */
+static __always_inline int on_session(void *ctx, __u32 slot, bool filtered)
 {
 	__u64 *cookie = bpf_session_cookie(ctx);
-	__u64 start, ret = 0;
+	__u64 start, ret;
 	__u32 kind;
 
 	if (!bpf_session_is_return(ctx)) {
-		if (cfg.filter_kind[slot] != FILTER_NONE)
+		if (filtered)
 			return session_filtered_entry(ctx, slot, cookie);
 		if (!(PMUTRACE_BENCH_SKIP & BENCH_SKIP_ENTRIES))
 			count_entry(slot);
@@ -456,20 +479,30 @@ static __always_inline int on_session(void *ctx, __u32 slot)
 	}
 	kind = cfg.ret_kind[slot];
 	start = *cookie;
-	if (start == COOKIE_FILTERED || (!start && !wanted(ctx, slot)))
+	if (filtered &&
+	    (start == COOKIE_FILTERED || (!start && !wanted(ctx, slot))))
 		return 0;
+	/* In fsession the verifier inlines the helper as a load that always
+	 * writes ret: no zeroing first. */
 	if (kind != RET_NONE && !(PMUTRACE_BENCH_SKIP & BENCH_SKIP_RET))
 		bpf_get_func_ret(ctx, &ret);
+	else
+		ret = 0;
 	record_exit(slot, start, ret, kind, false);
 	return 0;
 }
 
 /* Declared as fentry: the loader sets the attach type to fsession. */
-#define SESSION_SLOT(n)                    \
-	SEC("fentry")                      \
-	int target_sess_##n(void *ctx)     \
-	{                                  \
-		return on_session(ctx, n); \
+#define SESSION_SLOT(n)                           \
+	SEC("fentry")                             \
+	int target_sess_##n(void *ctx)            \
+	{                                         \
+		return on_session(ctx, n, false); \
+	}                                         \
+	SEC("fentry")                             \
+	int target_fsess_##n(void *ctx)           \
+	{                                         \
+		return on_session(ctx, n, true);  \
 	}
 
 SESSION_SLOT(0)

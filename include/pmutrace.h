@@ -87,11 +87,18 @@ static inline __attribute__((always_inline)) __u64 hist_log2(__u64 v)
  * the bucket is t * HIST_SUB + (v >> t): no special case for small values,
  * and everything from 2^HIST_MAX_EXP on lands past the end, in the last one.
  */
+static inline __attribute__((always_inline)) __u64
+hist_bucket_unclamped(__u64 v)
+{
+	__u64 t = hist_log2(v >> HIST_SUB_BITS);
+
+	return (t << HIST_SUB_BITS) + (v >> t);
+}
+
 static inline __attribute__((always_inline)) __u32 hist_bucket(__u64 v)
 {
-	__u64 t = hist_log2(v >> HIST_SUB_BITS), b;
+	__u64 b = hist_bucket_unclamped(v);
 
-	b = (t << HIST_SUB_BITS) + (v >> t);
 	return b < HIST_BUCKETS ? b : HIST_BUCKETS - 1;
 }
 
@@ -147,13 +154,14 @@ enum filter_kind {
  * Every instruction counts on the per-call path, so the maps hold less than
  * this says and the loader completes each CPU's record (tracer.c): timed is
  * the histogram's total, count adds the untimed calls the maps count, and
- * min_ns is kept inverted (~min: 0 means none yet).
+ * min_ns starts at the largest value (the loader writes it before attach),
+ * so the per-call path needs no case for "none yet".
  */
 struct target_stats {
 	__u64 count; /* calls completed (exits seen); maps: untimed ones */
 	__u64 timed; /* of those, entries seen too: in the histogram */
 	__u64 sum_ns;
-	__u64 min_ns; /* valid when timed > 0; maps: ~min */
+	__u64 min_ns; /* valid when timed > 0; maps: ~0 until then */
 	__u64 max_ns;
 	__u64 ret_zero; /* 0, false or NULL */
 	__u64 ret_nonzero; /* > 0, true or a valid pointer */

@@ -34,6 +34,9 @@ int main(void)
 		snprintf(name, sizeof(name), "target_sess_%d", i);
 		CHECK(bpf_object__find_program_by_name(obj, name), "no %s",
 		      name);
+		snprintf(name, sizeof(name), "target_fsess_%d", i);
+		CHECK(bpf_object__find_program_by_name(obj, name), "no %s",
+		      name);
 	}
 	bpf_object__close(obj);
 	UNIT_EXIT();

@@ -84,6 +84,15 @@ static void slot_programs(struct pmutrace_bpf *s, enum probe_kind kind,
 	}
 }
 
+static struct bpf_program *session_filtered_program(struct pmutrace_bpf *s,
+						    int slot)
+{
+	char name[32];
+
+	snprintf(name, sizeof(name), "target_fsess_%d", slot);
+	return bpf_object__find_program_by_name(s->obj, name);
+}
+
 static void autoload_only(struct pmutrace_bpf *s, struct bpf_program **used,
 			  int n)
 {
@@ -109,6 +118,10 @@ static int configure(struct tracer *tr, const struct run_result *r)
 
 		if (t->mode == ATTACH_ABSENT)
 			continue;
+		/* A filtered target's session program is a build of its own,
+		 * so the others skip the filter's work (pmutrace.bpf.c). */
+		if (r->probe == PROBE_SESSION && t->filter_kind != FILTER_NONE)
+			tr->entry[i] = session_filtered_program(s, i);
 		used[n++] = tr->entry[i];
 		if (tr->exit[i])
 			used[n++] = tr->exit[i];
@@ -234,6 +247,21 @@ static int attach_all(struct tracer *tr, struct run_result *r)
 	return err;
 }
 
+/* Every CPU's min_ns starts at the largest value (include/pmutrace.h). */
+static int init_target_stats(struct tracer *tr)
+{
+	int fd = bpf_map__fd(tr->skel->maps.target_stats);
+	struct target_stats *v = tr->buf;
+
+	memset(tr->buf, 0, (size_t)tr->ncpus * sizeof(*v));
+	for (int c = 0; c < tr->ncpus; c++)
+		v[c].min_ns = ~0ULL;
+	for (__u32 slot = 0; slot < PMUTRACE_MAX_TARGETS; slot++)
+		if (bpf_map_update_elem(fd, &slot, tr->buf, BPF_ANY))
+			return -errno;
+	return 0;
+}
+
 static struct tracer *try_start(struct run_result *r, int *err)
 {
 	struct tracer *tr = calloc(1, sizeof(*tr));
@@ -263,6 +291,8 @@ static struct tracer *try_start(struct run_result *r, int *err)
 	if (!*err)
 		*err = pmutrace_bpf__load(tr->skel);
 	startup_step("programs loaded");
+	if (!*err)
+		*err = init_target_stats(tr);
 	if (!*err)
 		*err = ATTRIB_HOOK(attrib_loaded(tr->skel, r));
 	if (!*err)
@@ -347,7 +377,7 @@ static void add_target(void *into, const void *cpu)
 	memcpy(&c, cpu, sizeof(c));
 	c.timed = hist_total(&c.latency);
 	c.count += c.timed;
-	c.min_ns = c.timed ? ~c.min_ns : 0;
+	c.min_ns = c.timed ? c.min_ns : 0;
 	target_stats_add(into, &c);
 }
 
