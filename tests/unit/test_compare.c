@@ -83,6 +83,23 @@ static void test_rank(void)
 	runs(&s, z8, 8, z8, 8);
 	CHECK(s.verdict == VERDICT_SAME && s.ratio == 1,
 	      "no events on either side: no change shown");
+	/* The test's exact size under no change, given the values. */
+	CHECK(fabs(rank_null_size(b8, 4, a8, 4) - 2.0 / 70) < 1e-12,
+	      "size of 4+4 without ties: %g, want 2/70",
+	      rank_null_size(b8, 4, a8, 4));
+	runs(&s, b8, 8, a8, 8);
+	CHECK(fabs(rank_null_size(b8, 8, a8, 8) - (1 - s.level)) < 1e-12 &&
+		      rank_null_size(b8, 8, a8, 8) <= CMP_ALPHA,
+	      "size of 8+8 without ties %g = 1 - the interval's level %g",
+	      rank_null_size(b8, 8, a8, 8), 1 - s.level);
+	CHECK(rank_null_size(b8, 3, a8, 3) == 0,
+	      "3 runs a side can give no verdict: size 0");
+	CHECK(rank_null_size(z8, 8, z8, 8) == 0,
+	      "every value tied: no arrangement differs, size 0");
+	CHECK(rank_null_size(w8, 8, z8, 8) > 0 &&
+		      rank_null_size(w8, 8, z8, 8) <= CMP_ALPHA,
+	      "waits with ties at zero: size %g in (0, 0.05]",
+	      rank_null_size(w8, 8, z8, 8));
 }
 
 static void test_statistics(void)

@@ -80,6 +80,7 @@ struct comparison {
 /* rank.c */
 int cmp_min_runs(void);
 void rank_compare(struct stat_cmp *s);
+double rank_null_size(const double *vb, int n, const double *va, int m);
 
 /* compare.c */
 void stat_init(struct stat_cmp *s, const char *name, enum cmp_kind kind);

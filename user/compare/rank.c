@@ -91,18 +91,20 @@ static const double *u_cdf(int n, int m)
 static int cmp_double(const void *a, const void *b);
 
 /*
- * Two-sided p of the rank test with ties: the after-runs' sum of doubled
- * mid-ranks against its exact law over all ways to pick m of the n + m
- * pooled values (dp[k][s]: ways to pick k of the first t with sum s). The
- * law is kept for the last set of ranks: without ties it is always the same.
+ * The exact law of the after-runs' sum of doubled mid-ranks given the n + m
+ * pooled values, over all ways to pick m of them (dp[k][s]: ways to pick k
+ * of the first t with sum s), in law[0..*top]; *obs is the observed sum.
+ * The law is kept for the last set of ranks: without ties it is always the
+ * same.
  */
-static double tied_p(const double *vb, int n, const double *va, int m)
+static const double *rank_sum_law(const double *vb, int n, const double *va,
+				  int m, int *obs, int *top)
 {
 	static int last_w[2 * CMP_MAX_RUNS], last_n = -1, last_m = -1;
 	static double dp[CMP_MAX_RUNS + 1][MAX_RANKSUM + 1];
 	static double law[MAX_RANKSUM + 1];
-	double pool[2 * CMP_MAX_RUNS], total = 0, lo = 0, hi = 0;
-	int w[2 * CMP_MAX_RUNS], N = n + m, top = 0, obs = 0;
+	double pool[2 * CMP_MAX_RUNS];
+	int w[2 * CMP_MAX_RUNS], N = n + m;
 
 	memcpy(pool, vb, n * sizeof(*vb));
 	memcpy(pool + n, va, m * sizeof(*va));
@@ -117,34 +119,79 @@ static double tied_p(const double *vb, int n, const double *va, int m)
 			w[q] = i + j + 1; /* 2 * ((i + 1) + j) / 2 */
 		i = j;
 	}
+	*obs = *top = 0;
 	for (int i = 0; i < m; i++) {
 		double *at =
 			bsearch(&va[i], pool, N, sizeof(*pool), cmp_double);
 
-		obs += w[at - pool];
+		*obs += w[at - pool];
 	}
 	for (int i = N - m; i < N; i++)
-		top += w[i];
+		*top += w[i];
 	if (n != last_n || m != last_m || memcmp(w, last_w, N * sizeof(*w))) {
 		for (int k = 0; k <= m; k++)
-			memset(dp[k], 0, (top + 1) * sizeof(dp[0][0]));
+			memset(dp[k], 0, (*top + 1) * sizeof(dp[0][0]));
 		dp[0][0] = 1;
 		for (int t = 0; t < N; t++)
 			for (int k = t + 1 < m ? t + 1 : m; k >= 1; k--)
-				for (int s = top; s >= w[t]; s--)
+				for (int s = *top; s >= w[t]; s--)
 					dp[k][s] += dp[k - 1][s - w[t]];
-		memcpy(law, dp[m], (top + 1) * sizeof(*law));
+		memcpy(law, dp[m], (*top + 1) * sizeof(*law));
 		memcpy(last_w, w, N * sizeof(*w));
 		last_n = n;
 		last_m = m;
 	}
-	for (int s = 0; s <= top; s++) {
-		total += law[s];
-		lo += s <= obs ? law[s] : 0;
-		hi += s >= obs ? law[s] : 0;
+	return law;
+}
+
+/* Two-sided p of a rank sum s under law[0..top]: twice its smaller tail. */
+static double two_sided_p(const double *law, int top, int s)
+{
+	double total = 0, lo = 0, hi = 0;
+
+	for (int v = 0; v <= top; v++) {
+		total += law[v];
+		lo += v <= s ? law[v] : 0;
+		hi += v >= s ? law[v] : 0;
 	}
 	lo = 2 * (lo < hi ? lo : hi) / total;
 	return lo < 1 ? lo : 1;
+}
+
+/* Two-sided p of the rank test with ties: the exact law given them, as a
+ * conditional test must. */
+static double tied_p(const double *vb, int n, const double *va, int m)
+{
+	int obs, top;
+	const double *law = rank_sum_law(vb, n, va, m, &obs, &top);
+
+	return two_sided_p(law, top, obs);
+}
+
+/*
+ * The probability that the test gives a verdict when nothing changed, given
+ * these pooled values: the law's weight on the sums whose p is at most
+ * CMP_ALPHA. It is the test's exact size for this tie pattern, at most
+ * CMP_ALPHA by construction; tests/unit/test_calibration.c averages it over
+ * simulated comparisons, which measures the false-verdict rate without the
+ * coin-flip noise of counting verdicts.
+ */
+double rank_null_size(const double *vb, int n, const double *va, int m)
+{
+	double total = 0, reject = 0;
+	int obs, top;
+	const double *law;
+
+	/* Too few runs for any verdict (rank_compare's need_runs). */
+	if (n < 1 || m < 1 || 2 * u_cdf(n, m)[0] > CMP_ALPHA)
+		return 0;
+	law = rank_sum_law(vb, n, va, m, &obs, &top);
+	for (int v = 0; v <= top; v++) {
+		total += law[v];
+		if (law[v] && two_sided_p(law, top, v) <= CMP_ALPHA)
+			reject += law[v];
+	}
+	return reject / total;
 }
 
 /* The fewest runs a side for which the test can reach CMP_ALPHA at all. */
