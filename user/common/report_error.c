@@ -16,29 +16,29 @@ int report_error(int code, const char *fmt, ...)
 	return code;
 }
 
-/* VmHWM of this process, -1 when /proc does not say. */
-static long peak_rss_kb(void)
+/* This process's VmRSS and VmHWM (peak), -1 where /proc does not say. */
+static void rss_kb(long *now, long *peak)
 {
 	char line[128];
-	long kb = -1;
 	FILE *f = fopen("/proc/self/status", "r");
 
+	*now = *peak = -1;
 	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmHWM: %ld kB", &kb) == 1)
-			break;
+		if (sscanf(line, "VmHWM: %ld kB", peak) != 1)
+			sscanf(line, "VmRSS: %ld kB", now);
 	if (f)
 		fclose(f);
-	return kb;
 }
 
 /*
- * PMUTRACE_STEPS=1: the time since the first step and the peak RSS at each
+ * PMUTRACE_STEPS=1: the time since the first step, the RSS and its peak at each
  * start-up step, on stderr (docs/performance.md breaks start-up down with it).
  */
 void startup_step(const char *what)
 {
 	static int on = -1;
 	static __u64 t0;
+	long rss, peak;
 	__u64 now;
 
 	if (on < 0) {
@@ -50,6 +50,7 @@ void startup_step(const char *what)
 	if (!on)
 		return;
 	now = monotonic_ns();
-	fprintf(stderr, "pmutrace: step %.1f ms, peak RSS %ld kB: %s\n",
-		(double)(now - t0) / 1e6, peak_rss_kb(), what);
+	rss_kb(&rss, &peak);
+	fprintf(stderr, "pmutrace: step %.1f ms, RSS %ld kB, peak %ld kB: %s\n",
+		(double)(now - t0) / 1e6, rss, peak, what);
 }

@@ -300,6 +300,7 @@ int prepare_run(const struct options *o, struct run_result *r)
 	if (!code)
 		code = attrib_prepare(o, r, btf);
 	btf__free(btf);
+	startup_step("resolution's BTF freed");
 	return code;
 }
 
