@@ -167,7 +167,7 @@ $(OUTPUT)/empty_probe: tests/bench/empty_probe.c tests/bench/probe_common.h $(BP
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) $< $(LIBS) -o $@
 
-FORMAT_FILES = bpf/*.c bpf/*.h $(addsuffix /*.[ch],$(USER_DIRS)) include/*.h tests/unit/*.[ch]
+FORMAT_FILES = bpf/*.c bpf/*.h $(addsuffix /*.[ch],$(USER_DIRS)) include/*.h tests/unit/*.[ch] tools/*/*.c
 format:
 	$(CLANG_FORMAT) -i $(wildcard $(FORMAT_FILES))
 
