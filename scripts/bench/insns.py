@@ -288,7 +288,9 @@ def rcu_section(before, after, heading="### Path length of each reader, before v
          "1 thread on 1 vCPU). Each operation runs one reader; the kernels differ only by the "
          "patch, so after − before is the reader's change: `mutex_lock()` + `mutex_unlock()` of "
          "`arm_pmus_lock` (uncontended) replaced by `rcu_read_lock()` + `rcu_read_unlock()` "
-         "(`guard(rcu)`), and the list walk itself. Per boot: the least of its rounds; shown: "
+         "(`guard(rcu)`) in `kvm_pmu_probe_armpmu` and `kvm_arm_pmu_v3_set_pmu`, by nothing in "
+         "`kvm_supports_guest_pmuv3` (the list is append-only: `list_empty()` alone), and the "
+         "list walk itself. Per boot: the least of its rounds; shown: "
          f"median over boots (range), {len(bb)} and {len(ab)} boots.", "",
          "| operation | reader (its caller where inlined) | before | after | after − before |",
          "|---|---|---|---|---|"]
@@ -313,9 +315,13 @@ def lock_table(before, after, whole):
     if not any(c for _, rs in sides for r in rs for c in r.values()):
         return []
     L = ["The lock itself: of the same windows' instructions, those whose PC lies in the lock's "
-         "functions (the plugin's address ranges, from each kernel's `System.map`: a function "
-         "up to the next symbol; `ranges.txt` beside the raw counts), per operation, with the "
-         "calls into them (executions of a function's first instruction). What the caller "
+         "functions, per operation, with the calls into them (executions of a function's first "
+         "instruction). `tools/insn-count` takes the functions as address ranges "
+         "(`ranges=FILE`), which `make bench-rcu-insns` (`BENCH_RANGES`) takes from each "
+         "kernel's `System.map` by `scripts/bench/ranges.py`: a function from its address up "
+         "to the next symbol's; `ranges.txt` lies beside the raw counts. The plugin checks each "
+         "instruction against the ranges once, when it translates it, and gives only those "
+         "inside a range an inline add of their own, so the counts are exact too. What the caller "
          "spends around a call (arguments, `bl`) is not in them. The `mutex_*` functions "
          "(`mutex_lock`, `_killable`, `_interruptible`, `_io`, `mutex_trylock`; "
          "`mutex_unlock`) count every mutex the operation takes, not only `arm_pmus_lock`, "
@@ -323,7 +329,11 @@ def lock_table(before, after, whole):
          "(`__mutex_lock*_slowpath`, `__mutex_lock`, `__mutex_unlock_slowpath`, "
          "`rcu_read_unlock_special`) run only when a mutex is contended or a reader was "
          "preempted or must report a quiescent state: 0 says the fast paths are what was "
-         "measured.", "",
+         "measured. Instructions are not time here either: the uncontended mutex is one "
+         "acquire and one release atomic (`casa`, `casl`, with the LSE atomics of `-cpu max`) "
+         "on the lock's cache line, shared by every CPU that takes it, where "
+         "`__rcu_read_lock`/`__rcu_read_unlock` load and store a counter in the running "
+         "task (from the disassembly of these builds).", "",
          "| operation | kernel | whole operation | " +
          " | ".join(x[1] for x in LOCK_FUNCS) + " |",
          "|---|---|---|" + "---|" * len(LOCK_FUNCS)]
@@ -338,8 +348,9 @@ def lock_table(before, after, whole):
                 ul = [in_funcs(r.get(("none", w)), unlocks) for r in rs]
                 ins = Summary([x and y and x[0] + y[0] for x, y in zip(lk, ul)])
                 meds[side, key] = ins.med
-                calls = Summary([x and x[1] for x in lk]).fmt(2)
-                calls += f" lock + {Summary([y and y[1] for y in ul]).fmt(2)} unlock" if unlocks else ""
+                med = lambda xs: f"{Summary(xs).med:,.2f}"
+                calls = med([x and x[1] for x in lk])
+                calls += f" lock + {med([y and y[1] for y in ul])} unlock" if unlocks else ""
                 cells.append("n/a" if ins.med is None else f"{ins.fmt(1)} ({calls} calls)")
             L.append(f"| {op if side == 'before' else ''} | {side} | " + " | ".join(cells) + " |")
         diff = [f"{whole[w][1].med - whole[w][0].med:+,.1f}"]
@@ -348,6 +359,22 @@ def lock_table(before, after, whole):
             diff.append("n/a" if a is None or b is None else f"{a - b:+,.1f}")
         L.append("| | after − before | " + " | ".join(diff) + " |")
     L.append("")
+    # What one call of each function costs, where the operations called it.
+    per = {}
+    for _, rs in sides:
+        for r in rs:
+            for c in r.values():
+                for k, v in c.items():
+                    e = c.get(k + ".entries")
+                    if e:
+                        per.setdefault(k, set()).add(round(v / e, 2))
+    named = [n for _, _, lk, ul in LOCK_FUNCS[:2] for n in lk + ul if n in per]
+    if named:
+        L.append("One call, in instructions (every call of the function in these windows; a "
+                 "range where calls differ): " + ", ".join(
+                     f"`{n}` " + " … ".join(f"{x:g}" for x in sorted({min(per[n]), max(per[n])}))
+                     for n in named) + ".")
+        L.append("")
     return L
 
 
