@@ -128,15 +128,17 @@ static int add_range(const char *name, size_t len, const char *lo,
 	struct range *r = &ranges[n_ranges];
 	char *end;
 
-	if (n_ranges == MAX_RANGES || !len || len >= sizeof(r->name))
+	/* The name goes into "NAME=COUNT": no '=', no white space. */
+	if (n_ranges == MAX_RANGES || !len || len >= sizeof(r->name) ||
+	    strcspn(name, "= \t") < len)
 		return -1;
 	memcpy(r->name, name, len);
 	r->name[len] = 0;
 	r->lo = strtoull(lo, &end, 0);
-	if (end == lo)
+	if (end == lo || (*end && *end != ':'))
 		return -1;
 	r->hi = strtoull(hi, &end, 0);
-	if (end == hi || r->hi <= r->lo)
+	if (end == hi || *end || r->hi <= r->lo)
 		return -1;
 	n_ranges++;
 	return 0;
