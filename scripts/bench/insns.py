@@ -368,6 +368,19 @@ def lock_table(before, after, whole):
                     e = c.get(k + ".entries")
                     if e:
                         per.setdefault(k, set()).add(round(v / e, 2))
+    spans = {}
+    for side in (before, after):
+        p = os.path.join(boots(side)[0], "ranges.txt")
+        if os.path.exists(p):
+            spans[side] = [(f[0], int(f[1], 16), int(f[2], 16)) for f in
+                           (line.split() for line in open(p)) if len(f) == 3]
+    if spans:
+        same = len(spans) == 2 and spans[before] == spans[after]
+        L.append("Ranges (bytes, up to the next symbol; " +
+                 ("the same functions at the same addresses on both kernels" if same else
+                  "as on " + os.path.basename(next(iter(spans)))) + "): " +
+                 ", ".join(f"`{n}` {hi - lo}" for n, lo, hi in next(iter(spans.values()))) + ".")
+        L.append("")
     named = [n for _, _, lk, ul in LOCK_FUNCS[:2] for n in lk + ul if n in per]
     if named:
         L.append("One call, in instructions (every call of the function in these windows; a "

@@ -175,7 +175,19 @@ class LockFunctions(unittest.TestCase):
                        [("none", "ce", 1000, 492000, "0", lock_counts(17, 0))])
             write_boot(os.path.join(t, "insns", "7.2-after", "boot1"),
                        [("none", "ce", 1000, 464000, "0", lock_counts(0, 17))])
+            for side, at in (("before", 0xffff8000805c0788), ("after", 0xffff8000805c0788)):
+                with open(os.path.join(t, "insns", f"7.2-{side}", "boot1", "ranges.txt"), "w") as f:
+                    f.write(f"mutex_lock {at:#x} {at + 96:#x}\n")
             text = "\n".join(insns.render(t))
+            self.assertIn("Ranges (bytes, up to the next symbol; the same functions at the same "
+                          "addresses on both kernels): `mutex_lock` 96.", text)
+            with open(os.path.join(t, "insns", "7.2-after", "boot1", "ranges.txt"), "w") as f:
+                f.write("mutex_lock 0xffff8000805c0790 0xffff8000805c07f0\n")
+            self.assertIn("Ranges (bytes, up to the next symbol; as on 7.2-before): `mutex_lock` 96.",
+                          "\n".join(insns.render(t)))
+            self.assertIn("One call, in instructions (every call of the function in these windows; "
+                          "a range where calls differ): `mutex_lock` 8, `mutex_unlock` 9, "
+                          "`__rcu_read_lock` 7, `__rcu_read_unlock` 10.", text)
             self.assertIn("| KVM_CHECK_EXTENSION(KVM_CAP_ARM_PMU_V3) | before | 492.0 | "
                           "17.0 (1.00 lock + 1.00 unlock calls) | 0.0 (0.00 lock + 0.00 unlock calls) | "
                           "0.0 (0.00 calls) |", text)
