@@ -12,6 +12,7 @@ instructions), and across boots the median is shown with the range.
 import os
 import re
 import statistics
+from scripts.bench import read_lines
 
 # Variants and what they are, in the order of the table.
 VARIANTS = [
@@ -49,10 +50,10 @@ def good_windows(d):
     """One boot's windows that ran cleanly: [(label, {plugin key: count})],
     the plugin's line paired with the guest's label of it, in order."""
     counts = []
-    for line in open(os.path.join(d, "insns.txt")):
+    for line in read_lines(os.path.join(d, "insns.txt")):
         if re.match(r"window=\d+ insns=\d+", line):
             counts.append({k: int(v) for k, v in (x.split("=", 1) for x in line.split())})
-    labels = [kv_line(line) for line in open(os.path.join(d, "windows.txt"))
+    labels = [kv_line(line) for line in read_lines(os.path.join(d, "windows.txt"))
               if line.startswith("win ")]
     if len(counts) != len(labels):
         raise ValueError(f"{d}: {len(counts)} plugin windows but {len(labels)} labels")
@@ -86,7 +87,7 @@ def read_tools(d):
     out = {}
     p = os.path.join(d, "tools.txt")
     if os.path.exists(p):
-        for line in open(p):
+        for line in read_lines(p):
             t = kv_line(line)
             if t.get("rc") == "0" and int(t.get("attach_ns", 0)) > 0:
                 out.setdefault(t["variant"], []).append(
@@ -150,7 +151,7 @@ def kernel_section(kdir):
     guest = {}
     gp = os.path.join(boots(kdir)[0], "guest.txt")
     if os.path.exists(gp):
-        guest = dict(line.rstrip("\n").split("=", 1) for line in open(gp) if "=" in line)
+        guest = dict(line.rstrip("\n").split("=", 1) for line in read_lines(gp) if "=" in line)
     name = os.path.basename(kdir)
     L = [f"### {name}", ""]
     L.append(f"{len(bs)} boots; {guest.get('params', '')}. Each cell: median over boots "
@@ -373,7 +374,7 @@ def lock_table(before, after, whole):
         p = os.path.join(boots(side)[0], "ranges.txt")
         if os.path.exists(p):
             spans[side] = [(f[0], int(f[1], 16), int(f[2], 16)) for f in
-                           (line.split() for line in open(p)) if len(f) == 3]
+                           (line.split() for line in read_lines(p)) if len(f) == 3]
     if spans:
         same = len(spans) == 2 and spans[before] == spans[after]
         L.append("Ranges (bytes, up to the next symbol; " +

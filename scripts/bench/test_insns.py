@@ -100,7 +100,8 @@ class Perfdoc(unittest.TestCase):
             raw = os.path.join(os.path.dirname(__file__), "..", "..", "docs", "performance", "raw")
             doc = os.path.join(t, "performance.md")
             perfdoc.main(["perfdoc", raw, doc])
-            text = open(doc).read()
+            with open(doc) as f:
+                text = f.read()
             self.assertTrue(text.endswith("\n") and not text.endswith("\n\n"))
 
 
