@@ -13,7 +13,9 @@
 # Knobs (environment): BENCH_BOOTS (3), BENCH_ROUNDS (2), BENCH_N_CE (2000),
 # BENCH_N_OPEN (500), BENCH_N_PIPE (2000), BENCH_N_SP (1000), BENCH_N_VI (50),
 # BENCH_VARIANTS, BENCH_WORKLOADS (all variants run these), BENCH_DOCS (docs),
-# BENCH_RAW_NAME (a name for the raw folder instead of the kernel release).
+# BENCH_RAW_NAME (a name for the raw folder instead of the kernel release),
+# BENCH_RANGES (kernel functions whose instructions the plugin also counts
+# apart, by their addresses in the kernel's System.map: ranges.txt).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -28,6 +30,7 @@ n_pipe=${BENCH_N_PIPE:-2000}
 n_sp=${BENCH_N_SP:-1000}
 n_vi=${BENCH_N_VI:-50}
 workloads=${BENCH_WORKLOADS:-}
+ranges=${BENCH_RANGES:-}
 docs=${BENCH_DOCS:-docs}
 variants=${BENCH_VARIANTS:-none empty limit limit_fentry default single hold fentry single_fentry by_process skip_ret skip_hist skip_minmax skip_entries skip_all funclat klockstat}
 [ $# -gt 0 ] || set -- sid
@@ -52,16 +55,23 @@ for k in "$@"; do
 			echo "VARIANTS='$variants' WORKLOADS='$workloads'"
 			cat scripts/guest-bench-lib.sh scripts/guest-insns.sh
 		} >"$out/scenario.sh"
+		plugin=$top/build/insn-count/insn-count.so,out=$top/$out/insns.txt
+		if [ -n "$ranges" ] && [ -s "$kdir/System.map" ]; then
+			# shellcheck disable=SC2086 # a word list
+			python3 -m scripts.bench.ranges "$kdir/System.map" $ranges >"$out/ranges.txt"
+			plugin+=,ranges=$top/$out/ranges.txt
+		fi
 		echo "bench-insns: $name boot $b of $boots; load: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 		t0=$(date +%s)
 		PMUTRACE_GUEST_OVERLAY=$overlay PMUTRACE_GUEST_SMP=1 \
-			PMUTRACE_QEMU_ARGS="-accel tcg,thread=single -icount shift=0,sleep=off -plugin $top/build/insn-count/insn-count.so,out=$top/$out/insns.txt" \
+			PMUTRACE_QEMU_ARGS="-accel tcg,thread=single -icount shift=0,sleep=off -plugin $plugin" \
 			scripts/run-guest.sh -k "$kdir" -s "$out/scenario.sh" -o "$out/guest" -t 1500 \
 			build/arm64/pmutrace build/arm64/pmu-stress build/arm64/empty_probe \
 			build/arm64/limit_probe build/arm64/bench/pmutrace-skip* || die "boot $b failed; see $out/guest/console.log"
 		echo "bench-insns: boot $b took $(($(date +%s) - t0)) s" >&2
 		mkdir -p "$raw/boot$b"
 		cp "$out/insns.txt" "$raw/boot$b/"
+		[ ! -f "$out/ranges.txt" ] || cp "$out/ranges.txt" "$raw/boot$b/"
 		for f in "$out"/guest/*; do
 			case ${f##*/} in
 			console.log | dmesg.txt) ;;

@@ -2,15 +2,17 @@
 """The instruction-count half of docs/performance.md (scripts/bench-insns.sh).
 
 Raw data: RAW/insns/<kernel>/boot<N>/ with insns.txt (the QEMU plugin's
-windows, "window=N insns=C") and windows.txt (the guest's label of each
-window, same order), tools.txt (start-up and peak RSS per tracer run) and
-guest.txt. A boot is one replicate: within a boot a variant's figure is the
+windows, "window=N insns=C", then "NAME=C NAME.entries=E" per address range
+when ranges.txt gave the plugin kernel functions to count apart) and
+windows.txt (the guest's label of each window, same order), tools.txt
+(start-up and peak RSS per tracer run) and guest.txt. A boot is one replicate: within a boot a variant's figure is the
 least of its rounds (work from elsewhere in the guest only ever adds
 instructions), and across boots the median is shown with the range.
 """
 import os
 import re
 import statistics
+from scripts.bench import read_lines
 
 # Variants and what they are, in the order of the table.
 VARIANTS = [
@@ -44,23 +46,39 @@ def kv_line(line):
     return dict(x.split("=", 1) for x in line.split()[1:] if "=" in x)
 
 
-def read_boot(d):
-    """Per-op instructions of one boot: {(variant, workload): [per op, ...]}."""
+def good_windows(d):
+    """One boot's windows that ran cleanly: [(label, {plugin key: count})],
+    the plugin's line paired with the guest's label of it, in order."""
     counts = []
-    for line in open(os.path.join(d, "insns.txt")):
-        m = re.match(r"window=(\d+) insns=(\d+)", line)
-        if m:
-            counts.append(int(m.group(2)))
-    labels = [kv_line(line) for line in open(os.path.join(d, "windows.txt"))
+    for line in read_lines(os.path.join(d, "insns.txt")):
+        if re.match(r"window=\d+ insns=\d+", line):
+            counts.append({k: int(v) for k, v in (x.split("=", 1) for x in line.split())})
+    labels = [kv_line(line) for line in read_lines(os.path.join(d, "windows.txt"))
               if line.startswith("win ")]
     if len(counts) != len(labels):
         raise ValueError(f"{d}: {len(counts)} plugin windows but {len(labels)} labels")
+    return [(w, c) for c, w in zip(counts, labels)
+            if int(w.get("calls", 0)) > 0 and w.get("rc") == "0" and w.get("failed") == "0"]
+
+
+def read_boot(d):
+    """Per-op instructions of one boot: {(variant, workload): [per op, ...]}."""
     out = {}
-    for c, w in zip(counts, labels):
-        calls = int(w.get("calls", 0))
-        if calls <= 0 or w.get("rc") != "0" or w.get("failed") != "0":
-            continue
-        out.setdefault((w["variant"], w["workload"]), []).append(c / calls)
+    for w, c in good_windows(d):
+        out.setdefault((w["variant"], w["workload"]), []).append(c["insns"] / int(w["calls"]))
+    return out
+
+
+def read_ranges(d):
+    """Per-op counts in each address range of one boot: {(variant, workload):
+    {key: least over rounds}}, key NAME (instructions) or NAME.entries."""
+    out = {}
+    for w, c in good_windows(d):
+        r = out.setdefault((w["variant"], w["workload"]), {})
+        for k, v in c.items():
+            if k not in ("window", "insns"):
+                x = v / int(w["calls"])
+                r[k] = min(r.get(k, x), x)
     return out
 
 
@@ -69,7 +87,7 @@ def read_tools(d):
     out = {}
     p = os.path.join(d, "tools.txt")
     if os.path.exists(p):
-        for line in open(p):
+        for line in read_lines(p):
             t = kv_line(line)
             if t.get("rc") == "0" and int(t.get("attach_ns", 0)) > 0:
                 out.setdefault(t["variant"], []).append(
@@ -133,7 +151,7 @@ def kernel_section(kdir):
     guest = {}
     gp = os.path.join(boots(kdir)[0], "guest.txt")
     if os.path.exists(gp):
-        guest = dict(line.rstrip("\n").split("=", 1) for line in open(gp) if "=" in line)
+        guest = dict(line.rstrip("\n").split("=", 1) for line in read_lines(gp) if "=" in line)
     name = os.path.basename(kdir)
     L = [f"### {name}", ""]
     L.append(f"{len(bs)} boots; {guest.get('params', '')}. Each cell: median over boots "
@@ -227,26 +245,150 @@ RCU_WORKLOADS = [
 ]
 
 
-def rcu_section(before, after):
+# The lock's functions and their RCU replacement (make bench-rcu-insns's
+# BENCH_RANGES): (key, heading, lock-side names, unlock-side names). A range
+# counts under its name up to the first "." (.constprop.0 and the like differ
+# between builds).
+LOCK_FUNCS = [
+    ("mutex", "`mutex_*` lock + unlock",
+     ("mutex_lock", "mutex_lock_killable", "mutex_lock_interruptible", "mutex_lock_io",
+      "mutex_trylock"), ("mutex_unlock",)),
+    ("rcu", "`__rcu_read_lock` + `__rcu_read_unlock`", ("__rcu_read_lock",),
+     ("__rcu_read_unlock",)),
+    ("slow", "their slow paths",
+     ("__mutex_lock_slowpath", "__mutex_lock_killable_slowpath",
+      "__mutex_lock_interruptible_slowpath", "__mutex_lock", "__mutex_unlock_slowpath",
+      "rcu_read_unlock_special"), ()),
+]
+
+
+def in_funcs(r, names):
+    """(instructions, entries) per op in the ranges of NAMES, from one
+    read_ranges() entry; None when no range was counted."""
+    if not r:
+        return None
+    base = lambda k: k[:-len(".entries")] if k.endswith(".entries") else k
+    mine = [(k, v) for k, v in r.items() if base(k).split(".", 1)[0] in names]
+    return (sum(v for k, v in mine if not k.endswith(".entries")),
+            sum(v for k, v in mine if k.endswith(".entries")))
+
+
+def rcu_pairs(d):
+    """The before/after raw folders under RAW/insns: [(before, after)]."""
+    names = sorted(k for k in os.listdir(d) if os.path.isdir(os.path.join(d, k)))
+    return [(os.path.join(d, k), os.path.join(d, k[:-7] + "-after")) for k in names
+            if k.endswith("-before") and k[:-7] + "-after" in names]
+
+
+def rcu_section(before, after, heading="### Path length of each reader, before vs after the RCU patch"):
     """Issue 10: instructions per reader call, no tracer, before vs after."""
     bb = [read_boot(b) for b in boots(before)]
     ab = [read_boot(b) for b in boots(after)]
-    L = ["### Path length of each reader, before vs after the RCU patch", "",
+    L = [heading, "",
          "Command: `make bench-rcu-insns` (the kernels of `scripts/build-kernels.sh`, no tracer, "
          "1 thread on 1 vCPU). Each operation runs one reader; the kernels differ only by the "
          "patch, so after − before is the reader's change: `mutex_lock()` + `mutex_unlock()` of "
          "`arm_pmus_lock` (uncontended) replaced by `rcu_read_lock()` + `rcu_read_unlock()` "
-         "(`guard(rcu)`), and the list walk itself. Per boot: the least of its rounds; shown: "
+         "(`guard(rcu)`) in `kvm_pmu_probe_armpmu` and `kvm_arm_pmu_v3_set_pmu`, by nothing in "
+         "`kvm_supports_guest_pmuv3` (the list is append-only: `list_empty()` alone), and the "
+         "list walk itself. Per boot: the least of its rounds; shown: "
          f"median over boots (range), {len(bb)} and {len(ab)} boots.", "",
          "| operation | reader (its caller where inlined) | before | after | after − before |",
          "|---|---|---|---|---|"]
+    whole = {}
     for w, op, reader in RCU_WORKLOADS:
         b = Summary([min(x[("none", w)]) if ("none", w) in x else None for x in bb])
         a = Summary([min(x[("none", w)]) if ("none", w) in x else None for x in ab])
         if b.med is None or a.med is None:
             continue
+        whole[w] = (b, a)
         L.append(f"| {op} | {reader} | {b.fmt(1)} | {a.fmt(1)} | {a.med - b.med:+,.1f} |")
     L.append("")
+    L.extend(lock_table(before, after, whole))
+    return L
+
+
+def lock_table(before, after, whole):
+    """The lock itself: the instructions of each operation (WHOLE: {workload:
+    (before, after) Summary}) that ran inside the lock's functions."""
+    sides = [("before", [read_ranges(b) for b in boots(before)]),
+             ("after", [read_ranges(b) for b in boots(after)])]
+    if not any(c for _, rs in sides for r in rs for c in r.values()):
+        return []
+    L = ["The lock itself: of the same windows' instructions, those whose PC lies in the lock's "
+         "functions, per operation, with the calls into them (executions of a function's first "
+         "instruction). `tools/insn-count` takes the functions as address ranges "
+         "(`ranges=FILE`), which `make bench-rcu-insns` (`BENCH_RANGES`) takes from each "
+         "kernel's `System.map` by `scripts/bench/ranges.py`: a function from its address up "
+         "to the next symbol's; `ranges.txt` lies beside the raw counts. The plugin checks each "
+         "instruction against the ranges once, when it translates it, and gives only those "
+         "inside a range an inline add of their own, so the counts are exact too. What the caller "
+         "spends around a call (arguments, `bl`) is not in them. The `mutex_*` functions "
+         "(`mutex_lock`, `_killable`, `_interruptible`, `_io`, `mutex_trylock`; "
+         "`mutex_unlock`) count every mutex the operation takes, not only `arm_pmus_lock`, "
+         "and RCU's every read-side section; after − before is the patch's. The slow paths "
+         "(`__mutex_lock*_slowpath`, `__mutex_lock`, `__mutex_unlock_slowpath`, "
+         "`rcu_read_unlock_special`) run only when a mutex is contended or a reader was "
+         "preempted or must report a quiescent state: 0 says the fast paths are what was "
+         "measured. Instructions are not time here either: the uncontended mutex is one "
+         "acquire and one release atomic (`casa`, `casl`, with the LSE atomics of `-cpu max`) "
+         "on the lock's cache line, shared by every CPU that takes it, where "
+         "`__rcu_read_lock`/`__rcu_read_unlock` load and store a counter in the running "
+         "task (from the disassembly of these builds).", "",
+         "| operation | kernel | whole operation | " +
+         " | ".join(x[1] for x in LOCK_FUNCS) + " |",
+         "|---|---|---|" + "---|" * len(LOCK_FUNCS)]
+    for w, op, _ in RCU_WORKLOADS:
+        if w not in whole:
+            continue
+        meds = {}
+        for i, (side, rs) in enumerate(sides):
+            cells = [whole[w][i].fmt(1)]
+            for key, _, locks, unlocks in LOCK_FUNCS:
+                lk = [in_funcs(r.get(("none", w)), locks) for r in rs]
+                ul = [in_funcs(r.get(("none", w)), unlocks) for r in rs]
+                ins = Summary([x and y and x[0] + y[0] for x, y in zip(lk, ul)])
+                meds[side, key] = ins.med
+                med = lambda xs: f"{Summary(xs).med:,.2f}"
+                calls = med([x and x[1] for x in lk])
+                calls += f" lock + {med([y and y[1] for y in ul])} unlock" if unlocks else ""
+                cells.append("n/a" if ins.med is None else f"{ins.fmt(1)} ({calls} calls)")
+            L.append(f"| {op if side == 'before' else ''} | {side} | " + " | ".join(cells) + " |")
+        diff = [f"{whole[w][1].med - whole[w][0].med:+,.1f}"]
+        for key, *_ in LOCK_FUNCS:
+            b, a = meds.get(("before", key)), meds.get(("after", key))
+            diff.append("n/a" if a is None or b is None else f"{a - b:+,.1f}")
+        L.append("| | after − before | " + " | ".join(diff) + " |")
+    L.append("")
+    # What one call of each function costs, where the operations called it.
+    per = {}
+    for _, rs in sides:
+        for r in rs:
+            for c in r.values():
+                for k, v in c.items():
+                    e = c.get(k + ".entries")
+                    if e:
+                        per.setdefault(k, set()).add(round(v / e, 2))
+    spans = {}
+    for side in (before, after):
+        p = os.path.join(boots(side)[0], "ranges.txt")
+        if os.path.exists(p):
+            spans[side] = [(f[0], int(f[1], 16), int(f[2], 16)) for f in
+                           (line.split() for line in read_lines(p)) if len(f) == 3]
+    if spans:
+        same = len(spans) == 2 and spans[before] == spans[after]
+        L.append("Ranges (bytes, up to the next symbol; " +
+                 ("the same functions at the same addresses on both kernels" if same else
+                  "as on " + os.path.basename(next(iter(spans)))) + "): " +
+                 ", ".join(f"`{n}` {hi - lo}" for n, lo, hi in next(iter(spans.values()))) + ".")
+        L.append("")
+    named = [n for _, _, lk, ul in LOCK_FUNCS[:2] for n in lk + ul if n in per]
+    if named:
+        L.append("One call, in instructions (every call of the function in these windows; a "
+                 "range where calls differ): " + ", ".join(
+                     f"`{n}` " + " … ".join(f"{x:g}" for x in sorted({min(per[n]), max(per[n])}))
+                     for n in named) + ".")
+        L.append("")
     return L
 
 
@@ -269,7 +411,6 @@ def render(raw):
     for k in names:
         if not k.endswith(("-before", "-after")):
             L.extend(kernel_section(os.path.join(d, k)))
-    for k in names:
-        if k.endswith("-before") and k[:-7] + "-after" in names:
-            L.extend(rcu_section(os.path.join(d, k), os.path.join(d, k[:-7] + "-after")))
+    for b, a in rcu_pairs(d):
+        L.extend(rcu_section(b, a))
     return L

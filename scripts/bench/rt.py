@@ -5,6 +5,7 @@ import json
 import os
 import re
 import sys
+from scripts.bench import read_lines, read_text
 
 TARGET = "kvm_supports_guest_pmuv3"
 
@@ -12,9 +13,9 @@ TARGET = "kvm_supports_guest_pmuv3"
 def run_figures(d, stem):
     """(calls, count, timed, missed_entry, missed_exit) of one run, or None."""
     try:
-        stress = dict(line.strip().split("=", 1) for line in open(os.path.join(d, stem + ".stress"))
+        stress = dict(line.strip().split("=", 1) for line in read_lines(os.path.join(d, stem + ".stress"))
                       if "=" in line)
-        doc = json.load(open(os.path.join(d, stem + ".json")))
+        doc = json.loads(read_text(os.path.join(d, stem + ".json")))
     except (OSError, ValueError):
         return None
     t = next((x for x in doc["targets"] if x["name"] == TARGET), None)

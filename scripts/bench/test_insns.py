@@ -4,17 +4,17 @@ import os
 import tempfile
 import unittest
 
-from scripts.bench import insns, perfdoc, timing
+from scripts.bench import insns, perfdoc, ranges, timing
 
 
 def write_boot(d, windows, tools=()):
-    """windows: [(variant, workload, calls, insns, rc)]."""
+    """windows: [(variant, workload, calls, insns, rc[, the plugin's range counts])]."""
     os.makedirs(d)
     with open(os.path.join(d, "insns.txt"), "w") as f:
         for i, w in enumerate(windows, 1):
-            f.write(f"window={i} insns={w[3]}\n")
+            f.write(f"window={i} insns={w[3]}" + "".join(" " + x for x in w[5:]) + "\n")
     with open(os.path.join(d, "windows.txt"), "w") as f:
-        for v, w, calls, _, rc in windows:
+        for v, w, calls, _, rc, *_ in windows:
             f.write(f"win boot=1 round=1 variant={v} workload={w} calls={calls} failed=0 rc={rc}\n")
     with open(os.path.join(d, "tools.txt"), "w") as f:
         for v, ns, kb in tools:
@@ -100,7 +100,8 @@ class Perfdoc(unittest.TestCase):
             raw = os.path.join(os.path.dirname(__file__), "..", "..", "docs", "performance", "raw")
             doc = os.path.join(t, "performance.md")
             perfdoc.main(["perfdoc", raw, doc])
-            text = open(doc).read()
+            with open(doc) as f:
+                text = f.read()
             self.assertTrue(text.endswith("\n") and not text.endswith("\n\n"))
 
 
@@ -133,3 +134,91 @@ class RcuSection(unittest.TestCase):
             self.assertIn("| KVM_CHECK_EXTENSION(KVM_CAP_ARM_PMU_V3) | kvm_supports_guest_pmuv3 | "
                           "1,100.0 | 1,040.0 | -60.0 |", text)
             self.assertNotIn("### 7.2-before", text)
+
+
+def lock_counts(mutex, rcu, slow=0, calls=1000):
+    """The plugin's range counts of a window of CALLS operations, each with
+    MUTEX instructions in one mutex_lock + one mutex_unlock (split 8/rest),
+    RCU in one __rcu_read_lock + one __rcu_read_unlock (7/rest)."""
+    def r(name, per, entries):
+        return f"{name}={per * calls} {name}.entries={entries * calls}"
+    return " ".join([r("mutex_lock", min(mutex, 8), 1 if mutex else 0),
+                     r("mutex_unlock", max(mutex - 8, 0), 1 if mutex else 0),
+                     r("__mutex_lock_slowpath", slow, 1 if slow else 0),
+                     r("__mutex_unlock_slowpath.constprop.0", 0, 0),
+                     r("__rcu_read_lock", min(rcu, 7), 1 if rcu else 0),
+                     r("__rcu_read_unlock", max(rcu - 7, 0), 1 if rcu else 0),
+                     r("rcu_read_unlock_special", 0, 0)])
+
+
+class LockFunctions(unittest.TestCase):
+    def test_range_counts_are_read_per_op_least_of_rounds(self):
+        with tempfile.TemporaryDirectory() as t:
+            d = os.path.join(t, "b")
+            write_boot(d, [("none", "ce", 1000, 500000, "0", lock_counts(17, 0)),
+                           ("none", "ce", 1000, 501000, "0", lock_counts(17, 0, slow=3)),
+                           ("none", "sp", 0, 9, "1", lock_counts(99, 99))])
+            r = insns.read_ranges(d)
+            self.assertEqual(set(r), {("none", "ce")})
+            self.assertEqual(r[("none", "ce")]["mutex_lock"], 8.0)
+            self.assertEqual(r[("none", "ce")]["__mutex_lock_slowpath"], 0.0)
+            self.assertEqual(insns.in_funcs(r[("none", "ce")], ("mutex_lock", "mutex_unlock")),
+                             (17.0, 2.0))
+            # .constprop.0 counts under its function's name.
+            self.assertEqual(insns.in_funcs(r[("none", "ce")], ("__mutex_unlock_slowpath",)),
+                             (0.0, 0.0))
+            # The whole-window figure is unchanged by the extra fields.
+            self.assertEqual(insns.read_boot(d)[("none", "ce")], [500.0, 501.0])
+
+    def test_lock_table_before_after(self):
+        with tempfile.TemporaryDirectory() as t:
+            write_boot(os.path.join(t, "insns", "7.2-before", "boot1"),
+                       [("none", "ce", 1000, 492000, "0", lock_counts(17, 0))])
+            write_boot(os.path.join(t, "insns", "7.2-after", "boot1"),
+                       [("none", "ce", 1000, 464000, "0", lock_counts(0, 17))])
+            for side, at in (("before", 0xffff8000805c0788), ("after", 0xffff8000805c0788)):
+                with open(os.path.join(t, "insns", f"7.2-{side}", "boot1", "ranges.txt"), "w") as f:
+                    f.write(f"mutex_lock {at:#x} {at + 96:#x}\n")
+            text = "\n".join(insns.render(t))
+            self.assertIn("Ranges (bytes, up to the next symbol; the same functions at the same "
+                          "addresses on both kernels): `mutex_lock` 96.", text)
+            with open(os.path.join(t, "insns", "7.2-after", "boot1", "ranges.txt"), "w") as f:
+                f.write("mutex_lock 0xffff8000805c0790 0xffff8000805c07f0\n")
+            self.assertIn("Ranges (bytes, up to the next symbol; as on 7.2-before): `mutex_lock` 96.",
+                          "\n".join(insns.render(t)))
+            self.assertIn("One call, in instructions (every call of the function in these windows; "
+                          "a range where calls differ): `mutex_lock` 8, `mutex_unlock` 9, "
+                          "`__rcu_read_lock` 7, `__rcu_read_unlock` 10.", text)
+            self.assertIn("| KVM_CHECK_EXTENSION(KVM_CAP_ARM_PMU_V3) | before | 492.0 | "
+                          "17.0 (1.00 lock + 1.00 unlock calls) | 0.0 (0.00 lock + 0.00 unlock calls) | "
+                          "0.0 (0.00 calls) |", text)
+            self.assertIn("|  | after | 464.0 | 0.0 (0.00 lock + 0.00 unlock calls) | "
+                          "17.0 (1.00 lock + 1.00 unlock calls) |", text)
+            self.assertIn("| | after − before | -28.0 | -17.0 | +17.0 | +0.0 |", text)
+
+    def test_no_ranges_no_lock_table(self):
+        with tempfile.TemporaryDirectory() as t:
+            for side in ("before", "after"):
+                write_boot(os.path.join(t, "insns", f"7.2-{side}", "boot1"),
+                           [("none", "ce", 1000, 464000, "0")])
+            self.assertNotIn("The lock itself", "\n".join(insns.render(t)))
+
+
+class Ranges(unittest.TestCase):
+    MAP = ["ffff800080000000 T _text\n", "ffff8000805bed48 T mutex_unlock\n",
+           "ffff8000805bedb0 t __mutex_add_waiter\n", "ffff8000805c0788 T mutex_lock\n",
+           "ffff8000805c0788 T mutex_lock_alias\n", "ffff8000805c07e8 T mutex_trylock\n",
+           "ffff8000805c0800 t dup\n", "ffff8000805c0900 t dup\n"]
+
+    def test_end_is_the_next_higher_symbol(self):
+        rs, missing = ranges.ranges(self.MAP, ["mutex_lock", "mutex_unlock", "__might_sleep"])
+        self.assertEqual(rs, [("mutex_lock", 0xffff8000805c0788, 0xffff8000805c07e8),
+                              ("mutex_unlock", 0xffff8000805bed48, 0xffff8000805bedb0)])
+        self.assertEqual(missing, ["__might_sleep"])
+
+    def test_ambiguous_or_endless_is_an_error(self):
+        for names in (["dup"], ["mutex_lock", "mutex_lock"]):
+            with self.assertRaises(ValueError):
+                ranges.ranges(self.MAP, names)
+        with self.assertRaises(ValueError):
+            ranges.ranges(self.MAP[:4], ["mutex_lock"])

@@ -2,6 +2,7 @@
 """The timing half of docs/performance.md: ns per call under each tracer
 (scripts/bench.sh, scripts/guest-bench.sh), from the raw files in RAW."""
 import glob, json, os, random, re, shlex, statistics  # noqa: F401
+from scripts.bench import read_lines, read_text
 
 
 def render(raw):
@@ -11,7 +12,7 @@ def render(raw):
 
     def kv_file(path):
         d = {}
-        for line in open(path):
+        for line in read_lines(path):
             if "=" in line:
                 k, v = line.rstrip("\n").split("=", 1)
                 d[k] = v
@@ -22,7 +23,7 @@ def render(raw):
         if not os.path.exists(path):
             return []
         return [dict(x.split("=", 1) for x in line.split()[1:])
-                for line in open(path) if line.startswith(kind + " ")]
+                for line in read_lines(path) if line.startswith(kind + " ")]
 
 
     host = kv_file(f"{raw}/host.txt")
@@ -46,11 +47,11 @@ def render(raw):
         bstats.setdefault(w, []).append(
             (sum(after[i][1] - before.get(i, zero)[1] for i in after) / ops,
              sum(after[i][0] - before.get(i, zero)[0] for i in after) / ops))
-    errors = open(f"{raw}/errors.txt").read().strip() if os.path.exists(f"{raw}/errors.txt") else ""
-    load = [float(line.split()[1]) for line in open(f"{raw}/hostload.txt") if line.strip()]
+    errors = read_text(f"{raw}/errors.txt").strip() if os.path.exists(f"{raw}/errors.txt") else ""
+    load = [float(line.split()[1]) for line in read_lines(f"{raw}/hostload.txt") if line.strip()]
     qemu_cmd = "(not captured)"
     if os.path.exists(f"{raw}/qemu-args.txt"):
-        args = open(f"{raw}/qemu-args.txt").read().split("\n")[:-1]
+        args = read_text(f"{raw}/qemu-args.txt").split("\n")[:-1]
         # Temporary and cache paths say nothing about the set-up.
         args = ["initramfs.cpio.gz" if i and args[i - 1] == "-initrd" else
                 os.path.basename(a) if i and args[i - 1] == "-kernel" else a
@@ -369,7 +370,7 @@ def render(raw):
 
     def funclat_total(path):
         tot = 0
-        for line in open(path):
+        for line in read_lines(path):
             mm = re.match(r"\s*\d+\s*->\s*\d+\s*:\s*(\d+)", line)
             if mm:
                 tot += int(mm.group(1))
@@ -378,7 +379,7 @@ def render(raw):
 
     xok = None
     try:
-        pj = json.load(open(f"{raw}/xcheck.pmutrace.json"))
+        pj = json.loads(read_text(f"{raw}/xcheck.pmutrace.json"))
         t = next(t for t in pj["targets"] if t["name"] == "kvm_supports_guest_pmuv3")
         pcount, pmx, pme = t["count"], t["missed"]["exit"], t["missed"]["entry"]
         fl = funclat_total(f"{raw}/xcheck.funclatency.out")

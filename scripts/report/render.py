@@ -10,7 +10,10 @@ boots of real hardware alike. Boots are grouped by their kernel label;
 BEFORE and AFTER (default "before", "after") are compared by `pmutrace
 compare -f json`, each boot one run, and every other label is shown beside
 them. Writes OUT/README.md and OUT/*.svg; every figure comes from RAW.
-Exit 0, 1 when RAW cannot be read or compare fails, 2 bad usage.
+--insns DIR adds the section "Path length (instructions, exact)" from the raw
+counts of `make bench-rcu-insns` (docs/performance/raw/insns), which these
+boots do not hold.
+Exit 0, 1 when RAW or DIR cannot be read or compare fails, 2 bad usage.
 """
 
 import argparse
@@ -25,6 +28,26 @@ import figures as fg  # noqa: E402
 import rawset  # noqa: E402
 import svg  # noqa: E402
 import text  # noqa: E402
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+from scripts.bench import insns as bench_insns  # noqa: E402
+
+
+def path_length(insns_dir, out):
+    """The section from make bench-rcu-insns's raw counts under INSNS_DIR
+    (linked relative to OUT) -> lines; ValueError when there are none."""
+    pairs = bench_insns.rcu_pairs(insns_dir) if os.path.isdir(insns_dir) else []
+    if not pairs:
+        raise ValueError("%s: no <kernel>-before and -after folders of make bench-rcu-insns"
+                         % insns_dir)
+    rel = os.path.relpath(insns_dir, out)
+    lines = []
+    for b, a in pairs:
+        sec = bench_insns.rcu_section(b, a, heading="## Path length (instructions, exact)")
+        lines += sec[:2] + ["Not from the boots above: guest instructions counted by a QEMU plugin, "
+                            "from the raw counts in [%s](%s) (`%s`, `%s`)." % (
+                                rel, rel, os.path.basename(b), os.path.basename(a)), ""] + sec[2:]
+    return lines
 
 
 def run_compare(pmutrace, fmt, before, after, out=None):
@@ -106,6 +129,8 @@ def main(argv=None):
     ap.add_argument("--after", default="after")
     ap.add_argument("--command", default=None,
                     help="how the raw data was made, named in the report")
+    ap.add_argument("--insns", default=None, metavar="DIR",
+                    help="make bench-rcu-insns's raw counts: adds the path length section")
     args = ap.parse_args(argv)
     tmp = None
     try:
@@ -123,6 +148,11 @@ def main(argv=None):
                       file=sys.stderr)
                 return 1
         cells = fg.cells(boots)
+        try:
+            extra = path_length(args.insns, args.out) if args.insns else []
+        except (OSError, ValueError) as e:
+            print("render: %s" % e, file=sys.stderr)
+            return 1
         os.makedirs(args.out, exist_ok=True)
         try:
             cmp = comparisons(args.pmutrace, groups, args.before, args.after, cells)
@@ -133,7 +163,9 @@ def main(argv=None):
         strips = strip_svgs(args.out, groups, cells, cmp)
         doc = text.report(groups, cells, cmp, args.before, args.after,
                           raw=[os.path.relpath(r, args.out) for r in args.raw],
-                          command=args.command, svgs=svgs, strips=strips, raw_cmd=args.raw)
+                          command=args.command, svgs=svgs, strips=strips,
+                          raw_cmd=(["--insns", args.insns] if args.insns else []) + args.raw,
+                          extra=extra)
         path = os.path.join(args.out, "README.md")
         with open(path + ".tmp", "w", encoding="utf-8") as f:
             f.write(doc)

@@ -412,8 +412,10 @@ def summary(groups, cells, cmp, a, b):
     return out
 
 
-def report(groups, cells, cmp, a, b, raw, command=None, svgs=None, strips=None, raw_cmd=None):
-    """RAW: links to the raw data from the page; RAW_CMD: as given on the command line."""
+def report(groups, cells, cmp, a, b, raw, command=None, svgs=None, strips=None, raw_cmd=None,
+           extra=None):
+    """RAW: links to the raw data from the page; RAW_CMD: as given on the command line;
+    EXTRA: the path length section's lines (render.py --insns), before the distributions."""
     raw_cmd = raw_cmd or raw
     boots = [x for bs in groups.values() for x in bs]
     lab = any(x.get("accel") for x in boots)
@@ -435,6 +437,7 @@ def report(groups, cells, cmp, a, b, raw, command=None, svgs=None, strips=None, 
     out += drops_table(groups, cells)
     out += misses_explained(groups, cells)
     out += counts_check(groups)
+    out += extra or []
     out += ["## Distributions", "",
             "Left: the pooled histograms of all boots (`pmutrace compare -f svg`, %s blue, %s "
             "orange). Right: one dot per boot, per kernel." % (a, b), ""]
@@ -463,4 +466,10 @@ def report(groups, cells, cmp, a, b, raw, command=None, svgs=None, strips=None, 
             "- New raw boots: `sudo make report` in the QEMU lab, or `sudo ./native-run.sh raw/` "
             "on each boot of real hardware (README, \"Running the report on your hardware\").",
             ""]
+    if extra:
+        out[-1:-1] = ["- \"Path length (instructions, exact)\": new raw counts by `make "
+                      "bench-rcu-insns` (the before/after kernels of `scripts/build-kernels.sh` in "
+                      "QEMU with `tools/insn-count`, 1 thread on 1 vCPU, no tracer; about 2½ "
+                      "minutes), rendered here by `render.py --insns` and in "
+                      "docs/performance.md by `python3 -m scripts.bench.perfdoc`."]
     return "\n".join(out) + "\n"

@@ -272,11 +272,15 @@ class TestSvg(unittest.TestCase):
 
 
 class TestRender(Fixture):
-    def test_render_end_to_end_with_stand_in_compare(self):
+    def fake_pmutrace(self):
         fake = os.path.join(self.tmp, "pmutrace")
         with open(fake, "w") as f:
             f.write(FAKE_PMUTRACE)
         os.chmod(fake, 0o755)
+        return fake
+
+    def test_render_end_to_end_with_stand_in_compare(self):
+        fake = self.fake_pmutrace()
         out = os.path.join(self.tmp, "out")
         arc = os.path.join(self.tmp, "raw.tar.xz")
         with tarfile.open(arc, "w:xz") as tar:
@@ -303,6 +307,37 @@ class TestRender(Fixture):
         with open(os.path.join(out, "check-ext-t4.svg"), encoding="utf-8") as f:
             # compare saw the runs by their names in the archive, not a temporary path
             self.assertIn("<!-- raw/before-01/check-ext-t4.json,raw/before-02/", f.read())
+
+    def test_insns_adds_the_path_length_section(self):
+        fake = self.fake_pmutrace()
+        ins = os.path.join(self.tmp, "insns")
+        for side, n, lock in (("before", 492000, "mutex_lock=8000 mutex_lock.entries=1000"),
+                              ("after", 464000, "mutex_lock=0 mutex_lock.entries=0")):
+            d = os.path.join(ins, "7.2-" + side, "boot1")
+            os.makedirs(d)
+            with open(os.path.join(d, "insns.txt"), "w") as f:
+                f.write("window=1 insns=%d %s\n" % (n, lock))
+            with open(os.path.join(d, "windows.txt"), "w") as f:
+                f.write("win boot=1 round=1 variant=none workload=ce calls=1000 failed=0 rc=0\n")
+        out = os.path.join(self.tmp, "out")
+        with contextlib.redirect_stderr(io.StringIO()):
+            self.assertEqual(render.main(["--pmutrace", fake, "-o", out, "--insns", ins,
+                                          self.raw]), 0)
+        with open(os.path.join(out, "README.md"), encoding="utf-8") as f:
+            doc = f.read()
+        self.assertIn("## Path length (instructions, exact)\n\nNot from the boots above", doc)
+        self.assertIn("[../insns](../insns) (`7.2-before`, `7.2-after`)", doc)
+        self.assertIn("| KVM_CHECK_EXTENSION(KVM_CAP_ARM_PMU_V3) | kvm_supports_guest_pmuv3 | "
+                      "492.0 | 464.0 | -28.0 |", doc)
+        self.assertIn("| | after − before | -28.0 | -8.0 |", doc)
+        self.assertLess(doc.index("## Path length"), doc.index("## Distributions"))
+        self.assertIn("new raw counts by `make bench-rcu-insns`", doc)
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err):
+            self.assertEqual(render.main(["--pmutrace", fake, "-o", out, "--insns", self.tmp,
+                                          self.raw]), 1)
+        self.assertIn("no <kernel>-before and -after folders of make bench-rcu-insns",
+                      err.getvalue())
 
     def test_missing_side_fails_in_one_line(self):
         err = io.StringIO()

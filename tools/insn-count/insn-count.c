@@ -6,6 +6,16 @@
  * loop. Every stop after a start appends "window=N insns=COUNT" to the file
  * given as out=FILE (default stderr).
  *
+ * Address ranges, given as range=NAME:START:END (END exclusive, numbers as
+ * strtoull base 0 reads them) or ranges=FILE (lines "NAME START END", '#'
+ * comments), add to that line " NAME=COUNT NAME.entries=COUNT" per range in
+ * the order given: the instructions executed in the window whose PC lies in
+ * the range, and how many of them were at START (calls, when the range is a
+ * function). The check is done once per instruction at translation time: an
+ * instruction outside every range gets no extra code, one inside gets one
+ * inline add per range (and one more at START). Markers should lie outside
+ * the ranges.
+ *
  * Counting is inline (one add per translated block), so it needs one vCPU
  * thread: run the guest with -smp 1 -accel tcg,thread=single. A block's
  * add runs when it is entered, so at a marker the count already includes
@@ -24,6 +34,17 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_version = QEMU_PLUGIN_VERSION;
 #define MARK_START 0xd5032fdfu /* hint #126 */
 #define MARK_STOP 0xd5032fffu /* hint #127 */
 
+#define MAX_RANGES 64
+
+struct range {
+	char name[48];
+	uint64_t lo, hi; /* [lo, hi) */
+	uint64_t insns, entries; /* the inline adds' counters */
+	uint64_t insns0, entries0; /* their values at the start marker */
+};
+
+static struct range ranges[MAX_RANGES];
+static int n_ranges;
 static uint64_t count;
 static uint64_t start;
 static int started;
@@ -35,6 +56,10 @@ static void on_start(unsigned int vcpu, void *after)
 {
 	(void)vcpu;
 	start = count - (uintptr_t)after;
+	for (int r = 0; r < n_ranges; r++) {
+		ranges[r].insns0 = ranges[r].insns;
+		ranges[r].entries0 = ranges[r].entries;
+	}
 	started = 1;
 }
 
@@ -44,8 +69,13 @@ static void on_stop(unsigned int vcpu, void *after)
 	if (!started)
 		return;
 	started = 0;
-	fprintf(out, "window=%lu insns=%" PRIu64 "\n", ++windows,
+	fprintf(out, "window=%lu insns=%" PRIu64, ++windows,
 		count - (uintptr_t)after - start);
+	for (int r = 0; r < n_ranges; r++)
+		fprintf(out, " %s=%" PRIu64 " %s.entries=%" PRIu64,
+			ranges[r].name, ranges[r].insns - ranges[r].insns0,
+			ranges[r].name, ranges[r].entries - ranges[r].entries0);
+	fputc('\n', out);
 	fflush(out);
 }
 
@@ -58,8 +88,20 @@ static void on_translate(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 						 &count, n);
 	for (size_t i = 0; i < n; i++) {
 		struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
+		uint64_t pc = qemu_plugin_insn_vaddr(insn);
 		uint32_t op;
 
+		for (int r = 0; r < n_ranges; r++) {
+			if (pc < ranges[r].lo || pc >= ranges[r].hi)
+				continue;
+			qemu_plugin_register_vcpu_insn_exec_inline(
+				insn, QEMU_PLUGIN_INLINE_ADD_U64,
+				&ranges[r].insns, 1);
+			if (pc == ranges[r].lo)
+				qemu_plugin_register_vcpu_insn_exec_inline(
+					insn, QEMU_PLUGIN_INLINE_ADD_U64,
+					&ranges[r].entries, 1);
+		}
 		if (qemu_plugin_insn_size(insn) != 4)
 			continue;
 		memcpy(&op, qemu_plugin_insn_data(insn), 4);
@@ -79,12 +121,81 @@ static void at_exit(qemu_plugin_id_t id, void *p)
 		fclose(out);
 }
 
+/* NAME START END, from range=NAME:START:END or a line of ranges=FILE. */
+static int add_range(const char *name, size_t len, const char *lo,
+		     const char *hi)
+{
+	struct range *r = &ranges[n_ranges];
+	char *end;
+
+	/* The name goes into "NAME=COUNT": no '=', no white space. */
+	if (n_ranges == MAX_RANGES || !len || len >= sizeof(r->name) ||
+	    strcspn(name, "= \t") < len)
+		return -1;
+	memcpy(r->name, name, len);
+	r->name[len] = 0;
+	r->lo = strtoull(lo, &end, 0);
+	if (end == lo || (*end && *end != ':'))
+		return -1;
+	r->hi = strtoull(hi, &end, 0);
+	if (end == hi || *end || r->hi <= r->lo)
+		return -1;
+	n_ranges++;
+	return 0;
+}
+
+static int parse_range(const char *arg)
+{
+	const char *c1 = strchr(arg, ':');
+	const char *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+
+	if (!c2)
+		return -1;
+	return add_range(arg, c1 - arg, c1 + 1, c2 + 1);
+}
+
+static int read_ranges(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char line[256], name[48], lo[32], hi[32];
+	int rc = 0;
+
+	if (!f) {
+		perror(path);
+		return -1;
+	}
+	while (!rc && fgets(line, sizeof(line), f)) {
+		if (line[0] == '#' || line[strspn(line, " \t\n")] == 0)
+			continue;
+		if (sscanf(line, "%47s %31s %31s", name, lo, hi) != 3 ||
+		    add_range(name, strlen(name), lo, hi))
+			rc = -1;
+	}
+	fclose(f);
+	if (rc)
+		fprintf(stderr, "insn-count: %s: bad line: %s", path, line);
+	return rc;
+}
+
 QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
 					   const qemu_info_t *info, int argc,
 					   char **argv)
 {
 	out = stderr;
 	for (int i = 0; i < argc; i++) {
+		if (!strncmp(argv[i], "range=", 6)) {
+			if (parse_range(argv[i] + 6)) {
+				fprintf(stderr, "insn-count: bad %s\n",
+					argv[i]);
+				return -1;
+			}
+			continue;
+		}
+		if (!strncmp(argv[i], "ranges=", 7)) {
+			if (read_ranges(argv[i] + 7))
+				return -1;
+			continue;
+		}
 		if (strncmp(argv[i], "out=", 4)) {
 			fprintf(stderr, "insn-count: unknown argument %s\n",
 				argv[i]);
