@@ -6,7 +6,8 @@
 # Debian sid's cloud and rt (PREEMPT_RT) flavours. Raw data goes to
 # docs/performance/raw/rt/<kernel>/, the figures to stdout.
 # Knobs: BENCH_RT_THREADS ("1 2 4"), BENCH_RT_N (calls per thread, 10000),
-# BENCH_RT_RUNS (3), BENCH_DOCS (docs).
+# BENCH_RT_RUNS (3), BENCH_RT_PROBES ("fsession fentry": the probe kinds,
+# each run in turn; fentry is forced with PMUTRACE_PROBE), BENCH_DOCS (docs).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -15,6 +16,7 @@ cd "$top"
 threads=${BENCH_RT_THREADS:-1 2 4}
 n=${BENCH_RT_N:-10000}
 runs=${BENCH_RT_RUNS:-3}
+probes=${BENCH_RT_PROBES:-fsession fentry}
 docs=${BENCH_DOCS:-docs}
 [ $# -gt 0 ] || set -- "$(scripts/fetch-kernel.sh sid)" "$(scripts/fetch-kernel.sh sid rt-arm64)"
 # Its own build folder, so that it can run beside the other benchmarks.
@@ -26,7 +28,7 @@ for kdir in "$@"; do
 	rm -rf "$out/guest"
 	mkdir -p "$out"
 	{
-		echo "THREADS='$threads' N=$n RUNS=$runs"
+		echo "THREADS='$threads' N=$n RUNS=$runs PROBES='$probes'"
 		cat scripts/guest-bench-lib.sh scripts/guest-rt.sh
 	} >"$out/scenario.sh"
 	scripts/run-guest.sh -k "$kdir" -s "$out/scenario.sh" -o "$out/guest" -t 1500 \
@@ -34,7 +36,7 @@ for kdir in "$@"; do
 	raw=$docs/performance/raw/rt/$name
 	rm -rf "$raw"
 	mkdir -p "$raw"
-	for f in "$out"/guest/t*; do
+	for f in "$out"/guest/*-t*; do
 		case $f in *.json) jq -c . "$f" >"$raw/${f##*/}" ;; *) cp "$f" "$raw/" ;; esac
 	done
 done

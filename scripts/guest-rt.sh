@@ -1,21 +1,28 @@
 # The guest half of scripts/bench-rt.sh (busybox sh): pmutrace in its
 # default mode while THREADS threads of check-ext run on the guest's vCPUs;
 # per run, pmu-stress's counts and pmutrace's JSON in /out.
-# shellcheck shell=sh disable=SC2153 # THREADS, N, RUNS come from bench-rt.sh
+# shellcheck shell=sh disable=SC2153 # THREADS, N, RUNS, PROBES come from bench-rt.sh
+# Per run, each probe kind in turn (PROBES), so a slow phase of the boot
+# hits both alike. fsession is the default on this kernel; fentry is forced.
 for t in $THREADS; do
 	r=1
 	while [ $r -le "$RUNS" ]; do
-		pmutrace -j -o "/out/t$t-r$r.json" 2>"/out/t$t-r$r.err" &
-		pid=$!
-		if wait_tracing "/out/t$t-r$r.err" "$pid"; then
-			pmu-stress -t "$t" -n "$N" check-ext >"/out/t$t-r$r.stress" 2>&1
-			kill -INT "$pid"
-		else
-			err "t=$t run $r: pmutrace did not start"
-			kill -KILL "$pid"
-		fi
-		wait "$pid"
-		echo $? >"/out/t$t-r$r.rc"
+		for p in $PROBES; do
+			o=/out/$p-t$t-r$r
+			env="env PMUTRACE_PROBE=$p"
+			[ "$p" = fsession ] && env=
+			$env pmutrace -j -o "$o.json" 2>"$o.err" &
+			pid=$!
+			if wait_tracing "$o.err" "$pid"; then
+				pmu-stress -t "$t" -n "$N" check-ext >"$o.stress" 2>&1
+				kill -INT "$pid"
+			else
+				err "t=$t run $r $p: pmutrace did not start"
+				kill -KILL "$pid"
+			fi
+			wait "$pid"
+			echo $? >"$o.rc"
+		done
 		r=$((r + 1))
 	done
 done

@@ -109,21 +109,6 @@ if __name__ == "__main__":
     unittest.main()
 
 
-class Rt(unittest.TestCase):
-    def test_untimed_share_and_exactness(self):
-        from scripts.bench import rt
-        with tempfile.TemporaryDirectory() as t:
-            d = os.path.join(t, "7.2-rt")
-            os.makedirs(d)
-            with open(os.path.join(d, "t4-r1.stress"), "w") as f:
-                f.write("failed.KVM_CHECK_EXTENSION=0\nderived.kvm_supports_guest_pmuv3=1000\n")
-            with open(os.path.join(d, "t4-r1.json"), "w") as f:
-                f.write('{"targets": [{"name": "kvm_supports_guest_pmuv3", "count": 990, '
-                        '"timed": 950, "missed": {"entry": 50, "exit": 10}}]}')
-            rows = rt.render(t)
-            self.assertEqual(rows[2], "| 7.2-rt | 4 | 1 | 1,000 | 5.00% | yes |")
-
-
 class RcuSection(unittest.TestCase):
     def test_before_after_difference(self):
         with tempfile.TemporaryDirectory() as t:
