@@ -9,12 +9,12 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
 . scripts/lib.sh
 out=${1:-docs/attrib/raw}
-make -s ARCH=arm64 build/arm64/pmutrace build/arm64/pmu-stress >&2
+make -s ARCH=arm64 build/arm64/pmutrace build/arm64/pmu-stress build/arm64/bpf-progs >&2
 kdir=$(scripts/lab/fetch-kernel.sh sid)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 scripts/lab/run-guest.sh -k "$kdir" -s scripts/demo/guest-attrib-demo.sh -o "$tmp" -t 600 \
-	build/arm64/pmutrace build/arm64/pmu-stress tests/guest/lib.sh ||
+	build/arm64/pmutrace build/arm64/pmu-stress build/arm64/bpf-progs tests/guest/lib.sh ||
 	die "the guest did not finish; see $tmp/console.log"
 rm -rf "$out"
 mkdir -p "$out"

@@ -8,7 +8,7 @@ cd "$top"
 seconds=${1:-1200}
 [ "$(id -u)" -eq 0 ] || { echo "soak.sh: run as root" >&2; exit 1; }
 scripts/install-deps.sh >&2
-make -s ARCH=arm64 build/arm64/pmutrace build/arm64/pmu-stress >&2
+make -s ARCH=arm64 build/arm64/pmutrace build/arm64/pmu-stress build/arm64/bpf-progs >&2
 kdir=$(scripts/lab/fetch-kernel.sh sid)
 scen=$(mktemp)
 trap 'rm -f "$scen"' EXIT
@@ -16,7 +16,7 @@ trap 'rm -f "$scen"' EXIT
 out=build/soak
 rm -rf "$out"
 scripts/lab/run-guest.sh -k "$kdir" -s "$scen" -o "$out" -t $((seconds + 300)) \
-	build/arm64/pmutrace build/arm64/pmu-stress tests/guest/lib.sh
+	build/arm64/pmutrace build/arm64/pmu-stress build/arm64/bpf-progs tests/guest/lib.sh
 first=$(awk -F, 'NR > 2 && $1 >= 60 { print $2; exit }' "$out/rss.csv")
 last=$(tail -n 1 "$out/rss.csv" | cut -d, -f2)
 max=$(awk -F, 'NR > 1 && $1 >= 60 { if ($2 > m) m = $2 } END { print m }' "$out/rss.csv")
