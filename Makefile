@@ -3,7 +3,7 @@
 #   make                 host build: build/<host-arch>/pmutrace (+ unit tests)
 #   make ARCH=arm64      static arm64 pmutrace and pmu-stress for the guest
 #   make test            the whole suite (see tests/run)
-#   make deb             the arm64 Debian package (scripts/build-deb.sh)
+#   make deb             the arm64 Debian package (scripts/package/build-deb.sh)
 #
 # The BPF object is compiled once (it is the same on every architecture:
 # CO-RE relocates it at load time) and embedded with bpftool's skeleton.
@@ -145,11 +145,11 @@ test:
 
 # The arm64 Debian package, dynamically linked (debian/, build/deb/).
 deb:
-	scripts/build-deb.sh
+	scripts/package/build-deb.sh
 
 # The before/after report of the RCU patch: builds two kernels, boots them.
 report:
-	scripts/report.sh
+	scripts/report/report.sh
 
 # docs/report/README.md and its SVGs again, from the committed raw archive only.
 report-render: $(OUTPUT)/pmutrace
@@ -158,7 +158,7 @@ report-render: $(OUTPUT)/pmutrace
 
 # Overhead against the empty-program floor and bcc's tools (docs/performance.md).
 bench:
-	scripts/bench.sh
+	scripts/bench/bench.sh
 
 # The floor of the benchmark: empty fentry/fexit programs.
 $(BPF_OUT)/bench_empty.bpf.o: tests/bench/bench_empty.bpf.c vmlinux.h | $(BPF_OUT)
@@ -229,8 +229,8 @@ $(ASAN_OUT)/tests/test_run: tests/unit/test_run.c tests/unit/unit.h user/trace/m
 		$(filter-out $(addprefix $(ASAN_OUT)/,$(RUN_FAKED)),$(ASAN_OBJS)) $(LIBS) -o $@
 
 asan: $(ASAN_OBJS) $(ASAN_TESTS)
-	@sid=$${PMUTRACE_BTF_SID:-$$(scripts/fetch-kernel.sh sid)/btf} || exit 1; \
-	trixie=$${PMUTRACE_BTF_TRIXIE:-$$(scripts/fetch-kernel.sh trixie)/btf} || exit 1; \
+	@sid=$${PMUTRACE_BTF_SID:-$$(scripts/lab/fetch-kernel.sh sid)/btf} || exit 1; \
+	trixie=$${PMUTRACE_BTF_TRIXIE:-$$(scripts/lab/fetch-kernel.sh trixie)/btf} || exit 1; \
 	rc=0; \
 	for t in $(ASAN_TESTS); do \
 		PMUTRACE_BTF_SID=$$sid PMUTRACE_BTF_TRIXIE=$$trixie $(ASAN_ENV) \
@@ -352,11 +352,11 @@ build/insn-count/insn-count.so: tools/insn-count/insn-count.c
 
 .PHONY: bench-insns
 # Instructions per traced call and per unrelated operation
-# (docs/performance.md); scripts/bench-insns.sh.
+# (docs/performance.md); scripts/bench/bench-insns.sh.
 bench-insns:
-	scripts/bench-insns.sh
+	scripts/bench/bench-insns.sh
 
-# The breakdown's builds (scripts/bench-insns.sh): pmutrace with parts of
+# The breakdown's builds (scripts/bench/bench-insns.sh): pmutrace with parts of
 # the per-call work compiled out, -DPMUTRACE_BENCH_SKIP=<BENCH_SKIP_* bits>.
 BENCH_SKIPS := 1 2 4 8 15
 .PHONY: bench-skip
@@ -390,6 +390,6 @@ LOCK_FUNCS := mutex_lock mutex_lock_killable mutex_lock_interruptible \
 	__mutex_lock.constprop.0 __mutex_unlock_slowpath.constprop.0 \
 	__rcu_read_lock __rcu_read_unlock rcu_read_unlock_special
 bench-rcu-insns:
-	k=$$(scripts/build-kernels.sh | sed -n 's/^ *\(before\|after\): *\([^ ]*\).*/\2/p') && \
+	k=$$(scripts/lab/build-kernels.sh | sed -n 's/^ *\(before\|after\): *\([^ ]*\).*/\2/p') && \
 	BENCH_BOOTS=$${BENCH_BOOTS:-5} BENCH_ROUNDS=$${BENCH_ROUNDS:-3} BENCH_VARIANTS=none \
-		BENCH_WORKLOADS="ce sp vi" BENCH_RANGES="$(LOCK_FUNCS)" scripts/bench-insns.sh $$k
+		BENCH_WORKLOADS="ce sp vi" BENCH_RANGES="$(LOCK_FUNCS)" scripts/bench/bench-insns.sh $$k

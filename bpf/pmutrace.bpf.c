@@ -23,7 +23,7 @@ char LICENSE[] SEC("license") = "GPL";
  */
 const volatile struct pmutrace_config cfg;
 
-/* scripts/bench-insns.sh's breakdown: parts switched off (BENCH_SKIP_*)
+/* scripts/bench/bench-insns.sh's breakdown: parts switched off (BENCH_SKIP_*)
  * in separate builds (make bench-skip); 0 in pmutrace itself. */
 #ifndef PMUTRACE_BENCH_SKIP
 #define PMUTRACE_BENCH_SKIP 0

@@ -21,13 +21,13 @@ fi
 make -s ARCH=arm64 build/arm64/pmutrace build/arm64/pmu-stress build/arm64/bpf-progs >&2
 rc=0
 for suite in ${PMUTRACE_SUITES:-sid trixie}; do
-	kdir=$(scripts/fetch-kernel.sh "$suite")
+	kdir=$(scripts/lab/fetch-kernel.sh "$suite")
 	out=build/lab/$suite
 	scen=$(mktemp)
 	printf 'PMUTRACE_ARGS="%s"\n' "$*" >"$scen"
-	cat scripts/guest-demo.sh >>"$scen"
+	cat scripts/demo/guest-demo.sh >>"$scen"
 	echo "== Debian $suite: $(cat "$kdir/release") in QEMU (pmutrace $*)" >&2
-	if scripts/run-guest.sh -k "$kdir" -s "$scen" -o "$out" -t 300 \
+	if scripts/lab/run-guest.sh -k "$kdir" -s "$scen" -o "$out" -t 300 \
 		build/arm64/pmutrace build/arm64/pmu-stress build/arm64/bpf-progs tests/guest/lib.sh &&
 		[ "$(cat "$out/scenario.rc" 2>/dev/null)" = 0 ]; then
 		cat "$out/trace.err" >&2

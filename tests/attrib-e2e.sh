@@ -19,9 +19,9 @@ TEST_NAME="attrib[$suite]"
 skip() { echo "skip $TEST_NAME $*"; }
 eq() { [ "$1" = "$2" ]; }
 
-[ -n "$kdir" ] || kdir=$("$top/scripts/fetch-kernel.sh" "$suite") || { bad "fetch kernel"; exit 1; }
+[ -n "$kdir" ] || kdir=$("$top/scripts/lab/fetch-kernel.sh" "$suite") || { bad "fetch kernel"; exit 1; }
 overlay=$PMUTRACE_CACHE/bench-overlay
-[ -x "$overlay/usr/sbin/klockstat" ] || overlay=$("$top/scripts/bench-overlay.sh") ||
+[ -x "$overlay/usr/sbin/klockstat" ] || overlay=$("$top/scripts/bench/bench-overlay.sh") ||
 	{ bad "guest overlay (klockstat, bpftool)"; exit 1; }
 files=("$top/build/arm64/pmutrace" "$top/build/arm64/pmu-stress" "$top/build/arm64/bpf-progs"
 	"$top/tests/guest/lib.sh")
@@ -33,7 +33,7 @@ fi
 rc=0
 if [ -z "${ATTRIB_CHECK_ONLY:-}" ]; then
 	rm -rf "$out"
-	PMUTRACE_GUEST_OVERLAY=$overlay "$top/scripts/run-guest.sh" -k "$kdir" \
+	PMUTRACE_GUEST_OVERLAY=$overlay "$top/scripts/lab/run-guest.sh" -k "$kdir" \
 		-s "$top/tests/guest/attrib.sh" -o "$out" -t 600 "${files[@]}"
 	rc=$?
 fi

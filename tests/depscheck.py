@@ -26,7 +26,7 @@ TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 # Scripts that run inside the busybox guest (or on the arm64 host being
 # measured, with only pmutrace's static binaries), not on the build host.
-GUEST = re.compile(r"^(tests/guest/|scripts/guest-|scripts/report/native-run\.sh$|"
+GUEST = re.compile(r"^(tests/guest/|scripts/[a-z]+/guest-|scripts/report/native-run\.sh$|"
                    r"scripts/lab/root/)")
 
 # command -> the Debian (bookworm) package that brings it: the one that
@@ -88,7 +88,7 @@ for _pkg, _cmds in {
 }.items():
     COMMANDS.update(dict.fromkeys(_cmds.split(), _pkg))
 
-# What the kernel build of scripts/build-kernels.sh runs (kbuild, not our
+# What the kernel build of scripts/lab/build-kernels.sh runs (kbuild, not our
 # scripts): checked like the scripts' own commands.
 KERNEL_BUILD = ["make", "gcc", "aarch64-linux-gnu-gcc", "aarch64-linux-gnu-ld",
                 "aarch64-linux-gnu-nm", "aarch64-linux-gnu-objcopy", "flex",
@@ -478,7 +478,7 @@ def used_commands():
 
 def install_deps_packages():
     """The packages scripts/install-deps.sh installs (its *_PKGS arrays,
-    without :arch), and scripts/build-kernels.sh's BUILD_PKGS."""
+    without :arch), and scripts/lab/build-kernels.sh's BUILD_PKGS."""
     def arrays(path, names):
         text = read(path)
         pkgs = set()
@@ -487,7 +487,7 @@ def install_deps_packages():
                 pkgs |= {p.split(":")[0] for p in m.group(2).split()}
         return pkgs
     return (arrays("scripts/install-deps.sh", {"HOST_PKGS", "ARM64_PKGS"}),
-            arrays("scripts/build-kernels.sh", {"BUILD_PKGS"}))
+            arrays("scripts/lab/build-kernels.sh", {"BUILD_PKGS"}))
 
 
 def dpkg_owner(cmd):
@@ -584,10 +584,10 @@ def main():
            "the others installed by scripts/install-deps.sh")
     late = sorted(build - deps)
     if late:
-        bad("scripts/build-kernels.sh's BUILD_PKGS are not in scripts/install-deps.sh: "
+        bad("scripts/lab/build-kernels.sh's BUILD_PKGS are not in scripts/install-deps.sh: "
             + " ".join(late))
     else:
-        ok(f"scripts/build-kernels.sh's {len(build)} BUILD_PKGS are all in scripts/install-deps.sh")
+        ok(f"scripts/lab/build-kernels.sh's {len(build)} BUILD_PKGS are all in scripts/install-deps.sh")
     return 0
 
 

@@ -16,9 +16,9 @@ schema=$top/docs/pmutrace.schema.json
 
 TEST_NAME="e2e[$name]"
 
-[ -n "$kdir" ] || kdir=$("$top/scripts/fetch-kernel.sh" "$suite") || { bad "fetch kernel"; exit 1; }
+[ -n "$kdir" ] || kdir=$("$top/scripts/lab/fetch-kernel.sh" "$suite") || { bad "fetch kernel"; exit 1; }
 rm -rf "$out"
-"$top/scripts/run-guest.sh" -k "$kdir" -s "$top/tests/guest/scenario.sh" -o "$out" -t 420 \
+"$top/scripts/lab/run-guest.sh" -k "$kdir" -s "$top/tests/guest/scenario.sh" -o "$out" -t 420 \
 	"$top/build/arm64/pmutrace" "$top/build/arm64/pmu-stress" "$top/build/arm64/bpf-progs" \
 	"$top/tests/guest/lib.sh"
 rc=$?

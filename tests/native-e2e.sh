@@ -3,7 +3,7 @@
 # The native report path (scripts/report/native-run.sh + render.py), tested
 # where it can be: each QEMU guest is itself an arm64 KVM host. Boots the
 # before kernel and the after kernel once each (default: the builds of
-# scripts/build-kernels.sh), runs the native matrix inside (a small one: 1 and
+# scripts/lab/build-kernels.sh), runs the native matrix inside (a small one: 1 and
 # 2 threads, a tenth of the work), brings the boot folders back, renders them,
 # and checks the lock acquisitions per reader call exactly: 1 before, 0 after,
 # each count against pmu-stress's own. Also checks that native-run.sh refuses
@@ -43,12 +43,12 @@ fi
 if [ $# -eq 2 ]; then
 	before=$1 after=$2
 else
-	kernels=$(scripts/build-kernels.sh 2>/dev/null) || kernels=''
+	kernels=$(scripts/lab/build-kernels.sh 2>/dev/null) || kernels=''
 	before=$(sed -n 's/^  before: \([^ ]*\) .*/\1/p' <<<"$kernels")
 	after=$(sed -n 's/^  after: *\([^ ]*\) .*/\1/p' <<<"$kernels")
 fi
 if [ ! -s "${before:-/nonexistent}/Image" ] || [ ! -s "${after:-/nonexistent}/Image" ]; then
-	skip "native matrix in guests: no before/after kernels (scripts/build-kernels.sh builds them)"
+	skip "native matrix in guests: no before/after kernels (scripts/lab/build-kernels.sh builds them)"
 	exit $((fails > 0))
 fi
 [ -x build/arm64/pmutrace ] && [ -x build/arm64/pmu-stress ] || {

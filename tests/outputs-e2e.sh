@@ -7,7 +7,7 @@
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 suite=${1:-sid}
-kdir=${2:-$("$top/scripts/fetch-kernel.sh" "$suite")}
+kdir=${2:-$("$top/scripts/lab/fetch-kernel.sh" "$suite")}
 out=${E2E_OUT:-$top/build/e2e}/outputs-$suite
 schema=$top/docs/pmutrace.schema.json
 
@@ -18,7 +18,7 @@ is() { [ "$(cat "$out/$1" 2>/dev/null)" = "$2" ]; }
 one_line() { [ "$(wc -l <"$out/$1")" -eq 1 ] && ! grep -q '^Tracing' "$out/$1"; }
 
 rm -rf "$out"
-if ! "$top/scripts/run-guest.sh" -k "$kdir" -s "$top/tests/guest/outputs.sh" -o "$out" -t 300 \
+if ! "$top/scripts/lab/run-guest.sh" -k "$kdir" -s "$top/tests/guest/outputs.sh" -o "$out" -t 300 \
 	"$top/build/arm64/pmutrace" "$top/build/arm64/pmu-stress" "$top/build/arm64/bpf-progs" \
 	"$top/tests/guest/lib.sh"; then
 	bad "guest ran the scenario to its end (see $out/console.log)"

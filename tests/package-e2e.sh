@@ -1,6 +1,6 @@
 #!/bin/bash
 # package-e2e.sh [SUITE]: the Debian package on a real Debian arm64 userland
-# with systemd. Builds the .deb (scripts/build-deb.sh), boots the cached
+# with systemd. Builds the .deb (scripts/package/build-deb.sh), boots the cached
 # bookworm arm64 root (scripts/lab/mkroot.sh; built on first use) with the
 # arm64 kernel of Debian SUITE (default sid), and there (tests/guest/package.sh): installs it with apt,
 # systemctl enable --now pmutrace, runs pmu-stress, while this host scrapes
@@ -24,7 +24,7 @@ t0=$(date +%s)
 rm -rf "$out"
 mkdir -p "$out/disk/bin" "$out/disk/out"
 
-deb=$("$top/scripts/build-deb.sh" 2>"$out/build-deb.err") || {
+deb=$("$top/scripts/package/build-deb.sh" 2>"$out/build-deb.err") || {
 	bad "dpkg-buildpackage -aarm64 -B: $(tail -n 1 "$out/build-deb.err")"
 	exit 0
 }
@@ -37,7 +37,7 @@ check "pmutrace links Debian's shared libraries (Depends: $(dpkg-deb -f "$deb" D
 t1=$(date +%s)
 make -s -C "$top" ARCH=arm64 build/arm64/pmu-stress build/arm64/bpf-progs >"$out/make.log" 2>&1 ||
 	{ bad "make ARCH=arm64 pmu-stress bpf-progs (see $out/make.log)"; exit 0; }
-kdir=$("$top/scripts/fetch-kernel.sh" "$suite") || { bad "fetch the $suite kernel"; exit 0; }
+kdir=$("$top/scripts/lab/fetch-kernel.sh" "$suite") || { bad "fetch the $suite kernel"; exit 0; }
 t2=$(date +%s)
 root=$("$top/scripts/lab/mkroot.sh" bookworm 2>"$out/mkroot.err") || {
 	bad "bookworm arm64 root: $(tail -n 1 "$out/mkroot.err")"

@@ -1,7 +1,7 @@
 #!/bin/bash
 # patch-e2e.sh [--require-built]: the RCU patch applies cleanly to Debian's
 # current linux-source (a dry run), and the before/after kernels of
-# scripts/build-kernels.sh, booted one after the other, show the readers
+# scripts/lab/build-kernels.sh, booted one after the other, show the readers
 # taking arm_pmus_lock once per call before the patch and never after.
 # When the kernels are not built this says "skip" (tests/run builds them
 # first and passes --require-built: then it is a failure). Prints ok/FAIL/skip.
@@ -18,14 +18,14 @@ case ${1:-} in
 *) bad "usage: patch-e2e.sh [--require-built]"; exit 0 ;;
 esac
 
-line=$("$top/scripts/build-kernels.sh" --dry-run 2>&1)
+line=$("$top/scripts/lab/build-kernels.sh" --dry-run 2>&1)
 case $line in
 *"dry-run OK"*) ok "$line" ;;
 *) bad "$line"; exit 0 ;;
 esac
 key=$(sed -n 's/.*; key \([^ ]*\) (built: .*/\1/p' <<<"$line")
 if [[ $line != *"(built: yes)"* ]]; then
-	why="before/after kernels of key ${key:-?} not built (sudo scripts/build-kernels.sh builds them, ~13 min)"
+	why="before/after kernels of key ${key:-?} not built (sudo scripts/lab/build-kernels.sh builds them, ~13 min)"
 	if [ $require = 1 ]; then bad "$why"; else echo "skip patch: $why: not booted"; fi
 	exit 0
 fi
@@ -36,7 +36,7 @@ before_ok=0
 for side in before after; do
 	out=${E2E_OUT:-$top/build/e2e}/patch-$side
 	rm -rf "$out"
-	if ! "$top/scripts/run-guest.sh" -k "$PMUTRACE_CACHE/builds/$key/$side" -s "$top/tests/guest/patch.sh" \
+	if ! "$top/scripts/lab/run-guest.sh" -k "$PMUTRACE_CACHE/builds/$key/$side" -s "$top/tests/guest/patch.sh" \
 		-o "$out" -t 300 "$top/build/arm64/pmutrace" "$top/build/arm64/pmu-stress" \
 		"$top/build/arm64/bpf-progs" "$top/tests/guest/lib.sh"; then
 		bad "$side kernel guest failed (see $out/console.log)"

@@ -11,7 +11,7 @@
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 suite=${1:-sid}
-kdir=${2:-$("$top/scripts/fetch-kernel.sh" "$suite")}
+kdir=${2:-$("$top/scripts/lab/fetch-kernel.sh" "$suite")}
 out=${E2E_OUT:-$top/build/e2e}/prom-$suite
 # free_port FROM: the first port from FROM on where nothing listens, so
 # two runs at once (two worktrees) do not collide.
@@ -33,7 +33,7 @@ TEST_NAME="prom[$suite]"
 rm -rf "$out"
 mkdir -p "$out/prometheus" "$out/tls"
 tls=$out/tls
-overlay=$("$top/scripts/fetch-netmods.sh" "$kdir") || { bad "fetch virtio-net modules"; exit 0; }
+overlay=$("$top/scripts/lab/fetch-netmods.sh" "$kdir") || { bad "fetch virtio-net modules"; exit 0; }
 
 # A self-signed certificate for the forwarded address, and a password.
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
@@ -78,7 +78,7 @@ prometheus --config.file="$out/prometheus/prometheus.yml" \
 	--web.listen-address="127.0.0.1:$pport" >"$out/prometheus/log" 2>&1 &
 prom_pid=$!
 t0=$(date +%s)
-PMUTRACE_GUEST_OVERLAY=$overlay "$top/scripts/run-guest.sh" -k "$kdir" -p "$hport:9435" \
+PMUTRACE_GUEST_OVERLAY=$overlay "$top/scripts/lab/run-guest.sh" -k "$kdir" -p "$hport:9435" \
 	-s "$top/tests/guest/prom.sh" -o "$out" -t 400 "$top/build/arm64/pmutrace" \
 	"$top/build/arm64/pmu-stress" "$top/tests/guest/lib.sh" \
 	"$tls/web.yml" "$tls/cert.pem" "$tls/key.pem" &
@@ -136,7 +136,7 @@ if [ "$up" = 1 ]; then
 fi
 wait $guest_pid
 rc=$?
-# The run as Prometheus saw it, kept for scripts/prom-graph.sh.
+# The run as Prometheus saw it, kept for scripts/demo/prom-graph.sh.
 range() { # range NAME PROMQL
 	curl -s --max-time 10 "http://127.0.0.1:$pport/api/v1/query_range" \
 		--data-urlencode "query=$2" --data-urlencode "start=$t0" \

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-"""The instruction-count half of docs/performance.md (scripts/bench-insns.sh).
+"""The instruction-count half of docs/performance.md (scripts/bench/bench-insns.sh).
 
 Raw data: RAW/insns/<kernel>/boot<N>/ with insns.txt (the QEMU plugin's
 windows, "window=N insns=C", then "NAME=C NAME.entries=E" per address range
@@ -285,7 +285,7 @@ def rcu_section(before, after, heading="### Path length of each reader, before v
     bb = [read_boot(b) for b in boots(before)]
     ab = [read_boot(b) for b in boots(after)]
     L = [heading, "",
-         "Command: `make bench-rcu-insns` (the kernels of `scripts/build-kernels.sh`, no tracer, "
+         "Command: `make bench-rcu-insns` (the kernels of `scripts/lab/build-kernels.sh`, no tracer, "
          "1 thread on 1 vCPU). Each operation runs one reader; the kernels differ only by the "
          "patch, so after − before is the reader's change: `mutex_lock()` + `mutex_unlock()` of "
          "`arm_pmus_lock` (uncontended) replaced by `rcu_read_lock()` + `rcu_read_unlock()` "
@@ -398,7 +398,7 @@ def render(raw):
     if not os.path.isdir(d):
         return []
     L = ["## Instructions per call (exact, from a QEMU plugin)", "",
-         "Command: `make bench-insns` (`scripts/bench-insns.sh`); the document is rendered from "
+         "Command: `make bench-insns` (`scripts/bench/bench-insns.sh`); the document is rendered from "
          "the committed raw data by `python3 -m scripts.bench.perfdoc`. The guest runs on one vCPU "
          "(`-smp 1 -accel tcg,thread=single -icount shift=0,sleep=off`) with `tools/insn-count`, "
          "which counts every guest instruction (kernel and user) between the `HINT #126` and "

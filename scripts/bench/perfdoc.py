@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 """python3 -m scripts.bench.perfdoc [RAW [DOC]]: render docs/performance.md
 from the committed raw data (docs/performance/raw): the timing benchmark
-(scripts/bench.sh) and the instruction counts (scripts/bench-insns.sh)."""
+(scripts/bench/bench.sh) and the instruction counts (scripts/bench/bench-insns.sh)."""
 import sys
 
 import os
@@ -15,7 +15,7 @@ def main(argv):
     lines = timing.render(raw) + [""] + insns.render(raw)
     if os.path.isdir(os.path.join(raw, "rt")):
         lines += ["", "## PREEMPT_RT: calls left untimed", "",
-                  "Command: `scripts/bench-rt.sh` (Debian sid's cloud and rt-arm64 kernels, 2 vCPUs, "
+                  "Command: `scripts/bench/bench-rt.sh` (Debian sid's cloud and rt-arm64 kernels, 2 vCPUs, "
                   "pmutrace default mode, `pmu-stress -t THREADS check-ext`). Untimed: calls whose "
                   "entry run the kernel skipped (recursion protection), so they are counted but have "
                   "no latency. Goal: under 10% with 4 threads. Each run starts pmutrace once per "

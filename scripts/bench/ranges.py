@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 """python3 -m scripts.bench.ranges SYSTEM_MAP SYMBOL...: the address ranges
-of kernel functions, for tools/insn-count's ranges=FILE (scripts/bench-insns.sh).
+of kernel functions, for tools/insn-count's ranges=FILE (scripts/bench/bench-insns.sh).
 
 Prints "NAME START END" per symbol found in SYSTEM_MAP, END being the next
 higher address of any symbol there (a function's size and its alignment

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 """python3 -m scripts.bench.rt RAW/rt: pmutrace's untimed share and the
-exactness check per kernel and thread count (scripts/bench-rt.sh)."""
+exactness check per kernel and thread count (scripts/bench/bench-rt.sh)."""
 import json
 import os
 import re

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 """The timing half of docs/performance.md: ns per call under each tracer
-(scripts/bench.sh, scripts/guest-bench.sh), from the raw files in RAW."""
+(scripts/bench/bench.sh, scripts/bench/guest-bench.sh), from the raw files in RAW."""
 import glob, json, os, random, re, shlex, statistics  # noqa: F401
 from scripts.bench import read_lines, read_text
 
@@ -184,7 +184,7 @@ def render(raw):
     p = L.append
     p("# pmutrace: what tracing costs")
     p("")
-    p("Written by `sudo scripts/bench.sh` (`make bench`). Every figure here comes from its run of "
+    p("Written by `sudo scripts/bench/bench.sh` (`make bench`). Every figure here comes from its run of "
       f"{host['date']}; the raw output is in [performance/raw/](performance/raw/).")
     p("")
     p("> **Caveat.** The guest runs under QEMU's TCG emulation, not on hardware. Absolute times are "
@@ -196,7 +196,7 @@ def render(raw):
     p("")
     p(f"- Kernel: Debian sid's stock `{guest['kernel']}` ({guest['machine']}, {guest['cpus']} vCPUs). "
       f"One guest ran the whole benchmark, {host['guest_s']} s from boot to power-off.")
-    p(f"- QEMU: {host['qemu']}, as `scripts/run-guest.sh` ran it:")
+    p(f"- QEMU: {host['qemu']}, as `scripts/lab/run-guest.sh` ran it:")
     p("")
     p(f"  ```\n  {qemu_cmd}\n  ```")
     p("")

@@ -2,7 +2,7 @@
 # boot-root.sh -k KERNEL_DIR -r ROOT.img -l CONSOLE.log [-d DATA.img] [-p HOST:GUEST]
 #              [-t SECONDS] [-i INIT] [-w]
 # Boot a Debian arm64 root disk (scripts/lab/mkroot.sh) with a Debian kernel
-# (scripts/fetch-kernel.sh). The cloud kernel has virtio_blk as a module, so
+# (scripts/lab/fetch-kernel.sh). The cloud kernel has virtio_blk as a module, so
 # a busybox initramfs loads it and the virtio-net modules, mounts /dev/vda and
 # switches to INIT there (default /sbin/init, i.e. systemd). The root is a
 # snapshot (its writes vanish at exit) unless -w. DATA.img becomes /dev/vdb,
@@ -11,9 +11,9 @@
 # port. The guest is killed after SECONDS (default 600).
 # Exit: QEMU's, 124 on timeout.
 set -euo pipefail
-here=$(cd "$(dirname "$0")/.." && pwd)
+here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=scripts/lib.sh
-. "$here/lib.sh"
+. "$here/../lib.sh"
 
 kdir='' root='' log='' data='' fwd='' timeout_s=600 init=/sbin/init snap=on
 while getopts k:r:l:d:p:t:i:w opt; do

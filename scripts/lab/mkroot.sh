@@ -10,9 +10,9 @@
 # list, and the names and contents of the files in scripts/lab/root/.
 # --cached builds nothing: it prints the image and exits 0 only if built.
 set -euo pipefail
-here=$(cd "$(dirname "$0")/.." && pwd)
+here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=scripts/lib.sh
-. "$here/lib.sh"
+. "$here/../lib.sh"
 
 cached_only=0
 if [ "${1:-}" = --cached ]; then # only say whether it is built: exit 1 if not
@@ -23,7 +23,7 @@ suite=${1:-bookworm}
 # systemd to test the unit; the shared libraries pmutrace's package depends
 # on, since the guest has no network to fetch them: its apt works offline.
 include=systemd,systemd-sysv,udev,libbpf1,libelf1,libjson-c5,libgsl27,libgslcblas0,zlib1g,libcap2,libcrypt1,libssl3,libyaml-0-2
-files=$here/lab/root
+files=$here/root
 key=$({
 	echo "$suite $include"
 	cd "$files" && find . -type f | LC_ALL=C sort | xargs sha256sum
@@ -53,7 +53,7 @@ mke2fs -q -t ext4 -L pmutrace-root -d "$dir" "$out.tmp/root.img" 2G
 rm -rf "$dir"
 kdir=$("$here/fetch-kernel.sh" sid)
 echo "mkroot: second stage in QEMU on $(cat "$kdir/release") (TCG: minutes)" >&2
-"$here/lab/boot-root.sh" -w -k "$kdir" -r "$out.tmp/root.img" -l "$out.tmp/stage2.log" \
+"$here/boot-root.sh" -w -k "$kdir" -r "$out.tmp/root.img" -l "$out.tmp/stage2.log" \
 	-t 2400 -i /stage2 || true
 grep -q '@@ROOT-READY' "$out.tmp/stage2.log" ||
 	die "second stage failed, see $out.tmp/stage2.log"

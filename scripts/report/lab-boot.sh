@@ -1,7 +1,7 @@
 #!/bin/bash
 # lab-boot.sh -k KERNEL_DIR -l LABEL -b BOOT [-t THREADS] [-s full|small]
 #             [-T SECONDS] OUT_ROOT
-# One lab boot of the report: boots KERNEL_DIR in QEMU (scripts/run-guest.sh),
+# One lab boot of the report: boots KERNEL_DIR in QEMU (scripts/lab/run-guest.sh),
 # runs scripts/report/native-run.sh inside on the static binaries in
 # $PMUTRACE_BIN (default build/arm64), and leaves the boot folder
 # OUT_ROOT/LABEL-BOOT/ exactly as a native run would, its meta.txt also
@@ -63,7 +63,7 @@ EOF
 
 host_start=$(date -u +%Y-%m-%dT%H:%M:%SZ) load_start=$(cat /proc/loadavg) t0=$(date +%s)
 rc=0
-"$top/scripts/run-guest.sh" -k "$kdir" -s "$work/scenario" -o "$work/out" -t "$timeout_s" \
+"$top/scripts/lab/run-guest.sh" -k "$kdir" -s "$work/scenario" -o "$work/out" -t "$timeout_s" \
 	"$bin/pmutrace" "$bin/pmu-stress" "$native" "$work/lab.meta" || rc=$?
 t1=$(date +%s)
 mkdir -p "$1"

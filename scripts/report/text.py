@@ -468,7 +468,7 @@ def report(groups, cells, cmp, a, b, raw, command=None, svgs=None, strips=None, 
             ""]
     if extra:
         out[-1:-1] = ["- \"Path length (instructions, exact)\": new raw counts by `make "
-                      "bench-rcu-insns` (the before/after kernels of `scripts/build-kernels.sh` in "
+                      "bench-rcu-insns` (the before/after kernels of `scripts/lab/build-kernels.sh` in "
                       "QEMU with `tools/insn-count`, 1 thread on 1 vCPU, no tracer; about 2½ "
                       "minutes), rendered here by `render.py --insns` and in "
                       "docs/performance.md by `python3 -m scripts.bench.perfdoc`."]

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * bench_empty: fentry/fexit programs that do nothing. scripts/bench.sh
+ * bench_empty: fentry/fexit programs that do nothing. scripts/bench/bench.sh
  * attaches them where pmutrace attaches its own, so the difference between
  * the two is pmutrace's work alone, not the trampoline's.
  */

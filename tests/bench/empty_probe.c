@@ -3,7 +3,7 @@
  * empty_probe FUNC...: attach one empty fentry and one empty fexit program
  * (tests/bench/bench_empty.bpf.c) to each kernel function FUNC, print "Tracing" on
  * stderr, and wait for SIGINT or SIGTERM. The floor of what any
- * fentry/fexit tracer costs per call; scripts/bench.sh compares pmutrace
+ * fentry/fexit tracer costs per call; scripts/bench/bench.sh compares pmutrace
  * with it. At exit it prints each program's recursion misses, as those
  * calls did not pay the full price.
  */

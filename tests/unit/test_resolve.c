@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Target resolution against the BTF of Debian's real arm64 kernels (cut from
- * their Images by scripts/fetch-kernel.sh; tests/run passes the paths). The
+ * their Images by scripts/lab/fetch-kernel.sh; tests/run passes the paths). The
  * attach probe is replaced, since this host cannot load tracing programs.
  */
 #include <errno.h>

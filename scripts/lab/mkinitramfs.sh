@@ -5,7 +5,7 @@
 # scenario left in /out between markers on the console and powers off.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-. "$here/lib.sh"
+. "$here/../lib.sh"
 
 out=${1:?usage: mkinitramfs.sh OUT.cpio.gz SCENARIO [FILE...]}
 scenario=${2:?usage: mkinitramfs.sh OUT.cpio.gz SCENARIO [FILE...]}
@@ -28,7 +28,7 @@ for f in "$@"; do
 	cp "$f" "$root/bin/"
 done
 # PMUTRACE_GUEST_OVERLAY=DIR: extra root content, e.g. the shared libraries
-# of dynamically linked tools (scripts/bench.sh runs bcc's libbpf-tools).
+# of dynamically linked tools (scripts/bench/bench.sh runs bcc's libbpf-tools).
 if [ -n "${PMUTRACE_GUEST_OVERLAY:-}" ]; then
 	[ -d "$PMUTRACE_GUEST_OVERLAY" ] || die "PMUTRACE_GUEST_OVERLAY=$PMUTRACE_GUEST_OVERLAY is not a folder"
 	cp -a "$PMUTRACE_GUEST_OVERLAY/." "$root/"

@@ -5,12 +5,15 @@
 # patches/0001-KVM-arm64-PMU-Protect-the-list-of-PMUs-with-RCU.patch:
 #   before: Debian sid's linux-source-7.x exactly as shipped
 #   after:  the same tree + the patch (incremental build), then `patch -R`
-# One source tree, one config (allnoconfig + scripts/kernel.config), one
+# One source tree, one config (allnoconfig + scripts/lab/kernel.config), one
 # compiler (aarch64-linux-gnu-gcc). Results, each with Image, btf, config,
 # release, suite and System.map:
 #   $PMUTRACE_CACHE/builds/<key>/{before,after}/
 # <key> = source version + sha256 of the config fragment + sha256 of the patch
 # (12 hex digits each). A second run with the same key only prints the paths.
+# The key hashes the fragment's bytes, comments too: kernel.config's header
+# still names this script by its old place (scripts/, before scripts/lab/),
+# left so because a changed byte would rebuild both kernels everywhere.
 #
 # --dry-run: fetch the source package and check that the patch applies to it
 # with no fuzz and no offset (on a pristine extract of the files it touches);
@@ -22,9 +25,9 @@
 # (bookworm) apt sources, and only when a build is actually needed.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-repo=$(cd "$here/.." && pwd)
+repo=$(cd "$here/../.." && pwd)
 # shellcheck source=scripts/lib.sh disable=SC1091
-. "$here/lib.sh"
+. "$here/../lib.sh"
 
 PATCH=$repo/patches/0001-KVM-arm64-PMU-Protect-the-list-of-PMUs-with-RCU.patch
 FRAGMENT=$here/kernel.config

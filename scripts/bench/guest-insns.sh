@@ -1,5 +1,5 @@
-# The guest half of scripts/bench-insns.sh (busybox sh, 1 vCPU, QEMU with
-# tools/insn-count). scripts/bench-insns.sh prepends BOOT, ROUNDS, N_CE,
+# The guest half of scripts/bench/bench-insns.sh (busybox sh, 1 vCPU, QEMU with
+# tools/insn-count). scripts/bench/bench-insns.sh prepends BOOT, ROUNDS, N_CE,
 # N_OPEN, N_PIPE, N_SP, N_VI, VARIANTS and WORKLOADS.
 # shellcheck shell=sh disable=SC2153 # the parameters come from bench-insns.sh
 #

@@ -5,7 +5,7 @@
 # lintian's verdict goes to build/deb/lintian.txt.
 # Run scripts/install-deps.sh first (as root) for the build dependencies.
 set -euo pipefail
-top=$(cd "$(dirname "$0")/.." && pwd)
+top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
 # shellcheck source=scripts/lib.sh
 . scripts/lib.sh

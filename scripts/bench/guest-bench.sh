@@ -1,4 +1,4 @@
-# The guest half of scripts/bench.sh (busybox sh). scripts/bench.sh prepends
+# The guest half of scripts/bench/bench.sh (busybox sh). scripts/bench/bench.sh prepends
 # ROUNDS, N_CE, N_SP, N_OPEN, N_PIPE, REPS, N_XCHECK and BUDGET_S (no round
 # starts after that many seconds, so a loaded host cannot stretch the run).
 # shellcheck shell=sh disable=SC2153 # the parameters come from bench.sh

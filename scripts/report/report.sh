@@ -1,18 +1,18 @@
 #!/bin/bash
 # report.sh: the before/after report of "KVM: arm64: PMU: Protect the list of
-# PMUs with RCU". Builds (or reuses) the two kernels of scripts/build-kernels.sh
+# PMUs with RCU". Builds (or reuses) the two kernels of scripts/lab/build-kernels.sh
 # and fetches Debian sid's stock kernel, boots each in QEMU BOOTS times
 # (STOCK_BOOTS for stock), interleaved, and runs the report's matrix in every
 # boot (scripts/report/native-run.sh, through scripts/report/lab-boot.sh).
 # Each boot leaves one raw folder with its metadata; all of them are kept in
 # docs/report/raw.tar.xz, and scripts/report/render.py writes
 # docs/report/README.md and its SVGs from that archive alone.
-# Usage: sudo scripts/report.sh   (`make report`)
+# Usage: sudo scripts/report/report.sh   (`make report`)
 #   BOOTS=12 STOCK_BOOTS=2 THREADS="1 2 4 8" PARALLEL=2 by default: PARALLEL guests
 #   at a time (consecutive ones in the interleaved order, so each kernel
 #   shares the host alike; recorded in every boot's meta.txt).
 set -euo pipefail
-top=$(cd "$(dirname "$0")/.." && pwd)
+top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
 # shellcheck source=scripts/lib.sh disable=SC1091
 . scripts/lib.sh
@@ -23,11 +23,11 @@ out=docs/report
 scripts/install-deps.sh >&2
 make -s >&2
 make -s ARCH=arm64 build/arm64/pmutrace build/arm64/pmu-stress >&2
-kernels=$(scripts/build-kernels.sh | tee /dev/stderr)
+kernels=$(scripts/lab/build-kernels.sh | tee /dev/stderr)
 declare -A kdir
 kdir[before]=$(sed -n 's/^  before: \([^ ]*\) .*/\1/p' <<<"$kernels")
 kdir[after]=$(sed -n 's/^  after: *\([^ ]*\) .*/\1/p' <<<"$kernels")
-kdir[stock]=$(scripts/fetch-kernel.sh sid)
+kdir[stock]=$(scripts/lab/fetch-kernel.sh sid)
 for k in before after stock; do
 	[ -s "${kdir[$k]}/Image" ] || die "no $k kernel Image (${kdir[$k]})"
 done

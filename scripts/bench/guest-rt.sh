@@ -1,4 +1,4 @@
-# The guest half of scripts/bench-rt.sh (busybox sh): pmutrace in its
+# The guest half of scripts/bench/bench-rt.sh (busybox sh): pmutrace in its
 # default mode while THREADS threads of check-ext run on the guest's vCPUs;
 # per run, pmu-stress's counts and pmutrace's JSON in /out.
 # shellcheck shell=sh disable=SC2153 # THREADS, N, RUNS, PROBES come from bench-rt.sh

@@ -3,7 +3,7 @@
 # scraped from pmutrace (calls/s, p99 from histogram_quantile, contended
 # waits/s) into docs/prometheus/graph.svg with gnuplot.
 set -euo pipefail
-top=$(cd "$(dirname "$0")/.." && pwd)
+top=$(cd "$(dirname "$0")/../.." && pwd)
 in=${1:-$top/build/e2e/prom-sid}
 outfile=$top/docs/prometheus/graph.svg
 command -v gnuplot >/dev/null || apt-get install -y -qq --no-install-recommends gnuplot-nox >/dev/null

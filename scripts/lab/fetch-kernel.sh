@@ -6,7 +6,7 @@
 # metapackage, never from a table here.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh disable=SC1091
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib.sh"
 
 suite=${1:?usage: fetch-kernel.sh sid|trixie|bookworm [cloud-arm64|arm64|rt-arm64]}
 flavour=${2:-cloud-arm64}

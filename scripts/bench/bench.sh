@@ -2,16 +2,16 @@
 # bench.sh: what tracing with pmutrace costs, against the floor (empty
 # fentry/fexit programs on the same functions) and against bcc's libbpf-tools
 # (funclatency, klockstat) from Debian bookworm. One QEMU guest on Debian
-# sid's stock kernel runs scripts/guest-bench.sh: every variant once per
+# sid's stock kernel runs scripts/bench/guest-bench.sh: every variant once per
 # round, rounds interleaved. This script computes medians and ratios, keeps
 # the raw results in docs/performance/raw/ and writes docs/performance.md.
-# Usage: sudo scripts/bench.sh   (`make bench`)
+# Usage: sudo scripts/bench/bench.sh   (`make bench`)
 # Knobs (environment): BENCH_ROUNDS (10), BENCH_REPS (7 runs of each workload
 # per variant and round), BENCH_N_CE, BENCH_N_SP, BENCH_N_OPEN, BENCH_N_PIPE
 # (iterations per run), BENCH_N_XCHECK, BENCH_BUDGET_S (540: no round starts
 # later in the guest, so the whole run stays under ~12 min), BENCH_DOCS.
 set -euo pipefail
-top=$(cd "$(dirname "$0")/.." && pwd)
+top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
 . scripts/lib.sh
 
@@ -32,8 +32,8 @@ make -s ARCH=arm64 build/arm64/pmutrace build/arm64/pmu-stress build/arm64/bpf-p
 
 make -s ARCH=arm64 build/arm64/empty_probe >&2
 
-overlay=$(scripts/bench-overlay.sh)
-kdir=$(scripts/fetch-kernel.sh sid)
+overlay=$(scripts/bench/bench-overlay.sh)
+kdir=$(scripts/lab/fetch-kernel.sh sid)
 
 out=build/bench
 rm -rf "$out"
@@ -42,7 +42,7 @@ scen=$out/scenario.sh
 cat >"$scen" <<EOF
 ROUNDS=$rounds N_CE=$n_ce N_SP=$n_sp N_OPEN=$n_open N_PIPE=$n_pipe REPS=$reps N_XCHECK=$n_xcheck BUDGET_S=$budget_s
 EOF
-cat scripts/guest-bench-lib.sh scripts/guest-bench.sh >>"$scen"
+cat scripts/bench/guest-bench-lib.sh scripts/bench/guest-bench.sh >>"$scen"
 
 {
 	echo "date=$(date -u '+%Y-%m-%d %H:%M UTC')"
@@ -63,7 +63,7 @@ start=$(date +%s)
 ) >"$out/hostload.txt" &
 sampler=$!
 trap 'kill $sampler 2>/dev/null || true' EXIT
-PMUTRACE_GUEST_OVERLAY=$overlay scripts/run-guest.sh -k "$kdir" -s "$scen" -o "$out/guest" \
+PMUTRACE_GUEST_OVERLAY=$overlay scripts/lab/run-guest.sh -k "$kdir" -s "$scen" -o "$out/guest" \
 	-t "$guest_timeout" build/arm64/pmutrace build/arm64/pmu-stress build/arm64/bpf-progs \
 	build/arm64/empty_probe &
 guest=$!
@@ -96,7 +96,7 @@ kill $sampler 2>/dev/null || true
 
 # Raw results: small text files only (console.log holds them all in base64).
 raw=$docs/performance/raw
-# The instruction counts (raw/insns, scripts/bench-insns.sh) stay.
+# The instruction counts (raw/insns, scripts/bench/bench-insns.sh) stay.
 mkdir -p "$raw"
 find "$raw" -mindepth 1 -maxdepth 1 ! -name insns -exec rm -rf {} +
 cp "$out/host.txt" "$out/hostload.txt" "$raw/"

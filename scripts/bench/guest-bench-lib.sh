@@ -1,5 +1,5 @@
-# Shared by the benchmarks' guest halves (scripts/guest-bench.sh,
-# scripts/guest-insns.sh; busybox sh): the host puts it in front of them.
+# Shared by the benchmarks' guest halves (scripts/bench/guest-bench.sh,
+# scripts/bench/guest-insns.sh; busybox sh): the host puts it in front of them.
 # shellcheck shell=sh disable=SC2034 # NOW, HWM, RC are for the caller
 
 err() {

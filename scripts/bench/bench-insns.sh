@@ -4,12 +4,12 @@
 # QEMU on one vCPU with tools/insn-count, which counts the instructions
 # between the markers that pmu-stress --markers puts around its loop; a boot
 # is one replicate, and every boot runs each variant in each round, rounds
-# rotated (scripts/guest-insns.sh). Raw data goes to
+# rotated (scripts/bench/guest-insns.sh). Raw data goes to
 # docs/performance/raw/insns/<kernel>/boot<N>/, then docs/performance.md is
 # rendered from the committed raw data (python3 -m scripts.bench.perfdoc).
-# Usage: scripts/bench-insns.sh [SUITE|KERNEL_DIR ...]   (default: sid)
+# Usage: scripts/bench/bench-insns.sh [SUITE|KERNEL_DIR ...]   (default: sid)
 # `make bench-rcu-insns` gives the before/after kernels of the RCU patch
-# (scripts/build-kernels.sh) with no tracer and every reader's workload.
+# (scripts/lab/build-kernels.sh) with no tracer and every reader's workload.
 # Knobs (environment): BENCH_BOOTS (3), BENCH_ROUNDS (2), BENCH_N_CE (2000),
 # BENCH_N_OPEN (500), BENCH_N_PIPE (2000), BENCH_N_SP (1000), BENCH_N_VI (50),
 # BENCH_VARIANTS, BENCH_WORKLOADS (all variants run these), BENCH_DOCS (docs),
@@ -17,7 +17,7 @@
 # BENCH_RANGES (kernel functions whose instructions the plugin also counts
 # apart, by their addresses in the kernel's System.map: ranges.txt).
 set -euo pipefail
-top=$(cd "$(dirname "$0")/.." && pwd)
+top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
 # shellcheck source=scripts/lib.sh
 . scripts/lib.sh
@@ -38,10 +38,10 @@ variants=${BENCH_VARIANTS:-none empty limit limit_fentry default single hold fen
 make -s ARCH=arm64 build/arm64/pmutrace build/arm64/pmu-stress build/arm64/empty_probe \
 	build/arm64/limit_probe bench-skip >&2
 make -s build/insn-count/insn-count.so >&2
-overlay=$(scripts/bench-overlay.sh)
+overlay=$(scripts/bench/bench-overlay.sh)
 
 for k in "$@"; do
-	if [ -d "$k" ]; then kdir=$k; else kdir=$(scripts/fetch-kernel.sh "$k"); fi
+	if [ -d "$k" ]; then kdir=$k; else kdir=$(scripts/lab/fetch-kernel.sh "$k"); fi
 	# Our own builds' release files say "VERSION before|after".
 	name=${BENCH_RAW_NAME:-$(tr ' ' '-' <"$kdir/release")}
 	raw=$docs/performance/raw/insns/$name
@@ -53,7 +53,7 @@ for k in "$@"; do
 		{
 			echo "BOOT=$b ROUNDS=$rounds N_CE=$n_ce N_OPEN=$n_open N_PIPE=$n_pipe N_SP=$n_sp N_VI=$n_vi"
 			echo "VARIANTS='$variants' WORKLOADS='$workloads'"
-			cat scripts/guest-bench-lib.sh scripts/guest-insns.sh
+			cat scripts/bench/guest-bench-lib.sh scripts/bench/guest-insns.sh
 		} >"$out/scenario.sh"
 		plugin=$top/build/insn-count/insn-count.so,out=$top/$out/insns.txt
 		if [ -n "$ranges" ] && [ -s "$kdir/System.map" ]; then
@@ -65,7 +65,7 @@ for k in "$@"; do
 		t0=$(date +%s)
 		PMUTRACE_GUEST_OVERLAY=$overlay PMUTRACE_GUEST_SMP=1 \
 			PMUTRACE_QEMU_ARGS="-accel tcg,thread=single -icount shift=0,sleep=off -plugin $plugin" \
-			scripts/run-guest.sh -k "$kdir" -s "$out/scenario.sh" -o "$out/guest" -t 1500 \
+			scripts/lab/run-guest.sh -k "$kdir" -s "$out/scenario.sh" -o "$out/guest" -t 1500 \
 			build/arm64/pmutrace build/arm64/pmu-stress build/arm64/empty_probe \
 			build/arm64/limit_probe build/arm64/bench/pmutrace-skip* || die "boot $b failed; see $out/guest/console.log"
 		echo "bench-insns: boot $b took $(($(date +%s) - t0)) s" >&2

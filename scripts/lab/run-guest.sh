@@ -12,7 +12,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=scripts/lib.sh disable=SC1091
-. "$here/lib.sh"
+. "$here/../lib.sh"
 
 timeout_s=300 kdir='' scenario='' outdir='' fwd=''
 usage="usage: run-guest.sh -k KERNEL_DIR -s SCENARIO -o OUT_DIR [-t SECONDS] [-p HOST:GUEST] [FILE...]"
@@ -29,7 +29,7 @@ done
 shift $((OPTIND - 1))
 { [ -n "$kdir" ] && [ -n "$scenario" ] && [ -n "$outdir" ]; } ||
 	die "$usage"
-[ -f "$kdir/Image" ] || die "no kernel Image in $kdir (scripts/fetch-kernel.sh fetches one)"
+[ -f "$kdir/Image" ] || die "no kernel Image in $kdir (scripts/lab/fetch-kernel.sh fetches one)"
 command -v qemu-system-aarch64 >/dev/null || die "qemu-system-aarch64 missing: run scripts/install-deps.sh"
 
 mkdir -p "$outdir"
@@ -61,7 +61,7 @@ if [ -n "$fwd" ]; then
 		-device virtio-net-pci,netdev=n0,romfile=)
 fi
 # PMUTRACE_GUEST_SMP (default 2) and PMUTRACE_QEMU_ARGS (extra words, e.g.
-# a TCG plugin: scripts/bench-insns.sh) for the instruction counts.
+# a TCG plugin: scripts/bench/bench-insns.sh) for the instruction counts.
 # shellcheck disable=SC2206 # split on purpose
 extra=(${PMUTRACE_QEMU_ARGS:-})
 rc=0

@@ -1,5 +1,5 @@
 # shellcheck shell=sh
-# The guest half of scripts/attrib-demo.sh (busybox sh): two "VMs" as a
+# The guest half of scripts/demo/attrib-demo.sh (busybox sh): two "VMs" as a
 # libvirt host lays them out (one cgroup v2 scope each under
 # machine.slice), each driven by a copy of pmu-stress named for its VMM;
 # pmutrace answers "who waits for arm_pmus_lock, and who holds it?".

@@ -1,5 +1,5 @@
 # shellcheck shell=sh disable=SC2154 # trace_pid: set by tests/guest/lib.sh
-# The guest half of scripts/soak.sh (busybox sh): pmutrace in default mode
+# The guest half of scripts/soak/soak.sh (busybox sh): pmutrace in default mode
 # with interval printing and a textfile, under a steady workload, for
 # SOAK_SECONDS (prepended by soak.sh); its RSS sampled every 30 s.
 . /bin/lib.sh

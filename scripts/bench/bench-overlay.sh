@@ -1,9 +1,9 @@
 #!/bin/bash
 # bench-overlay.sh: build the guest overlay of the benchmarks and print its
-# folder (scripts/bench.sh, scripts/bench-insns.sh, tests/attrib-e2e.sh).
+# folder (scripts/bench/bench.sh, scripts/bench/bench-insns.sh, tests/attrib-e2e.sh).
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib.sh"
 
 # build_overlay DIR: bcc's funclatency and klockstat for arm64 (bookworm's
 # libbpf-tools), bpftool (for the programs' run statistics), coreutils'

@@ -9,7 +9,7 @@
 # BENCH_RT_RUNS (3), BENCH_RT_PROBES ("fsession fentry": the probe kinds,
 # each run in turn; fentry is forced with PMUTRACE_PROBE), BENCH_DOCS (docs).
 set -euo pipefail
-top=$(cd "$(dirname "$0")/.." && pwd)
+top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
 # shellcheck source=scripts/lib.sh
 . scripts/lib.sh
@@ -18,7 +18,7 @@ n=${BENCH_RT_N:-10000}
 runs=${BENCH_RT_RUNS:-3}
 probes=${BENCH_RT_PROBES:-fsession fentry}
 docs=${BENCH_DOCS:-docs}
-[ $# -gt 0 ] || set -- "$(scripts/fetch-kernel.sh sid)" "$(scripts/fetch-kernel.sh sid rt-arm64)"
+[ $# -gt 0 ] || set -- "$(scripts/lab/fetch-kernel.sh sid)" "$(scripts/lab/fetch-kernel.sh sid rt-arm64)"
 # Its own build folder, so that it can run beside the other benchmarks.
 bin=build/bench-rt/arm64
 make -s ARCH=arm64 OUTPUT=$bin $bin/pmutrace $bin/pmu-stress >&2
@@ -29,9 +29,9 @@ for kdir in "$@"; do
 	mkdir -p "$out"
 	{
 		echo "THREADS='$threads' N=$n RUNS=$runs PROBES='$probes'"
-		cat scripts/guest-bench-lib.sh scripts/guest-rt.sh
+		cat scripts/bench/guest-bench-lib.sh scripts/bench/guest-rt.sh
 	} >"$out/scenario.sh"
-	scripts/run-guest.sh -k "$kdir" -s "$out/scenario.sh" -o "$out/guest" -t 1500 \
+	scripts/lab/run-guest.sh -k "$kdir" -s "$out/scenario.sh" -o "$out/guest" -t 1500 \
 		$bin/pmutrace $bin/pmu-stress || die "$name: the guest failed"
 	raw=$docs/performance/raw/rt/$name
 	rm -rf "$raw"

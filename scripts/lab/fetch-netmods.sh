@@ -7,7 +7,7 @@
 # /lib/netmods/order, the names in the order to insmod them. What the
 # kernel has built in is not there.
 set -euo pipefail
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib.sh"
 
 kdir=${1:?usage: fetch-netmods.sh KERNEL_DIR}
 kver=$(cat "$kdir/release")
