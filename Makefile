@@ -72,7 +72,11 @@ all: $(OUTPUT)/pmutrace $(GUEST_TOOLS) $(if $(filter $(ARCH),$(HOST_ARCH)),$(UNI
 $(BPF_OUT) $(OUTPUT)/tests:
 	mkdir -p $@
 
-$(BPF_OUT)/pmutrace.bpf.o: bpf/pmutrace.bpf.c bpf/attrib.bpf.h bpf/task_state.h include/pmutrace.h include/pmutrace_attrib.h vmlinux.h | $(BPF_OUT)
+# bpf/pmutrace.bpf.c and what it includes; every build of it depends on all.
+PMUTRACE_BPF_SRCS := bpf/pmutrace.bpf.c bpf/attrib.bpf.h bpf/kprobe.bpf.h bpf/lock.bpf.h \
+	bpf/task_state.h include/pmutrace.h include/pmutrace_attrib.h vmlinux.h
+
+$(BPF_OUT)/pmutrace.bpf.o: $(PMUTRACE_BPF_SRCS) | $(BPF_OUT)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
 $(BPF_OUT)/pmutrace.skel.h: $(BPF_OUT)/pmutrace.bpf.o
@@ -98,7 +102,7 @@ $(OUTPUT)/trace/tracer.o $(OUTPUT)/trace/attrib.o: $(BPF_OUT)/pmutrace.skel.h
 
 # The fsession programs' object (7.x), apart: see bpf/pmutrace.bpf.c. Same
 # skeleton name, so tracer.c builds against either; its own folder first.
-$(BPF_OUT)/sess/pmutrace.bpf.o: bpf/pmutrace.bpf.c bpf/attrib.bpf.h bpf/task_state.h include/pmutrace.h include/pmutrace_attrib.h vmlinux.h
+$(BPF_OUT)/sess/pmutrace.bpf.o: $(PMUTRACE_BPF_SRCS)
 	@mkdir -p $(@D)
 	$(CLANG) $(BPF_CFLAGS) -DPMUTRACE_SESSION_OBJ -c $< -o $@
 
@@ -357,7 +361,7 @@ BENCH_SKIPS := 1 2 4 8 15
 .PHONY: bench-skip
 bench-skip: $(foreach n,$(BENCH_SKIPS),$(OUTPUT)/bench/pmutrace-skip$(n))
 
-$(BPF_OUT)/skip%/pmutrace.bpf.o: bpf/pmutrace.bpf.c bpf/attrib.bpf.h bpf/task_state.h include/pmutrace.h include/pmutrace_attrib.h vmlinux.h
+$(BPF_OUT)/skip%/pmutrace.bpf.o: $(PMUTRACE_BPF_SRCS)
 	@mkdir -p $(@D)
 	$(CLANG) $(BPF_CFLAGS) -DPMUTRACE_SESSION_OBJ -DPMUTRACE_BENCH_SKIP=$* -c $< -o $@
 
