@@ -98,7 +98,7 @@ $(OUTPUT)/%.o: user/%.c
 	$(CC) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 $(OUTPUT)/trace/cli.o $(OUTPUT)/trace/schema_write.o $(OUTPUT)/export/prometheus.o: $(VERSION_FILE)
-$(OUTPUT)/trace/tracer.o $(OUTPUT)/trace/attrib.o: $(BPF_OUT)/pmutrace.skel.h
+$(OUTPUT)/trace/tracer.o $(OUTPUT)/trace/attrib.o $(OUTPUT)/trace/attrib_read.o: $(BPF_OUT)/pmutrace.skel.h
 
 # The fsession programs' object (7.x), apart: see bpf/pmutrace.bpf.c. Same
 # skeleton name, so tracer.c builds against either; its own folder first.
@@ -211,7 +211,7 @@ $(ASAN_OUT)/%.o: user/%.c
 	$(ASAN_CC) $(CFLAGS) $(DEPFLAGS) $(ASAN_FLAGS) -c $< -o $@
 
 $(ASAN_OUT)/trace/cli.o $(ASAN_OUT)/trace/schema_write.o $(ASAN_OUT)/export/prometheus.o: $(VERSION_FILE)
-$(ASAN_OUT)/trace/tracer.o $(ASAN_OUT)/trace/attrib.o: $(BPF_OUT)/pmutrace.skel.h
+$(ASAN_OUT)/trace/tracer.o $(ASAN_OUT)/trace/attrib.o $(ASAN_OUT)/trace/attrib_read.o: $(BPF_OUT)/pmutrace.skel.h
 $(ASAN_OUT)/trace/ksym_kernel.o: $(BPF_OUT)/ksym_lookup.skel.h
 $(ASAN_OUT)/trace/tracer_sess.o: user/trace/tracer.c $(BPF_OUT)/sess/pmutrace.skel.h
 	@mkdir -p $(@D)
