@@ -183,7 +183,10 @@ expect "compare without pmutrace-compare beside pmutrace" 127 "$tmp/alone/pmutra
 # and the shared libraries it needs, for the checks below.
 links() { nm "$1" 2>/dev/null; readelf -d "$1" 2>/dev/null | grep NEEDED; }
 for b in "$bin" "$top/build/arm64/pmutrace"; do
-	[ -x "$b" ] || continue
+	if [ ! -x "$b" ]; then
+		echo "skip host: ${b#"$top"/}'s libraries: not built (make ARCH=arm64)"
+		continue
+	fi
 	c=$(dirname "$b")/pmutrace-compare
 	gsl=$(links "$b" | grep -c -E ' gsl_| cblas_|libgsl')
 	bpf=$(links "$c" | grep -c -E ' (libbpf_|bpf_object__|bpf_map__|elf_)|libbpf|libelf')
