@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
-#   make                 host build: build/<host-arch>/pmutrace (+ unit tests)
-#   make ARCH=arm64      static arm64 pmutrace and pmu-stress for the guest
+#   make                 host build: build/<host-arch>/pmutrace and
+#                        pmutrace-compare (+ unit tests)
+#   make ARCH=arm64      static arm64 pmutrace, pmutrace-compare and pmu-stress
 #   make test            the whole suite (see tests/run)
 #   make deb             the arm64 Debian package (scripts/package/build-deb.sh)
 #
@@ -49,11 +50,16 @@ DEPFLAGS = -MMD -MP
 # it into a static link even before any object starts a thread.
 # OpenSSL (TLS, base64, SHA-256), libyaml and libcrypt (bcrypt) serve
 # --web-config; all three have static archives for the arm64 build.
-LIBS := -lbpf -ljson-c -lgsl -lgslcblas -lelf -lz -lssl -lcrypto -lyaml -lcrypt \
+TRACER_LIBS := -lbpf -ljson-c -lelf -lz -lssl -lcrypto -lyaml -lcrypt \
 	-lpsx -lcap -pthread -Wl,-wrap,pthread_create -Wl,-u,__wrap_pthread_create -lm
 ifneq ($(filter -static,$(LDFLAGS)),)
-LIBS += -lzstd
+TRACER_LIBS += -lzstd
 endif
+# pmutrace-compare (pmutrace compare, which the tracer execs): JSON in and
+# out, GSL's distributions and bootstrap; no libbpf, no libelf.
+COMPARE_LIBS := -ljson-c -lgsl -lgslcblas -lm
+# The unit tests link every object: both.
+LIBS := $(COMPARE_LIBS) $(TRACER_LIBS)
 
 # -fms-extensions: 7.x kernels embed tagged structs (struct foo;) in others.
 BPF_CFLAGS := -g -O2 -target bpf -Wall -Werror -fms-extensions \
@@ -64,19 +70,28 @@ BPF_CFLAGS := -g -O2 -target bpf -Wall -Werror -fms-extensions \
 # libbpf-tools do, so the skeletons embed only what is loaded.
 BPF_LINK = $(BPFTOOL) gen object $@ $@.tmp.o && rm -f $@.tmp.o
 
-# Everything but main.c, so the unit tests can link it.
-LOADER_SRCS := $(filter-out user/trace/main.c,$(wildcard $(addsuffix /*.c,$(USER_DIRS))))
+# Everything but the two programs' main.c, so the unit tests can link it.
+# The tracer takes all but user/compare, compare all but user/trace and
+# user/export: each links only its own libraries.
+MAIN_SRCS := user/trace/main.c user/compare/main.c
+LOADER_SRCS := $(filter-out $(MAIN_SRCS),$(wildcard $(addsuffix /*.c,$(USER_DIRS))))
 LOADER_OBJS := $(patsubst user/%.c,$(OUTPUT)/%.o,$(LOADER_SRCS)) $(OUTPUT)/trace/tracer_sess.o
+TRACER_OBJS := $(filter-out $(OUTPUT)/compare/%,$(LOADER_OBJS))
+COMPARE_OBJS := $(filter $(OUTPUT)/common/% $(OUTPUT)/compare/%,$(LOADER_OBJS))
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(wildcard tests/unit/test_*.c))
 
 .PHONY: all clean test format check-format report report-render bench install asan fuzz deb
 GUEST_TOOLS := $(OUTPUT)/pmu-stress $(OUTPUT)/bpf-progs
-all: $(OUTPUT)/pmutrace $(GUEST_TOOLS) $(if $(filter $(ARCH),$(HOST_ARCH)),$(UNIT_TESTS))
+all: $(OUTPUT)/pmutrace $(OUTPUT)/pmutrace-compare $(GUEST_TOOLS) $(if $(filter $(ARCH),$(HOST_ARCH)),$(UNIT_TESTS))
 
 $(BPF_OUT) $(OUTPUT)/tests:
 	mkdir -p $@
 
-$(BPF_OUT)/pmutrace.bpf.o: bpf/pmutrace.bpf.c bpf/attrib.bpf.h bpf/task_state.h include/pmutrace.h include/pmutrace_attrib.h vmlinux.h | $(BPF_OUT)
+# bpf/pmutrace.bpf.c and what it includes; every build of it depends on all.
+PMUTRACE_BPF_SRCS := bpf/pmutrace.bpf.c bpf/attrib.bpf.h bpf/kprobe.bpf.h bpf/lock.bpf.h \
+	bpf/task_state.h include/pmutrace.h include/pmutrace_attrib.h vmlinux.h
+
+$(BPF_OUT)/pmutrace.bpf.o: $(PMUTRACE_BPF_SRCS) | $(BPF_OUT)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@.tmp.o && $(BPF_LINK)
 
 $(BPF_OUT)/pmutrace.skel.h: $(BPF_OUT)/pmutrace.bpf.o
@@ -98,11 +113,11 @@ $(OUTPUT)/%.o: user/%.c
 	$(CC) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 $(OUTPUT)/trace/cli.o $(OUTPUT)/trace/schema_write.o $(OUTPUT)/export/prometheus.o: $(VERSION_FILE)
-$(OUTPUT)/trace/tracer.o $(OUTPUT)/trace/attrib.o: $(BPF_OUT)/pmutrace.skel.h
+$(OUTPUT)/trace/tracer.o $(OUTPUT)/trace/attrib.o $(OUTPUT)/trace/attrib_read.o: $(BPF_OUT)/pmutrace.skel.h
 
 # The fsession programs' object (7.x), apart: see bpf/pmutrace.bpf.c. Same
 # skeleton name, so tracer.c builds against either; its own folder first.
-$(BPF_OUT)/sess/pmutrace.bpf.o: bpf/pmutrace.bpf.c bpf/attrib.bpf.h bpf/task_state.h include/pmutrace.h include/pmutrace_attrib.h vmlinux.h
+$(BPF_OUT)/sess/pmutrace.bpf.o: $(PMUTRACE_BPF_SRCS)
 	@mkdir -p $(@D)
 	$(CLANG) $(BPF_CFLAGS) -DPMUTRACE_SESSION_OBJ -c $< -o $@.tmp.o && $(BPF_LINK)
 
@@ -114,8 +129,11 @@ $(OUTPUT)/trace/tracer_sess.o: user/trace/tracer.c $(BPF_OUT)/sess/pmutrace.skel
 	@mkdir -p $(@D)
 	$(CC) -I$(BPF_OUT)/sess $(CFLAGS) -DPMUTRACE_SESSION_OBJ $(DEPFLAGS) -c $< -o $@
 
-$(OUTPUT)/pmutrace: $(OUTPUT)/trace/main.o $(LOADER_OBJS)
-	$(CC) $(LDFLAGS) $^ $(LIBS) -o $@
+$(OUTPUT)/pmutrace: $(OUTPUT)/trace/main.o $(TRACER_OBJS)
+	$(CC) $(LDFLAGS) $^ $(TRACER_LIBS) -o $@
+
+$(OUTPUT)/pmutrace-compare: $(OUTPUT)/compare/main.o $(COMPARE_OBJS)
+	$(CC) $(LDFLAGS) $^ $(COMPARE_LIBS) -o $@
 
 $(OUTPUT)/pmu-stress: tools/pmu-stress/pmu-stress.c
 	@mkdir -p $(@D)
@@ -123,9 +141,9 @@ $(OUTPUT)/pmu-stress: tools/pmu-stress/pmu-stress.c
 
 $(OUTPUT)/bpf-progs: tests/guest/bpf-progs.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(LDFLAGS) $< $(LIBS) -o $@
+	$(CC) $(CFLAGS) $(LDFLAGS) $< $(TRACER_LIBS) -o $@
 
--include $(LOADER_OBJS:.o=.d) $(OUTPUT)/trace/main.d
+-include $(LOADER_OBJS:.o=.d) $(OUTPUT)/trace/main.d $(OUTPUT)/compare/main.d
 
 $(OUTPUT)/tests/%: tests/unit/%.c tests/unit/unit.h tests/unit/thread_cpu.h $(LOADER_OBJS) | $(OUTPUT)/tests
 	$(CC) $(CFLAGS) -Itests/unit $< $(LOADER_OBJS) $(LIBS) -o $@
@@ -212,7 +230,7 @@ $(ASAN_OUT)/%.o: user/%.c
 	$(ASAN_CC) $(CFLAGS) $(DEPFLAGS) $(ASAN_FLAGS) -c $< -o $@
 
 $(ASAN_OUT)/trace/cli.o $(ASAN_OUT)/trace/schema_write.o $(ASAN_OUT)/export/prometheus.o: $(VERSION_FILE)
-$(ASAN_OUT)/trace/tracer.o $(ASAN_OUT)/trace/attrib.o: $(BPF_OUT)/pmutrace.skel.h
+$(ASAN_OUT)/trace/tracer.o $(ASAN_OUT)/trace/attrib.o $(ASAN_OUT)/trace/attrib_read.o: $(BPF_OUT)/pmutrace.skel.h
 $(ASAN_OUT)/trace/ksym_kernel.o: $(BPF_OUT)/ksym_lookup.skel.h
 $(ASAN_OUT)/trace/tracer_sess.o: user/trace/tracer.c $(BPF_OUT)/sess/pmutrace.skel.h
 	@mkdir -p $(@D)
@@ -287,8 +305,9 @@ fuzz: $(FUZZ_OUT)/fuzz_report_read
 PREFIX ?= /usr/local
 INSTALL ?= install
 
-install: $(OUTPUT)/pmutrace $(OUTPUT)/pmu-stress
+install: $(OUTPUT)/pmutrace $(OUTPUT)/pmutrace-compare $(OUTPUT)/pmu-stress
 	$(INSTALL) -D -m 0755 $(OUTPUT)/pmutrace $(DESTDIR)$(PREFIX)/sbin/pmutrace
+	$(INSTALL) -D -m 0755 $(OUTPUT)/pmutrace-compare $(DESTDIR)$(PREFIX)/sbin/pmutrace-compare
 	$(INSTALL) -D -m 0755 $(OUTPUT)/pmu-stress $(DESTDIR)$(PREFIX)/libexec/pmutrace/pmu-stress
 	$(INSTALL) -D -m 0644 docs/pmutrace.8 $(DESTDIR)$(PREFIX)/share/man/man8/pmutrace.8
 	$(INSTALL) -D -m 0644 docs/pmutrace.schema.json \
@@ -362,7 +381,7 @@ BENCH_SKIPS := 1 2 4 8 15
 .PHONY: bench-skip
 bench-skip: $(foreach n,$(BENCH_SKIPS),$(OUTPUT)/bench/pmutrace-skip$(n))
 
-$(BPF_OUT)/skip%/pmutrace.bpf.o: bpf/pmutrace.bpf.c bpf/attrib.bpf.h bpf/task_state.h include/pmutrace.h include/pmutrace_attrib.h vmlinux.h
+$(BPF_OUT)/skip%/pmutrace.bpf.o: $(PMUTRACE_BPF_SRCS)
 	@mkdir -p $(@D)
 	$(CLANG) $(BPF_CFLAGS) -DPMUTRACE_SESSION_OBJ -DPMUTRACE_BENCH_SKIP=$* -c $< -o $@.tmp.o && $(BPF_LINK)
 
@@ -375,8 +394,8 @@ $(OUTPUT)/bench/skip%/tracer_sess.o: user/trace/tracer.c $(BPF_OUT)/skip%/pmutra
 	@mkdir -p $(@D)
 	$(CC) -I$(BPF_OUT)/skip$* $(CFLAGS) -DPMUTRACE_SESSION_OBJ -c $< -o $@
 
-$(OUTPUT)/bench/pmutrace-skip%: $(OUTPUT)/trace/main.o $(filter-out $(OUTPUT)/trace/tracer_sess.o,$(LOADER_OBJS)) $(OUTPUT)/bench/skip%/tracer_sess.o
-	$(CC) $(LDFLAGS) $^ $(LIBS) -o $@
+$(OUTPUT)/bench/pmutrace-skip%: $(OUTPUT)/trace/main.o $(filter-out $(OUTPUT)/trace/tracer_sess.o,$(TRACER_OBJS)) $(OUTPUT)/bench/skip%/tracer_sess.o
+	$(CC) $(LDFLAGS) $^ $(TRACER_LIBS) -o $@
 
 .PHONY: bench-rcu-insns
 # Issue 10: instructions per reader call before vs after the RCU patch, no

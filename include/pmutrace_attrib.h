@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Attribution (who waited, who held, which VM got which PMU): the layout the
- * BPF side (bpf/attrib.bpf.h) and the loader (user/trace/attrib.c) share.
+ * BPF side (bpf/attrib.bpf.h) and the loader (user/trace/attrib*.c) share.
  * Every map here is bounded; what does not fit is counted, never lost
  * silently.
  */

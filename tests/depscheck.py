@@ -54,6 +54,7 @@ COMMANDS = {
     "pahole": "dwarves",
     "patch": "patch",
     "htpasswd": "apache2-utils",
+    "nm": "binutils",
     "openssl": "openssl",
     "perl": "perl-base",
     "python3": "python3",

@@ -159,7 +159,7 @@ fi
 # a folder it may read: the clone may sit where it may not (/root is 0700).
 fx=$top/tests/fixtures
 pub=$(mktemp -d)
-chmod 755 "$pub" && cp "$bin" "$fx/sid-default.json" "$fx/trixie-default.json" "$pub/"
+chmod 755 "$pub" && cp "$bin" "$(dirname "$bin")/pmutrace-compare" "$fx/sid-default.json" "$fx/trixie-default.json" "$pub/"
 if nobody "$pub/pmutrace" compare "$pub/sid-default.json" "$pub/trixie-default.json" >"$tmp/cmp" 2>&1 &&
 	grep -q 'warning: kernels differ' "$tmp/cmp" &&
 	grep -q 'warning: kvm_supports_guest_pmuv3 is absent on one side' "$tmp/cmp"; then
@@ -168,6 +168,35 @@ else
 	echo "FAIL host: compare: $(head -c 300 "$tmp/cmp")"
 fi
 expect "compare with one file" 2 "$bin" compare "$fx/sid-default.json"
+# compare is a program of its own that pmutrace execs (pmutrace-compare,
+# beside it): the tracer links no GSL, compare no libbpf or libelf.
+"$bin" compare --help >"$tmp/cmphelp" 2>&1
+if [ $? -eq 0 ] && head -n 1 "$tmp/cmphelp" | grep -q '^Usage: pmutrace compare ' &&
+	grep -q 'Mann-Whitney' "$tmp/cmphelp"; then
+	echo "ok   host: pmutrace compare --help runs pmutrace-compare through the tracer"
+else
+	echo "FAIL host: pmutrace compare --help: $(head -c 300 "$tmp/cmphelp")"
+fi
+mkdir "$tmp/alone" && cp "$bin" "$tmp/alone/"
+expect "compare without pmutrace-compare beside pmutrace" 127 "$tmp/alone/pmutrace" compare --help
+# links BINARY: its symbols (unstripped builds: the static arm64 one too)
+# and the shared libraries it needs, for the checks below.
+links() { nm "$1" 2>/dev/null; readelf -d "$1" 2>/dev/null | grep NEEDED; }
+for b in "$bin" "$top/build/arm64/pmutrace"; do
+	if [ ! -x "$b" ]; then
+		echo "skip host: ${b#"$top"/}'s libraries: not built (make ARCH=arm64)"
+		continue
+	fi
+	c=$(dirname "$b")/pmutrace-compare
+	gsl=$(links "$b" | grep -c -E ' gsl_| cblas_|libgsl')
+	bpf=$(links "$c" | grep -c -E ' (libbpf_|bpf_object__|bpf_map__|elf_)|libbpf|libelf')
+	if [ "$(links "$b" | grep -c ' libbpf_')" -gt 0 ] && [ "$(links "$c" | grep -c ' gsl_')" -gt 0 ] &&
+		[ "$gsl" -eq 0 ] && [ "$bpf" -eq 0 ]; then
+		echo "ok   host: ${b#"$top"/} has no GSL symbol or library, pmutrace-compare beside it no libbpf or libelf"
+	else
+		echo "FAIL host: ${b#"$top"/}: $gsl GSL symbols or libraries in the tracer, $bpf libbpf/libelf ones in pmutrace-compare"
+	fi
+done
 expect "compare, nothing in common" 8 "$bin" compare "$fx/sid-default.json" "$fx/sid-generic.json"
 expect "compare, unwritable output" 7 "$bin" compare -o /nonexistent/x.md "$fx/sid-default.json" "$fx/sid-default.json"
 to_full() { "$@" >/dev/full; }
@@ -276,8 +305,8 @@ else
 	echo "FAIL host: the man page lacks $missing"
 fi
 if make -s -C "$top" install DESTDIR="$tmp/inst" PREFIX=/usr >/dev/null 2>&1 &&
-	[ "$(cd "$tmp/inst" && find . -type f | sort | tr '\n' ' ')" = "./usr/libexec/pmutrace/pmu-stress ./usr/sbin/pmutrace ./usr/share/man/man8/pmutrace.8 ./usr/share/pmutrace/pmutrace.schema.json " ]; then
-	echo "ok   host: make install DESTDIR=... PREFIX=/usr installs the binary, the workload, the man page and the schema"
+	[ "$(cd "$tmp/inst" && find . -type f | sort | tr '\n' ' ')" = "./usr/libexec/pmutrace/pmu-stress ./usr/sbin/pmutrace ./usr/sbin/pmutrace-compare ./usr/share/man/man8/pmutrace.8 ./usr/share/pmutrace/pmutrace.schema.json " ]; then
+	echo "ok   host: make install DESTDIR=... PREFIX=/usr installs the tracer and compare, the workload, the man page and the schema"
 else
 	echo "FAIL host: make install: $(cd "$tmp/inst" 2>/dev/null && find . -type f | tr '\n' ' ')"
 fi

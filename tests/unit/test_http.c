@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The metrics server (user/export/http_server.c, http_request.c): the
- * request parser, answers, HEAD, deadlines, connection limits, the EMFILE
- * back-off, and a load test on loopback with a fake measurement loop.
+ * The metrics server (user/export/http_server.c, http_conn.c,
+ * http_request.c): the request parser, answers, HEAD, deadlines, connection
+ * limits, the EMFILE back-off, and a load test on loopback with a fake
+ * measurement loop.
  */
 #include <errno.h>
 #include <poll.h>

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Attribution's figures as the tracer reads them back (user/trace/attrib.c)
- * and the outputs render them: text and JSON (user/trace), Prometheus
- * (user/export).
+ * Attribution's figures as the tracer reads them back
+ * (user/trace/attrib_read.c) and the outputs render them: text and JSON
+ * (user/trace), Prometheus (user/export).
  */
 #ifndef PMUTRACE_ATTRIB_RESULT_H
 #define PMUTRACE_ATTRIB_RESULT_H

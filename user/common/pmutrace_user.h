@@ -50,6 +50,8 @@ enum exit_code {
 	EXIT_NO_LOCK = 6, /* lock symbol not found */
 	EXIT_OUTPUT = 7, /* output file or metrics endpoint unusable */
 	EXIT_BAD_INPUT = 8, /* compare: unreadable or invalid JSON */
+	/* pmutrace compare: no pmutrace-compare beside pmutrace to run */
+	EXIT_NO_COMPARE = 127,
 };
 
 #define NAME_LEN 128

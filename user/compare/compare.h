@@ -87,7 +87,10 @@ void stat_init(struct stat_cmp *s, const char *name, enum cmp_kind kind);
 void compare_hists(struct hist_cmp *c, unsigned int resamples,
 		   unsigned long seed);
 int compare_build(struct comparison *c);
-int compare_main(int argc, char **argv);
+/* One side: a file, or repeats of one scenario as FILE,FILE,...; -1 with
+ * one line in err. */
+int compare_load_side(char *list, const struct loaded_run **runs, int *n,
+		      char *err, size_t errlen);
 
 /* compare_render.c */
 enum cmp_format { FMT_TEXT, FMT_MARKDOWN, FMT_SVG, FMT_JSON };

@@ -4,6 +4,7 @@
  * then read the per-CPU maps and print. One cleanup path.
  */
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,7 +12,6 @@
 #include <unistd.h>
 #include <bpf/libbpf.h>
 #include "pmutrace_user.h"
-#include "compare.h"
 #include "exporter.h"
 #include "atomic_file.h"
 #include "attrib.h"
@@ -214,6 +214,36 @@ cleanup:
 	return code;
 }
 
+/*
+ * pmutrace compare is a program of its own, pmutrace-compare, so that the
+ * tracer links no GSL: it is run from the tracer's folder, before anything
+ * is privileged or loaded. Returns only when it cannot be run.
+ */
+static int exec_compare(char **argv)
+{
+	char exe[PATH_MAX], path[PATH_MAX + sizeof("/pmutrace-compare")];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	char *slash = NULL;
+
+	if (n > 0) {
+		exe[n] = '\0';
+		slash = strrchr(exe, '/');
+	}
+	if (!slash) {
+		fprintf(stderr,
+			"pmutrace compare: cannot find pmutrace-compare: /proc/self/exe does not name pmutrace's folder\n");
+		return EXIT_NO_COMPARE;
+	}
+	snprintf(path, sizeof(path), "%.*s/pmutrace-compare",
+		 (int)(slash - exe), exe);
+	argv[0] = (char *)"pmutrace compare";
+	execv(path, argv);
+	fprintf(stderr,
+		"pmutrace compare: cannot run %s: %s (it is installed beside pmutrace)\n",
+		path, strerror(errno));
+	return EXIT_NO_COMPARE;
+}
+
 int main(int argc, char **argv)
 {
 	static struct run_result result, prev, delta;
@@ -225,10 +255,8 @@ int main(int argc, char **argv)
 		argv[1] = (char *)"pmutrace check";
 		return check_main(argc - 1, argv + 1);
 	}
-	if (argc > 1 && !strcmp(argv[1], "compare")) {
-		argv[1] = (char *)"pmutrace compare";
-		return compare_main(argc - 1, argv + 1);
-	}
+	if (argc > 1 && !strcmp(argv[1], "compare"))
+		return exec_compare(argv + 1);
 	parse_options(argc, argv, &opts);
 	libbpf_log(opts.verbose);
 	sigaction(SIGINT, &sa, NULL);

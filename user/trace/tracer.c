@@ -33,7 +33,7 @@ __u64 sess_prog_misses(const struct bpf_program *p);
 
 /*
  * Attribution runs load the plain object (attrib_prepare takes fentry over
- * fsession), and attrib.c knows only its skeleton: the session build has
+ * fsession), and attrib*.c know only its skeleton: the session build has
  * no attribution hooks.
  */
 #ifdef PMUTRACE_SESSION_OBJ
