@@ -49,61 +49,6 @@ struct {
 	__type(value, __u64);
 } attrib_misses SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
-	__uint(max_entries, ATTRIB_MAX_STACKS);
-	__uint(key_size, sizeof(__u32));
-	__uint(value_size, ATTRIB_STACK_DEPTH * sizeof(__u64));
-} wait_stacks SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, ATTRIB_MAX_STACKS);
-	__type(key, __s32);
-	__type(value, struct wait_agg);
-} waiter_waits SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, ATTRIB_MAX_STACKS);
-	__type(key, struct owner_key);
-	__type(value, struct wait_agg);
-} owner_waits SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, ATTRIB_MAX_STACKS);
-	__type(key, struct stack_key);
-	__type(value, struct wait_agg);
-} owner_stack_waits SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, ATTRIB_MAX_STACKS);
-	__type(key, struct vm_key);
-	__type(value, struct vm_val);
-} vm_pmus SEC(".maps");
-
-/* A waiter's state between contention_begin and _end. */
-struct wait_state {
-	__u64 start;
-	__s32 stackid;
-	__u32 owner_stack; /* ip holds the owner's stack */
-	__u32 owner_running; /* the owner was on a CPU: no stack */
-	struct owner_key owner; /* pid 0: none seen */
-	struct stack_key ip;
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
-	__type(value, struct wait_state);
-} wait_states SEC(".maps");
-
-extern struct task_struct *bpf_task_from_pid(s32 pid) __ksym __weak;
-extern void bpf_task_release(struct task_struct *p) __ksym __weak;
-
 static __always_inline void attrib_miss(__u32 reason)
 {
 	__u64 *n = bpf_map_lookup_elem(&attrib_misses, &reason);
@@ -193,6 +138,68 @@ static __always_inline void attrib_call(__u32 slot, __u64 start)
 }
 
 /* Shared aggregates: atomic adds, a racy maximum. */
+/*
+ * Who waited and who held, and which VM got which PMU: attribution's own
+ * programs, loaded with the plain object only. The session object (7.x,
+ * PMUTRACE_SESSION_OBJ) never runs them, so it does not carry them or
+ * create their maps.
+ */
+#ifndef PMUTRACE_SESSION_OBJ
+struct {
+	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
+	__uint(max_entries, ATTRIB_MAX_STACKS);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, ATTRIB_STACK_DEPTH * sizeof(__u64));
+} wait_stacks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, ATTRIB_MAX_STACKS);
+	__type(key, __s32);
+	__type(value, struct wait_agg);
+} waiter_waits SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, ATTRIB_MAX_STACKS);
+	__type(key, struct owner_key);
+	__type(value, struct wait_agg);
+} owner_waits SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, ATTRIB_MAX_STACKS);
+	__type(key, struct stack_key);
+	__type(value, struct wait_agg);
+} owner_stack_waits SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, ATTRIB_MAX_STACKS);
+	__type(key, struct vm_key);
+	__type(value, struct vm_val);
+} vm_pmus SEC(".maps");
+
+/* A waiter's state between contention_begin and _end. */
+struct wait_state {
+	__u64 start;
+	__s32 stackid;
+	__u32 owner_stack; /* ip holds the owner's stack */
+	__u32 owner_running; /* the owner was on a CPU: no stack */
+	struct owner_key owner; /* pid 0: none seen */
+	struct stack_key ip;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct wait_state);
+} wait_states SEC(".maps");
+
+extern struct task_struct *bpf_task_from_pid(s32 pid) __ksym __weak;
+extern void bpf_task_release(struct task_struct *p) __ksym __weak;
+
 static __always_inline void wait_add(void *map, void *key, __u64 d, __u32 full)
 {
 	struct wait_agg *a = bpf_map_lookup_elem(map, key), zero = {};
@@ -444,3 +451,4 @@ int BPF_PROG(vm_set_pmu, struct kvm_vcpu *vcpu, struct kvm_device_attr *attr,
 	vm_record(BPF_CORE_READ(vcpu, kvm), VM_PMU_SET, ret);
 	return 0;
 }
+#endif /* !PMUTRACE_SESSION_OBJ */

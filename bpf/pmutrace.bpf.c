@@ -131,62 +131,6 @@ static __always_inline bool wanted(void *ctx, __u32 slot)
 	return attr_matches(slot, arg);
 }
 
-/* start 0 marks a call that is not the target's (kprobe entries decide
- * for their kretprobes, which no longer see the arguments). */
-static __always_inline void push_entry(__u32 slot, __u64 start)
-{
-	struct task_state *ts = task_state(true);
-	__u32 d;
-
-	if (!ts)
-		return;
-	d = ts->depth;
-	if (d >= PMUTRACE_MAX_DEPTH) {
-		count_drop(DROP_TOO_DEEP);
-		return;
-	}
-	ts->slot[d] = slot;
-	ts->start[d] = start;
-	ts->depth = d + 1;
-}
-
-static __always_inline int on_entry(void *ctx, __u32 slot, bool attrib)
-{
-	if (attrib && !attrib_selected())
-		return 0;
-	if (wanted(ctx, slot))
-		push_entry(slot, bpf_ktime_get_ns());
-	return 0;
-}
-
-/*
- * Find this call's entry: the nearest one of the same target. Entries above
- * it belong to calls whose exit the kernel skipped; drop them.
- */
-static __always_inline bool pop_start(struct task_state *ts, __u32 slot,
-				      __u64 *start)
-{
-	__u32 d = ts->depth, i;
-
-	if (d > PMUTRACE_MAX_DEPTH)
-		d = PMUTRACE_MAX_DEPTH;
-	for (i = 0; i < PMUTRACE_MAX_DEPTH; i++) {
-		__u32 top;
-
-		if (d == 0)
-			break;
-		top = (d - 1) & (PMUTRACE_MAX_DEPTH - 1);
-		d--;
-		if (ts->slot[top] == slot) {
-			*start = ts->start[top];
-			ts->depth = d;
-			return true;
-		}
-		count_drop(DROP_STALE_ENTRY);
-	}
-	return false;
-}
-
 static __always_inline void count_return(struct target_stats *s, __u32 kind,
 					 __u64 ret)
 {
@@ -290,6 +234,69 @@ static __always_inline void record_exit(__u32 slot, __u64 start, __u64 ret,
 	record_time(s, slot, start, attrib);
 }
 
+/*
+ * fentry/fexit with the start time in task storage: 6.12, PMUTRACE_PROBE=fentry,
+ * attribution, and (through push_entry and pop_start) the kprobe twins of
+ * 6.1. The session object (7.x) traces with its fsession programs and
+ * attribution with the plain object, so it carries none of these.
+ */
+#ifndef PMUTRACE_SESSION_OBJ
+/* start 0 marks a call that is not the target's (kprobe entries decide
+ * for their kretprobes, which no longer see the arguments). */
+static __always_inline void push_entry(__u32 slot, __u64 start)
+{
+	struct task_state *ts = task_state(true);
+	__u32 d;
+
+	if (!ts)
+		return;
+	d = ts->depth;
+	if (d >= PMUTRACE_MAX_DEPTH) {
+		count_drop(DROP_TOO_DEEP);
+		return;
+	}
+	ts->slot[d] = slot;
+	ts->start[d] = start;
+	ts->depth = d + 1;
+}
+
+static __always_inline int on_entry(void *ctx, __u32 slot, bool attrib)
+{
+	if (attrib && !attrib_selected())
+		return 0;
+	if (wanted(ctx, slot))
+		push_entry(slot, bpf_ktime_get_ns());
+	return 0;
+}
+
+/*
+ * Find this call's entry: the nearest one of the same target. Entries above
+ * it belong to calls whose exit the kernel skipped; drop them.
+ */
+static __always_inline bool pop_start(struct task_state *ts, __u32 slot,
+				      __u64 *start)
+{
+	__u32 d = ts->depth, i;
+
+	if (d > PMUTRACE_MAX_DEPTH)
+		d = PMUTRACE_MAX_DEPTH;
+	for (i = 0; i < PMUTRACE_MAX_DEPTH; i++) {
+		__u32 top;
+
+		if (d == 0)
+			break;
+		top = (d - 1) & (PMUTRACE_MAX_DEPTH - 1);
+		d--;
+		if (ts->slot[top] == slot) {
+			*start = ts->start[top];
+			ts->depth = d;
+			return true;
+		}
+		count_drop(DROP_STALE_ENTRY);
+	}
+	return false;
+}
+
 static __always_inline int on_exit(void *ctx, __u32 slot, bool attrib)
 {
 	struct task_state *ts;
@@ -342,6 +349,7 @@ TARGET_SLOT(4)
 TARGET_SLOT(5)
 TARGET_SLOT(6)
 TARGET_SLOT(7)
+#endif /* !PMUTRACE_SESSION_OBJ */
 
 #ifdef PMUTRACE_SESSION_OBJ
 /*
@@ -449,6 +457,8 @@ SESSION_SLOT(6)
 SESSION_SLOT(7)
 #endif /* PMUTRACE_SESSION_OBJ */
 
-#include "kprobe.bpf.h"
+#ifndef PMUTRACE_SESSION_OBJ
+#include "kprobe.bpf.h" /* 6.1: no fentry, so no fsession either */
+#endif
 
 #include "lock.bpf.h"
