@@ -35,6 +35,16 @@ import tempfile
 TOP = "raw"
 
 
+@contextlib.contextmanager
+def _open(archive):
+    """tarfile.open(ARCHIVE), its errors as ValueError."""
+    try:
+        with tarfile.open(archive) as tar:
+            yield tar
+    except (tarfile.TarError, lzma.LZMAError, EOFError) as e:
+        raise ValueError("%s: not a readable archive (%s)" % (archive, e)) from e
+
+
 def _safe_members(tar, archive):
     members = tar.getmembers()
     for m in members:
@@ -49,7 +59,7 @@ def _safe_members(tar, archive):
 def extract(archive, into):
     """Unpack ARCHIVE (.tar, .tar.xz, ...) into the folder INTO; only plain
     files and folders inside INTO, else ValueError."""
-    with tarfile.open(archive) as tar:
+    with _open(archive) as tar:
         members = _safe_members(tar, archive)
         kw = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
         tar.extractall(into, members, **kw)
@@ -78,7 +88,7 @@ def opened(path):
 def read_archive(archive):
     """{path under raw/: bytes} of ARCHIVE's files."""
     files = {}
-    with tarfile.open(archive) as tar:
+    with _open(archive) as tar:
         for m in _safe_members(tar, archive):
             name = os.path.normpath(m.name)
             if not m.isfile():
@@ -221,7 +231,7 @@ def main(argv=None):
             extract(args.archive, args.into)
         else:
             update(args.archive, args.dest, args.folder, args.keep)
-    except (OSError, ValueError, tarfile.TarError, lzma.LZMAError) as e:
+    except (OSError, ValueError) as e:
         print("rawpack: %s" % e, file=sys.stderr)
         return 1
     return 0

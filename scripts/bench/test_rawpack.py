@@ -143,6 +143,12 @@ class Rawpack(unittest.TestCase):
         with self.assertRaises(ValueError):
             rawpack.read_archive(link)
         self.assertEqual(os.listdir(into), [])
+        junk = os.path.join(self.t, "junk.tar.xz")
+        with open(junk, "wb") as f:
+            f.write(b"not an archive\n")
+        with self.assertRaisesRegex(ValueError, "not a readable archive"):
+            with rawpack.opened(junk):
+                pass
 
 
 if __name__ == "__main__":
