@@ -139,9 +139,11 @@ def packed(files):
 
 @contextlib.contextmanager
 def _locked(archive):
-    """An exclusive lock on the archive's folder (the archive itself is
-    replaced, so a lock on it would not hold)."""
-    fd = os.open(os.path.dirname(os.path.abspath(archive)), os.O_RDONLY)
+    """An exclusive lock on the archive's folder, made if missing (the archive
+    itself is replaced, so a lock on it would not hold)."""
+    d = os.path.dirname(os.path.abspath(archive))
+    os.makedirs(d, exist_ok=True)
+    fd = os.open(d, os.O_RDONLY)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield

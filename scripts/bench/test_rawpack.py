@@ -5,6 +5,7 @@ import io
 import os
 import tarfile
 import tempfile
+import threading
 import unittest
 from unittest import mock
 
@@ -92,7 +93,7 @@ class Rawpack(unittest.TestCase):
         # A new kernel's subtree is added; so is a missing archive.
         rawpack.update(self.arc, "rt/k9", new)
         self.assertEqual(rawpack.read_archive(self.arc)["rt/k9/boot1/insns.txt"], b"new\n")
-        fresh = os.path.join(self.t, "fresh.tar.xz")
+        fresh = os.path.join(self.t, "docs", "performance", "raw.tar.xz")
         rawpack.update(fresh, "insns/k1", new)
         self.assertEqual(rawpack.read_archive(fresh), {"insns/k1/boot1/insns.txt": b"new\n"})
 
@@ -108,6 +109,23 @@ class Rawpack(unittest.TestCase):
         with rawpack.opened(self.arc) as d:
             rawpack.update(self.arc, "insns/k2", os.path.join(d, "insns", "k2"))
         self.assertEqual(read(self.arc), before)
+
+    def test_concurrent_updates_both_land(self):
+        # bench-rt.sh may run beside bench-insns.sh: the lock serialises them.
+        folders = []
+        for i in range(6):
+            f = os.path.join(self.t, "c%d" % i)
+            write_tree(f, {"x.txt": b"%d\n" % i})
+            folders.append(f)
+        threads = [threading.Thread(target=rawpack.update, args=(self.arc, "rt/n%d" % i, f))
+                   for i, f in enumerate(folders)]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+        files = rawpack.read_archive(self.arc)
+        self.assertEqual([files.get("rt/n%d/x.txt" % i) for i in range(6)],
+                         [b"%d\n" % i for i in range(6)])
 
     def test_a_failed_update_leaves_the_old_archive(self):
         before = read(self.arc)
