@@ -10,8 +10,9 @@ mtime 0, uid/gid 0 and no user names, so the same files give the same bytes
 archive and renames it over the old one, under a lock on the archive's folder:
 a failed or concurrent run never leaves half an archive.
 
-    python3 -m scripts.bench.rawpack pack FOLDER ARCHIVE
-        FOLDER's content becomes the archive (under raw/).
+    python3 -m scripts.bench.rawpack pack FOLDER ARCHIVE [--exclude GLOB]...
+        FOLDER's content becomes the archive (under raw/), but for the files
+        whose name matches a GLOB (docs/report/raw.tar.xz: *.console.log).
     python3 -m scripts.bench.rawpack extract ARCHIVE DIR
         Unpacks ARCHIVE into DIR (DIR/raw/...).
     python3 -m scripts.bench.rawpack update ARCHIVE DEST FOLDER [--keep NAME]...
@@ -24,6 +25,7 @@ Exit 0, 1 when an archive or folder cannot be read or written, 2 bad usage.
 import argparse
 import contextlib
 import fcntl
+import fnmatch
 import io
 import lzma
 import os
@@ -99,12 +101,15 @@ def read_archive(archive):
     return files
 
 
-def read_folder(folder):
-    """{path relative to FOLDER: bytes} of FOLDER's files (no links)."""
+def read_folder(folder, exclude=()):
+    """{path relative to FOLDER: bytes} of FOLDER's files (no links), but for
+    those whose name matches a glob in EXCLUDE."""
     files = {}
     for root, dirs, names in os.walk(folder):
         dirs.sort()
         for n in names:
+            if any(fnmatch.fnmatchcase(n, g) for g in exclude):
+                continue
             full = os.path.join(root, n)
             if os.path.islink(full) or not os.path.isfile(full):
                 raise ValueError("%s: not a plain file" % full)
@@ -167,9 +172,9 @@ def _write(archive, files):
         raise
 
 
-def pack(folder, archive):
-    """ARCHIVE from FOLDER's content (under raw/)."""
-    files = read_folder(folder)
+def pack(folder, archive, exclude=()):
+    """ARCHIVE from FOLDER's content (under raw/), but for the names EXCLUDE matches."""
+    files = read_folder(folder, exclude)
     with _locked(archive):
         _write(archive, files)
 
@@ -216,6 +221,7 @@ def main(argv=None):
     p = sub.add_parser("pack")
     p.add_argument("folder")
     p.add_argument("archive")
+    p.add_argument("--exclude", action="append", default=[], metavar="GLOB")
     p = sub.add_parser("extract")
     p.add_argument("archive")
     p.add_argument("into")
@@ -227,7 +233,7 @@ def main(argv=None):
     args = ap.parse_args(argv)
     try:
         if args.cmd == "pack":
-            pack(args.folder, args.archive)
+            pack(args.folder, args.archive, args.exclude)
         elif args.cmd == "extract":
             os.makedirs(args.into, exist_ok=True)
             extract(args.archive, args.into)

@@ -66,6 +66,10 @@ class Rawpack(unittest.TestCase):
             self.assertEqual((m.mtime, m.uid, m.gid, m.uname, m.gname), (0, 0, 0, "", ""))
             self.assertEqual(m.mode, 0o755 if m.isdir() else 0o644)
         self.assertEqual(os.stat(self.arc).st_mode & 0o777, 0o644)
+        # --exclude leaves out names (the report's console logs).
+        write_tree(other, {"insns/k1/boot1.console.log": b"long\n"})
+        self.assertEqual(rawpack.main(["pack", other, arc2, "--exclude", "*.console.log"]), 0)
+        self.assertEqual(read(arc2), first)
 
     def test_extract_and_opened_give_the_files_back(self):
         into = os.path.join(self.t, "x")
