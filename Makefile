@@ -172,7 +172,7 @@ report:
 # docs/report/README.md and its SVGs again, from the committed raw archive only.
 report-render: $(OUTPUT)/pmutrace
 	python3 scripts/report/render.py --pmutrace $(OUTPUT)/pmutrace -o docs/report \
-		--insns docs/performance/raw/insns docs/report/raw.tar.xz
+		--insns docs/performance/raw.tar.xz docs/report/raw.tar.xz
 
 # Overhead against the empty-program floor and bcc's tools (docs/performance.md).
 bench:

@@ -4,9 +4,11 @@
 # QEMU on one vCPU with tools/insn-count, which counts the instructions
 # between the markers that pmu-stress --markers puts around its loop; a boot
 # is one replicate, and every boot runs each variant in each round, rounds
-# rotated (scripts/bench/guest-insns.sh). Raw data goes to
-# docs/performance/raw/insns/<kernel>/boot<N>/, then docs/performance.md is
-# rendered from the committed raw data (python3 -m scripts.bench.perfdoc).
+# rotated (scripts/bench/guest-insns.sh). Raw data is staged in
+# build/bench-insns/<kernel>/raw/boot<N>/ and, once every boot of the kernel
+# ran, replaces insns/<kernel>/ of docs/performance/raw.tar.xz
+# (scripts/bench/rawpack.py); then docs/performance.md is rendered from that
+# archive (python3 -m scripts.bench.perfdoc).
 # Usage: scripts/bench/bench-insns.sh [SUITE|KERNEL_DIR ...]   (default: sid)
 # `make bench-rcu-insns` gives the before/after kernels of the RCU patch
 # (scripts/lab/build-kernels.sh) with no tracer and every reader's workload.
@@ -32,6 +34,7 @@ n_vi=${BENCH_N_VI:-50}
 workloads=${BENCH_WORKLOADS:-}
 ranges=${BENCH_RANGES:-}
 docs=${BENCH_DOCS:-docs}
+archive=$docs/performance/raw.tar.xz
 variants=${BENCH_VARIANTS:-none empty limit limit_fentry default single hold fentry single_fentry by_process skip_ret skip_hist skip_minmax skip_entries skip_all funclat klockstat}
 [ $# -gt 0 ] || set -- sid
 
@@ -44,7 +47,7 @@ for k in "$@"; do
 	if [ -d "$k" ]; then kdir=$k; else kdir=$(scripts/lab/fetch-kernel.sh "$k"); fi
 	# Our own builds' release files say "VERSION before|after".
 	name=${BENCH_RAW_NAME:-$(tr ' ' '-' <"$kdir/release")}
-	raw=$docs/performance/raw/insns/$name
+	raw=build/bench-insns/$name/raw
 	rm -rf "$raw"
 	for b in $(seq "$boots"); do
 		out=build/bench-insns/$name/boot$b
@@ -82,5 +85,6 @@ for k in "$@"; do
 		echo "qemu=$(qemu-system-aarch64 --version | head -n 1)" >"$raw/boot$b/host.txt"
 		echo "host_load=$(cut -d' ' -f1-3 /proc/loadavg) boot_s=$(($(date +%s) - t0))" >>"$raw/boot$b/host.txt"
 	done
+	python3 -m scripts.bench.rawpack update "$archive" "insns/$name" "$raw"
 done
-python3 -m scripts.bench.perfdoc "$docs/performance/raw" "$docs/performance.md"
+python3 -m scripts.bench.perfdoc "$archive" "$docs/performance.md"

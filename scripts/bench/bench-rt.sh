@@ -3,8 +3,10 @@
 # (calls whose entry the kernel skipped, so they have no latency) per kernel
 # and thread count, with THREADS threads of KVM_CHECK_EXTENSION on 2 vCPUs,
 # and the exactness check count + missed exits == calls. Default kernels:
-# Debian sid's cloud and rt (PREEMPT_RT) flavours. Raw data goes to
-# docs/performance/raw/rt/<kernel>/, the figures to stdout.
+# Debian sid's cloud and rt (PREEMPT_RT) flavours. Raw data is staged in
+# build/bench-rt/<kernel>/raw/, then replaces rt/<kernel>/ of
+# docs/performance/raw.tar.xz (scripts/bench/rawpack.py); the figures go to
+# stdout (`python3 -m scripts.bench.perfdoc` puts them in docs/performance.md).
 # Knobs: BENCH_RT_THREADS ("1 2 4"), BENCH_RT_N (calls per thread, 10000),
 # BENCH_RT_RUNS (3), BENCH_RT_PROBES ("fsession fentry": the probe kinds,
 # each run in turn; fentry is forced with PMUTRACE_PROBE), BENCH_DOCS (docs).
@@ -33,11 +35,12 @@ for kdir in "$@"; do
 	} >"$out/scenario.sh"
 	scripts/lab/run-guest.sh -k "$kdir" -s "$out/scenario.sh" -o "$out/guest" -t 1500 \
 		$bin/pmutrace $bin/pmu-stress || die "$name: the guest failed"
-	raw=$docs/performance/raw/rt/$name
+	raw=$out/raw
 	rm -rf "$raw"
 	mkdir -p "$raw"
 	for f in "$out"/guest/*-t*; do
 		case $f in *.json) jq -c . "$f" >"$raw/${f##*/}" ;; *) cp "$f" "$raw/" ;; esac
 	done
+	python3 -m scripts.bench.rawpack update "$docs/performance/raw.tar.xz" "rt/$name" "$raw"
 done
-python3 -m scripts.bench.rt "$docs/performance/raw/rt"
+python3 -m scripts.bench.rt "$docs/performance/raw.tar.xz"

@@ -3,8 +3,9 @@
 # fentry/fexit programs on the same functions) and against bcc's libbpf-tools
 # (funclatency, klockstat) from Debian bookworm. One QEMU guest on Debian
 # sid's stock kernel runs scripts/bench/guest-bench.sh: every variant once per
-# round, rounds interleaved. This script computes medians and ratios, keeps
-# the raw results in docs/performance/raw/ and writes docs/performance.md.
+# round, rounds interleaved. This script keeps the raw results as the
+# top-level files of docs/performance/raw.tar.xz (staged in build/bench/raw,
+# scripts/bench/rawpack.py) and renders docs/performance.md from that archive.
 # Usage: sudo scripts/bench/bench.sh   (`make bench`)
 # Knobs (environment): BENCH_ROUNDS (10), BENCH_REPS (7 runs of each workload
 # per variant and round), BENCH_N_CE, BENCH_N_SP, BENCH_N_OPEN, BENCH_N_PIPE
@@ -94,11 +95,14 @@ kill $sampler 2>/dev/null || true
 [ "$rc" -eq 0 ] || die "the guest failed (exit $rc); see $out/guest/console.log"
 [ -s "$out/guest/samples.txt" ] || die "the guest left no samples; see $out/guest/scenario.log"
 
-# Raw results: small text files only (console.log holds them all in base64).
-raw=$docs/performance/raw
-# The instruction counts (raw/insns, scripts/bench/bench-insns.sh) stay.
+# Raw results: small text files only (console.log holds them all in base64),
+# staged in $out/raw, then put into the archive in place of its top-level
+# files; the instruction counts (raw/insns, scripts/bench/bench-insns.sh) and
+# PREEMPT_RT's runs (raw/rt, scripts/bench/bench-rt.sh) stay.
+archive=$docs/performance/raw.tar.xz
+raw=$out/raw
+rm -rf "$raw"
 mkdir -p "$raw"
-find "$raw" -mindepth 1 -maxdepth 1 ! -name insns -exec rm -rf {} +
 cp "$out/host.txt" "$out/hostload.txt" "$raw/"
 [ ! -s "$out/qemu-args.txt" ] || cp "$out/qemu-args.txt" "$raw/"
 for f in "$out"/guest/*; do
@@ -111,6 +115,7 @@ for f in "$out"/guest/*; do
 	*) cp "$f" "$raw/" ;;
 	esac
 done
+python3 -m scripts.bench.rawpack update "$archive" . "$raw" --keep insns --keep rt
 
-python3 -m scripts.bench.perfdoc "$raw" "$docs/performance.md"
+python3 -m scripts.bench.perfdoc "$archive" "$docs/performance.md"
 echo "bench: wrote $docs/performance.md ($(($(date +%s) - start)) s)" >&2

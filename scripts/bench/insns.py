@@ -399,7 +399,8 @@ def render(raw):
         return []
     L = ["## Instructions per call (exact, from a QEMU plugin)", "",
          "Command: `make bench-insns` (`scripts/bench/bench-insns.sh`); the document is rendered from "
-         "the committed raw data by `python3 -m scripts.bench.perfdoc`. The guest runs on one vCPU "
+         "the committed raw data (`raw/insns/<kernel>/boot<N>/` in the archive) by "
+         "`python3 -m scripts.bench.perfdoc`. The guest runs on one vCPU "
          "(`-smp 1 -accel tcg,thread=single -icount shift=0,sleep=off`) with `tools/insn-count`, "
          "which counts every guest instruction (kernel and user) between the `HINT #126` and "
          "`HINT #127` markers that `pmu-stress --markers` executes around its loop. With `-icount` "

@@ -1,17 +1,26 @@
 # SPDX-License-Identifier: GPL-2.0
 """python3 -m scripts.bench.perfdoc [RAW [DOC]]: render docs/performance.md
-from the committed raw data (docs/performance/raw): the timing benchmark
-(scripts/bench/bench.sh) and the instruction counts (scripts/bench/bench-insns.sh)."""
+from the committed raw data, the archive docs/performance/raw.tar.xz (or RAW,
+an archive or an unpacked folder): the timing benchmark (scripts/bench/bench.sh,
+the archive's top-level files), the instruction counts
+(scripts/bench/bench-insns.sh, raw/insns/) and PREEMPT_RT's untimed share
+(scripts/bench/bench-rt.sh, raw/rt/)."""
 import sys
 
 import os
 
-from scripts.bench import insns, rt, timing
+from scripts.bench import insns, rawpack, rt, timing
+
+ARCHIVE = "docs/performance/raw.tar.xz"
 
 
 def main(argv):
-    raw = argv[1] if len(argv) > 1 else "docs/performance/raw"
-    doc = argv[2] if len(argv) > 2 else "docs/performance.md"
+    with rawpack.opened(argv[1] if len(argv) > 1 else ARCHIVE) as raw:
+        write(raw, argv[2] if len(argv) > 2 else "docs/performance.md")
+
+
+def write(raw, doc):
+    """DOC from the unpacked raw folder RAW."""
     lines = timing.render(raw) + [""] + insns.render(raw)
     if os.path.isdir(os.path.join(raw, "rt")):
         lines += ["", "## PREEMPT_RT: calls left untimed", "",
@@ -20,7 +29,7 @@ def main(argv):
                   "entry run the kernel skipped (recursion protection), so they are counted but have "
                   "no latency. Goal: under 10% with 4 threads. Each run starts pmutrace once per "
                   "probe kind in turn (`BENCH_RT_PROBES`, default fsession then fentry, the latter "
-                  "forced with `PMUTRACE_PROBE=fentry`).", ""]
+                  "forced with `PMUTRACE_PROBE=fentry`). Raw data: `raw/rt/<kernel>/` in the archive.", ""]
         lines += rt.render(os.path.join(raw, "rt"))
         lines += ["", "Why the goal is missed, and why pmutrace cannot meet it alone: PREEMPT_RT runs "
                   "BPF programs preemptible (migration off, preemption on). The trampoline's recursion "

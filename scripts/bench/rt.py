@@ -1,11 +1,13 @@
 # SPDX-License-Identifier: GPL-2.0
-"""python3 -m scripts.bench.rt RAW/rt: pmutrace's untimed share and the
-exactness check per kernel and thread count (scripts/bench/bench-rt.sh)."""
+"""python3 -m scripts.bench.rt [RAW/rt | ARCHIVE]: pmutrace's untimed share and
+the exactness check per kernel and thread count (scripts/bench/bench-rt.sh),
+from a folder of kernels or an archive's raw/rt/ (default
+docs/performance/raw.tar.xz)."""
 import json
 import os
 import re
 import sys
-from scripts.bench import read_lines, read_text
+from scripts.bench import rawpack, read_lines, read_text
 
 TARGET = "kvm_supports_guest_pmuv3"
 
@@ -58,5 +60,11 @@ def render(raw):
     return L
 
 
+def main(argv):
+    path = argv[1] if len(argv) > 1 else "docs/performance/raw.tar.xz"
+    with rawpack.opened(path) as d:
+        print("\n".join(render(d if os.path.isdir(path) else os.path.join(d, "rt"))))
+
+
 if __name__ == "__main__":
-    print("\n".join(render(sys.argv[1] if len(sys.argv) > 1 else "docs/performance/raw/rt")))
+    main(sys.argv)

@@ -185,7 +185,11 @@ def render(raw):
     p("# pmutrace: what tracing costs")
     p("")
     p("Written by `sudo scripts/bench/bench.sh` (`make bench`). Every figure here comes from its run of "
-      f"{host['date']}; the raw output is in [performance/raw/](performance/raw/).")
+      f"{host['date']}; the raw output is in [performance/raw.tar.xz](performance/raw.tar.xz) "
+      "(`tar -xJf docs/performance/raw.tar.xz -C docs/performance` unpacks it into "
+      "`docs/performance/raw/`). This page is rendered from that archive alone by "
+      "`python3 -m scripts.bench.perfdoc`; each section names the command that makes its raw "
+      "data again, which replaces only that section's part of the archive.")
     p("")
     p("> **Caveat.** The guest runs under QEMU's TCG emulation, not on hardware. Absolute times are "
       "TCG times, many times slower than a real arm64 host, and they are not hardware timings. "
@@ -523,6 +527,8 @@ def render(raw):
           "exited with 0.")
     p("")
     p("## Raw files")
+    p("")
+    p("At the top of the archive (`raw/`); `raw/insns/` and `raw/rt/` hold the sections below.")
     p("")
     p("| file | contents |")
     p("|---|---|")

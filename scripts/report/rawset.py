@@ -9,9 +9,12 @@ them, groups them by kernel label and says where they disagree.
 
 import json
 import os
-import tarfile
+import sys
 import tempfile
 from collections import OrderedDict
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+from scripts.bench import rawpack  # noqa: E402  (archives: one reader for all raw data)
 
 # Facts that must be the same in every boot of one report (the machine and
 # the way it ran), and in every boot of one kernel.
@@ -88,17 +91,6 @@ class Boot:
         return self.get("patch_side_check", "unknown")
 
 
-def _extract(archive, into):
-    with tarfile.open(archive) as tar:
-        for member in tar.getmembers():
-            name = os.path.normpath(member.name)
-            if name.startswith("..") or os.path.isabs(name):
-                raise ValueError("%s: unsafe path %s" % (archive, member.name))
-            if not (member.isfile() or member.isdir()):
-                raise ValueError("%s: %s is not a plain file" % (archive, member.name))
-        tar.extractall(into)
-
-
 def find_boots(paths, tmpdir=None):
     """Boot folders under PATHS (folders, boot folders or tar archives).
 
@@ -111,7 +103,7 @@ def find_boots(paths, tmpdir=None):
                 tmpdir = tempfile.mkdtemp(prefix="pmutrace-report-")
             into = os.path.join(tmpdir, str(len(os.listdir(tmpdir))))
             os.mkdir(into)
-            _extract(path, into)
+            rawpack.extract(path, into)
             path = into
         if not os.path.isdir(path):
             raise ValueError("%s: not a folder or an archive" % path)

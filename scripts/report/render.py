@@ -10,10 +10,10 @@ boots of real hardware alike. Boots are grouped by their kernel label;
 BEFORE and AFTER (default "before", "after") are compared by `pmutrace
 compare -f json`, each boot one run, and every other label is shown beside
 them. Writes OUT/README.md and OUT/*.svg; every figure comes from RAW.
---insns DIR adds the section "Path length (instructions, exact)" from the raw
-counts of `make bench-rcu-insns` (docs/performance/raw/insns), which these
-boots do not hold.
-Exit 0, 1 when RAW or DIR cannot be read or compare fails, 2 bad usage.
+--insns RAW adds the section "Path length (instructions, exact)" from the raw
+counts of `make bench-rcu-insns` (the archive docs/performance/raw.tar.xz, or
+a folder of kernels like its raw/insns/), which these boots do not hold.
+Exit 0, 1 when the raw data cannot be read or compare fails, 2 bad usage.
 """
 
 import argparse
@@ -31,22 +31,28 @@ import text  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 from scripts.bench import insns as bench_insns  # noqa: E402
+from scripts.bench import rawpack  # noqa: E402
 
 
-def path_length(insns_dir, out):
-    """The section from make bench-rcu-insns's raw counts under INSNS_DIR
-    (linked relative to OUT) -> lines; ValueError when there are none."""
-    pairs = bench_insns.rcu_pairs(insns_dir) if os.path.isdir(insns_dir) else []
-    if not pairs:
-        raise ValueError("%s: no <kernel>-before and -after folders of make bench-rcu-insns"
-                         % insns_dir)
-    rel = os.path.relpath(insns_dir, out)
-    lines = []
-    for b, a in pairs:
-        sec = bench_insns.rcu_section(b, a, heading="## Path length (instructions, exact)")
-        lines += sec[:2] + ["Not from the boots above: guest instructions counted by a QEMU plugin, "
-                            "from the raw counts in [%s](%s) (`%s`, `%s`)." % (
-                                rel, rel, os.path.basename(b), os.path.basename(a)), ""] + sec[2:]
+def path_length(insns, out):
+    """The section from make bench-rcu-insns's raw counts: INSNS is their folder
+    (<kernel>-before, -after) or the archive docs/performance/raw.tar.xz (its
+    raw/insns/), linked relative to OUT -> lines; ValueError when there are none."""
+    with rawpack.opened(insns) as top:
+        archived = not os.path.isdir(insns)
+        d = os.path.join(top, "insns") if archived else top
+        pairs = bench_insns.rcu_pairs(d) if os.path.isdir(d) else []
+        if not pairs:
+            raise ValueError("%s: no <kernel>-before and -after folders of make bench-rcu-insns"
+                             % insns)
+        rel = os.path.relpath(insns, out)
+        name = lambda k: (rawpack.TOP + "/insns/" if archived else "") + os.path.basename(k)
+        lines = []
+        for b, a in pairs:
+            sec = bench_insns.rcu_section(b, a, heading="## Path length (instructions, exact)")
+            lines += sec[:2] + ["Not from the boots above: guest instructions counted by a QEMU "
+                                "plugin, from the raw counts in [%s](%s) (`%s`, `%s`)." % (
+                                    rel, rel, name(b), name(a)), ""] + sec[2:]
     return lines
 
 
@@ -129,7 +135,7 @@ def main(argv=None):
     ap.add_argument("--after", default="after")
     ap.add_argument("--command", default=None,
                     help="how the raw data was made, named in the report")
-    ap.add_argument("--insns", default=None, metavar="DIR",
+    ap.add_argument("--insns", default=None, metavar="RAW",
                     help="make bench-rcu-insns's raw counts: adds the path length section")
     args = ap.parse_args(argv)
     tmp = None

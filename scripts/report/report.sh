@@ -67,8 +67,8 @@ done
 echo "report: $(($(date +%s) - start)) s of guest runs" >&2
 mkdir -p "$out"
 rm -rf "$out/raw" "$out"/*.svg
-tar -C "$work" --exclude='*.console.log' --sort=name -cf - raw | xz -9 >"$out/raw.tar.xz.tmp"
-mv "$out/raw.tar.xz.tmp" "$out/raw.tar.xz"
-python3 scripts/report/render.py --pmutrace build/x86/pmutrace -o "$out" --insns docs/performance/raw/insns \
+# Deterministic (sorted, mtime 0, no owners) and written atomically.
+python3 -m scripts.bench.rawpack pack "$work/raw" "$out/raw.tar.xz" --exclude '*.console.log'
+python3 scripts/report/render.py --pmutrace build/x86/pmutrace -o "$out" --insns docs/performance/raw.tar.xz \
 	--command "sudo make report (BOOTS=$boots STOCK_BOOTS=$stock_boots THREADS=\"$threads\" PARALLEL=$parallel)" "$out/raw.tar.xz"
 echo "report: wrote $out/README.md from $out/raw.tar.xz" >&2

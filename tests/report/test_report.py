@@ -23,6 +23,7 @@ import rawset  # noqa: E402
 import render  # noqa: E402
 import svg  # noqa: E402
 import text  # noqa: E402
+from scripts.bench import rawpack  # noqa: E402  (rawset put the top folder on the path)
 
 READERS = ("kvm_pmu_probe_armpmu", "kvm_arm_pmu_v3_set_pmu", "kvm_supports_guest_pmuv3")
 
@@ -332,6 +333,20 @@ class TestRender(Fixture):
         self.assertIn("| | after − before | -28.0 | -8.0 |", doc)
         self.assertLess(doc.index("## Path length"), doc.index("## Distributions"))
         self.assertIn("new raw counts by `make bench-rcu-insns`", doc)
+        # The same counts as raw/insns/ of an archive (docs/performance/raw.tar.xz).
+        top = os.path.join(self.tmp, "top")
+        shutil.copytree(ins, os.path.join(top, "insns"))
+        arc = os.path.join(self.tmp, "perf.tar.xz")
+        rawpack.pack(top, arc)
+        with contextlib.redirect_stderr(io.StringIO()):
+            self.assertEqual(render.main(["--pmutrace", fake, "-o", out, "--insns", arc,
+                                          self.raw]), 0)
+        with open(os.path.join(out, "README.md"), encoding="utf-8") as f:
+            doc2 = f.read()
+        self.assertIn("[../perf.tar.xz](../perf.tar.xz) (`raw/insns/7.2-before`, "
+                      "`raw/insns/7.2-after`)", doc2)
+        self.assertEqual(doc2.replace("../perf.tar.xz", "../insns").replace("raw/insns/", "")
+                         .replace("--insns %s" % arc, "--insns %s" % ins), doc)
         err = io.StringIO()
         with contextlib.redirect_stderr(err):
             self.assertEqual(render.main(["--pmutrace", fake, "-o", out, "--insns", self.tmp,
