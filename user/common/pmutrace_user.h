@@ -216,6 +216,8 @@ int probe_fentry(const struct btf *btf, __u32 btf_id);
 int probe_fentry_load(const struct btf *btf, __u32 btf_id);
 void set_kprobe_symbols(const struct ksym_query *q, int n);
 int probe_kprobe(const struct btf *btf, __u32 btf_id);
+#define TRACING_PROBE_FUNCS 3
+extern const char *const tracing_probe_funcs[TRACING_PROBE_FUNCS];
 int check_tracing_allowed(const struct btf *btf, attach_probe_fn probe);
 void resolve_target(struct target *t, const char *name, const struct btf *btf,
 		    const struct ksym_query *ksym, attach_probe_fn probe);

@@ -15,6 +15,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "attrib.h"
+#include "btf_lookup.h"
 #include "pmutrace.skel.h"
 
 #define MAX_ATTRIB_LINKS 4
@@ -104,18 +105,16 @@ int attrib_prepare(const struct options *o, struct run_result *r,
 			return EXIT_USAGE;
 	}
 	/* 6.1 has no bpf_task_from_pid: owners, but not their stacks. */
-	a->owner_stacks = a->owners &&
-			  btf__find_by_name_kind(btf, "bpf_task_from_pid",
-						 BTF_KIND_FUNC) > 0;
+	a->owner_stacks = a->owners && btf_lookup(btf, "bpf_task_from_pid",
+						  BTF_KIND_FUNC) > 0;
 	if (o->owners && !r->lock.traced)
 		fprintf(stderr,
 			"pmutrace: --owners: no lock is watched, so no owners\n");
 	/* Each VM program names its function: load only those that exist. */
-	a->vm_default_fn = btf__find_by_name_kind(btf,
-						  "kvm_arm_set_default_pmu",
-						  BTF_KIND_FUNC) > 0;
-	a->vm_set_fn = btf__find_by_name_kind(btf, "kvm_arm_pmu_v3_set_attr",
-					      BTF_KIND_FUNC) > 0;
+	a->vm_default_fn =
+		btf_lookup(btf, "kvm_arm_set_default_pmu", BTF_KIND_FUNC) > 0;
+	a->vm_set_fn =
+		btf_lookup(btf, "kvm_arm_pmu_v3_set_attr", BTF_KIND_FUNC) > 0;
 	if (a->vms && r->probe != PROBE_FENTRY)
 		snprintf(a->vm_note, sizeof(a->vm_note),
 			 "VMs are read at fexit: this kernel has no fentry");

@@ -11,6 +11,7 @@
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include "pmu_domain.h"
+#include "btf_lookup.h"
 
 /* Load the smallest fentry program on btf_id; attach it for real too when
  * attach is set. */
@@ -97,8 +98,13 @@ int probe_kprobe(const struct btf *btf, __u32 btf_id)
 
 static __s32 find_func(const struct btf *btf, const char *name)
 {
-	return btf__find_by_name_kind(btf, name, BTF_KIND_FUNC);
+	return btf_lookup(btf, name, BTF_KIND_FUNC);
 }
+
+/* Functions every kernel has: check_tracing_allowed() probes the first. */
+const char *const tracing_probe_funcs[TRACING_PROBE_FUNCS] = {
+	"vfs_read", "ksys_read", "do_sys_openat2"
+};
 
 /*
  * Probe a function every kernel has, so that "this kernel refuses tracing
@@ -106,11 +112,8 @@ static __s32 find_func(const struct btf *btf, const char *name)
  */
 int check_tracing_allowed(const struct btf *btf, attach_probe_fn probe)
 {
-	static const char *const common[] = { "vfs_read", "ksys_read",
-					      "do_sys_openat2" };
-
-	for (size_t i = 0; i < sizeof(common) / sizeof(common[0]); i++) {
-		__s32 id = find_func(btf, common[i]);
+	for (int i = 0; i < TRACING_PROBE_FUNCS; i++) {
+		__s32 id = find_func(btf, tracing_probe_funcs[i]);
 
 		if (id > 0)
 			return probe(btf, id);

@@ -16,6 +16,7 @@
 #include <bpf/libbpf.h>
 #include "pmu_domain.h"
 #include "attrib.h"
+#include "btf_lookup.h"
 
 /* The kernel's internal "operation not supported", not in uapi headers. */
 #define KERNEL_ENOTSUPP 524
@@ -107,12 +108,11 @@ int resolve_lock(const struct options *o, struct lock_target *l,
  * kfunc: 7.x. */
 static bool has_fsession(const struct btf *btf)
 {
-	int id = btf__find_by_name_kind(btf, "bpf_attach_type", BTF_KIND_ENUM);
+	int id = btf_lookup(btf, "bpf_attach_type", BTF_KIND_ENUM);
 	const struct btf_type *t = id > 0 ? btf__type_by_id(btf, id) : NULL;
 	const struct btf_enum *e = t ? btf_enum(t) : NULL;
 
-	if (btf__find_by_name_kind(btf, "bpf_session_cookie", BTF_KIND_FUNC) <
-	    0)
+	if (btf_lookup(btf, "bpf_session_cookie", BTF_KIND_FUNC) < 0)
 		return false;
 	for (int i = 0; t && i < btf_vlen(t); i++)
 		if (e[i].val == PMUTRACE_BPF_TRACE_FSESSION &&
@@ -269,6 +269,30 @@ int resolve_all(const struct options *o, struct run_result *r,
 	return err;
 }
 
+/* Every FUNC or ENUM name start-up may look up, for one walk of the BTF. */
+static void prepare_lookups(const struct options *o, const struct btf *btf)
+{
+	const char *names[BTF_LOOKUP_MAX];
+	int n = 0;
+
+	names[n++] = "bpf_attach_type"; /* has_fsession() */
+	names[n++] = "bpf_session_cookie";
+	names[n++] = "bpf_task_from_pid"; /* attrib_prepare() */
+	for (int i = 0; i < TRACING_PROBE_FUNCS; i++)
+		names[n++] = tracing_probe_funcs[i];
+	for (int i = 0; i < PMU_NREADERS; i++) {
+		names[n++] = pmu_readers[i].name;
+		names[n++] = pmu_readers[i].caller;
+	}
+	for (int i = 0; i < o->nfuncs && n + 1 < BTF_LOOKUP_MAX; i++) {
+		const struct pmu_reader *k = pmu_reader_find(o->funcs[i]);
+
+		names[n++] = o->funcs[i];
+		names[n++] = k ? k->caller : NULL;
+	}
+	btf_lookup_prepare(btf, names, n);
+}
+
 /* Everything before loading: the first problem is said in one line and its
  * exit code returned. */
 int prepare_run(const struct options *o, struct run_result *r)
@@ -292,6 +316,8 @@ int prepare_run(const struct options *o, struct run_result *r)
 			EXIT_KERNEL,
 			"this kernel has no BTF (/sys/kernel/btf/vmlinux): it needs CONFIG_DEBUG_INFO_BTF=y");
 	startup_step("kernel BTF parsed");
+	prepare_lookups(o, btf);
+	startup_step("names looked up");
 	code = choose_probe(btf, o, &r->probe);
 	startup_step("probe kind chosen");
 	if (!code)
@@ -299,6 +325,7 @@ int prepare_run(const struct options *o, struct run_result *r)
 	startup_step("targets resolved");
 	if (!code)
 		code = attrib_prepare(o, r, btf);
+	btf_lookup_forget();
 	btf__free(btf);
 	startup_step("resolution's BTF freed");
 	return code;
