@@ -121,3 +121,15 @@ keep() {
 	done
 	return 0
 }
+
+# guest_txt LINE...: /out/guest.txt, the guest as the benchmark saw it, then
+# the caller's own key=value lines (its parameters).
+guest_txt() {
+	{
+		echo "kernel=$(uname -r)"
+		echo "machine=$(uname -m)"
+		echo "cpus=$(grep -c ^processor /proc/cpuinfo)"
+		echo "cmdline=$(cat /proc/cmdline)"
+		for _l in "$@"; do echo "$_l"; done
+	} >/out/guest.txt
+}

@@ -135,13 +135,7 @@ bpf_stats() {
 	echo 0 >/proc/sys/kernel/bpf_stats_enabled
 }
 
-{
-	echo "kernel=$(uname -r)"
-	echo "machine=$(uname -m)"
-	echo "cpus=$(grep -c ^processor /proc/cpuinfo)"
-	echo "cmdline=$(cat /proc/cmdline)"
-	echo "params=ROUNDS=$ROUNDS N_CE=$N_CE N_SP=$N_SP N_OPEN=$N_OPEN N_PIPE=$N_PIPE REPS=$REPS N_XCHECK=$N_XCHECK BUDGET_S=$BUDGET_S"
-} >/out/guest.txt
+guest_txt "params=ROUNDS=$ROUNDS N_CE=$N_CE N_SP=$N_SP N_OPEN=$N_OPEN N_PIPE=$N_PIPE REPS=$REPS N_XCHECK=$N_XCHECK BUDGET_S=$BUDGET_S"
 # shellcheck disable=SC2034 # read by settle (guest-bench-lib.sh)
 BASE_PROGS=$(nprogs)
 : >/out/samples.txt

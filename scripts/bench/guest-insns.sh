@@ -95,12 +95,8 @@ work() {
 	echo "win boot=$BOOT round=$ROUND variant=$1 workload=$2 calls=${_calls:-0} failed=${_failed:-0} rc=$_rc" >>/out/windows.txt
 }
 
-{
-	echo "kernel=$(uname -r)"
-	echo "cpus=$(grep -c ^processor /proc/cpuinfo)"
-	echo "params=BOOT=$BOOT ROUNDS=$ROUNDS N_CE=$N_CE N_OPEN=$N_OPEN N_PIPE=$N_PIPE N_SP=$N_SP N_VI=$N_VI"
-	echo "variants=$VARIANTS"
-} >/out/guest.txt
+guest_txt "params=BOOT=$BOOT ROUNDS=$ROUNDS N_CE=$N_CE N_OPEN=$N_OPEN N_PIPE=$N_PIPE N_SP=$N_SP N_VI=$N_VI" \
+	"variants=$VARIANTS"
 # shellcheck disable=SC2034 # read by settle (guest-bench-lib.sh)
 BASE_PROGS=$(nprogs)
 : >/out/windows.txt
