@@ -80,7 +80,7 @@ TRACER_OBJS := $(filter-out $(OUTPUT)/compare/%,$(LOADER_OBJS))
 COMPARE_OBJS := $(filter $(OUTPUT)/common/% $(OUTPUT)/compare/%,$(LOADER_OBJS))
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(wildcard tests/unit/test_*.c))
 
-.PHONY: all clean test format check-format report report-render bench install asan fuzz deb
+.PHONY: all clean test format check-format report report-render bench bench-timing bench-rt install asan fuzz deb
 GUEST_TOOLS := $(OUTPUT)/pmu-stress $(OUTPUT)/bpf-progs
 all: $(OUTPUT)/pmutrace $(OUTPUT)/pmutrace-compare $(GUEST_TOOLS) $(if $(filter $(ARCH),$(HOST_ARCH)),$(UNIT_TESTS))
 
@@ -174,9 +174,17 @@ report-render: $(OUTPUT)/pmutrace
 	python3 scripts/report/render.py --pmutrace $(OUTPUT)/pmutrace -o docs/report \
 		--insns docs/performance/raw.tar.xz docs/report/raw.tar.xz
 
-# Overhead against the empty-program floor and bcc's tools (docs/performance.md).
-bench:
+# Every benchmark of docs/performance.md in one run: overhead in time against
+# the empty-program floor and bcc's tools, instructions per call and per
+# unrelated operation, and PREEMPT_RT's untimed calls. Each replaces its part
+# of docs/performance/raw.tar.xz and renders the page again.
+bench: bench-timing bench-insns bench-rt
+
+bench-timing:
 	scripts/bench/bench.sh
+
+bench-rt:
+	scripts/bench/bench-rt.sh
 
 # The floor of the benchmark: empty fentry/fexit programs.
 $(BPF_OUT)/bench_empty.bpf.o: tests/bench/bench_empty.bpf.c vmlinux.h | $(BPF_OUT)

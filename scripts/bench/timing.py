@@ -184,7 +184,7 @@ def render(raw):
     p = L.append
     p("# pmutrace: what tracing costs")
     p("")
-    p("Written by `sudo scripts/bench/bench.sh` (`make bench`). Every figure here comes from its run of "
+    p("Written by `sudo scripts/bench/bench.sh` (`make bench-timing`; `make bench` runs it with the other benchmarks below). Every figure here comes from its run of "
       f"{host['date']}; the raw output is in [performance/raw.tar.xz](performance/raw.tar.xz) "
       "(`tar -xJf docs/performance/raw.tar.xz -C docs/performance` unpacks it into "
       "`docs/performance/raw/`). This page is rendered from that archive alone by "
