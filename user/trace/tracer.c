@@ -59,20 +59,27 @@ struct tracer {
 	void *buf; /* one value per possible CPU */
 };
 
-/* The slot programs of one probe kind: target_<kind>_<slot> in the BPF C,
- * or their attrib_ twins when attribution needs the per-call path. */
-static void slot_programs(struct pmutrace_bpf *s, enum probe_kind kind,
+/* The slot programs of the run's probe kind: target_<kind>_<slot> in the BPF
+ * C, or their attrib_ twins when attribution needs the per-call path; a
+ * filtered target's fsession program is a build of its own, target_fsess_,
+ * so the others skip the filter's work (pmutrace.bpf.c). */
+static void slot_programs(struct pmutrace_bpf *s, const struct run_result *r,
 			  bool attrib, struct bpf_program **entry,
 			  struct bpf_program **exit)
 {
-	const char *in = kind == PROBE_KPROBE  ? "kprobe" :
-			 kind == PROBE_SESSION ? "sess" :
-						 "entry";
+	enum probe_kind kind = r->probe;
 	const char *out = kind == PROBE_KPROBE ? "kretprobe" : "exit";
 	const char *pre = attrib ? "attrib" : "target";
 	char name[32];
 
 	for (int i = 0; i < PMUTRACE_MAX_TARGETS; i++) {
+		bool filtered = i < r->ntargets &&
+				r->targets[i].filter_kind != FILTER_NONE;
+		const char *in = kind == PROBE_KPROBE  ? "kprobe" :
+				 kind != PROBE_SESSION ? "entry" :
+				 filtered	       ? "fsess" :
+							 "sess";
+
 		snprintf(name, sizeof(name), "%s_%s_%d", pre, in, i);
 		entry[i] = bpf_object__find_program_by_name(s->obj, name);
 		snprintf(name, sizeof(name), "%s_%s_%d", pre, out, i);
@@ -82,15 +89,6 @@ static void slot_programs(struct pmutrace_bpf *s, enum probe_kind kind,
 				NULL :
 				bpf_object__find_program_by_name(s->obj, name);
 	}
-}
-
-static struct bpf_program *session_filtered_program(struct pmutrace_bpf *s,
-						    int slot)
-{
-	char name[32];
-
-	snprintf(name, sizeof(name), "target_fsess_%d", slot);
-	return bpf_object__find_program_by_name(s->obj, name);
 }
 
 static void autoload_only(struct pmutrace_bpf *s, struct bpf_program **used,
@@ -111,17 +109,13 @@ static int configure(struct tracer *tr, const struct run_result *r)
 	struct pmutrace_bpf *s = tr->skel;
 	int n = 0, err;
 
-	slot_programs(s, r->probe, ATTRIB_HOOK(attrib_per_call(r)), tr->entry,
+	slot_programs(s, r, ATTRIB_HOOK(attrib_per_call(r)), tr->entry,
 		      tr->exit);
 	for (int i = 0; i < r->ntargets; i++) {
 		const struct target *t = &r->targets[i];
 
 		if (t->mode == ATTACH_ABSENT)
 			continue;
-		/* A filtered target's session program is a build of its own,
-		 * so the others skip the filter's work (pmutrace.bpf.c). */
-		if (r->probe == PROBE_SESSION && t->filter_kind != FILTER_NONE)
-			tr->entry[i] = session_filtered_program(s, i);
 		used[n++] = tr->entry[i];
 		if (tr->exit[i])
 			used[n++] = tr->exit[i];
