@@ -14,7 +14,6 @@
 #   xcheck.*     the round with pmutrace and funclatency attached at once
 mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 
-FUNCS="kvm_arm_set_default_pmu kvm_arm_pmu_v3_set_attr kvm_supports_guest_pmuv3"
 VARIANTS="none empty default single hold funclat_ce funclat_sp klockstat"
 # shellcheck disable=SC2086 # word lists, split on purpose
 NVAR=$(echo $VARIANTS | wc -w)
@@ -85,7 +84,7 @@ work() {
 tool_cmd() {
 	case $1 in
 	none) CMD= ;;
-	empty) CMD="empty_probe $FUNCS" ;;
+	empty) CMD="empty_probe $DEFAULT_FUNCS" ;;
 	default) CMD="pmutrace -j -o $2.json" ;;
 	single) CMD="pmutrace -f kvm_supports_guest_pmuv3 --no-lock -j -o $2.json" ;;
 	hold) CMD="pmutrace --hold -j -o $2.json" ;;

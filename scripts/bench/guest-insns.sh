@@ -24,8 +24,7 @@ tool_cmd() {
 	case $1 in
 	none) CMD= ;;
 	empty) CMD="empty_probe $TARGET" ;;
-	# The functions default mode attaches to: its start-up's yardstick.
-	empty_default) CMD="empty_probe kvm_arm_set_default_pmu kvm_arm_pmu_v3_set_attr $TARGET" ;;
+	empty_default) CMD="empty_probe $DEFAULT_FUNCS" ;;
 	limit) CMD="limit_probe $TARGET" ;;
 	limit_fentry) CMD="limit_probe --fentry $TARGET" ;;
 	default) CMD="pmutrace $_j" ;;
