@@ -56,6 +56,13 @@ trixie) modes="kvm_pmu_probe_armpmu=caller:kvm_arm_set_default_pmu kvm_arm_pmu_v
 # 7.x has fsession: one program per call, the start in its cookie.
 *) probe=fsession modes="kvm_pmu_probe_armpmu=caller:kvm_arm_set_default_pmu kvm_arm_pmu_v3_set_pmu=caller:kvm_arm_pmu_v3_set_attr kvm_supports_guest_pmuv3=direct:kvm_supports_guest_pmuv3" ;;
 esac
+# PREEMPT_RT (rt-arm64): kprobes, which run with preemption off; --hold keeps
+# the trampolines (fsession) it needs.
+rt=0
+case $(cat "$kdir/release") in *-rt-*) rt=1 probe=kprobe ;; esac
+probe_of() { # probe_of RUN
+	if [ $rt = 1 ] && [ "$1" = hold ]; then echo fsession; else echo $probe; fi
+}
 
 # On 6.1, kvm_arm_pmu_v3_set_attr() probes the default PMU on a VM's first
 # PMU attribute, not KVM_ARM_VCPU_INIT: once per VM of a set-pmu workload.
@@ -82,8 +89,8 @@ for run in $runs; do
 	check "$run: no BPF program left loaded ($(progs_seen "$out" $run))" \
 		none_left "$out" $run
 	check "$run: nothing dropped" test "$(jqr '[.dropped[]] | add' "$out/$run.json")" = 0
-	check "$run: every attached target probed by $probe" \
-		test "$(jqr "[.targets[] | select(.attach.mode != \"absent\") | .attach.probe] | unique | join(\",\")" "$out/$run.json")" = $probe
+	check "$run: every attached target probed by $(probe_of $run)" \
+		test "$(jqr "[.targets[] | select(.attach.mode != \"absent\") | .attach.probe] | unique | join(\",\")" "$out/$run.json")" = "$(probe_of $run)"
 done
 
 for m in $modes; do
@@ -123,6 +130,16 @@ else
 		test "$(jqr '.patch_side.side' "$out/hold.json")" = before
 	check "lock arm_pmus_lock found with an address" \
 		sh -c "jq -e '.locks[0] | .name == \"arm_pmus_lock\" and (.address | startswith(\"0xffff\"))' '$out/default.json' >/dev/null"
+fi
+if [ $rt = 1 ]; then
+	check "PREEMPT_RT: kprobes said on stderr" grep -q 'PREEMPT_RT kernel: using kprobes' "$out/default.err"
+	check "PREEMPT_RT: --hold says its fsession programs are preemptible" \
+		grep -q 'PREEMPT_RT kernel: fsession programs are preemptible' "$out/hold.err"
+	c=$(target default kvm_supports_guest_pmuv3 .count)
+	t=$(target default kvm_supports_guest_pmuv3 .timed)
+	m="$(target default kvm_supports_guest_pmuv3 .missed.entry)/$(target default kvm_supports_guest_pmuv3 .missed.exit)"
+	check "PREEMPT_RT: kprobes time every call of 4 threads on 2 vCPUs ($t of $c timed, missed $m)" \
+		test "${c:-0}" -gt 0 -a "$t" = "$c" -a "$m" = 0/0
 fi
 if [ "$suite" = sid ]; then
 	c=$(jqr '.locks[0].contended' "$out/default.json")

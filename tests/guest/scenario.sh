@@ -15,7 +15,7 @@ no_progs_left default
 
 # 2. Hold mode: lock acquisitions per reader call. Kernels without fentry
 #    (kprobe fallback) refuse it: record how.
-if grep -q 'using kprobes' /out/default.err; then
+if grep -q 'fentry is not supported' /out/default.err; then
 	pmutrace --hold -d 1 >/dev/null 2>/out/hold.err
 	echo $? >/out/hold.refused
 else
@@ -68,7 +68,7 @@ wait $pb
 echo $? >/out/twoB.rc
 for f in /out/twoA.stress*; do cp "$f" "/out/twoB.${f#/out/twoA.}"; done
 hold=--hold
-grep -q 'using kprobes' /out/default.err && hold=
+grep -q 'fentry is not supported' /out/default.err && hold=
 # shellcheck disable=SC2086
 trace_start killed $hold
 kill -KILL $trace_pid

@@ -93,6 +93,18 @@ enum probe_kind {
 	PROBE_KPROBE, /* kprobe/kretprobe: kernels without trampolines */
 	PROBE_SESSION, /* one fsession program per target (7.x) */
 };
+/* Why a run's probe kind is what it is (choose_probe, setup.c). */
+enum probe_why {
+	PROBE_WHY_BEST, /* the cheapest this kernel has */
+	PROBE_WHY_NO_FENTRY, /* kprobes: fentry cannot attach here */
+	PROBE_WHY_PREEMPT_RT, /* kprobes: trampolines skip calls on RT */
+	PROBE_WHY_FORCED, /* PMUTRACE_PROBE=kprobe */
+};
+struct probe_choice {
+	enum probe_kind kind;
+	enum probe_why why;
+	bool preempt_rt; /* the kernel is PREEMPT_RT */
+};
 /* names.c: the words every output uses */
 const char *probe_kind_name(enum probe_kind kind);
 
@@ -141,6 +153,7 @@ struct lock_target {
 
 struct run_result {
 	enum probe_kind probe;
+	struct probe_choice probe_choice; /* what choose_probe found */
 	char release[NAME_LEN];
 	char machine[65];
 	double duration_s;
@@ -171,7 +184,8 @@ int report_error(int code, const char *fmt, ...)
 bool has_privileges(void);
 struct btf;
 int choose_probe(const struct btf *btf, const struct options *o,
-		 enum probe_kind *kind);
+		 struct probe_choice *c);
+bool preempt_rt_kernel(const char *realtime, const char *version);
 int resolve_all(const struct options *o, struct run_result *r,
 		const struct btf *btf);
 struct ksym_query;

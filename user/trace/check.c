@@ -105,7 +105,8 @@ int check_main(int argc, char **argv)
 			"this kernel has no BTF: it needs CONFIG_DEBUG_INFO_BTF=y");
 	}
 	line("BTF", "ok (/sys/kernel/btf/vmlinux)");
-	code = choose_probe(btf, &o, &r.probe);
+	code = choose_probe(btf, &o, &r.probe_choice);
+	r.probe = r.probe_choice.kind;
 	if (code) {
 		btf__free(btf);
 		line("tracing programs", "FAIL: refused by this kernel");
@@ -114,7 +115,18 @@ int check_main(int argc, char **argv)
 	line("tracing programs", "ok, %s",
 	     r.probe == PROBE_SESSION ? "fsession" :
 	     r.probe == PROBE_FENTRY  ? "fentry/fexit" :
+	     r.probe_choice.why == PROBE_WHY_PREEMPT_RT ?
+					"kprobes (PREEMPT_RT: trampoline programs are preemptible here)" :
 					"kprobes (fentry is not supported)");
+	/* The patch side is observed with holds, which need trampolines. */
+	if (r.probe_choice.why == PROBE_WHY_PREEMPT_RT) {
+		struct probe_choice hold;
+
+		o.hold = true;
+		if (!choose_probe(btf, &o, &hold))
+			r.probe = hold.kind;
+		o.hold = false;
+	}
 	line("/dev/kvm", "%s",
 	     access("/dev/kvm", R_OK | W_OK) ? "absent: not a KVM host?" :
 					       "present");

@@ -29,9 +29,17 @@ static void say_tracing(const struct run_result *r, const char *kallsyms)
 {
 	int n = 0;
 
-	if (r->probe == PROBE_KPROBE)
+	if (r->probe_choice.why == PROBE_WHY_NO_FENTRY)
 		fprintf(stderr,
 			"pmutrace: fentry is not supported by this kernel: using kprobes\n");
+	if (r->probe_choice.why == PROBE_WHY_PREEMPT_RT)
+		fprintf(stderr,
+			"pmutrace: PREEMPT_RT kernel: using kprobes, which run with preemption off (a preempted fentry or fsession program makes the kernel skip the other tasks' calls on its CPU)\n");
+	if (r->probe_choice.preempt_rt && r->probe != PROBE_KPROBE)
+		fprintf(stderr,
+			"pmutrace: PREEMPT_RT kernel: %s programs are preemptible here, so calls made while one is preempted go untimed (see missed)%s\n",
+			probe_kind_name(r->probe),
+			r->lock.hold ? "; --hold needs them" : "");
 	if (r->attrib && r->attrib->fentry_forced)
 		fprintf(stderr,
 			"pmutrace: attribution needs fentry/fexit here (the fsession programs have none): each call costs what PMUTRACE_PROBE=fentry does\n");

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -123,31 +124,72 @@ static bool has_fsession(const struct btf *btf)
 }
 
 /*
+ * PREEMPT_RT runs trampoline programs preemptible, and the kernel's recursion
+ * guard is per program and per CPU: while one task is preempted inside our
+ * program, every other task's call on that CPU skips it (about a quarter of
+ * the calls, 4 threads on 2 vCPUs; docs/performance.md). Kprobe handlers run
+ * with preemption off, so none is skipped. /sys/kernel/realtime says 1 on
+ * such kernels; the uname version says PREEMPT_RT on older ones.
+ */
+bool preempt_rt_kernel(const char *realtime, const char *version)
+{
+	if (realtime)
+		return realtime[0] == '1';
+	return version && strstr(version, " PREEMPT_RT ");
+}
+
+static bool running_preempt_rt(void)
+{
+	char buf[8] = "";
+	struct utsname u;
+	FILE *f = fopen("/sys/kernel/realtime", "re");
+	bool got = f && fgets(buf, sizeof(buf), f);
+
+	if (f)
+		fclose(f);
+	uname(&u);
+	return preempt_rt_kernel(got ? buf : NULL, u.version);
+}
+
+/*
  * Can this kernel run our programs, and how? fsession where the kernel has
  * it (one program per call, the start time in its cookie); fentry where
- * trampolines exist; PMUTRACE_PROBE=fentry forces the latter (benchmarks);
- * kprobes where fentry is not supported (arm64 before 6.x direct calls);
- * nothing where tracing programs are refused.
+ * trampolines exist; kprobes where fentry is not supported (arm64 before
+ * 6.x direct calls) and on PREEMPT_RT (see above) unless --hold needs fentry;
+ * nothing where tracing programs are refused. PMUTRACE_PROBE=fentry, fsession
+ * or kprobe forces a kind (benchmarks), where the kernel has it.
  */
 int choose_probe(const struct btf *btf, const struct options *o,
-		 enum probe_kind *kind)
+		 struct probe_choice *c)
 {
 	const char *force = getenv("PMUTRACE_PROBE");
 	bool session = has_fsession(btf) &&
 		       !(force && !strcmp(force, "fentry"));
+	int err;
+
+	c->why = PROBE_WHY_BEST;
+	if (!o->hold && force && !strcmp(force, "kprobe")) {
+		c->kind = PROBE_KPROBE;
+		c->why = PROBE_WHY_FORCED;
+		return 0;
+	}
+	c->preempt_rt = running_preempt_rt();
 	/*
 	 * Kernels with fsession have trampolines: loading says whether tracing
 	 * programs are allowed. Elsewhere only a real attach tells fentry from
 	 * the kprobe fallback (arm64 6.1 loads fentry, then cannot attach), and
 	 * its detach costs an RCU-tasks grace period of start-up.
 	 */
-	int err = check_tracing_allowed(btf, session ? probe_fentry_load :
-						       probe_fentry);
-
-	*kind = PROBE_FENTRY;
+	err = check_tracing_allowed(btf, session ? probe_fentry_load :
+						   probe_fentry);
+	c->kind = PROBE_FENTRY;
 	if (!err) {
 		if (session)
-			*kind = PROBE_SESSION;
+			c->kind = PROBE_SESSION;
+		if (c->preempt_rt && !o->hold && !force) {
+			c->kind = PROBE_KPROBE;
+			c->why = PROBE_WHY_PREEMPT_RT;
+		}
 		return 0;
 	}
 	if (err == -KERNEL_ENOTSUPP || err == -EOPNOTSUPP) {
@@ -155,7 +197,8 @@ int choose_probe(const struct btf *btf, const struct options *o,
 			return report_error(
 				EXIT_KERNEL,
 				"--hold needs fentry, which this kernel does not support: run without --hold");
-		*kind = PROBE_KPROBE; /* said with "Tracing", once attached */
+		c->kind = PROBE_KPROBE; /* said with "Tracing", once attached */
+		c->why = PROBE_WHY_NO_FENTRY;
 		return 0;
 	}
 	return report_error(
@@ -220,7 +263,7 @@ int resolve_all(const struct options *o, struct run_result *r,
 		q[nq].name = NULL;
 	q[nq + 1].name = KALLSYMS_DATA_MARK;
 	err = -EAGAIN;
-	if (q[nq].name && r->probe != PROBE_KPROBE &&
+	if (q[nq].name && r->probe_choice.why != PROBE_WHY_NO_FENTRY &&
 	    !strcmp(o->kallsyms, PROC_KALLSYMS))
 		err = ksyms_fast(o->kallsyms, q, nq, o->nfuncs > 0);
 	if (err)
@@ -318,7 +361,8 @@ int prepare_run(const struct options *o, struct run_result *r)
 	startup_step("kernel BTF parsed");
 	prepare_lookups(o, btf);
 	startup_step("names looked up");
-	code = choose_probe(btf, o, &r->probe);
+	code = choose_probe(btf, o, &r->probe_choice);
+	r->probe = r->probe_choice.kind;
 	startup_step("probe kind chosen");
 	if (!code)
 		code = resolve_all(o, r, btf);
