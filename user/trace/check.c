@@ -77,6 +77,17 @@ static void observe_patch_side(struct run_result *r)
 	     patch_side(r, why, sizeof(why)), why, SELF_TEST_CALLS);
 }
 
+static const char *probe_said(const struct probe_choice *c)
+{
+	if (c->kind == PROBE_SESSION)
+		return "fsession";
+	if (c->kind == PROBE_FENTRY)
+		return "fentry/fexit";
+	if (c->why == PROBE_WHY_PREEMPT_RT)
+		return "kprobes (PREEMPT_RT: trampoline programs are preemptible here)";
+	return "kprobes (fentry is not supported)";
+}
+
 int check_main(int argc, char **argv)
 {
 	static struct run_result r;
@@ -112,12 +123,7 @@ int check_main(int argc, char **argv)
 		line("tracing programs", "FAIL: refused by this kernel");
 		return code;
 	}
-	line("tracing programs", "ok, %s",
-	     r.probe == PROBE_SESSION ? "fsession" :
-	     r.probe == PROBE_FENTRY  ? "fentry/fexit" :
-	     r.probe_choice.why == PROBE_WHY_PREEMPT_RT ?
-					"kprobes (PREEMPT_RT: trampoline programs are preemptible here)" :
-					"kprobes (fentry is not supported)");
+	line("tracing programs", "ok, %s", probe_said(&r.probe_choice));
 	/* The patch side is observed with holds, which need trampolines. */
 	if (r.probe_choice.why == PROBE_WHY_PREEMPT_RT) {
 		struct probe_choice hold;

@@ -180,8 +180,8 @@ int choose_probe(const struct btf *btf, const struct options *o,
 	 * the kprobe fallback (arm64 6.1 loads fentry, then cannot attach), and
 	 * its detach costs an RCU-tasks grace period of start-up.
 	 */
-	err = check_tracing_allowed(btf, session ? probe_fentry_load :
-						   probe_fentry);
+	err = check_tracing_allowed(btf,
+				    session ? probe_fentry_load : probe_fentry);
 	c->kind = PROBE_FENTRY;
 	if (!err) {
 		if (session)
