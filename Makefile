@@ -60,6 +60,9 @@ endif
 COMPARE_LIBS := -ljson-c -lgsl -lgslcblas -lm
 # The unit tests link every object: both.
 LIBS := $(COMPARE_LIBS) $(TRACER_LIBS)
+# Whatever links the tracer's objects: libbpf's load takes the kernel BTF
+# that start-up parsed instead of parsing it again (btf_lookup.c).
+BTF_WRAP := -Wl,--wrap=btf__load_vmlinux_btf
 
 # -fms-extensions: 7.x kernels embed tagged structs (struct foo;) in others.
 BPF_CFLAGS := -g -O2 -target bpf -Wall -Werror -fms-extensions \
@@ -130,7 +133,7 @@ $(OUTPUT)/trace/tracer_sess.o: user/trace/tracer.c $(BPF_OUT)/sess/pmutrace.skel
 	$(CC) -I$(BPF_OUT)/sess $(CFLAGS) -DPMUTRACE_SESSION_OBJ $(DEPFLAGS) -c $< -o $@
 
 $(OUTPUT)/pmutrace: $(OUTPUT)/trace/main.o $(TRACER_OBJS)
-	$(CC) $(LDFLAGS) $^ $(TRACER_LIBS) -o $@
+	$(CC) $(LDFLAGS) $^ $(TRACER_LIBS) $(BTF_WRAP) -o $@
 
 $(OUTPUT)/pmutrace-compare: $(OUTPUT)/compare/main.o $(COMPARE_OBJS)
 	$(CC) $(LDFLAGS) $^ $(COMPARE_LIBS) -o $@
@@ -146,7 +149,7 @@ $(OUTPUT)/bpf-progs: tests/guest/bpf-progs.c
 -include $(LOADER_OBJS:.o=.d) $(OUTPUT)/trace/main.d $(OUTPUT)/compare/main.d
 
 $(OUTPUT)/tests/%: tests/unit/%.c tests/unit/unit.h tests/unit/thread_cpu.h $(LOADER_OBJS) | $(OUTPUT)/tests
-	$(CC) $(CFLAGS) -Itests/unit $< $(LOADER_OBJS) $(LIBS) -o $@
+	$(CC) $(CFLAGS) -Itests/unit $< $(LOADER_OBJS) $(LIBS) $(BTF_WRAP) -o $@
 
 # test_run drives main.c's run with fakes for what it calls in the tracer,
 # the exporter and setup (link seams): main.c is built as pmutrace_main and
@@ -156,7 +159,7 @@ $(OUTPUT)/tests/test_run: tests/unit/test_run.c tests/unit/unit.h $(OUTPUT)/trac
 		$(filter-out $(addprefix $(OUTPUT)/,$(RUN_FAKED)),$(LOADER_OBJS)) | $(OUTPUT)/tests
 	$(CC) $(CFLAGS) -Dmain=pmutrace_main -c user/trace/main.c -o $(@D)/../trace/main_for_test.o
 	$(CC) $(CFLAGS) -Itests/unit $< $(@D)/../trace/main_for_test.o \
-		$(filter-out $(addprefix $(OUTPUT)/,$(RUN_FAKED)),$(LOADER_OBJS)) $(LIBS) -o $@
+		$(filter-out $(addprefix $(OUTPUT)/,$(RUN_FAKED)),$(LOADER_OBJS)) $(LIBS) $(BTF_WRAP) -o $@
 
 test:
 	tests/run
@@ -246,13 +249,13 @@ $(ASAN_OUT)/trace/tracer_sess.o: user/trace/tracer.c $(BPF_OUT)/sess/pmutrace.sk
 -include $(ASAN_OBJS:.o=.d)
 
 $(ASAN_OUT)/tests/%: tests/unit/%.c tests/unit/unit.h tests/unit/thread_cpu.h $(ASAN_OBJS) | $(ASAN_OUT)/tests
-	$(ASAN_CC) $(CFLAGS) $(ASAN_FLAGS) -Itests/unit $< $(ASAN_OBJS) $(LIBS) -o $@
+	$(ASAN_CC) $(CFLAGS) $(ASAN_FLAGS) -Itests/unit $< $(ASAN_OBJS) $(LIBS) $(BTF_WRAP) -o $@
 
 $(ASAN_OUT)/tests/test_run: tests/unit/test_run.c tests/unit/unit.h user/trace/main.c \
 		$(filter-out $(addprefix $(ASAN_OUT)/,$(RUN_FAKED)),$(ASAN_OBJS)) | $(ASAN_OUT)/tests
 	$(ASAN_CC) $(CFLAGS) $(ASAN_FLAGS) -Dmain=pmutrace_main -c user/trace/main.c -o $(@D)/../trace/main_for_test.o
 	$(ASAN_CC) $(CFLAGS) $(ASAN_FLAGS) -Itests/unit $< $(@D)/../trace/main_for_test.o \
-		$(filter-out $(addprefix $(ASAN_OUT)/,$(RUN_FAKED)),$(ASAN_OBJS)) $(LIBS) -o $@
+		$(filter-out $(addprefix $(ASAN_OUT)/,$(RUN_FAKED)),$(ASAN_OBJS)) $(LIBS) $(BTF_WRAP) -o $@
 
 asan: $(ASAN_OBJS) $(ASAN_TESTS)
 	@sid=$${PMUTRACE_BTF_SID:-$$(scripts/lab/fetch-kernel.sh sid)/btf} || exit 1; \
@@ -403,7 +406,7 @@ $(OUTPUT)/bench/skip%/tracer_sess.o: user/trace/tracer.c $(BPF_OUT)/skip%/pmutra
 	$(CC) -I$(BPF_OUT)/skip$* $(CFLAGS) -DPMUTRACE_SESSION_OBJ -c $< -o $@
 
 $(OUTPUT)/bench/pmutrace-skip%: $(OUTPUT)/trace/main.o $(filter-out $(OUTPUT)/trace/tracer_sess.o,$(TRACER_OBJS)) $(OUTPUT)/bench/skip%/tracer_sess.o
-	$(CC) $(LDFLAGS) $^ $(TRACER_LIBS) -o $@
+	$(CC) $(LDFLAGS) $^ $(TRACER_LIBS) $(BTF_WRAP) -o $@
 
 .PHONY: bench-rcu-insns
 # Issue 10: instructions per reader call before vs after the RCU patch, no

@@ -92,3 +92,39 @@ void btf_lookup_forget(void)
 	idx.btf = NULL;
 	idx.n = 0;
 }
+
+/*
+ * The kernel BTF that start-up parsed goes on to libbpf's load of our object,
+ * which would parse /sys/kernel/btf/vmlinux again (20 ms of guest time on
+ * sid's 7.2, a quarter of `-f ... --no-lock`'s start-up). libbpf asks
+ * btf__load_vmlinux_btf() for it, and the tracer's link wraps that function
+ * (BTF_WRAP in the Makefile): the first call after btf_keep() takes the kept
+ * BTF, and libbpf frees it after the load as it would its own. A libbpf
+ * linked as a shared library calls its own function: btf_drop_kept() then
+ * frees the kept one unused.
+ */
+static struct btf *kept;
+
+struct btf *__real_btf__load_vmlinux_btf(void);
+
+struct btf *__wrap_btf__load_vmlinux_btf(void)
+{
+	struct btf *btf = kept;
+
+	if (!btf)
+		return __real_btf__load_vmlinux_btf();
+	kept = NULL;
+	return btf;
+}
+
+void btf_keep(struct btf *btf)
+{
+	btf_drop_kept();
+	kept = btf;
+}
+
+void btf_drop_kept(void)
+{
+	btf__free(kept);
+	kept = NULL;
+}

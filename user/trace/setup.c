@@ -370,8 +370,11 @@ int prepare_run(const struct options *o, struct run_result *r)
 	if (!code)
 		code = attrib_prepare(o, r, btf);
 	btf_lookup_forget();
-	btf__free(btf);
-	startup_step("resolution's BTF freed");
+	if (code)
+		btf__free(btf);
+	else
+		btf_keep(btf);
+	startup_step("resolution's BTF kept for the load");
 	return code;
 }
 

@@ -10,6 +10,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "attrib.h"
+#include "btf_lookup.h"
 #include "pmutrace.skel.h"
 
 /*
@@ -284,6 +285,7 @@ static struct tracer *try_start(struct run_result *r, int *err)
 	*err = configure(tr, r);
 	if (!*err)
 		*err = pmutrace_bpf__load(tr->skel);
+	btf_drop_kept(); /* not taken: a shared libbpf, or no load */
 	startup_step("programs loaded");
 	if (!*err)
 		*err = init_target_stats(tr);
@@ -295,6 +297,7 @@ static struct tracer *try_start(struct run_result *r, int *err)
 	if (!*err)
 		return tr;
 fail:
+	btf_drop_kept();
 	TRACER(tracer_stop)(tr);
 	return NULL;
 }
