@@ -382,9 +382,14 @@ build/insn-count/insn-count.so: tools/insn-count/insn-count.c
 
 .PHONY: bench-insns
 # Instructions per traced call and per unrelated operation
-# (docs/performance.md); scripts/bench/bench-insns.sh.
+# (docs/performance.md); scripts/bench/bench-insns.sh. Then sid's PREEMPT_RT
+# kernel, where default mode uses kprobes: the limits of both probe kinds,
+# and pmutrace default, forced fsession and single.
+RT_INSN_VARIANTS := none empty empty_default limit limit_kprobe default fsession single
 bench-insns:
 	scripts/bench/bench-insns.sh
+	BENCH_VARIANTS="$(RT_INSN_VARIANTS)" scripts/bench/bench-insns.sh \
+		$$(scripts/lab/fetch-kernel.sh sid rt-arm64)
 
 # The breakdown's builds (scripts/bench/bench-insns.sh): pmutrace with parts of
 # the per-call work compiled out, -DPMUTRACE_BENCH_SKIP=<BENCH_SKIP_* bits>.

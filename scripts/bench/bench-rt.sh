@@ -8,8 +8,8 @@
 # docs/performance/raw.tar.xz (scripts/bench/rawpack.py); the figures go to
 # stdout (`python3 -m scripts.bench.perfdoc` puts them in docs/performance.md).
 # Knobs: BENCH_RT_THREADS ("1 2 4"), BENCH_RT_N (calls per thread, 10000),
-# BENCH_RT_RUNS (3), BENCH_RT_PROBES ("fsession fentry": the probe kinds,
-# each run in turn; fentry is forced with PMUTRACE_PROBE), BENCH_DOCS (docs).
+# BENCH_RT_RUNS (3), BENCH_RT_PROBES ("default fsession fentry": default
+# mode, then each probe kind forced with PMUTRACE_PROBE), BENCH_DOCS (docs).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
@@ -18,7 +18,7 @@ cd "$top"
 threads=${BENCH_RT_THREADS:-1 2 4}
 n=${BENCH_RT_N:-10000}
 runs=${BENCH_RT_RUNS:-3}
-probes=${BENCH_RT_PROBES:-fsession fentry}
+probes=${BENCH_RT_PROBES:-default fsession fentry}
 docs=${BENCH_DOCS:-docs}
 [ $# -gt 0 ] || set -- "$(scripts/lab/fetch-kernel.sh sid)" "$(scripts/lab/fetch-kernel.sh sid rt-arm64)"
 # Its own build folder, so that it can run beside the other benchmarks.

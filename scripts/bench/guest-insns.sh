@@ -32,8 +32,10 @@ tool_cmd() {
 	hold) CMD="pmutrace --hold $_j" ;;
 	fentry) CMD="env PMUTRACE_PROBE=fentry pmutrace $_j" ;;
 	single_fentry) CMD="env PMUTRACE_PROBE=fentry pmutrace -f $TARGET --no-lock $_j" ;;
+	limit_kprobe) CMD="limit_probe --kprobe $TARGET" ;;
+	# Forced kinds: on PREEMPT_RT default mode uses kprobes (setup.c).
+	fsession) CMD="env PMUTRACE_PROBE=fsession pmutrace $_j" ;;
 	kprobe) CMD="env PMUTRACE_PROBE=kprobe pmutrace $_j" ;;
-	single_kprobe) CMD="env PMUTRACE_PROBE=kprobe pmutrace -f $TARGET --no-lock $_j" ;;
 	by_process) CMD="pmutrace --by process $_j" ;;
 	# Parts of pmutrace's exit compiled out (make bench-skip).
 	skip_ret) CMD="pmutrace-skip1 -f $TARGET --no-lock $_j" ;;

@@ -2,15 +2,15 @@
 # default mode while THREADS threads of check-ext run on the guest's vCPUs;
 # per run, pmu-stress's counts and pmutrace's JSON in /out.
 # shellcheck shell=sh disable=SC2153 # THREADS, N, RUNS, PROBES come from bench-rt.sh
-# Per run, each probe kind in turn (PROBES), so a slow phase of the boot
-# hits both alike. fsession is the default on this kernel; fentry is forced.
+# Per run, each kind in turn (PROBES), so a slow phase of the boot hits all
+# alike: default mode as shipped, and probe kinds forced with PMUTRACE_PROBE.
 for t in $THREADS; do
 	r=1
 	while [ $r -le "$RUNS" ]; do
 		for p in $PROBES; do
 			o=/out/$p-t$t-r$r
 			env="env PMUTRACE_PROBE=$p"
-			[ "$p" = fsession ] && env=
+			[ "$p" = default ] && env=
 			$env pmutrace -j -o "$o.json" 2>"$o.err" &
 			pid=$!
 			if wait_tracing "$o.err" "$pid"; then

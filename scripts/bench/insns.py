@@ -20,11 +20,14 @@ VARIANTS = [
     ("empty_default", "the same on default mode's 3 functions (start-up's yardstick for default)"),
     ("limit", "minimal fsession tracer: cookie + 2 clock reads + 1 log2 slot (the limit)"),
     ("limit_fentry", "the same with fentry/fexit and task storage"),
+    ("limit_kprobe", "the same with kprobe/kretprobe and task storage (PREEMPT_RT's limit)"),
     ("default", "pmutrace (default: 3 targets, lock)"),
     ("single", "pmutrace -f kvm_supports_guest_pmuv3 --no-lock"),
     ("hold", "pmutrace --hold"),
     ("fentry", "pmutrace with PMUTRACE_PROBE=fentry (fentry/fexit + task storage)"),
     ("single_fentry", "pmutrace -f ... --no-lock with fentry/fexit"),
+    ("fsession", "pmutrace with PMUTRACE_PROBE=fsession (on PREEMPT_RT, where default mode uses kprobes)"),
+    ("kprobe", "pmutrace with PMUTRACE_PROBE=kprobe (kprobe/kretprobe + task storage)"),
     ("by_process", "pmutrace --by process (attribution: fentry/fexit twins, a row per process)"),
     ("funclat", "bcc funclatency kvm_supports_guest_pmuv3"),
     ("klockstat", "bcc klockstat -L arm_pmus_lock"),
@@ -180,7 +183,10 @@ def kernel_section(kdir):
     L.append(f"No tracer: {base.fmt(1)} instructions per `KVM_CHECK_EXTENSION` call.")
     L.append("")
     have_sess = any(("limit", "ce") in b for b in bs)
-    ref = "limit" if have_sess else "limit_fentry"
+    # PREEMPT_RT: default mode uses kprobes (user/trace/setup.c), whose
+    # limit is the minimal kprobe tracer.
+    rt = "-rt-" in name and any(("limit_kprobe", "ce") in b for b in bs)
+    ref = "limit_kprobe" if rt else "limit" if have_sess else "limit_fentry"
     L.append("| variant | added per call | × floor | × limit |")
     L.append("|---|---|---|---|")
     for v, what in VARIANTS:
@@ -196,6 +202,15 @@ def kernel_section(kdir):
     L.append("")
     dl = per_boot(bs, lambda b: ratio(added(b, "default", "ce"), added(b, ref, "ce")))
     L.append(f"- pmutrace default ≤ 1.10 × the limit ({ref}): " + goal(dl, 1.10, "ratio"))
+    if rt:
+        fs = per_boot(bs, lambda b: ratio(added(b, "fsession", "ce"), added(b, "limit", "ce")))
+        if fs.med is not None:
+            L.append("- pmutrace with fsession forced ≤ 1.10 × the fsession limit (which, like it, "
+                     "leaves calls untimed here: see PREEMPT_RT below): " + goal(fs, 1.10, "ratio"))
+        kf = per_boot(bs, lambda b: ratio(added(b, "default", "ce"), added(b, "limit", "ce")))
+        if kf.med is not None:
+            L.append(f"- what timing every call costs here: default mode (kprobes) is {kf.fmt(2)} × "
+                     "the fsession limit")
     for other in ("funclat", "klockstat"):
         r = per_boot(bs, lambda b: ratio(added(b, "default", "ce"), added(b, other, "ce")))
         L.append(f"- below {other} in instructions: " + goal(r, 1.0, "pmutrace / " + other))

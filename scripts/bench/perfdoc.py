@@ -27,25 +27,23 @@ def write(raw, doc):
                   "Command: `scripts/bench/bench-rt.sh` (Debian sid's cloud and rt-arm64 kernels, 2 vCPUs, "
                   "pmutrace default mode, `pmu-stress -t THREADS check-ext`). Untimed: calls whose "
                   "entry run the kernel skipped (recursion protection), so they are counted but have "
-                  "no latency. Goal: under 10% with 4 threads. Each run starts pmutrace once per "
-                  "probe kind in turn (`BENCH_RT_PROBES`, default fsession then fentry, the latter "
-                  "forced with `PMUTRACE_PROBE=fentry`). Raw data: `raw/rt/<kernel>/` in the archive.", ""]
+                  "no latency. Each run starts pmutrace once per kind in turn (`BENCH_RT_PROBES`): "
+                  "default mode as shipped (kprobes on PREEMPT_RT, fsession elsewhere), then fsession "
+                  "and fentry/fexit forced with `PMUTRACE_PROBE`. Raw data: `raw/rt/<kernel>/` in the "
+                  "archive.", ""]
         lines += rt.render(os.path.join(raw, "rt"))
-        lines += ["", "Why the goal is missed, and why pmutrace cannot meet it alone: PREEMPT_RT runs "
-                  "BPF programs preemptible (migration off, preemption on). The trampoline's recursion "
+        lines += ["", rt.goal(os.path.join(raw, "rt")), "",
+                  "Why pmutrace uses kprobes on PREEMPT_RT: that kernel runs trampoline programs "
+                  "(fentry, fexit, fsession) preemptible, with migration off. The trampoline's recursion "
                   "guard is per program and per CPU, so a program preempted mid-run stays active on its "
                   "CPU, and the kernel skips it for every call another task makes there until the "
-                  "preempted one runs again, often a whole time slice of calls. With fsession one "
-                  "program serves both sides, so a skipped call is skipped whole (missed entries equal "
-                  "missed exits above); fentry/fexit are two programs, each guarding its own side. "
-                  "The share follows how often the scheduler switches tasks while a program runs, so "
-                  "it is 0 with one thread per vCPU and large when threads share a vCPU, and it moves "
-                  "a lot from run to run. A shorter program narrows the window only in proportion. "
-                  "Keeping preemption off inside the program (the `bpf_preempt_disable()` kfunc) was "
-                  "tried, and not kept: it does not help, because the deferred preemption then happens at "
-                  "`bpf_preempt_enable()`, still inside the guarded window. Every skip is counted "
-                  "exactly (count + missed exits == calls in every run); the fix would be a per-task "
-                  "guard in the kernel on PREEMPT_RT."]
+                  "preempted one runs again, often a whole time slice of calls: the forced fsession and "
+                  "fentry rows above. Keeping preemption off inside the program (the "
+                  "`bpf_preempt_disable()` kfunc) was tried and did not help: the deferred preemption "
+                  "then happens at `bpf_preempt_enable()`, still inside the guarded window. Kprobe "
+                  "handlers run with preemption off, so no other task's call can find the program "
+                  "active. The price is the kprobe's path: see the PREEMPT_RT rows of the instruction "
+                  "table. `pmutrace --hold` needs fentry and keeps fsession there, and says so."]
     with open(doc, "w") as f:
         f.write("\n".join(lines).rstrip("\n") + "\n")
 

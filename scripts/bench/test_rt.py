@@ -43,6 +43,26 @@ class Render(unittest.TestCase):
         self.assertTrue(lines[2].startswith("| k | 1 | fsession | 1 | 1,000 |"))
         self.assertTrue(lines[2].endswith("| no |"))
 
+    def test_default_run_names_its_probe_and_the_goal(self):
+        with tempfile.TemporaryDirectory() as t:
+            rtk, cloud = os.path.join(t, "7.2-rt-arm64"), os.path.join(t, "7.2-cloud-arm64")
+            write_run(rtk, "default-t4-r1", "kprobe", 1000, 1000, 1000, 0, 0)
+            write_run(rtk, "default-t4-r2", "kprobe", 1000, 1000, 950, 50, 0)
+            write_run(rtk, "fsession-t4-r1", "fsession", 1000, 800, 800, 200, 200)
+            write_run(cloud, "default-t4-r1", "fsession", 1000, 1000, 1000, 0, 0)
+            lines = rt.render(t)
+            goal = rt.goal(t)
+        self.assertIn("| 7.2-cloud-arm64 | 4 | default (fsession) | 1 |", lines[2])
+        self.assertIn("| 7.2-rt-arm64 | 4 | default (kprobe) | 2 | 2,000 | 2.50% (0.00%, 5.00%) |", lines[3])
+        self.assertIn("| 7.2-rt-arm64 | 4 | fsession | 1 |", lines[4])
+        self.assertEqual(goal, "**Goal met** on 7.2-rt-arm64: default mode (kprobe) leaves at most 5.00% "
+                         "of the calls untimed with 4 threads (goal: under 10%).")
+        with tempfile.TemporaryDirectory() as t:
+            write_run(os.path.join(t, "k-rt-arm64"), "default-t4-r1", "fsession", 100, 100, 80, 20, 0)
+            self.assertTrue(rt.goal(t).startswith("**Goal missed** on k-rt-arm64"))
+        with tempfile.TemporaryDirectory() as t:
+            self.assertIn("not measured", rt.goal(t))
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -5,7 +5,9 @@
  * count the delta in one per-CPU log2 slot. Two forms:
  *  - limit_sess: one fsession program (7.x), the start in the session cookie;
  *  - limit_entry/limit_exit: fentry/fexit, the start in task storage, for
- *    kernels without fsession (6.12).
+ *    kernels without fsession (6.12);
+ *  - limit_kprobe/limit_kretprobe: the same with kprobes, PREEMPT_RT's
+ *    yardstick (pmutrace uses kprobes there, setup.c says why).
  * tests/bench/limit_probe.c loads one form.
  */
 #include "vmlinux.h"
@@ -52,19 +54,23 @@ int limit_sess(void *ctx)
 	return 0;
 }
 
-SEC("fentry")
-int limit_entry(void *ctx)
+static __always_inline void entry_side(void)
 {
 	__u64 *start = bpf_task_storage_get(&starts, bpf_get_current_task_btf(),
 					    0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 
 	if (start)
 		*start = bpf_ktime_get_ns();
+}
+
+SEC("fentry")
+int limit_entry(void *ctx)
+{
+	entry_side();
 	return 0;
 }
 
-SEC("fexit")
-int limit_exit(void *ctx)
+static __always_inline void exit_side(void)
 {
 	__u64 *start =
 		bpf_task_storage_get(&starts, bpf_get_current_task_btf(), 0, 0);
@@ -73,5 +79,25 @@ int limit_exit(void *ctx)
 		count(*start);
 		*start = 0;
 	}
+}
+
+SEC("fexit")
+int limit_exit(void *ctx)
+{
+	exit_side();
+	return 0;
+}
+
+SEC("kprobe")
+int limit_kprobe(void *ctx)
+{
+	entry_side();
+	return 0;
+}
+
+SEC("kretprobe")
+int limit_kretprobe(void *ctx)
+{
+	exit_side();
 	return 0;
 }

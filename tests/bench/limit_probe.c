@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * limit_probe [--fentry] FUNC: attach the minimal latency tracer
+ * limit_probe [--fentry|--kprobe] FUNC: attach the minimal latency tracer
  * (tests/bench/bench_limit.bpf.c) to FUNC, print "Tracing" on stderr, wait
  * for SIGINT or SIGTERM, then print the calls it counted and its recursion
  * misses. fsession by default (7.x); --fentry takes the fentry/fexit form
- * with task storage.
+ * with task storage, --kprobe the kprobe/kretprobe form (PREEMPT_RT).
  */
 #include <errno.h>
 #include <signal.h>
@@ -31,16 +31,44 @@ static unsigned long long counted(struct bench_limit_bpf *s)
 	return sum;
 }
 
+enum form { FSESSION, FENTRY, KPROBE };
+
+static int attach(struct bench_limit_bpf *s, enum form form, const char *func,
+		  struct bpf_link **l1, struct bpf_link **l2, int *fd)
+{
+	if (form == FSESSION) {
+		*fd = bpf_link_create(bpf_program__fd(s->progs.limit_sess), 0,
+				      PMUTRACE_BPF_TRACE_FSESSION, NULL);
+		return *fd < 0 ? *fd : 0;
+	}
+	if (form == FENTRY) {
+		*l1 = bpf_program__attach(s->progs.limit_entry);
+		*l2 = bpf_program__attach(s->progs.limit_exit);
+	} else {
+		*l1 = bpf_program__attach_kprobe(s->progs.limit_kprobe, false,
+						 func);
+		*l2 = bpf_program__attach_kprobe(s->progs.limit_kretprobe, true,
+						 func);
+	}
+	return *l1 && *l2 ? 0 : -errno;
+}
+
 int main(int argc, char **argv)
 {
-	bool fentry = argc == 3 && !strcmp(argv[1], "--fentry");
+	static const char *const said[] = { "fsession", "fentry/fexit",
+					    "kprobe/kretprobe" };
+	enum form form = argc != 3		      ? FSESSION :
+			 !strcmp(argv[1], "--fentry") ? FENTRY :
+			 !strcmp(argv[1], "--kprobe") ? KPROBE :
+							-1;
 	const char *func = argv[argc - 1];
 	struct bench_limit_bpf *s;
 	struct bpf_link *l1 = NULL, *l2 = NULL;
-	int err, fd = -1;
+	int err = 0, fd = -1;
 
-	if (argc != 2 && !fentry) {
-		fprintf(stderr, "usage: limit_probe [--fentry] FUNC\n");
+	if (argc < 2 || argc > 3 || (int)form < 0) {
+		fprintf(stderr,
+			"usage: limit_probe [--fentry|--kprobe] FUNC\n");
 		return 2;
 	}
 	signal(SIGINT, on_signal);
@@ -50,16 +78,18 @@ int main(int argc, char **argv)
 		fprintf(stderr, "limit_probe: open: %s\n", strerror(errno));
 		return 1;
 	}
-	bpf_program__set_autoload(s->progs.limit_sess, !fentry);
-	bpf_program__set_autoload(s->progs.limit_entry, fentry);
-	bpf_program__set_autoload(s->progs.limit_exit, fentry);
-	if (fentry) {
+	bpf_program__set_autoload(s->progs.limit_sess, form == FSESSION);
+	bpf_program__set_autoload(s->progs.limit_entry, form == FENTRY);
+	bpf_program__set_autoload(s->progs.limit_exit, form == FENTRY);
+	bpf_program__set_autoload(s->progs.limit_kprobe, form == KPROBE);
+	bpf_program__set_autoload(s->progs.limit_kretprobe, form == KPROBE);
+	if (form == FENTRY) {
 		err = bpf_program__set_attach_target(s->progs.limit_entry, 0,
 						     func);
 		if (!err)
 			err = bpf_program__set_attach_target(
 				s->progs.limit_exit, 0, func);
-	} else {
+	} else if (form == FSESSION) {
 		err = bpf_program__set_attach_target(s->progs.limit_sess, 0,
 						     func);
 		if (!err)
@@ -69,27 +99,22 @@ int main(int argc, char **argv)
 	}
 	if (!err)
 		err = bench_limit_bpf__load(s);
-	if (!err && fentry) {
-		l1 = bpf_program__attach(s->progs.limit_entry);
-		l2 = bpf_program__attach(s->progs.limit_exit);
-		err = l1 && l2 ? 0 : -errno;
-	} else if (!err) {
-		fd = bpf_link_create(bpf_program__fd(s->progs.limit_sess), 0,
-				     PMUTRACE_BPF_TRACE_FSESSION, NULL);
-		err = fd < 0 ? fd : 0;
-	}
+	if (!err)
+		err = attach(s, form, func, &l1, &l2, &fd);
 	if (err) {
 		fprintf(stderr, "limit_probe: %s: %s\n", func, strerror(-err));
 		goto out;
 	}
 	fprintf(stderr, "Tracing %s with the minimal %s tracer\n", func,
-		fentry ? "fentry/fexit" : "fsession");
+		said[form]);
 	while (!stop)
 		pause();
 	printf("%s counted=%llu missed=%llu\n", func, counted(s),
-	       fentry ? misses(s->progs.limit_entry) +
-				misses(s->progs.limit_exit) :
-			misses(s->progs.limit_sess));
+	       form == FSESSION ? misses(s->progs.limit_sess) :
+	       form == FENTRY	? misses(s->progs.limit_entry) +
+					misses(s->progs.limit_exit) :
+				misses(s->progs.limit_kprobe) +
+					misses(s->progs.limit_kretprobe));
 out:
 	if (fd >= 0)
 		close(fd);
