@@ -215,10 +215,11 @@ int choose_probe(const struct btf *btf, const struct options *o,
  * kernel, or a name not found exactly where a compiler's variant (.isra.0,
  * .llvm.NNN) may stand in: the lock where data symbols are listed, and
  * with all_named (-f) any function; a default reader that is not found is
- * inlined (user/common/pmu_domain.c).
+ * inlined (user/common/pmu_domain.c). The ends serve only to tell which
+ * target a lock waiter is inside: without a lock the file is not read.
  */
 static int ksyms_fast(const char *path, struct ksym_query *q, int nfunc,
-		      bool all_named)
+		      bool all_named, bool need_ends)
 {
 	int err = ksyms_kernel_lookup(q, nfunc + 2);
 
@@ -231,7 +232,7 @@ static int ksyms_fast(const char *path, struct ksym_query *q, int nfunc,
 	for (int i = 0; i < nfunc && all_named; i++)
 		if (!q[i].addr)
 			return -EAGAIN;
-	err = ksyms_find_ends(path, q, nfunc);
+	err = need_ends ? ksyms_find_ends(path, q, nfunc) : 0;
 	return err < 0 ? err : 0;
 }
 
@@ -265,7 +266,8 @@ int resolve_all(const struct options *o, struct run_result *r,
 	err = -EAGAIN;
 	if (q[nq].name && r->probe_choice.why != PROBE_WHY_NO_FENTRY &&
 	    !strcmp(o->kallsyms, PROC_KALLSYMS))
-		err = ksyms_fast(o->kallsyms, q, nq, o->nfuncs > 0);
+		err = ksyms_fast(o->kallsyms, q, nq, o->nfuncs > 0,
+				 !o->no_lock);
 	if (err)
 		err = ksyms_lookup(o->kallsyms, q, nq + 2);
 	startup_step("kallsyms read");
