@@ -58,11 +58,19 @@ static __always_inline __u64 kprobe_arg(struct pt_regs *ctx, __u32 n)
 	return 0;
 }
 
+/*
+ * arm64's return register is the context's first word: a plain context load
+ * at a fixed offset, which the verifier takes, instead of a probe read
+ * (PREEMPT_RT runs kprobes on every 7.x kernel: this is its hot path).
+ */
 static __always_inline __u64 kprobe_ret(struct pt_regs *ctx)
 {
 	struct pt_regs___arm64 *a = (void *)ctx;
 	struct pt_regs___x86 *x = (void *)ctx;
 
+	if (bpf_core_field_exists(a->regs) &&
+	    bpf_core_field_offset(a->regs) == 0)
+		return *(volatile __u64 *)ctx;
 	if (bpf_core_field_exists(a->regs))
 		return BPF_CORE_READ(a, regs[0]);
 	if (bpf_core_field_exists(x->ax))
