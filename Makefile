@@ -383,9 +383,9 @@ build/insn-count/insn-count.so: tools/insn-count/insn-count.c
 .PHONY: bench-insns
 # Instructions per traced call and per unrelated operation
 # (docs/performance.md); scripts/bench/bench-insns.sh. Then sid's PREEMPT_RT
-# kernel, where default mode uses kprobes: the limits of both probe kinds,
-# and pmutrace default, forced fsession and single.
-RT_INSN_VARIANTS := none empty empty_default limit limit_kprobe default fsession single
+# kernel, where default mode uses kprobes: the limits of fsession, kprobes
+# and kprobe.multi, and pmutrace default, forced fsession and single.
+RT_INSN_VARIANTS := none empty empty_default limit limit_kprobe limit_kmulti default fsession single
 bench-insns:
 	scripts/bench/bench-insns.sh
 	BENCH_VARIANTS="$(RT_INSN_VARIANTS)" scripts/bench/bench-insns.sh \

@@ -33,6 +33,7 @@ tool_cmd() {
 	fentry) CMD="env PMUTRACE_PROBE=fentry pmutrace $_j" ;;
 	single_fentry) CMD="env PMUTRACE_PROBE=fentry pmutrace -f $TARGET --no-lock $_j" ;;
 	limit_kprobe) CMD="limit_probe --kprobe $TARGET" ;;
+	limit_kmulti) CMD="limit_probe --kprobe-multi $TARGET" ;;
 	# Forced kinds: on PREEMPT_RT default mode uses kprobes (setup.c).
 	fsession) CMD="env PMUTRACE_PROBE=fsession pmutrace $_j" ;;
 	kprobe) CMD="env PMUTRACE_PROBE=kprobe pmutrace $_j" ;;

@@ -21,6 +21,7 @@ VARIANTS = [
     ("limit", "minimal fsession tracer: cookie + 2 clock reads + 1 log2 slot (the limit)"),
     ("limit_fentry", "the same with fentry/fexit and task storage"),
     ("limit_kprobe", "the same with kprobe/kretprobe and task storage (PREEMPT_RT's limit)"),
+    ("limit_kmulti", "the same with kprobe.multi (fprobe) instead of kprobes"),
     ("default", "pmutrace (default: 3 targets, lock)"),
     ("single", "pmutrace -f kvm_supports_guest_pmuv3 --no-lock"),
     ("hold", "pmutrace --hold"),

@@ -4,7 +4,8 @@
  * (tests/bench/bench_limit.bpf.c) to FUNC, print "Tracing" on stderr, wait
  * for SIGINT or SIGTERM, then print the calls it counted and its recursion
  * misses. fsession by default (7.x); --fentry takes the fentry/fexit form
- * with task storage, --kprobe the kprobe/kretprobe form (PREEMPT_RT).
+ * with task storage, --kprobe the kprobe/kretprobe form (PREEMPT_RT), and
+ * --kprobe-multi the same programs attached as kprobe.multi (fprobe).
  */
 #include <errno.h>
 #include <signal.h>
@@ -31,7 +32,7 @@ static unsigned long long counted(struct bench_limit_bpf *s)
 	return sum;
 }
 
-enum form { FSESSION, FENTRY, KPROBE };
+enum form { FSESSION, FENTRY, KPROBE, KPROBE_MULTI };
 
 static int attach(struct bench_limit_bpf *s, enum form form, const char *func,
 		  struct bpf_link **l1, struct bpf_link **l2, int *fd)
@@ -44,11 +45,19 @@ static int attach(struct bench_limit_bpf *s, enum form form, const char *func,
 	if (form == FENTRY) {
 		*l1 = bpf_program__attach(s->progs.limit_entry);
 		*l2 = bpf_program__attach(s->progs.limit_exit);
-	} else {
+	} else if (form == KPROBE) {
 		*l1 = bpf_program__attach_kprobe(s->progs.limit_kprobe, false,
 						 func);
 		*l2 = bpf_program__attach_kprobe(s->progs.limit_kretprobe, true,
 						 func);
+	} else {
+		LIBBPF_OPTS(bpf_kprobe_multi_opts, o, .syms = &func, .cnt = 1);
+
+		*l1 = bpf_program__attach_kprobe_multi_opts(
+			s->progs.limit_kprobe, NULL, &o);
+		o.retprobe = true;
+		*l2 = bpf_program__attach_kprobe_multi_opts(
+			s->progs.limit_kretprobe, NULL, &o);
 	}
 	return *l1 && *l2 ? 0 : -errno;
 }
@@ -56,11 +65,13 @@ static int attach(struct bench_limit_bpf *s, enum form form, const char *func,
 int main(int argc, char **argv)
 {
 	static const char *const said[] = { "fsession", "fentry/fexit",
-					    "kprobe/kretprobe" };
-	enum form form = argc != 3		      ? FSESSION :
-			 !strcmp(argv[1], "--fentry") ? FENTRY :
-			 !strcmp(argv[1], "--kprobe") ? KPROBE :
-							-1;
+					    "kprobe/kretprobe",
+					    "kprobe.multi" };
+	enum form form = argc != 3			    ? FSESSION :
+			 !strcmp(argv[1], "--fentry")	    ? FENTRY :
+			 !strcmp(argv[1], "--kprobe")	    ? KPROBE :
+			 !strcmp(argv[1], "--kprobe-multi") ? KPROBE_MULTI :
+							      -1;
 	const char *func = argv[argc - 1];
 	struct bench_limit_bpf *s;
 	struct bpf_link *l1 = NULL, *l2 = NULL;
@@ -68,7 +79,7 @@ int main(int argc, char **argv)
 
 	if (argc < 2 || argc > 3 || (int)form < 0) {
 		fprintf(stderr,
-			"usage: limit_probe [--fentry|--kprobe] FUNC\n");
+			"usage: limit_probe [--fentry|--kprobe|--kprobe-multi] FUNC\n");
 		return 2;
 	}
 	signal(SIGINT, on_signal);
@@ -81,8 +92,14 @@ int main(int argc, char **argv)
 	bpf_program__set_autoload(s->progs.limit_sess, form == FSESSION);
 	bpf_program__set_autoload(s->progs.limit_entry, form == FENTRY);
 	bpf_program__set_autoload(s->progs.limit_exit, form == FENTRY);
-	bpf_program__set_autoload(s->progs.limit_kprobe, form == KPROBE);
-	bpf_program__set_autoload(s->progs.limit_kretprobe, form == KPROBE);
+	bpf_program__set_autoload(s->progs.limit_kprobe, form >= KPROBE);
+	bpf_program__set_autoload(s->progs.limit_kretprobe, form >= KPROBE);
+	if (form == KPROBE_MULTI) {
+		bpf_program__set_expected_attach_type(s->progs.limit_kprobe,
+						      BPF_TRACE_KPROBE_MULTI);
+		bpf_program__set_expected_attach_type(s->progs.limit_kretprobe,
+						      BPF_TRACE_KPROBE_MULTI);
+	}
 	if (form == FENTRY) {
 		err = bpf_program__set_attach_target(s->progs.limit_entry, 0,
 						     func);
