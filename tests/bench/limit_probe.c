@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * limit_probe [--fentry|--kprobe] FUNC: attach the minimal latency tracer
+ * limit_probe [--fentry|--kprobe|--kprobe-multi] FUNC: attach the minimal latency tracer
  * (tests/bench/bench_limit.bpf.c) to FUNC, print "Tracing" on stderr, wait
  * for SIGINT or SIGTERM, then print the calls it counted and its recursion
  * misses. fsession by default (7.x); --fentry takes the fentry/fexit form
