@@ -168,12 +168,12 @@ int choose_probe(const struct btf *btf, const struct options *o,
 	int err;
 
 	c->why = PROBE_WHY_BEST;
+	c->preempt_rt = running_preempt_rt();
 	if (!o->hold && force && !strcmp(force, "kprobe")) {
 		c->kind = PROBE_KPROBE;
 		c->why = PROBE_WHY_FORCED;
 		return 0;
 	}
-	c->preempt_rt = running_preempt_rt();
 	/*
 	 * Kernels with fsession have trampolines: loading says whether tracing
 	 * programs are allowed. Elsewhere only a real attach tells fentry from
