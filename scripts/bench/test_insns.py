@@ -93,6 +93,26 @@ class Goals(unittest.TestCase):
             self.assertIn("peak RSS, -f kvm_supports_guest_pmuv3 --no-lock against the empty loader "
                           "on that function: ≤ 1.10 ×: **missed**", text)
 
+    def test_preempt_rt_kernel_is_held_to_the_kprobe_limit(self):
+        """On a kernel named -rt- with limit_kprobe, default mode (kprobes
+        there) is measured against that limit, forced fsession against the
+        fsession one."""
+        with tempfile.TemporaryDirectory() as t:
+            k = os.path.join(t, "insns", "7.2-rt-arm64")
+            write_boot(os.path.join(k, "boot1"),
+                       [("none", "ce", 1000, 1000000, "0"),
+                        ("empty", "ce", 1000, 1500000, "0"),
+                        ("limit", "ce", 1000, 1800000, "0"),
+                        ("limit_kprobe", "ce", 1000, 2800000, "0"),
+                        ("default", "ce", 1000, 2900000, "0"),
+                        ("fsession", "ce", 1000, 1850000, "0")])
+            text = "\n".join(insns.render(t))
+            # 1900 against 1800; 850 against 800; 1900 against 800.
+            self.assertIn("pmutrace default ≤ 1.10 × the limit (limit_kprobe): **met**: ratio 1.06", text)
+            self.assertIn("pmutrace with fsession forced ≤ 1.10 × the fsession limit", text)
+            self.assertIn("**met**: ratio 1.06 ≤ 1.1", text)
+            self.assertIn("default mode (kprobes) is 2.38 × the fsession limit", text)
+
 
 class Unrelated(unittest.TestCase):
     def test_paired_with_the_window_just_before(self):
