@@ -69,6 +69,15 @@ static int open_cgroup(struct attrib_result *a, const char *arg)
 	return 0;
 }
 
+/* --vms reads VMs with fexit programs, which any kernel with trampolines
+ * runs, also where the targets are kprobed (PREEMPT_RT). */
+static bool vms_traceable(const struct run_result *r)
+{
+	return r->probe == PROBE_FENTRY ||
+	       (r->probe == PROBE_KPROBE &&
+		r->probe_choice.why != PROBE_WHY_NO_FENTRY);
+}
+
 int attrib_prepare(const struct options *o, struct run_result *r,
 		   const struct btf *btf)
 {
@@ -115,7 +124,7 @@ int attrib_prepare(const struct options *o, struct run_result *r,
 		btf_lookup(btf, "kvm_arm_set_default_pmu", BTF_KIND_FUNC) > 0;
 	a->vm_set_fn =
 		btf_lookup(btf, "kvm_arm_pmu_v3_set_attr", BTF_KIND_FUNC) > 0;
-	if (a->vms && r->probe != PROBE_FENTRY)
+	if (a->vms && !vms_traceable(r))
 		snprintf(a->vm_note, sizeof(a->vm_note),
 			 "VMs are read at fexit: this kernel has no fentry");
 	else if (a->vms && !a->vm_default_fn && !a->vm_set_fn)
@@ -181,7 +190,7 @@ int attrib_configure(struct pmutrace_bpf *s, const struct run_result *r,
 						 s->progs.attrib_begin_nostacks;
 		used[(*n)++] = s->progs.attrib_end;
 	}
-	if (a->vms && r->probe == PROBE_FENTRY) {
+	if (a->vms && vms_traceable(r)) {
 		if (a->vm_default_fn)
 			used[(*n)++] = s->progs.vm_default_pmu;
 		if (a->vm_set_fn)
