@@ -496,11 +496,13 @@ def render(raw):
         extra = f" (a whole read took {med(ks):,.0f} ms here)" if ks else ""
         p("- **Start-up.** Before pmutrace prints `Tracing`, it does the following "
           "(`PMUTRACE_STEPS=1` prints the time of each step):")
-        p("  - loads the kernel's BTF, which libbpf needs for fentry, and loads one probe "
+        p("  - parses the kernel's BTF once, for its own look-ups and then for libbpf's load "
+          "(a link wrap of `btf__load_vmlinux_btf()` hands it over), and loads one probe "
           "program to tell a kernel that refuses tracing from a target that cannot be traced;")
         p("  - asks the kernel's symbol index for the lock and its targets (one run of a BPF "
           "syscall program calling `bpf_kallsyms_lookup_name`), then reads `/proc/kallsyms` only "
-          f"as far as its targets' text, the first 2% of the file{extra};")
+          f"as far as its targets' text, the first 2% of the file{extra}, and not at all "
+          "without a lock (the text's ends only place lock waiters in a target);")
         p("  - confirms each target by loading a probe program on it;")
         p("  - loads and attaches its programs (one fsession program per target on 7.x), and the "
           "two tracepoints.")
