@@ -384,12 +384,19 @@ build/insn-count/insn-count.so: tools/insn-count/insn-count.c
 # Instructions per traced call and per unrelated operation
 # (docs/performance.md); scripts/bench/bench-insns.sh. Then sid's PREEMPT_RT
 # kernel, where default mode uses kprobes: the limits of fsession, kprobes
-# and kprobe.multi, and pmutrace default, forced fsession and single.
+# and kprobe.multi, and pmutrace default, forced fsession and single. Then
+# trixie's 6.12 (fentry/fexit) and bookworm's 6.1 (kprobes), which have no
+# kvm_supports_guest_pmuv3: SET_PMU on kvm_arm_pmu_v3_set_attr, against the
+# minimal tracer of the same probe kind with task storage.
 RT_INSN_VARIANTS := none empty empty_default limit limit_kprobe limit_kmulti default fsession single
 bench-insns:
 	scripts/bench/bench-insns.sh
 	BENCH_VARIANTS="$(RT_INSN_VARIANTS)" scripts/bench/bench-insns.sh \
 		$$(scripts/lab/fetch-kernel.sh sid rt-arm64)
+	BENCH_TARGET=kvm_arm_pmu_v3_set_attr BENCH_WORKLOADS=sp \
+		BENCH_VARIANTS="none empty limit_fentry default single" scripts/bench/bench-insns.sh trixie
+	BENCH_TARGET=kvm_arm_pmu_v3_set_attr BENCH_WORKLOADS=sp \
+		BENCH_VARIANTS="none limit_kprobe default single" scripts/bench/bench-insns.sh bookworm
 
 # The breakdown's builds (scripts/bench/bench-insns.sh): pmutrace with parts of
 # the per-call work compiled out, -DPMUTRACE_BENCH_SKIP=<BENCH_SKIP_* bits>.

@@ -21,7 +21,10 @@
 # BENCH_VARIANTS, BENCH_WORKLOADS (all variants run these), BENCH_DOCS (docs),
 # BENCH_RAW_NAME (a name for the raw folder instead of the kernel release),
 # BENCH_RANGES (kernel functions whose instructions the plugin also counts
-# apart, by their addresses in the kernel's System.map: ranges.txt).
+# apart, by their addresses in the kernel's System.map: ranges.txt),
+# BENCH_TARGET (the function of the empty, limit and single variants;
+# kvm_supports_guest_pmuv3, which 6.12 and 6.1 lack: there
+# kvm_arm_pmu_v3_set_attr with BENCH_WORKLOADS=sp).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
@@ -36,6 +39,7 @@ n_pipe=${BENCH_N_PIPE:-150}
 n_sp=${BENCH_N_SP:-1000}
 n_vi=${BENCH_N_VI:-50}
 workloads=${BENCH_WORKLOADS:-}
+target=${BENCH_TARGET:-kvm_supports_guest_pmuv3}
 ranges=${BENCH_RANGES:-}
 docs=${BENCH_DOCS:-docs}
 archive=$docs/performance/raw.tar.xz
@@ -59,7 +63,7 @@ for k in "$@"; do
 		mkdir -p "$out"
 		{
 			echo "BOOT=$b ROUNDS=$rounds N_CE=$n_ce N_OPEN=$n_open N_PIPE=$n_pipe N_SP=$n_sp N_VI=$n_vi"
-			echo "VARIANTS='$variants' WORKLOADS='$workloads'"
+			echo "VARIANTS='$variants' WORKLOADS='$workloads' TARGET=$target"
 			cat scripts/bench/guest-bench-lib.sh scripts/bench/guest-insns.sh
 		} >"$out/scenario.sh"
 		plugin=$top/build/insn-count/insn-count.so,out=$top/$out/insns.txt

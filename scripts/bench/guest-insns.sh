@@ -1,6 +1,7 @@
 # The guest half of scripts/bench/bench-insns.sh (busybox sh, 1 vCPU, QEMU with
 # tools/insn-count). scripts/bench/bench-insns.sh prepends BOOT, ROUNDS, N_CE,
-# N_OPEN, N_PIPE, N_SP, N_VI, VARIANTS and WORKLOADS.
+# N_OPEN, N_PIPE, N_SP, N_VI, VARIANTS, WORKLOADS and TARGET (the function the
+# empty, limit and single variants attach to).
 # shellcheck shell=sh disable=SC2153 # the parameters come from bench-insns.sh
 #
 # Each pmu-stress --markers run is one window of the plugin's count. Every
@@ -12,7 +13,7 @@
 #   tools.txt    tool boot= round= variant= attach_ns= vmhwm_kb= rc=
 #   r1-VARIANT.* the tracers' own output of round 1
 mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
-TARGET=kvm_supports_guest_pmuv3
+TARGET=${TARGET:-kvm_supports_guest_pmuv3}
 # shellcheck disable=SC2086 # word lists, split on purpose
 NVAR=$(echo $VARIANTS | wc -w)
 
@@ -99,7 +100,7 @@ work() {
 	echo "win boot=$BOOT round=$ROUND variant=$1 workload=$2 calls=${_calls:-0} failed=${_failed:-0} rc=$_rc" >>/out/windows.txt
 }
 
-guest_txt "params=BOOT=$BOOT ROUNDS=$ROUNDS N_CE=$N_CE N_OPEN=$N_OPEN N_PIPE=$N_PIPE N_SP=$N_SP N_VI=$N_VI" \
+guest_txt "params=BOOT=$BOOT ROUNDS=$ROUNDS N_CE=$N_CE N_OPEN=$N_OPEN N_PIPE=$N_PIPE N_SP=$N_SP N_VI=$N_VI TARGET=$TARGET" \
 	"variants=$VARIANTS"
 # shellcheck disable=SC2034 # read by settle (guest-bench-lib.sh)
 BASE_PROGS=$(nprogs)

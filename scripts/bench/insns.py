@@ -14,6 +14,9 @@ import re
 import statistics
 from scripts.bench import read_lines
 
+# What the empty, limit and single variants attach to, unless guest.txt's
+# params name another TARGET (BENCH_TARGET).
+TARGET = "kvm_supports_guest_pmuv3"
 # Variants and what they are, in the order of the table.
 VARIANTS = [
     ("empty", "empty fentry/fexit (the floor)"),
@@ -170,50 +173,60 @@ def kernel_section(kdir):
     if os.path.exists(gp):
         guest = dict(line.rstrip("\n").split("=", 1) for line in read_lines(gp) if "=" in line)
     name = os.path.basename(kdir)
+    # The traced operation: check-ext, or SET_PMU where the kernel has no
+    # kvm_supports_guest_pmuv3 (6.12, 6.1: BENCH_WORKLOADS=sp).
+    w0 = next((w for w in ("ce", "sp") if any(("none", w) in b for b in bs)), "ce")
+    m = re.search(r"\bTARGET=(\S+)", guest.get("params", ""))
+    target = m.group(1) if m else TARGET
+    op = next((o for w, o, _ in RCU_WORKLOADS if w == w0), w0)
     L = [f"### {name}", ""]
     L.append(f"{len(bs)} boots; {guest.get('params', '')}. Each cell: median over boots "
              "(range), instructions added per operation over no tracer. The unrelated "
              "workloads' cost is paired: each traced window against the same workload run untraced "
              "just before the tracer started, after an idle wait (a window right after a "
-             "tracer's exit pays for its freeing). The check-ext, open and pipe windows are "
+             "tracer's exit pays for its freeing). The check-ext, SET_PMU, open and pipe windows are "
              "shorter than the guest's timer tick (4 million instructions), so the least of a "
              "variant's rounds is a window no tick hit: one tick costs some 50,000 "
              "instructions, which over 2,000 calls was ±25 per call.")
     L.append("")
-    base = per_boot(bs, lambda b: min(b[("none", "ce")]) if ("none", "ce") in b else None)
-    L.append(f"No tracer: {base.fmt(1)} instructions per `KVM_CHECK_EXTENSION` call.")
+    base = per_boot(bs, lambda b: min(b[("none", w0)]) if ("none", w0) in b else None)
+    L.append(f"No tracer: {base.fmt(1)} instructions per `{op}` call; the traced function: "
+             f"`{target}`.")
     L.append("")
-    have_sess = any(("limit", "ce") in b for b in bs)
+    have_sess = any(("limit", w0) in b for b in bs)
     # PREEMPT_RT: default mode uses kprobes (user/trace/setup.c), whose
     # limit is the minimal kprobe tracer.
-    rt = "-rt-" in name and any(("limit_kprobe", "ce") in b for b in bs)
-    ref = "limit_kprobe" if rt else "limit" if have_sess else "limit_fentry"
+    rt = "-rt-" in name and any(("limit_kprobe", w0) in b for b in bs)
+    # 6.12: fentry/fexit and task storage; 6.1 (no fentry): kprobes.
+    have_fentry = any(("limit_fentry", w0) in b for b in bs)
+    ref = ("limit_kprobe" if rt else "limit" if have_sess else
+           "limit_fentry" if have_fentry else "limit_kprobe")
     L.append("| variant | added per call | × floor | × limit |")
     L.append("|---|---|---|---|")
     for v, what in VARIANTS:
-        a = per_boot(bs, lambda b: added(b, v, "ce"))
+        a = per_boot(bs, lambda b: added(b, v, w0))
         if a.med is None:
             continue
-        xf = per_boot(bs, lambda b: ratio(added(b, v, "ce"), added(b, "empty", "ce")))
-        xl = per_boot(bs, lambda b: ratio(added(b, v, "ce"), added(b, ref, "ce")))
-        L.append(f"| {what} | {a.fmt()} | {xf.fmt(2)} | {xl.fmt(2)} |")
+        xf = per_boot(bs, lambda b: ratio(added(b, v, w0), added(b, "empty", w0)))
+        xl = per_boot(bs, lambda b: ratio(added(b, v, w0), added(b, ref, w0)))
+        L.append(f"| {what.replace(TARGET, target)} | {a.fmt()} | {xf.fmt(2)} | {xl.fmt(2)} |")
     L.append("")
     # Goals.
     L.append("Goals (issue 11):")
     L.append("")
-    dl = per_boot(bs, lambda b: ratio(added(b, "default", "ce"), added(b, ref, "ce")))
+    dl = per_boot(bs, lambda b: ratio(added(b, "default", w0), added(b, ref, w0)))
     L.append(f"- pmutrace default ≤ 1.10 × the limit ({ref}): " + goal(dl, 1.10, "ratio"))
     if rt:
-        fs = per_boot(bs, lambda b: ratio(added(b, "fsession", "ce"), added(b, "limit", "ce")))
+        fs = per_boot(bs, lambda b: ratio(added(b, "fsession", w0), added(b, "limit", w0)))
         if fs.med is not None:
             L.append("- pmutrace with fsession forced ≤ 1.10 × the fsession limit (which, like it, "
                      "leaves calls untimed here: see PREEMPT_RT below): " + goal(fs, 1.10, "ratio"))
-        kf = per_boot(bs, lambda b: ratio(added(b, "default", "ce"), added(b, "limit", "ce")))
+        kf = per_boot(bs, lambda b: ratio(added(b, "default", w0), added(b, "limit", w0)))
         if kf.med is not None:
             L.append(f"- what timing every call costs here: default mode (kprobes) is {kf.fmt(2)} × "
                      "the fsession limit")
     for other in ("funclat", "klockstat"):
-        r = per_boot(bs, lambda b: ratio(added(b, "default", "ce"), added(b, other, "ce")))
+        r = per_boot(bs, lambda b: ratio(added(b, "default", w0), added(b, other, w0)))
         L.append(f"- below {other} in instructions: " + goal(r, 1.0, "pmutrace / " + other))
     for w in ("open", "pipe"):
         for v in ("default", "hold"):
@@ -232,7 +245,7 @@ def kernel_section(kdir):
     # default mode attaches to 3 (and the lock's tracepoints), single to 1.
     for mine, floor, what in (("default", "empty_default", "default mode against the empty loader "
                                "on its 3 functions"),
-                              ("single", "empty", "-f kvm_supports_guest_pmuv3 --no-lock against "
+                              ("single", "empty", f"-f {target} --no-lock against "
                                "the empty loader on that function")):
         if not any(floor in t for t in tools):
             continue
@@ -258,14 +271,14 @@ def kernel_section(kdir):
     # Breakdown.
     rows = []
     for v, what in PARTS:
-        c = per_boot(bs, lambda b: None if added(b, v, "ce") is None or added(b, "single", "ce") is None
-                     else added(b, "single", "ce") - added(b, v, "ce"))
+        c = per_boot(bs, lambda b: None if added(b, v, w0) is None or added(b, "single", w0) is None
+                     else added(b, "single", w0) - added(b, v, w0))
         if c.med is not None:
             rows.append(f"| {what} | {c.fmt()} |")
     for a_, b_, what in (("default", "single", "two more targets and the lock's programs (not on this path)"),
                          ("fentry", "default", "fentry/fexit + task storage instead of fsession")):
-        c = per_boot(bs, lambda b: None if added(b, a_, "ce") is None or added(b, b_, "ce") is None
-                     else added(b, a_, "ce") - added(b, b_, "ce"))
+        c = per_boot(bs, lambda b: None if added(b, a_, w0) is None or added(b, b_, w0) is None
+                     else added(b, a_, w0) - added(b, b_, w0))
         if c.med is not None:
             rows.append(f"| {what} | {c.fmt()} |")
     if rows:

@@ -113,6 +113,24 @@ class Goals(unittest.TestCase):
             self.assertIn("**met**: ratio 1.06 ≤ 1.1", text)
             self.assertIn("default mode (kprobes) is 2.38 × the fsession limit", text)
 
+    def test_kernel_without_the_reader_times_set_pmu(self):
+        """6.12 and 6.1 have no kvm_supports_guest_pmuv3: SET_PMU on its
+        caller, against the task-storage limit (fentry, else kprobes)."""
+        with tempfile.TemporaryDirectory() as t:
+            for k, lim in (("6.12-arm64", "limit_fentry"), ("6.1-arm64", "limit_kprobe")):
+                d = os.path.join(t, "insns", k, "boot1")
+                write_boot(d, [("none", "sp", 1000, 800000, "0"),
+                               (lim, "sp", 1000, 1500000, "0"),
+                               ("default", "sp", 1000, 1570000, "0")])
+                with open(os.path.join(d, "guest.txt"), "w") as f:
+                    f.write("params=BOOT=1 N_SP=1000 TARGET=kvm_arm_pmu_v3_set_attr\n")
+            text = "\n".join(insns.render(t))
+        self.assertIn("instructions per `KVM_SET_DEVICE_ATTR(SET_PMU)` call; the traced function: "
+                      "`kvm_arm_pmu_v3_set_attr`", text)
+        # 770 against 700.
+        self.assertIn("pmutrace default ≤ 1.10 × the limit (limit_fentry): **met**: ratio 1.10", text)
+        self.assertIn("pmutrace default ≤ 1.10 × the limit (limit_kprobe): **met**: ratio 1.10", text)
+
 
 class Unrelated(unittest.TestCase):
     def test_paired_with_the_window_just_before(self):
