@@ -369,7 +369,14 @@ $(BPF_OUT)/bench_limit.skel.h: $(BPF_OUT)/bench_limit.bpf.o
 	$(BPFTOOL) gen skeleton $< name bench_limit_bpf > $@.tmp
 	mv $@.tmp $@
 
-$(OUTPUT)/limit_probe: tests/bench/limit_probe.c tests/bench/probe_common.h $(BPF_OUT)/bench_limit.skel.h
+$(BPF_OUT)/bench_limit_sess.bpf.o: tests/bench/bench_limit.bpf.c include/pmutrace.h vmlinux.h | $(BPF_OUT)
+	$(CLANG) $(BPF_CFLAGS) -DLIMIT_SESSION -c $< -o $@.tmp.o && $(BPF_LINK)
+
+$(BPF_OUT)/bench_limit_sess.skel.h: $(BPF_OUT)/bench_limit_sess.bpf.o
+	$(BPFTOOL) gen skeleton $< name bench_limit_sess_bpf > $@.tmp
+	mv $@.tmp $@
+
+$(OUTPUT)/limit_probe: tests/bench/limit_probe.c tests/bench/probe_common.h $(BPF_OUT)/bench_limit.skel.h $(BPF_OUT)/bench_limit_sess.skel.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) $< $(LIBS) -o $@
 

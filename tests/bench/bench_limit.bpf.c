@@ -2,12 +2,14 @@
 /*
  * bench_limit: the least a latency tracer can do per call, the yardstick of
  * scripts/bench/ (issue 11): read the clock at entry and at return, and
- * count the delta in one per-CPU log2 slot. Two forms:
- *  - limit_sess: one fsession program (7.x), the start in the session cookie;
- *  - limit_entry/limit_exit: fentry/fexit, the start in task storage, for
- *    kernels without fsession (6.12);
- *  - limit_kprobe/limit_kretprobe: the same with kprobes, PREEMPT_RT's
- *    yardstick (pmutrace uses kprobes there, setup.c says why).
+ * count the delta in one per-CPU log2 slot. Built twice:
+ *  - with LIMIT_SESSION (bench_limit_sess.bpf.o): limit_sess, one fsession
+ *    program (7.x), the start in the session cookie. Its own object, as
+ *    pmutrace's session programs are: 6.12 has a bpf_session_cookie kfunc
+ *    of another type (kprobe sessions), and libbpf refuses the object there;
+ *  - without: limit_entry/limit_exit, fentry/fexit with the start in task
+ *    storage (6.12), and limit_kprobe/limit_kretprobe, the same with kprobes
+ *    (6.1, and PREEMPT_RT, where pmutrace uses kprobes: setup.c says why).
  * tests/bench/limit_probe.c loads one form.
  */
 #include "vmlinux.h"
@@ -16,22 +18,12 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-extern bool bpf_session_is_return(void *ctx) __ksym __weak;
-extern __u64 *bpf_session_cookie(void *ctx) __ksym __weak;
-
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 64);
 	__type(key, __u32);
 	__type(value, __u64);
 } slots SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
-	__type(value, __u64);
-} starts SEC(".maps");
 
 static __always_inline void count(__u64 start)
 {
@@ -41,6 +33,10 @@ static __always_inline void count(__u64 start)
 	if (n)
 		(*n)++;
 }
+
+#ifdef LIMIT_SESSION
+extern bool bpf_session_is_return(void *ctx) __ksym __weak;
+extern __u64 *bpf_session_cookie(void *ctx) __ksym __weak;
 
 SEC("fentry")
 int limit_sess(void *ctx)
@@ -53,6 +49,13 @@ int limit_sess(void *ctx)
 		count(*cookie);
 	return 0;
 }
+#else
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, __u64);
+} starts SEC(".maps");
 
 static __always_inline void entry_side(void)
 {
@@ -61,13 +64,6 @@ static __always_inline void entry_side(void)
 
 	if (start)
 		*start = bpf_ktime_get_ns();
-}
-
-SEC("fentry")
-int limit_entry(void *ctx)
-{
-	entry_side();
-	return 0;
 }
 
 static __always_inline void exit_side(void)
@@ -79,6 +75,13 @@ static __always_inline void exit_side(void)
 		count(*start);
 		*start = 0;
 	}
+}
+
+SEC("fentry")
+int limit_entry(void *ctx)
+{
+	entry_side();
+	return 0;
 }
 
 SEC("fexit")
@@ -101,3 +104,4 @@ int limit_kretprobe(void *ctx)
 	exit_side();
 	return 0;
 }
+#endif

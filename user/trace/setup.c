@@ -165,6 +165,7 @@ int choose_probe(const struct btf *btf, const struct options *o,
 	const char *force = getenv("PMUTRACE_PROBE");
 	bool session = has_fsession(btf) &&
 		       !(force && !strcmp(force, "fentry"));
+	bool direct;
 	int err;
 
 	c->why = PROBE_WHY_BEST;
@@ -175,13 +176,17 @@ int choose_probe(const struct btf *btf, const struct options *o,
 		return 0;
 	}
 	/*
-	 * Kernels with fsession have trampolines: loading says whether tracing
+	 * Trampolines attach where ftrace has direct calls (arm64 from 6.4;
+	 * every kernel with fsession): there loading says whether tracing
 	 * programs are allowed. Elsewhere only a real attach tells fentry from
-	 * the kprobe fallback (arm64 6.1 loads fentry, then cannot attach), and
-	 * its detach costs an RCU-tasks grace period of start-up.
+	 * the kprobe fallback (arm64 6.1 loads fentry, then cannot attach),
+	 * and its detach costs an RCU-tasks grace period of start-up (78 ms of
+	 * guest time on trixie's 6.12, where it is not needed).
 	 */
+	direct = session ||
+		 btf_lookup(btf, "register_ftrace_direct", BTF_KIND_FUNC) > 0;
 	err = check_tracing_allowed(btf,
-				    session ? probe_fentry_load : probe_fentry);
+				    direct ? probe_fentry_load : probe_fentry);
 	c->kind = PROBE_FENTRY;
 	if (!err) {
 		if (session)
@@ -323,6 +328,7 @@ static void prepare_lookups(const struct options *o, const struct btf *btf)
 	names[n++] = "bpf_attach_type"; /* has_fsession() */
 	names[n++] = "bpf_session_cookie";
 	names[n++] = "bpf_task_from_pid"; /* attrib_prepare() */
+	names[n++] = "register_ftrace_direct"; /* choose_probe() */
 	for (int i = 0; i < TRACING_PROBE_FUNCS; i++)
 		names[n++] = tracing_probe_funcs[i];
 	for (int i = 0; i < PMU_NREADERS; i++) {
