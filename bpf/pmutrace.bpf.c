@@ -260,12 +260,13 @@ static __always_inline void push_entry(__u32 slot, __u64 start)
 	ts->depth = d + 1;
 }
 
+/* A call that is not the target's (its filter says no) leaves start 0, as
+ * the kprobe twins do: its exit then need not read the argument again. */
 static __always_inline int on_entry(void *ctx, __u32 slot, bool attrib)
 {
 	if (attrib && !attrib_selected())
 		return 0;
-	if (wanted(ctx, slot))
-		push_entry(slot, bpf_ktime_get_ns());
+	push_entry(slot, wanted(ctx, slot) ? bpf_ktime_get_ns() : 0);
 	return 0;
 }
 
@@ -302,12 +303,16 @@ static __always_inline int on_exit(void *ctx, __u32 slot, bool attrib)
 	struct task_state *ts;
 	__u64 start = 0, ret = 0;
 	__u32 kind;
+	bool found;
 
-	if ((attrib && !attrib_selected()) || !wanted(ctx, slot))
+	if (attrib && !attrib_selected())
 		return 0;
 	ts = task_state(false);
-	if (ts)
-		pop_start(ts, slot, &start);
+	found = ts && pop_start(ts, slot, &start);
+	/* Not the target's call: its entry said so, or, where the kernel
+	 * skipped the entry, the filter says so now. */
+	if (found ? !start : !wanted(ctx, slot))
+		return 0;
 	kind = cfg.ret_kind[SLOT(slot)];
 	if (kind != RET_NONE)
 		bpf_get_func_ret(ctx, &ret);

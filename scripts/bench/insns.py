@@ -215,7 +215,12 @@ def kernel_section(kdir):
     L.append("Goals (issue 11):")
     L.append("")
     dl = per_boot(bs, lambda b: ratio(added(b, "default", w0), added(b, ref, w0)))
-    L.append(f"- pmutrace default ≤ 1.10 × the limit ({ref}): " + goal(dl, 1.10, "ratio"))
+    if have_sess or rt:
+        L.append(f"- pmutrace default ≤ 1.10 × the limit ({ref}): " + goal(dl, 1.10, "ratio"))
+    else:
+        L.append(f"- pmutrace default against the minimal tracer of its probe kind ({ref}): "
+                 f"{dl.fmt(2)} × (the ≤ 1.10 goal is for kernels with fsession; this one has none, "
+                 "so the figure is measured, not judged)")
     if rt:
         fs = per_boot(bs, lambda b: ratio(added(b, "fsession", w0), added(b, "limit", w0)))
         if fs.med is not None:
