@@ -76,7 +76,7 @@ guest=$!
 		for _ in 1 2 3; do
 			pids=$(for p in $pids; do ps -o pid= --ppid "$p" || true; done)
 			for p in $pids; do
-				if [ "$(tr '\0' '\n' <"/proc/$p/cmdline" 2>/dev/null | head -n 1)" = qemu-system-aarch64 ]; then
+				if [ "$(tr '\0' '\n' 2>/dev/null <"/proc/$p/cmdline" | head -n 1)" = qemu-system-aarch64 ]; then
 					tr '\0' '\n' <"/proc/$p/cmdline" >"$out/qemu-args.txt"
 					exit 0
 				fi
