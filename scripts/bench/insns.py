@@ -272,11 +272,11 @@ def kernel_section(kdir):
         ts = [x for t in tools for x in t.get(v, [])]
         if ts:
             kb = statistics.median(x[1] for x in ts)
-            lazy |= kb < 1000
+            lazy |= kb < 100
             L.append(f"| {v} | {statistics.median(x[0] for x in ts) / 1e6:,.0f} | {kb:,.0f} |")
     L.append("")
     if lazy:
-        L.append("A peak RSS under 1 MB is not real: before 6.2 the kernel synced a task's RSS "
+        L.append("A peak RSS under 100 kB is not real: before 6.2 the kernel synced a task's RSS "
                  "counters only every 64 page faults, so a small process that then sleeps shows "
                  "almost none.")
         L.append("")

@@ -172,8 +172,21 @@ int attrib_configure(struct pmutrace_bpf *s, const struct run_result *r,
 	const struct attrib_result *a = r->attrib;
 	bool lock_progs;
 
-	if (!a)
+	if (!a) {
+		/* Only attribution's own programs use these: not creating
+		 * them spares their allocation at load (the stack map and
+		 * four preallocated hashes). */
+		struct bpf_map *unused[] = {
+			s->maps.attrib_rows, s->maps.attrib_misses,
+			s->maps.wait_stacks, s->maps.waiter_waits,
+			s->maps.owner_waits, s->maps.owner_stack_waits,
+			s->maps.vm_pmus,     s->maps.wait_states,
+		};
+
+		for (size_t i = 0; i < sizeof(unused) / sizeof(unused[0]); i++)
+			bpf_map__set_autocreate(unused[i], false);
 		return 0;
+	}
 	for (int i = 0; i < a->npids; i++)
 		s->rodata->filter_pids[i] = a->pids[i];
 	s->rodata->filter_npids = a->npids;
