@@ -223,6 +223,32 @@ else
 	echo "FAIL host: compare -o: $(ls -lA "$tmp/cmpout")"
 fi
 expect "compare -o a directory" 7 "$bin" compare -o "$tmp/cmpout" "$fx/sid-default.json" "$fx/sid-default.json"
+# Another user's file: its mode is not kept; in a sticky directory (as
+# /tmp) the rename at the end would fail, so it is refused at start-up.
+if [ "$(id -u)" = 0 ]; then
+	install -m 666 -o 65534 -g 65534 /dev/null "$tmp/cmpout/theirs.md"
+	if (umask 022 && "$bin" compare -o "$tmp/cmpout/theirs.md" "$fx/sid-default.json" "$fx/sid-default.json") &&
+		[ "$(stat -c %a:%u "$tmp/cmpout/theirs.md")" = 644:0 ]; then
+		echo "ok   host: compare -o over nobody's file of mode 666: root's, mode 644 (the umask)"
+	else
+		echo "FAIL host: compare -o over nobody's file of mode 666 left $(stat -c %a:%U "$tmp/cmpout/theirs.md")"
+	fi
+	mkdir -m 1777 "$tmp/sticky"
+	install -m 644 /dev/null "$tmp/sticky/root.md"
+	chmod 755 "$tmp"
+	expect "compare -o, as nobody, over root's file in a sticky directory" 7 \
+		nobody "$bin" compare -o "$tmp/sticky/root.md" "$fx/sid-default.json" "$fx/sid-default.json"
+	chown 65534:65534 "$tmp/sticky" "$tmp/sticky/root.md"
+	expect "pmutrace -o over nobody's file in nobody's sticky directory: refused before tracing" 7 \
+		"$bin" -o "$tmp/sticky/root.md" -d 1
+	if [ "$(ls -A "$tmp/sticky")" = root.md ] && [ ! -s "$tmp/sticky/root.md" ]; then
+		echo "ok   host: the refused file is untouched, nothing beside it"
+	else
+		echo "FAIL host: the sticky directory holds $(ls -lA "$tmp/sticky")"
+	fi
+else
+	echo "skip host: another user's output file: needs root to make one"
+fi
 expect "compare, unknown format" 2 "$bin" compare -f pdf "$fx/sid-default.json" "$fx/sid-default.json"
 expect "compare, unknown option" 2 "$bin" compare -x "$fx/sid-default.json" "$fx/sid-default.json"
 expect "compare, option without its value" 2 "$bin" compare "$fx/sid-default.json" "$fx/sid-default.json" -f

@@ -106,6 +106,62 @@ static void modes(void)
 	unlink(p);
 }
 
+static uid_t owner_of(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) ? (uid_t)-1 : st.st_uid;
+}
+
+/*
+ * Another user's file (nobody's, as root): its mode 0666 is not kept, and
+ * in a sticky directory that is not the writer's either it is refused when
+ * opened, as the rename at the end would be once CAP_FOWNER is dropped,
+ * untouched and with nothing left beside it.
+ */
+static void others(void)
+{
+	const char *p = at("planted"), *sticky = at("sticky");
+	char in_sticky[PATH_MAX], mine[PATH_MAX];
+	struct atomic_file a;
+	int err;
+
+	if (geteuid() != 0) {
+		printf("skip %s: chown needs root, another user's file not tried\n",
+		       __FILE__);
+		return;
+	}
+	CHECK(write_file(p, "theirs\n") == 0 && !chmod(p, 0666) &&
+		      !chown(p, 65534, 65534),
+	      "a file of nobody's, mode 0666");
+	CHECK(write_file(p, "root's\n") == 0 && holds(p, "root's\n"),
+	      "another user's file in a plain directory is replaced");
+	CHECK((mode_of(p) & 07777) == 0644 && owner_of(p) == 0,
+	      "its mode 0666 is not kept: %o (umask 022), owner %d",
+	      mode_of(p) & 07777, (int)owner_of(p));
+	unlink(p);
+
+	snprintf(in_sticky, sizeof(in_sticky), "%s/theirs", sticky);
+	snprintf(mine, sizeof(mine), "%s/mine", sticky);
+	CHECK(!mkdir(sticky, 0755) && !chmod(sticky, 01777) &&
+		      write_file(in_sticky, "theirs\n") == 0 &&
+		      !chown(in_sticky, 65534, 65534) &&
+		      !chown(sticky, 65534, 65534),
+	      "a file of nobody's in a sticky directory of nobody's");
+	err = atomic_file_open(&a, in_sticky);
+	CHECK(err == -ATOMIC_FILE_NOT_OWNER && holds(in_sticky, "theirs\n"),
+	      "another user's file in a sticky directory is refused at open: %d",
+	      err);
+	CHECK(strstr(atomic_file_strerror(err), "sticky") != NULL,
+	      "the refusal is said in words: %s", atomic_file_strerror(err));
+	CHECK(write_file(mine, "one\n") == 0 &&
+		      write_file(mine, "two\n") == 0 && holds(mine, "two\n"),
+	      "the writer's own file in a sticky directory is replaced");
+	unlink(mine);
+	unlink(in_sticky);
+	CHECK(rmdir(sticky) == 0, "nothing left in the sticky directory");
+}
+
 /* Refused at open, and the thing at the path is untouched. */
 static void refusals(void)
 {
@@ -257,6 +313,7 @@ int main(void)
 	}
 	modes();
 	refusals();
+	others();
 	sigkill();
 	fallback();
 	same();

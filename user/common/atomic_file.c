@@ -11,7 +11,11 @@
  * as /dev/stdout), FIFO or socket at the path is refused when the file is
  * opened, so a trace run refuses before it traces, and again just before
  * the rename. The new file keeps the old one's permission bits (without
- * set-id bits), or gets 0666 less the umask.
+ * set-id bits) when the old one belongs to the writer; otherwise (no file,
+ * or another user's, whose 0666 would leave root's report writable by that
+ * user) it gets 0666 less the umask. In a sticky directory (/tmp), another
+ * user's file is refused when opened: the final rename would fail with
+ * EPERM after the whole run.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -47,19 +51,28 @@ static int split(const char *path, char dir[PATH_MAX], char base[NAME_MAX + 1])
 	return 0;
 }
 
-/* What is at base: 0 nothing, 1 a regular file (its mode in *mode), -err. */
-static int target_state(int dirfd, const char *base, mode_t *mode)
+/* What is at base: 0 nothing, 1 a regular file (in *st), -err. */
+static int target_state(int dirfd, const char *base, struct stat *st)
 {
-	struct stat st;
-
-	if (fstatat(dirfd, base, &st, AT_SYMLINK_NOFOLLOW))
+	if (fstatat(dirfd, base, st, AT_SYMLINK_NOFOLLOW))
 		return errno == ENOENT ? 0 : -errno;
-	if (S_ISDIR(st.st_mode))
+	if (S_ISDIR(st->st_mode))
 		return -EISDIR;
-	if (!S_ISREG(st.st_mode))
+	if (!S_ISREG(st->st_mode))
 		return -ATOMIC_FILE_NOT_REGULAR;
-	*mode = st.st_mode & 0777;
 	return 1;
+}
+
+/* The kernel's rule for replacing a file in a sticky directory, as the
+ * writer: its own file, or its own directory. Refused even where
+ * CAP_FOWNER would allow it: a trace run has dropped that by the end. */
+static bool sticky_refuses(int dirfd, const struct stat *target)
+{
+	struct stat d;
+	uid_t me = geteuid();
+
+	return !fstat(dirfd, &d) && (d.st_mode & S_ISVTX) &&
+	       target->st_uid != me && d.st_uid != me;
 }
 
 static void tmp_name(struct atomic_file *a)
@@ -97,7 +110,7 @@ static int open_named(struct atomic_file *a)
 int atomic_file_open(struct atomic_file *a, const char *path)
 {
 	char dir[PATH_MAX];
-	mode_t mode = 0;
+	struct stat st;
 	int fd = -1, state, err;
 
 	memset(a, 0, sizeof(*a));
@@ -113,7 +126,9 @@ int atomic_file_open(struct atomic_file *a, const char *path)
 	a->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (a->dirfd < 0)
 		return -errno;
-	state = target_state(a->dirfd, a->base, &mode);
+	state = target_state(a->dirfd, a->base, &st);
+	if (state == 1 && sticky_refuses(a->dirfd, &st))
+		state = -ATOMIC_FILE_NOT_OWNER;
 	if (state < 0) {
 		err = state;
 		goto fail;
@@ -130,7 +145,10 @@ int atomic_file_open(struct atomic_file *a, const char *path)
 		err = -errno;
 		goto fail;
 	}
-	if ((state == 1 && fchmod(fd, mode)) || !(a->f = fdopen(fd, "w"))) {
+	/* Another user's mode is not ours to keep. */
+	if ((state == 1 && st.st_uid == geteuid() &&
+	     fchmod(fd, st.st_mode & 0777)) ||
+	    !(a->f = fdopen(fd, "w"))) {
 		err = -errno;
 		close(fd);
 		goto fail;
@@ -171,7 +189,7 @@ static int link_tmpfile(struct atomic_file *a)
 
 static int publish(struct atomic_file *a)
 {
-	mode_t mode;
+	struct stat st;
 	int state, err;
 
 	if (!a->tmp[0]) {
@@ -180,7 +198,7 @@ static int publish(struct atomic_file *a)
 			return err;
 	}
 	/* What is at the path may have changed since it was opened. */
-	state = target_state(a->dirfd, a->base, &mode);
+	state = target_state(a->dirfd, a->base, &st);
 	if (state < 0)
 		return state;
 	if (renameat(a->dirfd, a->tmp, a->dirfd, a->base))
@@ -251,5 +269,7 @@ const char *atomic_file_strerror(int err)
 {
 	if (err == -ATOMIC_FILE_NOT_REGULAR)
 		return "not a regular file (devices, symlinks, FIFOs and sockets are never replaced)";
+	if (err == -ATOMIC_FILE_NOT_OWNER)
+		return "another user's file in a sticky directory: it cannot be replaced (choose another name)";
 	return strerror(-err);
 }

@@ -11,6 +11,9 @@
 /* The path exists and is not a regular file (device, symlink, FIFO,
  * socket): never replaced. Beyond every errno; see atomic_file_strerror(). */
 #define ATOMIC_FILE_NOT_REGULAR 4096
+/* Another user's file in a sticky directory (/tmp): the rename at the end
+ * would fail with EPERM, so it is refused when opened. */
+#define ATOMIC_FILE_NOT_OWNER 4097
 
 struct atomic_file {
 	FILE *f; /* write here */
