@@ -152,9 +152,10 @@ $(OUTPUT)/tests/%: tests/unit/%.c tests/unit/unit.h tests/unit/thread_cpu.h $(LO
 	$(CC) $(CFLAGS) -Itests/unit $< $(LOADER_OBJS) $(LIBS) $(BTF_WRAP) -o $@
 
 # test_run drives main.c's run with fakes for what it calls in the tracer,
-# the exporter and setup (link seams): main.c is built as pmutrace_main and
-# the objects the fakes replace are left out.
-RUN_FAKED := trace/tracer.o trace/setup.o trace/check.o export/exporter.o
+# the exporter, setup and privileges (link seams): main.c is built as
+# pmutrace_main and the objects the fakes replace are left out.
+RUN_FAKED := trace/tracer.o trace/setup.o trace/privileges.o trace/check.o \
+	export/exporter.o
 $(OUTPUT)/tests/test_run: tests/unit/test_run.c tests/unit/unit.h $(OUTPUT)/trace/main.o \
 		$(filter-out $(addprefix $(OUTPUT)/,$(RUN_FAKED)),$(LOADER_OBJS)) | $(OUTPUT)/tests
 	$(CC) $(CFLAGS) -Dmain=pmutrace_main -c user/trace/main.c -o $(@D)/../trace/main_for_test.o

@@ -47,6 +47,10 @@ output_checks() {
 		echo "skip host: -o a device node: mknod needs root"
 	fi
 	expect "-o X --textfile X" 2 "$bin" -o "$o/x.json" --textfile "$o/x.json" -d 1
+	expect "--user an unknown name" 2 "$bin" --user no-such-user-here -d 1
+	expect "--user root" 2 "$bin" --user root -d 1
+	expect "--user 0:0" 2 "$bin" --user 0:0 -d 1
+	expect "--user 12x" 2 "$bin" --user 12x -d 1
 	expect "-o X --textfile ./X" 2 "$bin" -o "$o/dir/x" --textfile "$o/dir/../dir/x" -d 1
 	rm -f "$o/stdout"
 	rmdir "$o/dir"

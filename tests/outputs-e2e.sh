@@ -2,8 +2,10 @@
 # outputs-e2e.sh SUITE [KERNEL_DIR]: the output files of live trace runs in
 # the guest (tests/guest/outputs.sh): a SIGKILL while -o is open leaves
 # nothing, an existing file's mode is kept, a UTF-8 --label gives valid JSON,
-# /dev/null and a directory are refused before tracing, and write errors on
-# stdout exit 7. Prints ok/FAIL lines.
+# /dev/null and a directory are refused before tracing, write errors on
+# stdout exit 7, and a run started as root is nobody once attached, its -o
+# and --textfile still written (into a sticky directory too). Prints
+# ok/FAIL lines.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 suite=${1:-sid}
@@ -43,3 +45,20 @@ check "--textfile DIR: one line, no Tracing" one_line dir.err
 for f in text json; do
 	check "stdout full ($f): exit 7 ($(tail -n 1 "$out/full-$f.err"))" is "full-$f.rc" 7
 done
+# Issue 20 item 9: a run by hand as root is not uid 0 once attached.
+ids_ok() {
+	local f=$out/uid.status
+	awk '/^Uid:/ { for (i = 2; i <= 5; i++) if ($i != 65534) exit 1; u = 1 }
+		/^Gid:/ { for (i = 2; i <= 5; i++) if ($i != 65534) exit 1; g = 1 }
+		/^Groups:/ { if (NF > 1) exit 1 }
+		END { exit !(u && g) }' "$f" &&
+		[ "$(sed -n 's/^CapEff:[[:space:]]*//p' "$f")" = 0000008000000000 ] &&
+		[ "$(sed -n 's/^CapPrm:[[:space:]]*//p' "$f")" = 0000008000000000 ]
+}
+check "root's run is nobody once attached, CAP_BPF only: root's files are shut to it ($(tr '\n\t' '  ' <"$out/uid.status"))" ids_ok
+check "a run without outputs ended by SIGINT as nobody: exit 0" is uid.rc 0
+check "-o and --textfile into a sticky directory as nobody: exit 0, both files, nothing else ($(tr '\n' ' ' <"$out/sticky.ls"); $(head -c 200 "$out/sticky.err" | grep -v '^Tracing'))" \
+	sh -c "[ \"\$(cat '$out/sticky.rc')\" = 0 ] && [ \"\$(tr '\n' ' ' <'$out/sticky.ls')\" = 'm.prom r.json ' ] &&
+		[ \"\$(cat '$out/sticky.up')\" = 1 ]"
+check "sticky: the -o file is JSON valid against the schema" \
+	/usr/bin/python3 "$top/tests/validate-json.py" "$schema" "$out/sticky.json"

@@ -37,3 +37,18 @@ pmutrace -d 1 >/dev/full 2>/out/full-text.err
 echo $? >/out/full-text.rc
 pmutrace -j -d 1 >/dev/full 2>/out/full-json.err
 echo $? >/out/full-json.rc
+
+# 5. Run by hand as root, a run leaves uid 0 once attached (nobody: 65534,
+# as this guest has no /etc/passwd) with CAP_BPF only; with -o and
+# --textfile its files still land, in a sticky directory too, where
+# root's temporary is renamed by nobody (CAP_FOWNER).
+trace_start uid -j
+grep -E '^(Uid|Gid|Groups|CapEff|CapPrm):' /proc/"$trace_pid"/status >/out/uid.status
+trace_stop uid
+mkdir -p /tmp/s
+chmod 1777 /tmp/s
+pmutrace -j -d 1 -o /tmp/s/r.json --textfile /tmp/s/m.prom 2>/out/sticky.err
+echo $? >/out/sticky.rc
+ls -A /tmp/s >/out/sticky.ls
+grep -c '^pmutrace_up ' /tmp/s/m.prom >/out/sticky.up
+cp /tmp/s/r.json /out/sticky.json

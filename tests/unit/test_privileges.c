@@ -3,10 +3,12 @@
  * Dropping privileges, for real, in forked children (as root; skipped
  * otherwise). The child sees a cap_last_cap that lies (a bind mount in its
  * own mount namespace): the drop must not trust a number read from a file
- * to shift by or to end its loop at.
+ * to shift by or to end its loop at. Root leaves uid 0 for nobody and can
+ * no longer open /etc/shadow; a run that is not root keeps its uid.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <stdlib.h>
 #include <unistd.h>
 #include <pthread.h>
@@ -59,6 +61,43 @@ static int fake_cap_last_cap(const char *last_cap)
 	return err;
 }
 
+/* Real, effective, saved and filesystem uids (or gids) in a status file
+ * all id? */
+static bool status_ids(const char *path, const char *key, unsigned int id)
+{
+	unsigned int v[4] = { ~0U, ~0U, ~0U, ~0U };
+	char line[256], fmt[64];
+	FILE *f = fopen(path, "r");
+	int n = 0;
+
+	snprintf(fmt, sizeof(fmt), "%s:\t%%u\t%%u\t%%u\t%%u", key);
+	while (f && fgets(line, sizeof(line), f) && n != 4)
+		n = sscanf(line, fmt, &v[0], &v[1], &v[2], &v[3]);
+	if (f)
+		fclose(f);
+	return n == 4 && v[0] == id && v[1] == id && v[2] == id && v[3] == id;
+}
+
+static bool all_ids(const char *key, unsigned int id)
+{
+	return status_ids("/proc/self/status", key, id);
+}
+
+/* Root is nobody after the drop: no group, and root's files are shut. */
+static void check_left_root(const char *what)
+{
+	int fd = open("/etc/shadow", O_RDONLY);
+
+	CHECK(getuid() == 65534 && all_ids("Uid", 65534) &&
+		      all_ids("Gid", 65534) && getgroups(0, NULL) == 0,
+	      "%s: uid %d, euid %d, gid %d, %d groups", what, (int)getuid(),
+	      (int)geteuid(), (int)getgid(), getgroups(0, NULL));
+	CHECK(fd < 0 && errno == EACCES, "%s: open(/etc/shadow): %s", what,
+	      fd < 0 ? strerror(errno) : "opened");
+	if (fd >= 0)
+		close(fd);
+}
+
 static void child_drop(const char *last_cap, bool keep_dac)
 {
 	unsigned long long want = 1ULL << CAP_BPF;
@@ -69,9 +108,10 @@ static void child_drop(const char *last_cap, bool keep_dac)
 		       CAP_LAST_CAP_FILE, strerror(-err));
 		return;
 	}
+	/* Output files: CAP_FOWNER renames root's temporary in /tmp. */
 	if (keep_dac)
-		want |= 1ULL << CAP_DAC_OVERRIDE;
-	err = drop_privileges(keep_dac);
+		want |= 1ULL << CAP_DAC_OVERRIDE | 1ULL << CAP_FOWNER;
+	err = drop_privileges(keep_dac, 65534, 65534);
 	CHECK(err == 0, "cap_last_cap %s: drop_privileges: %s", last_cap,
 	      strerror(-err));
 	CHECK(status_hex("CapEff") == want && status_hex("CapPrm") == want,
@@ -87,6 +127,8 @@ static void child_drop(const char *last_cap, bool keep_dac)
 		      (prctl(PR_GET_SECUREBITS) & SECBIT_NOROOT_LOCKED),
 	      "cap_last_cap %s: no_new_privs %d, securebits %#x", last_cap,
 	      prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0), prctl(PR_GET_SECUREBITS));
+	if (!keep_dac)
+		check_left_root(last_cap);
 }
 
 static pid_t other_tid;
@@ -120,8 +162,8 @@ static unsigned long long task_hex(pid_t tid, const char *key)
 static void child_threads(const char *arg, bool flag)
 {
 	unsigned long long want = 1ULL << CAP_BPF;
+	char c, path[64];
 	pthread_t t;
-	char c;
 
 	(void)arg;
 	(void)flag;
@@ -131,7 +173,10 @@ static void child_threads(const char *arg, bool flag)
 		CHECK(0, "cannot start a thread: %s", strerror(errno));
 		return;
 	}
-	CHECK(drop_privileges(false) == 0, "drop_privileges with a thread");
+	CHECK(drop_privileges(false, 65534, 65534) == 0,
+	      "drop_privileges with a thread");
+	snprintf(path, sizeof(path), "/proc/self/task/%d/status", other_tid);
+	CHECK(status_ids(path, "Uid", 65534), "the other thread is nobody too");
 	CHECK(task_hex(other_tid, "CapEff") == want &&
 		      task_hex(other_tid, "CapPrm") == want &&
 		      task_hex(other_tid, "CapBnd") == want,
@@ -164,6 +209,39 @@ static void child_unprivileged(void)
 	cap_free(caps);
 }
 
+/*
+ * Not root (the systemd unit's DynamicUser): the uid stays, and with an
+ * output file only CAP_DAC_OVERRIDE is kept beside CAP_BPF, no CAP_FOWNER
+ * (the unit does not grant it).
+ */
+static void child_not_root(const char *arg, bool flag)
+{
+	cap_value_t unit[] = { CAP_BPF, CAP_PERFMON, CAP_SYSLOG, CAP_SETPCAP,
+			       CAP_DAC_OVERRIDE };
+	unsigned long long want = 1ULL << CAP_BPF | 1ULL << CAP_DAC_OVERRIDE;
+	cap_t caps = cap_init();
+	int err;
+
+	(void)arg;
+	(void)flag;
+	cap_set_flag(caps, CAP_PERMITTED, 5, unit, CAP_SET);
+	cap_set_flag(caps, CAP_EFFECTIVE, 5, unit, CAP_SET);
+	prctl(PR_SET_KEEPCAPS, 1);
+	CHECK(setgroups(0, NULL) == 0 && setresgid(61000, 61000, 61000) == 0 &&
+		      setresuid(61000, 61000, 61000) == 0 &&
+		      cap_set_proc(caps) == 0,
+	      "cannot become uid 61000 with the unit's capabilities: %s",
+	      strerror(errno));
+	cap_free(caps);
+	err = drop_privileges(true, 65534, 65534);
+	CHECK(err == 0, "drop_privileges as uid 61000: %s", strerror(-err));
+	CHECK(all_ids("Uid", 61000) && all_ids("Gid", 61000),
+	      "a run that is not root keeps its uid: %d", (int)getuid());
+	CHECK(status_hex("CapEff") == want && status_hex("CapPrm") == want,
+	      "uid 61000: CapEff %llx CapPrm %llx, want %llx",
+	      status_hex("CapEff"), status_hex("CapPrm"), want);
+}
+
 static void in_child(void (*fn)(const char *, bool), const char *arg, bool flag)
 {
 	int status;
@@ -189,8 +267,56 @@ static void unprivileged(const char *arg, bool flag)
 	child_unprivileged();
 }
 
+static void lookup_is(const char *spec, int want, uid_t wu, gid_t wg)
+{
+	uid_t u = 1;
+	gid_t g = 1;
+	int err = run_user_lookup(spec, &u, &g);
+
+	CHECK(err == want && (want || (u == wu && g == wg)),
+	      "--user %s: %d %u:%u, want %d %u:%u", spec ? spec : "(default)",
+	      err, (unsigned int)u, (unsigned int)g, want, (unsigned int)wu,
+	      (unsigned int)wg);
+}
+
+/* --user against a passwd file of our own; none gives nobody's ids. */
+static void lookups(void)
+{
+	char path[] = "/tmp/pmutrace-passwd-XXXXXX";
+	int fd = mkstemp(path);
+	static const char passwd[] =
+		"root:x:0:0:root:/root:/bin/sh\n"
+		"nobody:x:65000:65001:nobody:/nonexistent:/usr/sbin/nologin\n"
+		"prometheus:x:120:130::/var/lib/prometheus:/usr/sbin/nologin\n";
+
+	CHECK(fd >= 0 && write(fd, passwd, sizeof(passwd) - 1) > 0,
+	      "a passwd file");
+	close(fd);
+	run_user_passwd = path;
+	lookup_is(NULL, 0, 65000, 65001);
+	lookup_is("prometheus", 0, 120, 130);
+	lookup_is("120", 0, 120, 130);
+	lookup_is("4000", 0, 4000, 4000);
+	lookup_is("4000:5000", 0, 4000, 5000);
+	lookup_is("root", -EPERM, 0, 0);
+	lookup_is("0", -EPERM, 0, 0);
+	lookup_is("0:100", -EPERM, 0, 0);
+	lookup_is("nosuch", -ENOENT, 0, 0);
+	lookup_is("12x", -EINVAL, 0, 0);
+	lookup_is("1:", -EINVAL, 0, 0);
+	lookup_is("1:2:3", -EINVAL, 0, 0);
+	lookup_is("1:-2", -EINVAL, 0, 0);
+	lookup_is("99999999999", -EINVAL, 0, 0);
+	lookup_is("4294967295", -EINVAL, 0, 0);
+	unlink(path);
+	run_user_passwd = "/nonexistent/passwd";
+	lookup_is(NULL, 0, 65534, 65534);
+	run_user_passwd = "/etc/passwd";
+}
+
 int main(void)
 {
+	lookups();
 	if (geteuid() != 0) {
 		printf("skip privileges: not root, nothing to drop\n");
 		UNIT_EXIT();
@@ -201,5 +327,6 @@ int main(void)
 	in_child(child_drop, "37", true);
 	in_child(unprivileged, NULL, false);
 	in_child(child_threads, NULL, false);
+	in_child(child_not_root, NULL, false);
 	UNIT_EXIT();
 }

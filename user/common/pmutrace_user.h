@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <time.h>
+#include <sys/types.h>
 #include <linux/types.h>
 #include "pmutrace.h"
 #include "pmutrace_attrib.h"
@@ -76,6 +77,9 @@ struct options {
 	const char *prometheus; /* serve /metrics on ADDR:PORT */
 	const char *web_config; /* TLS and basic auth for it */
 	const char *textfile; /* node_exporter textfile */
+	const char *user; /* --user: who a root run becomes once attached */
+	uid_t run_uid;
+	gid_t run_gid;
 	/* Attribution (attrib.c): all opt-in. */
 	enum attrib_by by; /* --by process|cgroup */
 	int top; /* rows shown before "other" */
@@ -180,8 +184,13 @@ struct run_result {
 int report_error(int code, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-/* setup.c */
+/* privileges.c */
 bool has_privileges(void);
+extern const char *run_user_passwd; /* tests: another /etc/passwd */
+int run_user_lookup(const char *spec, uid_t *uid, gid_t *gid);
+int drop_privileges(bool keep_files, uid_t uid, gid_t gid);
+
+/* setup.c */
 struct btf;
 int choose_probe(const struct btf *btf, const struct options *o,
 		 struct probe_choice *c);
@@ -192,7 +201,6 @@ struct ksym_query;
 int resolve_lock(const struct options *o, struct lock_target *l,
 		 const struct ksym_query *q, const struct ksym_query *mark);
 int prepare_run(const struct options *o, struct run_result *r);
-int drop_privileges(bool keep_dac);
 void libbpf_log(bool verbose);
 void startup_step(const char *what);
 

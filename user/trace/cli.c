@@ -30,6 +30,7 @@ static const char doc[] =
 	"mutex_lock() and mutex_unlock(), which run for EVERY mutex in the "
 	"system: use it to count how often the readers take the lock, not to "
 	"watch a busy production host for long.\n\n"
+	"Started as root, a run becomes --user (default nobody) once attached.\n\n"
 	"Exit status: 0 ok, 1 runtime failure (also mid-run: the run stops), 2 "
 	"bad usage, 3 not root (needs "
 	"CAP_BPF and CAP_PERFMON), 4 kernel cannot trace (no BTF or tracing "
@@ -48,7 +49,8 @@ enum {
 	OPT_TOP,
 	OPT_BY_ENTRIES,
 	OPT_OWNERS,
-	OPT_VMS
+	OPT_VMS,
+	OPT_USER
 };
 
 /* -i below this turns the loop into a busy loop of reports. */
@@ -87,6 +89,9 @@ static const struct argp_option options[] = {
 	  0 },
 	{ "textfile", OPT_TEXTFILE, "FILE", 0,
 	  "Write Prometheus metrics to FILE for node_exporter, atomically, every interval (15 s by default) and at exit",
+	  0 },
+	{ "user", OPT_USER, "USER", 0,
+	  "Run as USER (a name, UID or UID:GID; default nobody) once attached, when started as root",
 	  0 },
 	{ "label", OPT_LABEL, "TEXT", 0,
 	  "Name the scenario in the output, so compare can tell runs apart",
@@ -269,6 +274,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			usage_error("empty --textfile file name");
 		o->textfile = arg;
 		break;
+	case OPT_USER:
+		o->user = arg;
+		break;
 	case OPT_LABEL:
 		if (strlen(arg) >= NAME_LEN)
 			usage_error("--label is longer than %d characters",
@@ -360,6 +368,20 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		    atomic_file_same(o->output, o->textfile))
 			usage_error(
 				"--output and --textfile name the same file");
+		switch (run_user_lookup(o->user, &o->run_uid, &o->run_gid)) {
+		case -ENOENT:
+			usage_error("--user %s: no such user in %s", o->user,
+				    run_user_passwd);
+			break;
+		case -EPERM:
+			usage_error("--user %s is root: a run leaves uid 0",
+				    o->user);
+			break;
+		case -EINVAL:
+			usage_error("--user %s: not a name, UID or UID:GID",
+				    o->user);
+			break;
+		}
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;

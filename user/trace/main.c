@@ -175,7 +175,15 @@ static int run(const struct options *o, struct run_result *r,
 			strerror(-err));
 		goto cleanup;
 	}
-	err = drop_privileges(o->output || o->textfile);
+	err = drop_privileges(o->output || o->textfile, o->run_uid, o->run_gid);
+	/* Root that could not leave uid 0 stops; a capability left over
+	 * (no CAP_SETPCAP to drop it) is only said. */
+	if (err && !geteuid()) {
+		code = report_error(EXIT_RUNTIME,
+				    "cannot switch to uid %u (--user): %s",
+				    (unsigned int)o->run_uid, strerror(-err));
+		goto cleanup;
+	}
 	if (err)
 		fprintf(stderr, "pmutrace: could not drop privileges: %s\n",
 			strerror(-err));

@@ -9,10 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/capability.h>
-#include <sys/prctl.h>
 #include <sys/utsname.h>
-#include <linux/securebits.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "pmu_domain.h"
@@ -36,23 +33,6 @@ void libbpf_log(bool verbose)
 {
 	libbpf_verbose = verbose;
 	libbpf_set_print(print_libbpf);
-}
-
-/* Root, or both CAP_BPF and CAP_PERFMON in the effective set. */
-bool has_privileges(void)
-{
-	cap_flag_value_t bpf = CAP_CLEAR, perfmon = CAP_CLEAR;
-	cap_t caps;
-
-	if (geteuid() == 0)
-		return true;
-	caps = cap_get_proc();
-	if (!caps)
-		return false;
-	cap_get_flag(caps, CAP_BPF, CAP_EFFECTIVE, &bpf);
-	cap_get_flag(caps, CAP_PERFMON, CAP_EFFECTIVE, &perfmon);
-	cap_free(caps);
-	return bpf == CAP_SET && perfmon == CAP_SET;
 }
 
 /* A data symbol every kernel has: listed only with CONFIG_KALLSYMS_ALL. */
@@ -384,42 +364,4 @@ int prepare_run(const struct options *o, struct run_result *r)
 		btf_keep(btf);
 	startup_step("resolution's BTF kept for the load");
 	return code;
-}
-
-/*
- * Once attached, pmutrace only reads its maps (CAP_BPF: 6.1 refuses every
- * bpf() command without it) and writes its output (CAP_DAC_OVERRIDE, kept
- * only when an output file was asked for, so it lands wherever root could
- * put it). Everything else goes, for good: bounding set, securebits so uid 0
- * regains nothing on exec, and no_new_privs. All of these belong to a
- * thread: linked with libpsx, libcap applies them to every thread (those
- * started through pthread_create, which psx wraps).
- */
-int drop_privileges(bool keep_dac)
-{
-	cap_value_t keep[] = { CAP_BPF, CAP_DAC_OVERRIDE };
-	int nkeep = keep_dac ? 2 : 1, err = 0;
-	cap_t caps;
-
-	if (cap_set_secbits(SECBIT_NOROOT | SECBIT_NOROOT_LOCKED |
-			    SECBIT_NO_SETUID_FIXUP |
-			    SECBIT_NO_SETUID_FIXUP_LOCKED |
-			    SECBIT_KEEP_CAPS_LOCKED))
-		return -errno;
-	/* cap_max_bits(): what the running kernel has, probed by libcap. */
-	for (cap_value_t cap = 0; cap < (cap_value_t)cap_max_bits(); cap++)
-		if (cap != CAP_BPF && (!keep_dac || cap != CAP_DAC_OVERRIDE) &&
-		    cap_drop_bound(cap))
-			return -errno;
-	caps = cap_init();
-	if (!caps)
-		return -errno;
-	if (cap_set_flag(caps, CAP_PERMITTED, nkeep, keep, CAP_SET) ||
-	    cap_set_flag(caps, CAP_EFFECTIVE, nkeep, keep, CAP_SET) ||
-	    cap_set_proc(caps))
-		err = -errno;
-	cap_free(caps);
-	if (!err && cap_prctlw(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0, 0))
-		err = -errno;
-	return err;
 }
