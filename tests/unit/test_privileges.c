@@ -242,6 +242,25 @@ static void child_not_root(const char *arg, bool flag)
 	      status_hex("CapEff"), status_hex("CapPrm"), want);
 }
 
+/* Root without CAP_SETUID cannot leave uid 0: said, so main.c stops. */
+static void child_no_setuid(const char *arg, bool flag)
+{
+	cap_value_t setuid_cap = CAP_SETUID;
+	cap_t caps = cap_get_proc();
+	int err;
+
+	(void)arg;
+	(void)flag;
+	cap_set_flag(caps, CAP_EFFECTIVE, 1, &setuid_cap, CAP_CLEAR);
+	cap_set_flag(caps, CAP_PERMITTED, 1, &setuid_cap, CAP_CLEAR);
+	CHECK(cap_set_proc(caps) == 0, "cannot drop CAP_SETUID");
+	cap_free(caps);
+	err = drop_privileges(false, 65534, 65534);
+	CHECK(err == -EPERM && geteuid() == 0,
+	      "root without CAP_SETUID: drop_privileges says %d, euid %d", err,
+	      (int)geteuid());
+}
+
 static void in_child(void (*fn)(const char *, bool), const char *arg, bool flag)
 {
 	int status;
@@ -328,5 +347,6 @@ int main(void)
 	in_child(unprivileged, NULL, false);
 	in_child(child_threads, NULL, false);
 	in_child(child_not_root, NULL, false);
+	in_child(child_no_setuid, NULL, false);
 	UNIT_EXIT();
 }
