@@ -3,9 +3,9 @@
 # the guest (tests/guest/outputs.sh): a SIGKILL while -o is open leaves
 # nothing, an existing file's mode is kept, a UTF-8 --label gives valid JSON,
 # /dev/null and a directory are refused before tracing, write errors on
-# stdout exit 7, and a run started as root is nobody once attached, its -o
-# and --textfile still written (into a sticky directory too). Prints
-# ok/FAIL lines.
+# stdout exit 7, and a run started as root is nobody with CAP_BPF only once
+# attached, its -o and --textfile written by a root monitor that keeps
+# CAP_DAC_OVERRIDE only (into a sticky directory too). Prints ok/FAIL lines.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 suite=${1:-sid}
@@ -45,7 +45,8 @@ check "--textfile DIR: one line, no Tracing" one_line dir.err
 for f in text json; do
 	check "stdout full ($f): exit 7 ($(tail -n 1 "$out/full-$f.err"))" is "full-$f.rc" 7
 done
-# Issue 20 item 9: a run by hand as root is not uid 0 once attached.
+# Issue 20 item 9: a run by hand as root is not uid 0 once attached, with
+# -o and --textfile too: those are the monitor's, which is nothing else.
 ids_ok() {
 	local f=$out/uid.status
 	awk '/^Uid:/ { for (i = 2; i <= 5; i++) if ($i != 65534) exit 1; u = 1 }
@@ -55,9 +56,22 @@ ids_ok() {
 		[ "$(sed -n 's/^CapEff:[[:space:]]*//p' "$f")" = 0000008000000000 ] &&
 		[ "$(sed -n 's/^CapPrm:[[:space:]]*//p' "$f")" = 0000008000000000 ]
 }
-check "root's run is nobody once attached, CAP_BPF only: root's files are shut to it ($(tr '\n\t' '  ' <"$out/uid.status"))" ids_ok
-check "a run without outputs ended by SIGINT as nobody: exit 0" is uid.rc 0
-check "-o and --textfile into a sticky directory as nobody: exit 0, both files, nothing else ($(tr '\n' ' ' <"$out/sticky.ls"); $(head -c 200 "$out/sticky.err" | grep -v '^Tracing'))" \
+monitor_ok() {
+	local f=$out/uid.monitor
+	awk '/^Uid:/ { for (i = 2; i <= 5; i++) if ($i != 0) exit 1; u = 1 }
+		END { exit !u }' "$f" &&
+		[ "$(sed -n 's/^CapEff:[[:space:]]*//p' "$f")" = 0000000000000002 ] &&
+		[ "$(sed -n 's/^CapBnd:[[:space:]]*//p' "$f")" = 0000000000000002 ]
+}
+check "root's run with -o and --textfile is nobody once attached, CAP_BPF only: root's files are shut to it ($(tr '\n\t' '  ' <"$out/uid.status"))" ids_ok
+check "its file monitor is root with CAP_DAC_OVERRIDE only ($(tr '\n\t' '  ' <"$out/uid.monitor"))" monitor_ok
+check "a run with -o and --textfile ended by SIGINT: exit 0" is uid.rc 0
+check "the monitor ended with the run" is uid.monitor-after gone
+check "-o and --textfile written by the monitor are root's ($(tr '\n' ' ' <"$out/uid.owner"))" \
+	sh -c "[ \"\$(tr '\n' ' ' <'$out/uid.owner')\" = '0:0 0:0 ' ]"
+check "uid: the -o file is JSON valid against the schema" \
+	/usr/bin/python3 "$top/tests/validate-json.py" "$schema" "$out/uid.json"
+check "-o and --textfile into a sticky directory: exit 0, both files, nothing else ($(tr '\n' ' ' <"$out/sticky.ls"); $(head -c 200 "$out/sticky.err" | grep -v '^Tracing'))" \
 	sh -c "[ \"\$(cat '$out/sticky.rc')\" = 0 ] && [ \"\$(tr '\n' ' ' <'$out/sticky.ls')\" = 'm.prom r.json ' ] &&
 		[ \"\$(cat '$out/sticky.up')\" = 1 ]"
 check "sticky: the -o file is JSON valid against the schema" \

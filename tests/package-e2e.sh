@@ -96,9 +96,14 @@ else
 fi
 capeff=$(sed -n 's/^CapEff:[[:space:]]*//p' "$g/proc-status.txt" 2>/dev/null)
 uid=$(awk '/^Uid:/ { print $2 }' "$g/proc-status.txt" 2>/dev/null)
-# CAP_BPF (39) and, for --textfile, CAP_DAC_OVERRIDE (1): all pmutrace keeps.
-check "running as a dynamic user (uid ${uid:-none}) with CapEff ${capeff:-none} = CAP_BPF + CAP_DAC_OVERRIDE" \
-	sh -c "[ '${capeff:-}' = 0000008000000002 ] && [ '${uid:-0}' -ne 0 ]"
+# CAP_BPF (39) only: --textfile is its monitor's, which keeps
+# CAP_DAC_OVERRIDE (1) only, as the same dynamic user.
+check "running as a dynamic user (uid ${uid:-none}) with CapEff ${capeff:-none} = CAP_BPF" \
+	sh -c "[ '${capeff:-}' = 0000008000000000 ] && [ '${uid:-0}' -ne 0 ]"
+mcap=$(sed -n 's/^CapEff:[[:space:]]*//p' "$g/monitor-status.txt" 2>/dev/null)
+muid=$(awk '/^Uid:/ { print $2 }' "$g/monitor-status.txt" 2>/dev/null)
+check "its --textfile monitor: uid ${muid:-none}, CapEff ${mcap:-none} = CAP_DAC_OVERRIDE" \
+	sh -c "[ '${mcap:-}' = 0000000000000002 ] && [ '${muid:-none}' = '${uid:-}' ]"
 check "NoNewPrivs and a seccomp filter" \
 	sh -c "grep -q '^NoNewPrivs:.*1' '$g/proc-status.txt' && grep -q '^Seccomp:.*2' '$g/proc-status.txt'"
 check "positive control: bpf-progs lists pmutrace's programs while it runs ($(grep -cE "$PROGS_RE" "$g/progs-running.txt" 2>/dev/null))" \

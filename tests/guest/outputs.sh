@@ -38,15 +38,27 @@ echo $? >/out/full-text.rc
 pmutrace -j -d 1 >/dev/full 2>/out/full-json.err
 echo $? >/out/full-json.rc
 
-# 5. Run by hand as root, a run leaves uid 0 once attached (nobody: 65534,
-# as this guest has no /etc/passwd) with CAP_BPF only; with -o and
-# --textfile its files still land, in a sticky directory too, where
-# root's temporary is renamed by nobody (CAP_FOWNER).
-trace_start uid -j
-grep -E '^(Uid|Gid|Groups|CapEff|CapPrm):' /proc/"$trace_pid"/status >/out/uid.status
-trace_stop uid
+# 5. Run by hand as root with -o and --textfile: once attached the worker
+# is nobody (65534, as this guest has no /etc/passwd) with CAP_BPF only;
+# the files are its child's, the monitor, root with CAP_DAC_OVERRIDE only.
+# They land root's, in a sticky directory too, and the monitor ends with
+# the run.
 mkdir -p /tmp/s
 chmod 1777 /tmp/s
+trace_start uid -j -o /tmp/o/uid.json --textfile /tmp/s/uid.prom
+grep -E '^(Uid|Gid|Groups|CapEff|CapPrm):' /proc/"$trace_pid"/status >/out/uid.status
+mon=
+for d in /proc/[0-9]*; do
+	# shellcheck disable=SC2046 # the fields of stat: pid (comm) state ppid
+	set -- $(cat "$d/stat" 2>/dev/null)
+	[ "${4:-}" = "$trace_pid" ] && mon=${d#/proc/}
+done
+grep -E '^(Uid|CapEff|CapBnd):' /proc/"${mon:-none}"/status >/out/uid.monitor
+trace_stop uid
+if [ -n "$mon" ] && [ -d /proc/"$mon" ]; then echo alive; else echo gone; fi >/out/uid.monitor-after
+stat -c '%u:%g' /tmp/o/uid.json /tmp/s/uid.prom >/out/uid.owner
+cp /tmp/o/uid.json /out/uid.json
+rm -f /tmp/o/uid.json /tmp/s/uid.prom
 pmutrace -j -d 1 -o /tmp/s/r.json --textfile /tmp/s/m.prom 2>/out/sticky.err
 echo $? >/out/sticky.rc
 ls -A /tmp/s >/out/sticky.ls

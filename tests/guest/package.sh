@@ -68,6 +68,12 @@ wait_for 120 tracing "$t0" && echo 1 >"$out/tracing"
 say "service started: $(state ActiveState), tracing: $(cat "$out/tracing" 2>/dev/null)"
 pid=$(state MainPID)
 grep -E '^(Uid|CapInh|CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs|Seccomp):' "/proc/$pid/status" >"$out/proc-status.txt"
+# --textfile's monitor: the service's one child.
+for d in /proc/[0-9]*; do
+	# shellcheck disable=SC2046 # the fields of stat: pid (comm) state ppid
+	set -- $(cat "$d/stat" 2>/dev/null)
+	[ "${4:-}" = "$pid" ] && grep -E '^(Uid|CapEff|CapBnd):' "$d/status" >"$out/monitor-status.txt"
+done
 bpf-progs >"$out/progs-running.txt"
 
 # The workload: every PMU path, known counts.

@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include "atomic_file.h"
 #include "unit.h"
+#include "unit_helpers.h"
 
 static char dir[] = "/tmp/pmutrace-atomic.XXXXXX";
 
@@ -52,17 +53,6 @@ static void remove_leftovers(void)
 			unlinkat(dirfd(d), e->d_name, 0);
 	if (d)
 		closedir(d);
-}
-
-static int write_file(const char *path, const char *text)
-{
-	struct atomic_file a;
-	int err = atomic_file_open(&a, path);
-
-	if (err)
-		return err;
-	fputs(text, a.f);
-	return atomic_file_close(&a, true);
 }
 
 static bool holds(const char *path, const char *text)

@@ -100,9 +100,12 @@ int prepare_run(const struct options *o, struct run_result *r)
 	return 0;
 }
 
-int drop_privileges(bool keep_files, uid_t uid, gid_t gid)
+void drop_privileges_monitor(void)
 {
-	(void)keep_files;
+}
+
+int drop_privileges(uid_t uid, gid_t gid)
+{
 	(void)uid;
 	(void)gid;
 	return 0;

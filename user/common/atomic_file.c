@@ -27,6 +27,7 @@
 #include "atomic_file.h"
 
 bool atomic_file_no_tmpfile;
+const struct atomic_file_broker *atomic_file_broker;
 
 /* dir and base of path. A path ending in '/', "." or ".." names no file. */
 static int split(const char *path, char dir[PATH_MAX], char base[NAME_MAX + 1])
@@ -65,7 +66,7 @@ static int target_state(int dirfd, const char *base, struct stat *st)
 
 /* The kernel's rule for replacing a file in a sticky directory, as the
  * writer: its own file, or its own directory. Refused even where
- * CAP_FOWNER would allow it: a trace run has dropped that by the end. */
+ * CAP_FOWNER would allow it: a trace run's file monitor has none. */
 static bool sticky_refuses(int dirfd, const struct stat *target)
 {
 	struct stat d;
@@ -116,10 +117,13 @@ int atomic_file_open(struct atomic_file *a, const char *path)
 	memset(a, 0, sizeof(*a));
 	a->f = stdout;
 	a->dirfd = -1;
+	a->slot = -1;
 	a->path = path;
 	if (!path)
 		return 0;
 	a->f = NULL;
+	if (atomic_file_broker)
+		return atomic_file_broker->open(a, path);
 	err = split(path, dir, a->base);
 	if (err)
 		return err;
@@ -225,6 +229,8 @@ int atomic_file_close(struct atomic_file *a, bool commit)
 	}
 	if (!a->f)
 		return 0;
+	if (a->slot >= 0)
+		return atomic_file_broker->close(a, commit);
 	errno = 0;
 	if (commit && (fflush(a->f) || ferror(a->f) || fsync(fileno(a->f))))
 		err = errno ? -errno : -EIO;

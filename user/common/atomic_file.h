@@ -21,7 +21,17 @@ struct atomic_file {
 	int dirfd; /* the directory the file lands in */
 	char base[NAME_MAX + 1];
 	char tmp[NAME_MAX + 1]; /* named temporary, "" while unnamed */
+	int slot; /* the broker's, -1 when opened here */
 };
+
+/* Where a process has given up the right to create its files, another
+ * opens and commits them (user/trace/monitor.c): for every path but stdout,
+ * atomic_file_open and atomic_file_close call these instead. */
+struct atomic_file_broker {
+	int (*open)(struct atomic_file *a, const char *path);
+	int (*close)(struct atomic_file *a, bool commit);
+};
+extern const struct atomic_file_broker *atomic_file_broker;
 
 /* Tests only: behave as on a filesystem without O_TMPFILE. */
 extern bool atomic_file_no_tmpfile;

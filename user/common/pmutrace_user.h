@@ -188,7 +188,22 @@ int report_error(int code, const char *fmt, ...)
 bool has_privileges(void);
 extern const char *run_user_passwd; /* tests: another /etc/passwd */
 int run_user_lookup(const char *spec, uid_t *uid, gid_t *gid);
-int drop_privileges(bool keep_files, uid_t uid, gid_t gid);
+int drop_privileges(uid_t uid, gid_t gid);
+void drop_privileges_monitor(void);
+
+/* monitor.c: -o's and --textfile's slots, and a request: a slot, never
+ * a path. The answer is an int32_t, 0 or -errno (with the descriptor for
+ * OPEN). */
+#define MONITOR_SLOTS 2
+enum { MONITOR_OPEN = 1, MONITOR_COMMIT, MONITOR_ABORT };
+struct monitor_req {
+	__u32 op;
+	__u32 slot;
+};
+int monitor_start(const char *const *paths, int n);
+void monitor_stop(void);
+pid_t monitor_pid(void);
+int monitor_socket(void);
 
 /* setup.c */
 struct btf;

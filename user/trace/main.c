@@ -147,12 +147,22 @@ static int run(const struct options *o, struct run_result *r,
 	int err, code = EXIT_OK;
 	struct exporter x = {};
 	struct atomic_file out;
+	const char *files[MONITOR_SLOTS] = { o->output, o->textfile };
 
+	/* Before anything is loaded or listened on: the monitor that writes
+	 * the files holds none of it. */
+	err = o->output || o->textfile ? monitor_start(files, 2) : 0;
+	if (err)
+		return report_error(EXIT_RUNTIME,
+				    "cannot start the file monitor: %s",
+				    strerror(-err));
 	/* User errors first, before anything is loaded or created. */
 	err = atomic_file_open(&out, o->output);
-	if (err)
-		return report_error(EXIT_OUTPUT, "cannot write %s: %s",
+	if (err) {
+		code = report_error(EXIT_OUTPUT, "cannot write %s: %s",
 				    o->output, atomic_file_strerror(err));
+		goto cleanup;
+	}
 	err = o->textfile ? atomic_file_check(o->textfile) : 0;
 	if (err) {
 		code = report_error(EXIT_OUTPUT, "cannot write %s: %s",
@@ -175,7 +185,7 @@ static int run(const struct options *o, struct run_result *r,
 			strerror(-err));
 		goto cleanup;
 	}
-	err = drop_privileges(o->output || o->textfile, o->run_uid, o->run_gid);
+	err = drop_privileges(o->run_uid, o->run_gid);
 	/* Root that could not leave uid 0 stops; a capability left over
 	 * (no CAP_SETPCAP to drop it) is only said. */
 	if (err && !geteuid()) {
@@ -227,6 +237,7 @@ cleanup:
 		code = report_error(EXIT_OUTPUT, "cannot write %s: %s",
 				    o->output ? o->output : "the output",
 				    atomic_file_strerror(err));
+	monitor_stop();
 	return code;
 }
 

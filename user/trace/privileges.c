@@ -4,7 +4,9 @@
  * Started as root, a run also leaves uid 0 for an unprivileged user
  * (--user, default nobody), so a bug in the thread that talks to the
  * network cannot read /etc/shadow or write root's files. Under the systemd
- * unit's DynamicUser it is not root and keeps its uid.
+ * unit's DynamicUser it is not root and keeps its uid. Its output files are
+ * written through the file monitor (monitor.c), whose privileges are here
+ * too.
  */
 #include <errno.h>
 #include <grp.h>
@@ -99,9 +101,8 @@ int run_user_lookup(const char *spec, uid_t *uid, gid_t *gid)
 	return *uid == 0 ? -EPERM : 0;
 }
 
-/* As root, become uid:gid with no supplementary groups. The securebits
- * set before keep every capability through the change (NO_SETUID_FIXUP);
- * glibc applies each call to every thread. */
+/* As root, become uid:gid with no supplementary groups; glibc applies
+ * each call to every thread. */
 static int leave_root(uid_t uid, gid_t gid)
 {
 	if (setgroups(0, NULL) || setresgid(gid, gid, gid) ||
@@ -111,35 +112,24 @@ static int leave_root(uid_t uid, gid_t gid)
 }
 
 /*
- * Once attached, pmutrace only reads its maps (CAP_BPF: 6.1 refuses every
- * bpf() command without it) and writes its output files, when asked for:
- * CAP_DAC_OVERRIDE, so they land wherever root could put them, and, after
- * leaving root, CAP_FOWNER, to rename root's temporary in a sticky
- * directory. Everything else goes, for good: bounding set, securebits so
- * uid 0 regains nothing on exec, and no_new_privs. All of these belong to
- * a thread: linked with libpsx, libcap applies them to every thread (those
- * started through pthread_create, which psx wraps).
+ * Keep the capabilities in keep[n] only, for good: bounding set,
+ * securebits so uid 0 regains nothing on exec, and no_new_privs. All of
+ * these belong to a thread: linked with libpsx, libcap applies them to
+ * every thread (those started through pthread_create, which psx wraps).
+ * Between the securebits and the rest, a root caller leaves uid 0 (uid
+ * not 0), keeping its capabilities through the change (NO_SETUID_FIXUP).
  */
-int drop_privileges(bool keep_files, uid_t uid, gid_t gid)
+static int keep_only(const cap_value_t *keep, int n, uid_t uid, gid_t gid)
 {
-	cap_value_t keep[3] = { CAP_BPF };
-	uid_t r = 1, e = 1, s = 1;
-	int nkeep = 1, err = 0;
-	bool is_root;
+	int err = 0;
 	cap_t caps;
 
-	getresuid(&r, &e, &s);
-	is_root = !r || !e || !s;
-	if (keep_files)
-		keep[nkeep++] = CAP_DAC_OVERRIDE;
-	if (keep_files && is_root)
-		keep[nkeep++] = CAP_FOWNER;
 	if (cap_set_secbits(SECBIT_NOROOT | SECBIT_NOROOT_LOCKED |
 			    SECBIT_NO_SETUID_FIXUP |
 			    SECBIT_NO_SETUID_FIXUP_LOCKED |
 			    SECBIT_KEEP_CAPS_LOCKED))
 		return -errno;
-	if (is_root) {
+	if (uid) {
 		err = leave_root(uid, gid);
 		if (err)
 			return err;
@@ -148,7 +138,7 @@ int drop_privileges(bool keep_files, uid_t uid, gid_t gid)
 	for (cap_value_t cap = 0; cap < (cap_value_t)cap_max_bits(); cap++) {
 		bool kept = false;
 
-		for (int i = 0; i < nkeep; i++)
+		for (int i = 0; i < n; i++)
 			kept |= cap == keep[i];
 		if (!kept && cap_drop_bound(cap))
 			return -errno;
@@ -156,12 +146,45 @@ int drop_privileges(bool keep_files, uid_t uid, gid_t gid)
 	caps = cap_init();
 	if (!caps)
 		return -errno;
-	if (cap_set_flag(caps, CAP_PERMITTED, nkeep, keep, CAP_SET) ||
-	    cap_set_flag(caps, CAP_EFFECTIVE, nkeep, keep, CAP_SET) ||
+	if (cap_set_flag(caps, CAP_PERMITTED, n, keep, CAP_SET) ||
+	    cap_set_flag(caps, CAP_EFFECTIVE, n, keep, CAP_SET) ||
 	    cap_set_proc(caps))
 		err = -errno;
 	cap_free(caps);
 	if (!err && cap_prctlw(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0, 0))
 		err = -errno;
 	return err;
+}
+
+/*
+ * Once attached, pmutrace only reads its maps: CAP_BPF (6.1 refuses every
+ * bpf() command without it), whatever the options. Its output files are
+ * the monitor's (monitor.c).
+ */
+int drop_privileges(uid_t uid, gid_t gid)
+{
+	cap_value_t bpf = CAP_BPF;
+	uid_t r = 1, e = 1, s = 1;
+
+	getresuid(&r, &e, &s);
+	return keep_only(&bpf, 1, !r || !e || !s ? uid : 0, gid);
+}
+
+/*
+ * The monitor keeps its uid (root's files stay root's) and CAP_DAC_OVERRIDE,
+ * so the files land wherever its user could put them, and nothing else:
+ * not even a core dump or ptrace by the worker. At worst (no CAP_SETPCAP)
+ * it is no more privileged than the run was before the fork.
+ */
+void drop_privileges_monitor(void)
+{
+	cap_flag_value_t had = CAP_CLEAR;
+	cap_value_t dac = CAP_DAC_OVERRIDE;
+	cap_t caps = cap_get_proc();
+
+	prctl(PR_SET_DUMPABLE, 0);
+	if (caps)
+		cap_get_flag(caps, dac, CAP_PERMITTED, &had);
+	cap_free(caps);
+	keep_only(&dac, had == CAP_SET, 0, 0);
 }
