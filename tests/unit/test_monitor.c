@@ -7,7 +7,8 @@
  * files land root's, with the umask's mode (or the old file's, when it was
  * root's); no path but those two can be asked for, not even by writing to
  * the socket by hand; and a worker killed with SIGKILL mid-write leaves
- * nothing, even with named temporaries.
+ * nothing, even with named temporaries. As the systemd unit's user, the
+ * same split.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -55,7 +56,7 @@ static const char *listing(const char *dir)
 	return buf;
 }
 
-static void landed(const char *path, const char *text, mode_t mode)
+static void landed(const char *path, const char *text, uid_t uid, mode_t mode)
 {
 	char buf[64] = "";
 	struct stat st;
@@ -66,10 +67,11 @@ static void landed(const char *path, const char *text, mode_t mode)
 		close(fd);
 	CHECK(n >= 0 && !strncmp(buf, text, n) && (size_t)n == strlen(text),
 	      "%s holds \"%.*s\"", path, (int)(n > 0 ? n : 0), buf);
-	CHECK(!stat(path, &st) && st.st_uid == 0 && st.st_gid == 0 &&
+	CHECK(!stat(path, &st) && st.st_uid == uid && st.st_gid == uid &&
 		      (st.st_mode & 07777) == mode,
-	      "%s: %u:%u %o, want 0:0 %o", path, (unsigned int)st.st_uid,
-	      (unsigned int)st.st_gid, st.st_mode & 07777, mode);
+	      "%s: %u:%u %o, want %u:%u %o", path, (unsigned int)st.st_uid,
+	      (unsigned int)st.st_gid, st.st_mode & 07777, (unsigned int)uid,
+	      (unsigned int)uid, mode);
 }
 
 /* A raw message on the socket: what a compromised worker could send. */
@@ -145,6 +147,35 @@ static void worker(const char *arg, bool flag)
 	      "nothing at /etc/pmutrace-injected");
 }
 
+/*
+ * Not root, as under the systemd unit: the same split. The monitor, as the
+ * same transient user, keeps the unit's CAP_DAC_OVERRIDE, so --textfile
+ * lands in a root-owned directory (node_exporter's); the worker does not.
+ */
+static void unit_user(const char *arg, bool flag)
+{
+	const char *paths[MONITOR_SLOTS] = { NULL, arg };
+	int err;
+
+	(void)flag;
+	CHECK(become_unit_user() == 0, "cannot become the unit's user: %s",
+	      strerror(errno));
+	CHECK(monitor_start(paths, 2) == 0, "monitor_start as the unit");
+	err = drop_privileges(65534, 65534);
+	CHECK(err == 0 && getuid() == UNIT_USER &&
+		      status_hex(getpid(), "CapEff") == 1ULL << CAP_BPF,
+	      "the unit's worker: %s, uid %d, CapEff %llx", strerror(-err),
+	      (int)getuid(), status_hex(getpid(), "CapEff"));
+	CHECK(status_hex(monitor_pid(), "CapEff") == 1ULL << CAP_DAC_OVERRIDE,
+	      "the unit's monitor: CapEff %llx",
+	      status_hex(monitor_pid(), "CapEff"));
+	err = write_file(arg, "pmutrace_up 1\n");
+	CHECK(err == 0,
+	      "--textfile as the unit into a root-owned 0755 directory: %s",
+	      atomic_file_strerror(err));
+	monitor_stop();
+}
+
 /* SIGKILLed while writing: the monitor reads EOF, discards and exits. */
 static void killed(const char *arg, bool named)
 {
@@ -183,6 +214,7 @@ static void killed(const char *arg, bool named)
 int main(void)
 {
 	char dir[PATH_MAX], sticky[PATH_MAX], kill_dir[PATH_MAX];
+	char unit_prom[PATH_MAX];
 
 	if (geteuid() != 0) {
 		SKIP("monitor: not root, nothing to separate");
@@ -201,15 +233,20 @@ int main(void)
 		return 1;
 
 	in_child(worker, NULL, false);
-	landed(out, "report\n", 0644);
-	landed(prom, "pmutrace_up 0\n", 0644);
+	landed(out, "report\n", 0, 0644);
+	landed(prom, "pmutrace_up 0\n", 0, 0644);
 	CHECK(!strcmp(listing(dir), "r.json "), "in %s: %s", dir, listing(dir));
 	CHECK(!strcmp(listing(sticky), "m.prom "), "in %s: %s", sticky,
 	      listing(sticky));
 	/* Root's own 0600 file keeps its mode: the monitor is its owner. */
 	chmod(out, 0600);
 	in_child(worker, NULL, false);
-	landed(out, "report\n", 0600);
+	landed(out, "report\n", 0, 0600);
+
+	snprintf(unit_prom, sizeof(unit_prom), "%s/u.prom", dir);
+	in_child(unit_user, unit_prom, false);
+	landed(unit_prom, "pmutrace_up 1\n", UNIT_USER, 0644);
+	unlink(unit_prom);
 
 	snprintf(out, sizeof(out), "%s/k.json", kill_dir);
 	in_child(killed, out, false);

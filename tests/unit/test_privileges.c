@@ -198,23 +198,14 @@ static void child_unprivileged(void)
  */
 static void child_not_root(const char *arg, bool flag)
 {
-	cap_value_t unit[] = { CAP_BPF, CAP_PERFMON, CAP_SYSLOG, CAP_SETPCAP,
-			       CAP_DAC_OVERRIDE };
 	unsigned long long want = 1ULL << CAP_BPF;
-	cap_t caps = cap_init();
 	int err;
 
 	(void)arg;
 	(void)flag;
-	cap_set_flag(caps, CAP_PERMITTED, 5, unit, CAP_SET);
-	cap_set_flag(caps, CAP_EFFECTIVE, 5, unit, CAP_SET);
-	prctl(PR_SET_KEEPCAPS, 1);
-	CHECK(setgroups(0, NULL) == 0 && setresgid(61000, 61000, 61000) == 0 &&
-		      setresuid(61000, 61000, 61000) == 0 &&
-		      cap_set_proc(caps) == 0,
-	      "cannot become uid 61000 with the unit's capabilities: %s",
-	      strerror(errno));
-	cap_free(caps);
+	CHECK(become_unit_user() == 0,
+	      "cannot become uid %d with the unit's capabilities: %s",
+	      UNIT_USER, strerror(errno));
 	err = drop_privileges(65534, 65534);
 	CHECK(err == 0, "drop_privileges as uid 61000: %s", strerror(-err));
 	CHECK(all_ids("Uid", 61000) && all_ids("Gid", 61000),

@@ -146,8 +146,9 @@ static int keep_only(const cap_value_t *keep, int n, uid_t uid, gid_t gid)
 	caps = cap_init();
 	if (!caps)
 		return -errno;
-	if (cap_set_flag(caps, CAP_PERMITTED, n, keep, CAP_SET) ||
-	    cap_set_flag(caps, CAP_EFFECTIVE, n, keep, CAP_SET) ||
+	/* libcap refuses to set no flag at all: n == 0 keeps nothing. */
+	if ((n && (cap_set_flag(caps, CAP_PERMITTED, n, keep, CAP_SET) ||
+		   cap_set_flag(caps, CAP_EFFECTIVE, n, keep, CAP_SET))) ||
 	    cap_set_proc(caps))
 		err = -errno;
 	cap_free(caps);
