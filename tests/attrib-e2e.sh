@@ -3,7 +3,8 @@
 # run tests/guest/attrib.sh, and check pmutrace's attribution against what
 # each pmu-stress process says it did, and against bcc's klockstat.
 # Prints "ok ..." / "FAIL ..." / "skip ..." lines. ATTRIB_MAIN=FILE: an
-# arm64 pmutrace of another commit, whose programs' sizes are compared.
+# arm64 pmutrace of another commit, whose programs' sizes are compared (a
+# branch review; without it nothing is said).
 # ATTRIB_CHECK_ONLY=1 checks the files of the last run again.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -286,10 +287,13 @@ else
 	fi
 fi
 
-# 5. Cost: the default mode's programs are as large as main's after the
-#    verifier (attribution off is dead code it removes); figures printed.
-#    On a fsession kernel default mode is target_sess_N, and --by takes the
-#    fentry/fexit pair: its attrib_ twins are set beside fentry mode's.
+# 5. Cost: figures printed. Attribution's code is in programs of its own
+#    (the attrib_ twins and attrib_*), loaded only with -p/-c/--by: default
+#    and fentry mode load none, --by process loads the twins of slot 2 (the
+#    control). On a fsession kernel default mode is target_sess_N, and --by
+#    takes the fentry/fexit pair: its attrib_ twins are set beside fentry
+#    mode's. ATTRIB_MAIN=FILE (a review of a branch, not CI: main is this
+#    commit once merged) also compares the default programs' sizes with it.
 size() { jqr "[.[] | select(.name == \"$2\") | .$3] | first // empty" "$out/cost-$1.progs"; }
 run_ns() {
 	local c n
@@ -312,10 +316,17 @@ else
 			m=$(size main "$p" bytes_xlated)
 			echo "cost[$suite] main $p: xlated $m jited $(size main "$p" bytes_jited) bytes; run $(run_ns main "$p")"
 			check "cost: $p in default mode is as large as on main after the verifier ($d = $m bytes)" eq "$d" "$m"
-		else
-			skip "cost: no ATTRIB_MAIN binary to compare $p's size with"
 		fi
 	done
+	names() { jqr '[.[].name] | join(" ")' "$out/cost-$1.progs"; }
+	loads() { [[ " $(names "$1") " == *" $2"* ]]; }
+	for mode in default fentry; do
+		[ -s "$out/cost-$mode.progs" ] || continue
+		check "cost: $mode mode loads none of attribution's programs ($(names $mode))" \
+			eval '! loads $mode attrib_'
+	done
+	check "cost: --by process loads attribution's twins of slot 2 ($(names by-process))" \
+		eval 'loads by-process "attrib_entry_2 " && loads by-process "attrib_exit_2 "'
 	for p in entry_2 exit_2; do
 		f=fentry
 		[ -s "$out/cost-fentry.progs" ] && [ -n "$(size fentry target_$p bytes_xlated)" ] || f=default

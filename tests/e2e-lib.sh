@@ -111,4 +111,5 @@ contention_check() {
 	else
 		bad "$what: the guest could not watch lock:contention_begin on $(field lock) ($rec)"
 	fi
+	return 1
 }
