@@ -106,8 +106,10 @@ contention_check() {
 		what="$what (kernel's contention_begin on $(field lock): $waits in $(field rounds) rounds)"
 		if "$@"; then ok "$what" && return 0; fi
 		bad "$what"
-	elif [ "$(field watched)" = 1 ] || [[ $(field budget) == 0/* ]]; then
+	elif [ "$(field watched)" = 1 ]; then
 		echo "skip $TEST_NAME $what: no wait on $(field lock) in $(field rounds) rounds, $(field seconds) s of guest time (budget $(field budget): rounds/seconds): contention under TCG needs both vCPU threads running at once, which the host did not give"
+	elif [[ $(field budget) == 0/* ]]; then
+		echo "skip $TEST_NAME $what: waits on $(field lock) not looked for (E2E_CONTEND_STORMS=0)"
 	else
 		bad "$what: the guest could not watch lock:contention_begin on $(field lock) ($rec)"
 	fi
