@@ -82,12 +82,12 @@ progs_seen() {
 # contend_conf FILE [VAR=VALUE...]: the guest's /bin/contend.conf (contend in
 # tests/guest/lib.sh): the budget to find contention, E2E_CONTEND_STORMS
 # rounds (default 8; 0: do not look) and E2E_CONTEND_SECONDS of guest time
-# (default 120), and which lock each run must see contended.
+# (default 60), and which lock each run must see contended.
 contend_conf() {
 	local f=$1
 	shift
 	printf '%s\n' "contend_storms=${E2E_CONTEND_STORMS:-8}" \
-		"contend_secs=${E2E_CONTEND_SECONDS:-120}" "$@" >"$f"
+		"contend_secs=${E2E_CONTEND_SECONDS:-60}" "$@" >"$f"
 }
 
 # contention_check DIR RUN DESCRIPTION COMMAND...: COMMAND (which checks

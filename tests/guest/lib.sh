@@ -84,7 +84,7 @@ no_progs_left() {
 # says what it saw; the host checks pmutrace's waits only where it saw some
 # (else: skip). The host sets the budget in /bin/contend.conf
 # (contend_conf in tests/e2e-lib.sh); contend_storms=0: no watching.
-contend_storms=8 contend_secs=120
+contend_storms=8 contend_secs=60
 # shellcheck disable=SC1091
 [ -f /bin/contend.conf ] && . /bin/contend.conf
 contend() {
