@@ -73,7 +73,7 @@ for _pkg, _cmds in {
     "apt": "apt-cache apt-get",
     "coreutils": "base64 basename cat chmod cp cut date dirname du env head id "
         "install ln ls mkdir mkfifo mknod mktemp mv nproc od paste "
-        "readlink realpath rm rmdir seq sha256sum sleep sort stat tail "
+        "nice readlink realpath rm rmdir seq sha256sum sleep sort stat tail "
         "sync tee timeout touch tr uname uniq wc yes",
     "diffutils": "cmp diff",
     "dpkg": "dpkg dpkg-deb dpkg-query",
@@ -85,7 +85,7 @@ for _pkg, _cmds in {
         "aarch64-linux-gnu-objcopy",
     "procps": "ps uptime",
     "prometheus": "prometheus promtool",
-    "util-linux": "flock setpriv",
+    "util-linux": "flock setpriv setsid",
 }.items():
     COMMANDS.update(dict.fromkeys(_cmds.split(), _pkg))
 
@@ -108,7 +108,8 @@ times trap true type typeset ulimit umask unalias unset wait . :""".split())
 WRAPPERS = {"command": 0, "exec": 0, "env": 0, "nice": 0, "nohup": 0,
             "xargs": 0, "timeout": 1, "chroot": 1, "setsid": 0,
             "sudo": 0, "check": 1, "papt": 1}
-OPTARGS = {"timeout": {"-k", "-s"}, "xargs": {"-I", "-n", "-P", "-d"}}
+OPTARGS = {"timeout": {"-k", "-s"}, "xargs": {"-I", "-n", "-P", "-d"},
+           "nice": {"-n"}}
 # Our own wrappers take no options: their first words may start with "-".
 NOOPTS = {"check", "papt"}
 

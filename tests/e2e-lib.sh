@@ -78,3 +78,40 @@ none_left() {
 progs_seen() {
 	echo "$(cat "$1/$2.live" 2>/dev/null | wc -l) while it ran, $(cat "$1/$2.left" 2>/dev/null | wc -l) after"
 }
+
+# contend_conf FILE [VAR=VALUE...]: the guest's /bin/contend.conf (contend in
+# tests/guest/lib.sh): the budget to find contention, E2E_CONTEND_STORMS
+# rounds (default 8; 0: do not look) and E2E_CONTEND_SECONDS of guest time
+# (default 60), and which lock each run must see contended.
+contend_conf() {
+	local f=$1
+	shift
+	printf '%s\n' "contend_storms=${E2E_CONTEND_STORMS:-8}" \
+		"contend_secs=${E2E_CONTEND_SECONDS:-60}" "$@" >"$f"
+}
+
+# contention_check DIR RUN DESCRIPTION COMMAND...: COMMAND (which checks
+# RUN's waits) only if the guest's witness saw the lock contended in RUN
+# (DIR/RUN.contend); else a skip saying how long it tried. Never a pass or a
+# failure by luck. Returns 0 only when COMMAND ran and passed.
+contention_check() {
+	local rec what=$3 waits
+	rec=" $(cat "$1/$2.contend" 2>/dev/null)"
+	shift 3
+	field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$rec"; }
+	waits=$(field waits)
+	if [ -z "$waits" ]; then
+		bad "$what: the guest left no record of its storms ($2.contend)"
+	elif [ "$waits" -gt 0 ]; then
+		what="$what (kernel's contention_begin on $(field lock): $waits in $(field rounds) rounds)"
+		if "$@"; then ok "$what" && return 0; fi
+		bad "$what"
+	elif [ "$(field watched)" = 1 ]; then
+		echo "skip $TEST_NAME $what: no wait on $(field lock) in $(field rounds) rounds, $(field seconds) s of guest time (budget $(field budget): rounds/seconds): contention under TCG needs both vCPU threads running at once, which the host did not give"
+	elif [[ $(field budget) == 0/* ]]; then
+		echo "skip $TEST_NAME $what: waits on $(field lock) not looked for (E2E_CONTEND_STORMS=0)"
+	else
+		bad "$what: the guest could not watch lock:contention_begin on $(field lock) ($rec)"
+	fi
+	return 1
+}

@@ -9,7 +9,10 @@ trace_start default -j -o /out/default.json
 grep -E '^(CapEff|CapBnd|NoNewPrivs)' /proc/$trace_pid/status >/out/default.caps
 stress default 1 -t 2 -n 10 vcpu-init
 stress default 2 -t 2 -n 100 set-pmu
-stress default 3 -t 4 -n 20000 check-ext
+# 4 threads of check-ext on 2 vCPUs; where the host checks the waits on
+# arm_pmus_lock (contend_default), again until the lock is seen contended.
+default_storm() { stress default $((2 + $1)) -t 4 -n 20000 check-ext; }
+contend default "${contend_default:-}" default_storm
 trace_stop default
 no_progs_left default
 
@@ -37,18 +40,24 @@ trace_stop text TERM
 no_progs_left text
 
 # 4. Generic mode: a non-KVM function, nested inside another target, and
-#    its mutex; ended by its own duration.
+#    its mutex; ended by its own duration. Where the host checks the waits
+#    on misc_mtx (contend_generic), the whole run again until it is seen
+#    contended.
 # Kernels without CONFIG_KALLSYMS_ALL list no misc_mtx: no lock then.
 lock="-l misc_mtx"
 grep -q ' misc_mtx$' /proc/kallsyms || lock=--no-lock
-# shellcheck disable=SC2086
-pmutrace -f misc_open -f do_sys_openat2 $lock -j -o /out/generic.json \
-	-d 8 2>/out/generic.err &
-pid=$!
-wait_tracing /out/generic.err && our_progs /out/generic.live
-stress generic 1 -t 4 -n 2000 -d /dev/kvm open
-wait $pid
-echo $? >/out/generic.rc
+generic_run() {
+	rm -f /out/generic.*
+	# shellcheck disable=SC2086
+	pmutrace -f misc_open -f do_sys_openat2 $lock -j -o /out/generic.json \
+		-d 8 2>/out/generic.err &
+	pid=$!
+	wait_tracing /out/generic.err && our_progs /out/generic.live
+	stress generic 1 -t 4 -n 2000 -d /dev/kvm open
+	wait $pid
+	echo $? >/out/generic.rc
+}
+contend generic "${contend_generic:-}" generic_run
 no_progs_left generic
 
 # 5. Two runs at once each count every call; SIGKILL leaves nothing behind.
