@@ -77,6 +77,8 @@ static void check_parse(void)
 		  "bcrypt cost 19, above the most pmutrace takes, 18" },
 		{ "basic_auth_users:\n  u: $2y$31" HASH_SALT "\n",
 		  "bcrypt cost 31" },
+		{ "basic_auth_users:\n  u: $2y$00" HASH_SALT "\n",
+		  "not a bcrypt hash" },
 		{ "basic_auth_users: [[[[[[[[[]]]]]]]]]\n", "nested deeper" },
 	};
 	struct web_config c;

@@ -191,14 +191,15 @@ static int user_pair(struct ctx *x, const char *name, yaml_node_t *v)
 	err = string_value(x, v, "a password hash", &hash);
 	if (err)
 		return err;
-	if (strlen(hash) >= WEB_HASH_MAX ||
+	/* "$2y$NN$": crypt_checksalt() takes any two digits; bcrypt's
+	 * costs are 04 to 31. */
+	cost = strlen(hash) == 60 ? (hash[4] - '0') * 10 + hash[5] - '0' : 0;
+	if (strlen(hash) != 60 ||
 	    (strncmp(hash, "$2a$", 4) && strncmp(hash, "$2b$", 4) &&
 	     strncmp(hash, "$2y$", 4)) ||
-	    crypt_checksalt(hash) != CRYPT_SALT_OK || strlen(hash) != 60)
+	    crypt_checksalt(hash) != CRYPT_SALT_OK || cost < 4)
 		return bad(x, v, "the password of %s is not a bcrypt hash",
 			   name);
-	/* "$2y$NN$": crypt_checksalt() took two digits, 04 to 31. */
-	cost = (hash[4] - '0') * 10 + hash[5] - '0';
 	if (cost > WEB_BCRYPT_COST_MAX)
 		return bad(
 			x, v,
