@@ -298,6 +298,36 @@ static void check_off_thread(void)
 	http_server_stop(s);
 }
 
+/* A request still queued at its deadline (a cost-16 check ahead of it)
+ * is answered 503, neither let in nor refused. */
+static void check_late(void)
+{
+	struct web_config c = config("basic_auth_users:\n  prometheus: " HASH10
+				     "\n  slow: " HASH16 "\n");
+	struct http_limits lim = HTTP_LIMITS_DEFAULT;
+	char req[256], resp[4096];
+	struct http_server *s;
+	int slow, n;
+
+	lim.write_ms = 500;
+	s = open_server_wc(&c, &lim, NULL);
+	if (!s)
+		return;
+	slow = dial_from(http_server_port(s), "127.0.0.2");
+	request(SLOW_WRONG, req, sizeof(req));
+	if (slow >= 0)
+		send(slow, req, strlen(req), MSG_NOSIGNAL);
+	usleep(100000);
+	n = fetch_from(http_server_port(s), "127.0.0.3",
+		       request(GOOD, req, sizeof(req)), resp, sizeof(resp), 30);
+	CHECK(n > 0 && strstr(resp, " 503 ") && strstr(resp, "Retry-After: 1"),
+	      "a password still queued at its deadline: 503 with Retry-After: %.40s",
+	      n > 0 ? resp : "");
+	if (slow >= 0)
+		close(slow);
+	http_server_stop(s);
+}
+
 static volatile sig_atomic_t term;
 
 static void on_term(int sig)
@@ -393,6 +423,8 @@ int main(void)
 	check_caches();
 	check_unknown_cost();
 	check_flood();
-	check_off_thread(); /* last: its check goes on until exit */
+	/* Last: their checks go on until exit. */
+	check_off_thread();
+	check_late();
 	UNIT_EXIT();
 }
