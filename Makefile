@@ -148,7 +148,7 @@ $(OUTPUT)/bpf-progs: tests/guest/bpf-progs.c
 
 -include $(LOADER_OBJS:.o=.d) $(OUTPUT)/trace/main.d $(OUTPUT)/compare/main.d
 
-$(OUTPUT)/tests/%: tests/unit/%.c tests/unit/unit.h tests/unit/unit_helpers.h tests/unit/thread_cpu.h $(LOADER_OBJS) | $(OUTPUT)/tests
+$(OUTPUT)/tests/%: tests/unit/%.c tests/unit/unit.h tests/unit/unit_helpers.h tests/unit/thread_cpu.h tests/unit/http_client.h $(LOADER_OBJS) | $(OUTPUT)/tests
 	$(CC) $(CFLAGS) -Itests/unit $< $(LOADER_OBJS) $(LIBS) $(BTF_WRAP) -o $@
 
 # test_run drives main.c's run with fakes for what it calls in the tracer,
@@ -249,7 +249,7 @@ $(ASAN_OUT)/trace/tracer_sess.o: user/trace/tracer.c $(BPF_OUT)/sess/pmutrace.sk
 	$(ASAN_CC) -I$(BPF_OUT)/sess $(CFLAGS) -DPMUTRACE_SESSION_OBJ $(ASAN_FLAGS) -c $< -o $@
 -include $(ASAN_OBJS:.o=.d)
 
-$(ASAN_OUT)/tests/%: tests/unit/%.c tests/unit/unit.h tests/unit/unit_helpers.h tests/unit/thread_cpu.h $(ASAN_OBJS) | $(ASAN_OUT)/tests
+$(ASAN_OUT)/tests/%: tests/unit/%.c tests/unit/unit.h tests/unit/unit_helpers.h tests/unit/thread_cpu.h tests/unit/http_client.h $(ASAN_OBJS) | $(ASAN_OUT)/tests
 	$(ASAN_CC) $(CFLAGS) $(ASAN_FLAGS) -Itests/unit $< $(ASAN_OBJS) $(LIBS) $(BTF_WRAP) -o $@
 
 $(ASAN_OUT)/tests/test_run: tests/unit/test_run.c tests/unit/unit.h user/trace/main.c \

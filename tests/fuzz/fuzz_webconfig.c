@@ -3,8 +3,8 @@
  * libFuzzer harness for --web-config's parser (user/export/webconfig.c):
  * any YAML, through libyaml and the strict checks after it. A refusal
  * must say why in one terminated line; an accepted config must hold only
- * what the parser promises (bounded users with bcrypt hashes, TLS with
- * both files).
+ * what the parser promises (bounded users with bcrypt hashes of a cost up
+ * to the cap, TLS with both files).
  *
  *   make fuzz-webconfig [FUZZ_SECONDS=60]      (see tests/fuzz/README.md)
  */
@@ -29,6 +29,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	if (c.nusers < 0 || c.nusers > WEB_MAX_USERS ||
+	    (c.nusers && (c.max_cost < 4 || c.max_cost > WEB_BCRYPT_COST_MAX)) ||
 	    (c.tls && (!c.cert_file[0] || !c.key_file[0])) ||
 	    (!c.tls && !c.nusers))
 		abort();

@@ -1,26 +1,33 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * --web-config (user/export/webconfig.c): the exporter-toolkit subset,
- * strictly; bcrypt basic auth; and the server over TLS with certificates
- * made by openssl(1) at test time: 200 with the password, 401 without,
- * nothing for plaintext.
+ * strictly, with a cap on the bcrypt cost and on the nesting; the files it
+ * names (regular files only, a warning for loose modes); and the server
+ * over TLS with certificates made by openssl(1) at test time: 200 with
+ * the password, 401 without, nothing for plaintext. Basic auth itself is
+ * test_http_auth.c.
  */
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <openssl/ssl.h>
 #include "pmutrace_user.h"
 #include "webconfig.h"
 #include "http_server.h"
 #include "unit.h"
+#include "http_client.h"
 #include "thread_cpu.h"
 
 /* htpasswd -nbBC 10 prometheus secret */
 #define HASH "$2y$10$NGo0h3.UhI4aDmtW7DnsFObUQCoVWMvE794vaZ3.3m4WxW3HrBCSW"
+/* Cost 18, the cap, and the same with costs 19 and 31 written in. */
+#define HASH_SALT "$o4MBUNjOxpDIkxM31CYC4umjoVNMBXsvSXkzD27PFHh5.J3mNat.."
+#define HASH18 "$2b$18" HASH_SALT
 
 static int parse(const char *yaml, struct web_config *c, char *err,
 		 size_t errlen)
@@ -66,6 +73,13 @@ static void check_parse(void)
 		{ "basic_auth_users:\n  u: " HASH
 		  "\nbasic_auth_users:\n  v: " HASH "\n",
 		  "given twice" },
+		{ "basic_auth_users:\n  u: $2b$19" HASH_SALT "\n",
+		  "bcrypt cost 19, above the most pmutrace takes, 18" },
+		{ "basic_auth_users:\n  u: $2y$31" HASH_SALT "\n",
+		  "bcrypt cost 31" },
+		{ "basic_auth_users:\n  u: $2y$00" HASH_SALT "\n",
+		  "not a bcrypt hash" },
+		{ "basic_auth_users: [[[[[[[[[]]]]]]]]]\n", "nested deeper" },
 	};
 	struct web_config c;
 	char err[256];
@@ -105,143 +119,39 @@ static void check_parse(void)
 			      strstr(err, "more than"),
 		      "more than %d users refused: %s", WEB_MAX_USERS, err);
 	}
+	CHECK(!parse("basic_auth_users:\n  a: " HASH "\n  b: " HASH18 "\n", &c,
+		     err, sizeof(err)) &&
+		      c.max_cost == 18,
+	      "cost 18, the cap, taken; the dearest cost kept: %d %s",
+	      c.max_cost, err);
+	{
+		static char deep[WEB_CONFIG_MAX_BYTES];
+		clock_t t0 = clock();
+		int ret;
+
+		memset(deep, '[', sizeof(deep));
+		ret = web_config_parse(deep, sizeof(deep), "/", &c, err,
+				       sizeof(err));
+		printf("# 64 KiB of nested '[': refused in %.1f ms of CPU\n",
+		       (double)(clock() - t0) * 1e3 / CLOCKS_PER_SEC);
+		CHECK(ret == -EINVAL && strstr(err, "nested deeper than 8"),
+		      "64 KiB of nested '[' refused for its nesting: %s", err);
+	}
 	CHECK(web_config_load("/nonexistent/web.yml", &c, err, sizeof(err)) ==
 			      -ENOENT &&
 		      strstr(err, strerror(ENOENT)),
 	      "a missing file: ENOENT, said: %s", err);
 }
 
-static void check_auth(void)
+static void check_tls(const char *dir)
 {
-	struct web_config c;
-	struct web_auth a = { .c = &c };
-	char err[256];
-	double t0, first, again, wrong;
-
-	CHECK(!parse("basic_auth_users:\n  prometheus: " HASH "\n", &c, err,
-		     sizeof(err)),
-	      "users only: %s", err);
-	/* base64("prometheus:secret"), base64("prometheus:wrong") */
-	t0 = monotonic_s();
-	CHECK(web_auth_check(&a, "Basic cHJvbWV0aGV1czpzZWNyZXQ=") ==
-		      WEB_AUTH_OK,
-	      "the right password passes");
-	first = monotonic_s() - t0;
-	t0 = monotonic_s();
-	CHECK(web_auth_check(&a, "Basic cHJvbWV0aGV1czpzZWNyZXQ=") ==
-		      WEB_AUTH_OK,
-	      "and again");
-	again = monotonic_s() - t0;
-	printf("# bcrypt cost 10: %.1f ms, then %.3f ms from the cache\n",
-	       first * 1e3, again * 1e3);
-	usleep((useconds_t)(first * 3e6) + 1000); /* past the bcrypt pause */
-	t0 = monotonic_s();
-	CHECK(web_auth_check(&a, "Basic cHJvbWV0aGV1czp3cm9uZw==") ==
-		      WEB_AUTH_DENIED,
-	      "a wrong password: denied");
-	wrong = monotonic_s() - t0;
-	CHECK(web_auth_check(&a, "Basic b3RoZXI6c2VjcmV0") == WEB_AUTH_BUSY,
-	      "an unknown user right after: busy, no second bcrypt yet");
-	CHECK(web_auth_check(&a, NULL) == WEB_AUTH_DENIED &&
-		      web_auth_check(&a, "Bearer cHJvbWV0aGV1czpzZWNyZXQ=") ==
-			      WEB_AUTH_DENIED,
-	      "no header, other scheme: denied");
-	CHECK(web_auth_check(&a, "Basic cHJvbWV0aGV1czpzZWNyZXQ=") ==
-		      WEB_AUTH_OK,
-	      "the cached password still passes while bcrypt pauses");
-	/* The pause is 3 times the last check, which took at most wrong. */
-	usleep((useconds_t)(wrong * 3e6) + 10000);
-	CHECK(web_auth_check(&a, "Basic b3RoZXI6c2VjcmV0") == WEB_AUTH_DENIED,
-	      "an unknown user, after the pause: denied");
-	a.c = NULL;
-	CHECK(web_auth_check(&a, NULL) == WEB_AUTH_OK,
-	      "no users configured: open");
-}
-
-/* A self-signed certificate for 127.0.0.1 in dir; false without
- * openssl(1). */
-static bool make_cert(const char *dir)
-{
-	char cmd[1024];
-
-	snprintf(
-		cmd, sizeof(cmd),
-		"openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 "
-		"-nodes -days 2 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 "
-		"-keyout %s/key.pem -out %s/cert.pem >/dev/null 2>&1",
-		dir, dir);
-	return !system(cmd);
-}
-
-static int dial(unsigned short port)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET,
-				 .sin_port = htons(port),
-				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	struct timeval tv = { .tv_sec = 5 };
-	int c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	if (c < 0)
-		return -1;
-	setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	if (connect(c, (struct sockaddr *)&a, sizeof(a))) {
-		close(c);
-		return -1;
-	}
-	return c;
-}
-
-/* One request over TLS; the answer in resp, or -1. */
-static int tls_fetch_once(SSL_CTX *ctx, unsigned short port, const char *req,
-			  char *resp, size_t len)
-{
-	int c = dial(port), got = 0, n;
-	SSL *ssl = c >= 0 ? SSL_new(ctx) : NULL;
-
-	if (!ssl || !SSL_set_fd(ssl, c) || SSL_connect(ssl) != 1 ||
-	    SSL_write(ssl, req, strlen(req)) <= 0) {
-		got = -1;
-	} else {
-		while ((size_t)got < len - 1 &&
-		       (n = SSL_read(ssl, resp + got, len - 1 - got)) > 0)
-			got += n;
-		resp[got] = '\0';
-	}
-	SSL_free(ssl);
-	if (c >= 0)
-		close(c);
-	return got;
-}
-
-/* As a client would: again after a 429 (the bcrypt pause), up to 20 s. */
-static int tls_fetch(SSL_CTX *ctx, unsigned short port, const char *req,
-		     char *resp, size_t len)
-{
-	int n;
-
-	for (int i = 0; i < 40; i++) {
-		n = tls_fetch_once(ctx, port, req, resp, len);
-		if (n <= 0 || !strstr(resp, " 429 "))
-			break;
-		usleep(500000);
-	}
-	return n;
-}
-
-static void check_tls(void)
-{
-	char dir[] = "/tmp/pmutrace-tls-XXXXXX", yaml[1024], resp[4096],
-	     err[512];
+	char yaml[1024], resp[4096], err[512];
 	struct http_limits lim = HTTP_LIMITS_DEFAULT;
 	struct web_config c;
 	struct http_server *s;
 	SSL_CTX *ctx;
 	int n, fd;
 
-	if (!mkdtemp(dir) || !make_cert(dir)) {
-		printf("skip TLS server test: openssl(1) could not make a certificate\n");
-		return;
-	}
 	snprintf(
 		yaml, sizeof(yaml),
 		"tls_server_config:\n  cert_file: cert.pem\n  key_file: key.pem\n"
@@ -254,46 +164,51 @@ static void check_tls(void)
 	CHECK(s && !http_server_start(s) && http_server_tls(s),
 	      "TLS server: %s", s ? "started" : err);
 	if (!s)
-		goto out;
+		return;
 	http_server_publish(s, strdup("m 1\n"), 4);
 	ctx = SSL_CTX_new(TLS_client_method());
 	SSL_CTX_load_verify_locations(
 		ctx, strcat(strcpy(err, dir), "/cert.pem"), NULL);
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
-	n = tls_fetch(ctx, http_server_port(s),
-		      "GET /metrics HTTP/1.1\r\nAuthorization: Basic "
-		      "cHJvbWV0aGV1czpzZWNyZXQ=\r\n\r\n",
-		      resp, sizeof(resp));
+	n = tls_fetch_from(ctx, http_server_port(s), NULL,
+			   "GET /metrics HTTP/1.1\r\nAuthorization: Basic "
+			   "cHJvbWV0aGV1czpzZWNyZXQ=\r\n\r\n",
+			   resp, sizeof(resp), 30);
 	CHECK(n > 0 && strstr(resp, "HTTP/1.0 200 OK") &&
 		      strstr(resp, "\r\n\r\nm 1\n"),
 	      "HTTPS with the password: 200 (%d bytes)", n);
-	n = tls_fetch(ctx, http_server_port(s),
-		      "GET /metrics HTTP/1.1\r\nAuthorization: Basic "
-		      "cHJvbWV0aGV1czp3cm9uZw==\r\n\r\n",
-		      resp, sizeof(resp));
+	n = tls_fetch_from(ctx, http_server_port(s), NULL,
+			   "GET /metrics HTTP/1.1\r\nAuthorization: Basic "
+			   "cHJvbWV0aGV1czp3cm9uZw==\r\n\r\n",
+			   resp, sizeof(resp), 30);
 	CHECK(n > 0 && strstr(resp, "HTTP/1.0 401 Unauthorized") &&
 		      strstr(resp,
 			     "\r\nWWW-Authenticate: Basic realm=\"pmutrace\"\r\n"),
 	      "HTTPS with a wrong password: 401 with WWW-Authenticate");
-	n = tls_fetch(ctx, http_server_port(s), "GET / HTTP/1.0\r\n\r\n", resp,
-		      sizeof(resp));
+	n = tls_fetch_from(ctx, http_server_port(s), NULL,
+			   "GET / HTTP/1.0\r\n\r\n", resp, sizeof(resp), 30);
 	CHECK(n > 0 && strstr(resp, "HTTP/1.0 401 "), "no password: 401");
 	{
 		double cpu0 = server_cpu(), t0 = monotonic_s();
 		int good = 0;
 
 		for (int i = 0; i < 20; i++)
-			good += tls_fetch_once(
-					ctx, http_server_port(s),
+			good += tls_fetch_from(
+					ctx, http_server_port(s), NULL,
 					"GET /metrics HTTP/1.1\r\nAuthorization: Basic "
 					"cHJvbWV0aGV1czpzZWNyZXQ=\r\n\r\n",
-					resp, sizeof(resp)) > 0 &&
+					resp, sizeof(resp), 30) > 0 &&
 				strstr(resp, " 200 ");
 		printf("# TLS: %d of 20 HTTPS scrapes (a handshake each, the password remembered): %.1f ms of server CPU and %.1f ms each\n",
 		       good, (server_cpu() - cpu0) * 1e3 / 20,
 		       (monotonic_s() - t0) * 1e3 / 20);
 	}
-	fd = dial(http_server_port(s));
+	fd = dial_from(http_server_port(s), NULL);
+	if (fd >= 0) {
+		struct timeval tv = { .tv_sec = 5 };
+
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	}
 	n = fd >= 0 ? (int)send(fd, "GET /metrics HTTP/1.0\r\n\r\n", 25, 0) :
 		      -1;
 	n = n > 0 ? (int)recv(fd, resp, sizeof(resp) - 1, 0) : -1;
@@ -315,15 +230,167 @@ static void check_tls(void)
 	CHECK(!s && strstr(err, "cannot use key_file") && !strchr(err, '\n'),
 	      "a missing key file, said in one line: %s", err);
 	http_server_stop(s);
-out:
-	snprintf(yaml, sizeof(yaml), "rm -rf %s", dir);
-	(void)!system(yaml);
+}
+
+/* What f(dir) wrote on stderr, in out. */
+static void stderr_of(void (*f)(const char *, char *, size_t), const char *dir,
+		      char *out, size_t len, char *err, size_t errlen)
+{
+	FILE *tmp = tmpfile();
+	int saved = dup(2);
+	size_t n = 0;
+
+	fflush(stderr);
+	if (tmp && saved >= 0 && dup2(fileno(tmp), 2) >= 0) {
+		f(dir, err, errlen);
+		fflush(stderr);
+		dup2(saved, 2);
+		rewind(tmp);
+		n = fread(out, 1, len - 1, tmp);
+	}
+	out[n] = '\0';
+	if (tmp)
+		fclose(tmp);
+	if (saved >= 0)
+		close(saved);
+}
+
+/* A server with the TLS files of dir (never started): err says why not. */
+static void open_tls(const char *dir, char *err, size_t errlen)
+{
+	static const char yaml[] =
+		"tls_server_config:\n  cert_file: cert.pem\n  key_file: key.pem\n";
+	struct http_server *s = NULL;
+	struct web_config c;
+
+	*err = '\0';
+	if (!web_config_parse(yaml, strlen(yaml), dir, &c, err, errlen))
+		s = http_server_open("127.0.0.1:0", &c, NULL, err, errlen);
+	http_server_stop(s);
+}
+
+static void load_config(const char *dir, char *err, size_t errlen)
+{
+	char path[PATH_MAX];
+	struct web_config c;
+
+	*err = '\0';
+	snprintf(path, sizeof(path), "%s/web.yml", dir);
+	web_config_load(path, &c, err, errlen);
+}
+
+/* What opening the file whose name ends as name says, in a child: a FIFO
+ * must be refused, never waited for (alarm: a hang fails). */
+static void refused_file(const char *dir, const char *name, const char *why)
+{
+	char yaml[PATH_MAX + 128], err[512] = "", path[PATH_MAX];
+	int fds[2], status = -1;
+	struct web_config c;
+	ssize_t n = -1;
+	pid_t pid;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	snprintf(yaml, sizeof(yaml),
+		 "tls_server_config:\n  cert_file: %s\n  key_file: %s\n",
+		 strstr(name, "key") ? "cert.pem" : name,
+		 strstr(name, "key") ? name : "key.pem");
+	if (pipe(fds))
+		return;
+	pid = fork();
+	if (pid == 0) {
+		alarm(10);
+		if (!strcmp(name, "fifo.yml"))
+			web_config_load(path, &c, err, sizeof(err));
+		else if (!web_config_parse(yaml, strlen(yaml), dir, &c, err,
+					   sizeof(err)))
+			http_server_stop(http_server_open(
+				"127.0.0.1:0", &c, NULL, err, sizeof(err)));
+		(void)!write(fds[1], err, strlen(err) + 1);
+		_exit(0);
+	}
+	close(fds[1]);
+	if (pid > 0) {
+		n = read(fds[0], err, sizeof(err) - 1);
+		waitpid(pid, &status, 0);
+	}
+	err[n > 0 ? n : 0] = '\0';
+	close(fds[0]);
+	CHECK(WIFEXITED(status) && strstr(err, why) && !strchr(err, '\n'),
+	      "%s refused at once with '%s': %s%s", name, why, err,
+	      WIFSIGNALED(status) ? "killed: it hung" : "");
+}
+
+/* issue 20, item 6: regular files only; loose modes said, as sshd does. */
+static void check_files(const char *dir)
+{
+	char path[PATH_MAX], out[2048], err[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/fifo.pem", dir);
+	mkfifo(path, 0600);
+	snprintf(path, sizeof(path), "%s/fifo.key", dir);
+	mkfifo(path, 0600);
+	snprintf(path, sizeof(path), "%s/fifo.yml", dir);
+	mkfifo(path, 0600);
+	snprintf(path, sizeof(path), "%s/dir.key", dir);
+	mkdir(path, 0700);
+	refused_file(dir, "fifo.pem", "cert_file");
+	refused_file(dir, "fifo.pem", "not a regular file");
+	refused_file(dir, "fifo.key", "key_file");
+	refused_file(dir, "fifo.key", "not a regular file");
+	refused_file(dir, "missing.key", strerror(ENOENT));
+	refused_file(dir, "dir.key", strerror(EISDIR));
+	refused_file(dir, "fifo.yml", "not a regular file");
+
+	snprintf(path, sizeof(path), "%s/key.pem", dir);
+	chmod(path, 0644);
+	stderr_of(open_tls, dir, out, sizeof(out), err, sizeof(err));
+	CHECK(!*err && strstr(out, "warning: --web-config key_file ") &&
+		      strstr(out, "can be read by other users (mode 0644)") &&
+		      !strchr(strchr(out, '\n') + 1, '\n'),
+	      "a key readable by all: one warning line: %s", out);
+	chmod(path, 0600);
+	snprintf(path, sizeof(path), "%s/cert.pem", dir);
+	chmod(path, 0666);
+	stderr_of(open_tls, dir, out, sizeof(out), err, sizeof(err));
+	CHECK(!*err && strstr(out, "cert_file") &&
+		      strstr(out, "can be written by other users") &&
+		      !strstr(out, "key_file"),
+	      "a certificate writable by all: a warning: %s", out);
+	chmod(path, 0644);
+	stderr_of(open_tls, dir, out, sizeof(out), err, sizeof(err));
+	CHECK(!*err && !*out, "key 0600, certificate 0644: no warning: '%s' %s",
+	      out, err);
+
+	snprintf(path, sizeof(path), "%s/web.yml", dir);
+	f = fopen(path, "w");
+	if (f) {
+		fputs("basic_auth_users:\n  prometheus: " HASH "\n", f);
+		fclose(f);
+	}
+	chmod(path, 0666);
+	stderr_of(load_config, dir, out, sizeof(out), err, sizeof(err));
+	CHECK(!*err && strstr(out, "warning: --web-config ") &&
+		      strstr(out, "can be read and written by other users"),
+	      "a web config writable by all: a warning: %s %s", out, err);
+	chmod(path, 0640);
+	stderr_of(load_config, dir, out, sizeof(out), err, sizeof(err));
+	CHECK(!*err && !*out, "a web config 0640: no warning: '%s' %s", out,
+	      err);
 }
 
 int main(void)
 {
+	char dir[] = "/tmp/pmutrace-tls-XXXXXX", cmd[64];
+
 	check_parse();
-	check_auth();
-	check_tls();
+	if (!mkdtemp(dir) || !make_cert(dir)) {
+		SKIP("TLS and file tests: openssl(1) could not make a certificate");
+		UNIT_EXIT();
+	}
+	check_tls(dir);
+	check_files(dir);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	(void)!system(cmd);
 	UNIT_EXIT();
 }

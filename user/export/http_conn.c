@@ -30,6 +30,8 @@ void http_conn_close(struct http_server *s, struct conn *c)
 {
 	char sink[512];
 
+	if (c->state == C_AUTH)
+		http_auth_cancel(s->auth, c - s->conns);
 	if (c->ssl) {
 		if (c->state == C_WRITE)
 			SSL_shutdown(c->ssl); /* close_notify, not waited for */
@@ -178,36 +180,67 @@ static void want_metrics(struct http_server *s, struct conn *c)
 	(void)!write(s->demand_fd, &one, sizeof(one));
 }
 
-static void handle(struct http_server *s, struct conn *c,
-		   const struct http_request *req)
+/* The answer to a request let through, or 401. */
+static void answer(struct http_server *s, struct conn *c, bool allowed)
 {
 	static const char index_html[] =
 		"<html><head><title>pmutrace</title></head><body>\n"
 		"<h1>pmutrace</h1>\n"
 		"<p><a href=\"/metrics\">Metrics</a></p>\n"
 		"</body></html>\n";
-	enum web_auth_result auth;
 
-	c->head_only = req->method == HTTP_HEAD;
-	auth = web_auth_check(&s->auth, req->has_auth ? req->auth : NULL);
-	if (auth == WEB_AUTH_BUSY)
-		respond_text(s, c, "429 Too Many Requests",
-			     "Retry-After: 1\r\n",
-			     "too many password checks: retry\n");
-	else if (auth == WEB_AUTH_DENIED)
+	if (!allowed)
 		respond_text(s, c, "401 Unauthorized",
 			     "WWW-Authenticate: Basic realm=\"pmutrace\"\r\n",
 			     "unauthorized\n");
-	else if (req->method == HTTP_OTHER)
+	else if (c->route == R_METHOD)
 		respond_text(s, c, "405 Method Not Allowed",
 			     "Allow: GET, HEAD\r\n", "method not allowed\n");
-	else if (!strcmp(req->path, "/metrics"))
+	else if (c->route == R_METRICS)
 		want_metrics(s, c);
-	else if (!strcmp(req->path, "/"))
+	else if (c->route == R_INDEX)
 		respond(s, c, "200 OK", "text/html; charset=utf-8", "",
 			index_html, sizeof(index_html) - 1);
 	else
 		respond_text(s, c, "404 Not Found", "", "not found\n");
+}
+
+void http_conn_authed(struct http_server *s, struct conn *c, bool ok, bool late)
+{
+	if (late) {
+		/* The queue of checks did not reach it in time (wrong
+		 * passwords from its own address): not refused, not let in. */
+		http_auth_cancel(s->auth, c - s->conns);
+		respond_text(s, c, "503 Service Unavailable",
+			     "Retry-After: 1\r\n",
+			     "password check still queued: retry\n");
+	} else {
+		answer(s, c, ok);
+	}
+	http_conn_step(s, c);
+}
+
+static void handle(struct http_server *s, struct conn *c,
+		   const struct http_request *req)
+{
+	enum http_auth_result auth;
+
+	c->head_only = req->method == HTTP_HEAD;
+	c->route = req->method == HTTP_OTHER	  ? R_METHOD :
+		   !strcmp(req->path, "/metrics") ? R_METRICS :
+		   !strcmp(req->path, "/")	  ? R_INDEX :
+						    R_NOT_FOUND;
+	auth = http_auth_begin(s->auth, req->has_auth ? req->auth : NULL,
+			       &c->peer, c - s->conns, now_ms());
+	if (auth != HTTP_AUTH_QUEUED) {
+		answer(s, c, auth == HTTP_AUTH_OK);
+		return;
+	}
+	free(c->in);
+	c->in = NULL;
+	c->state = C_AUTH;
+	c->events = 0;
+	c->deadline = now_ms() + s->lim.write_ms;
 }
 
 static void read_head(struct http_server *s, struct conn *c)

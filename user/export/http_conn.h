@@ -10,6 +10,7 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <openssl/ssl.h>
+#include "http_auth.h"
 #include "http_server.h"
 #include "pmutrace_user.h"
 
@@ -21,7 +22,11 @@ struct snapshot {
 	char *body;
 };
 
-enum conn_state { C_FREE, C_HANDSHAKE, C_HEAD, C_FRESH, C_WRITE };
+/* C_AUTH: its password waits for a bcrypt check (http_auth.c). */
+enum conn_state { C_FREE, C_HANDSHAKE, C_HEAD, C_AUTH, C_FRESH, C_WRITE };
+
+/* What a request asks for, once it may. */
+enum conn_route { R_METRICS, R_INDEX, R_NOT_FOUND, R_METHOD };
 
 struct conn {
 	enum conn_state state;
@@ -32,6 +37,7 @@ struct conn {
 	short events; /* what the transport waits for */
 	bool head_only;
 	bool heard; /* the client has sent something */
+	enum conn_route route;
 	__u64 want_gen; /* C_FRESH: the body generation it waits for */
 	char *in;
 	size_t in_len;
@@ -47,7 +53,7 @@ struct http_server {
 	unsigned short port;
 	SSL_CTX *tls;
 	struct web_config wc;
-	struct web_auth auth;
+	struct http_auth *auth; /* NULL: no users */
 	struct http_limits lim;
 	int wake_fd; /* publish() and stop() to the thread */
 	int demand_fd; /* the thread to the measurement loop */
@@ -63,6 +69,7 @@ struct http_server {
 	int *pidx; /* the conn of each pfds entry after those */
 	int nconns, peak;
 	long long backoff_until;
+	int reserve; /* a descriptor to give up when accept() hits EMFILE */
 };
 
 static inline long long now_ms(void)
@@ -79,5 +86,9 @@ void http_conn_serve(struct http_server *s, struct conn *c,
 		     struct snapshot *snap);
 /* Goes as far as the connection can without waiting. */
 void http_conn_step(struct http_server *s, struct conn *c);
+/* A C_AUTH connection's check has decided (ok), or (late) its deadline
+ * came first: answers it. */
+void http_conn_authed(struct http_server *s, struct conn *c, bool ok,
+		      bool late);
 
 #endif /* PMUTRACE_HTTP_CONN_H */

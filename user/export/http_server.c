@@ -9,6 +9,7 @@
  * through an eventfd and hands one over with http_server_publish().
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -21,37 +22,88 @@
 #include "http_conn.h"
 #include "http_setup.h"
 
+/* Before the end of its request, a connection is judged stale (slowloris,
+ * or idle) at this age: the scrape goal is 1 s. */
+#define HTTP_STALE_MS 1000
+/* A connection this new that has sent nothing yet may be a client between
+ * its connect() and its first write: newcomers do not displace it. */
+#define HTTP_NEW_MS 50
+
 static bool same_peer(const struct conn *c, const struct in6_addr *peer)
 {
 	return c->state != C_FREE && !memcmp(&c->peer, peer, sizeof(*peer));
 }
 
-/* Which connection goes first to make room: lower is sooner. Clients
- * that have sent nothing, then those still before their request; among
- * equals the oldest. A scrape in progress goes last. */
-static int evict_rank(const struct conn *c)
+static bool heard(const struct conn *c)
 {
-	if (!c->heard && !(c->ssl && BIO_number_read(SSL_get_rbio(c->ssl)) > 0))
-		return 0;
-	return c->state == C_HANDSHAKE || c->state == C_HEAD ? 1 : 2;
+	return c->heard || (c->ssl && BIO_number_read(SSL_get_rbio(c->ssl)));
 }
 
-/* Makes room for one more connection. peer NULL: from any peer. */
-static void evict(struct http_server *s, const struct in6_addr *peer)
+/* Input waits unread: a request that arrived after its connection. */
+static bool has_input(const struct conn *c)
 {
-	struct conn *old = NULL;
+	char b;
 
-	for (int i = 0; i < s->lim.max_conns; i++) {
-		struct conn *c = &s->conns[i];
+	return recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
+}
 
-		if (c->state == C_FREE || (peer && !same_peer(c, peer)))
-			continue;
-		if (!old || evict_rank(c) < evict_rank(old) ||
-		    (evict_rank(c) == evict_rank(old) && c->born < old->born))
-			old = c;
+/*
+ * Which connection goes first to make room: lower is sooner, the oldest
+ * first among equals. Before the end of its request: one older than
+ * HTTP_STALE_MS (slowloris, or idle), then one that has sent nothing for
+ * HTTP_NEW_MS, then one that has sent part of a request, then one that is
+ * new and silent, then a TLS client whose first flight the server has
+ * answered. A request past its head (a password check, a scrape waiting
+ * or being written) goes last.
+ */
+static int evict_rank(const struct conn *c, long long now)
+{
+	if (c->state != C_HANDSHAKE && c->state != C_HEAD)
+		return 5;
+	if (now - c->born >= HTTP_STALE_MS)
+		return 0;
+	if (!heard(c))
+		return now - c->born >= HTTP_NEW_MS ? 1 : 3;
+	return c->ssl && BIO_number_written(SSL_get_wbio(c->ssl)) ? 4 : 2;
+}
+
+/* Makes room for one more connection, from peer's (NULL: anyone's) of
+ * rank max_rank at most. A connection whose request is there but unread
+ * is read first, not evicted. Returns whether one was closed. */
+static bool evict(struct http_server *s, const struct in6_addr *peer,
+		  int max_rank)
+{
+	long long now = now_ms();
+
+	for (;;) {
+		struct conn *old = NULL;
+		int old_rank = 0;
+
+		for (int i = 0; i < s->lim.max_conns; i++) {
+			struct conn *c = &s->conns[i];
+			int rank;
+
+			if (c->state == C_FREE || (peer && !same_peer(c, peer)))
+				continue;
+			rank = evict_rank(c, now);
+			if (rank <= max_rank &&
+			    (!old || rank < old_rank ||
+			     (rank == old_rank && c->born < old->born))) {
+				old = c;
+				old_rank = rank;
+			}
+		}
+		if (!old)
+			return false;
+		if (heard(old) || !has_input(old)) {
+			http_conn_close(s, old);
+			return true;
+		}
+		old->heard = true; /* once: it now ranks among the heard */
+		http_conn_step(s, old);
+		if (old->state == C_FREE) /* answered at once */
+			return true;
 	}
-	if (old)
-		http_conn_close(s, old);
 }
 
 static void peer_of(const struct sockaddr_storage *sa, struct in6_addr *peer)
@@ -66,7 +118,8 @@ static void peer_of(const struct sockaddr_storage *sa, struct in6_addr *peer)
 	}
 }
 
-static void add_conn(struct http_server *s, int fd, const struct in6_addr *peer)
+static struct conn *add_conn(struct http_server *s, int fd,
+			     const struct in6_addr *peer)
 {
 	struct conn *c = NULL;
 	int same = 0;
@@ -74,9 +127,9 @@ static void add_conn(struct http_server *s, int fd, const struct in6_addr *peer)
 	for (int i = 0; i < s->lim.max_conns; i++)
 		same += same_peer(&s->conns[i], peer);
 	if (same >= s->lim.max_per_peer)
-		evict(s, peer);
+		evict(s, peer, 5);
 	if (s->nconns >= s->lim.max_conns)
-		evict(s, NULL);
+		evict(s, NULL, 5);
 	for (int i = 0; i < s->lim.max_conns && !c; i++)
 		if (s->conns[i].state == C_FREE)
 			c = &s->conns[i];
@@ -90,28 +143,61 @@ static void add_conn(struct http_server *s, int fd, const struct in6_addr *peer)
 	c->events = POLLIN;
 	if (++s->nconns > s->peak)
 		s->peak = s->nconns;
+	return c;
+}
+
+/* Out of descriptors (err): one from a connection still before its
+ * request, else the reserve, is given up for what may be a scrape. */
+static bool free_descriptor(struct http_server *s, int err)
+{
+	if ((err == EMFILE || err == ENFILE) && evict(s, NULL, 4))
+		return true;
+	if (err == EMFILE && s->reserve >= 0) {
+		close(s->reserve);
+		s->reserve = -1;
+		return true;
+	}
+	return false;
 }
 
 static void accept_some(struct http_server *s)
 {
+	bool accepted = false, freed = false;
+
 	for (int i = 0; i < 16; i++) {
 		struct sockaddr_storage sa;
 		socklen_t len = sizeof(sa);
 		struct in6_addr peer;
+		struct conn *c;
 		int fd = accept4(s->fd, (struct sockaddr *)&sa, &len,
 				 SOCK_NONBLOCK | SOCK_CLOEXEC);
+		int err = errno;
 
 		if (fd < 0) {
-			if (errno == EINTR || errno == ECONNABORTED)
+			if (err == EINTR || err == ECONNABORTED)
 				continue;
-			/* Out of descriptors or memory: the connection stays
-			 * queued, and polling for it again would spin. */
-			if (errno != EAGAIN && errno != EWOULDBLOCK)
+			/* accept() takes a descriptor before it looks at the
+			 * queue: EMFILE says a connection waits only on the
+			 * first try after poll(). */
+			if (!accepted && !freed && free_descriptor(s, err)) {
+				freed = true;
+				continue;
+			}
+			/* Out of memory, or nothing to give up: the
+			 * connection stays queued, and polling for it again
+			 * would spin. */
+			if (err != EAGAIN && err != EWOULDBLOCK && !accepted)
 				s->backoff_until = now_ms() + s->lim.backoff_ms;
 			return;
 		}
+		accepted = true;
 		peer_of(&sa, &peer);
-		add_conn(s, fd, &peer);
+		c = add_conn(s, fd, &peer);
+		/* Read what came with it: a request unread looks silent. */
+		if (has_input(c)) {
+			c->heard = true;
+			http_conn_step(s, c);
+		}
 	}
 }
 
@@ -127,6 +213,8 @@ static long long timers(struct http_server *s, struct snapshot *cur, __u64 gen)
 		    (gen >= c->want_gen || now >= c->deadline)) {
 			http_conn_serve(s, c, cur); /* stale at the deadline */
 			http_conn_step(s, c);
+		} else if (c->state == C_AUTH && now >= c->deadline) {
+			http_conn_authed(s, c, false, true);
 		} else if (c->state != C_FREE && now >= c->deadline) {
 			http_conn_close(s, c);
 		}
@@ -138,6 +226,15 @@ static long long timers(struct http_server *s, struct snapshot *cur, __u64 gen)
 	return next - now;
 }
 
+static void auth_done(void *ctx, int token, bool ok)
+{
+	struct http_server *s = ctx;
+	struct conn *c = &s->conns[token];
+
+	if (c->state == C_AUTH)
+		http_conn_authed(s, c, ok, false);
+}
+
 static void *serve(void *arg)
 {
 	struct http_server *s = arg;
@@ -146,7 +243,7 @@ static void *serve(void *arg)
 
 	for (;;) {
 		struct snapshot *cur;
-		long long wait;
+		long long wait, auth_wait;
 		__u64 gen, v;
 		int n = 0, np;
 		bool stop;
@@ -162,9 +259,21 @@ static void *serve(void *arg)
 			http_snap_put(cur);
 			break;
 		}
+		if (s->reserve < 0) /* given up for a connection: again */
+			s->reserve = fcntl(s->fd, F_DUPFD_CLOEXEC, 0);
 		wait = timers(s, cur, gen);
 		http_snap_put(cur);
+		if (s->auth) {
+			auth_wait =
+				http_auth_run(s->auth, now_ms(), auth_done, s);
+			if (auth_wait >= 0 && auth_wait < wait)
+				wait = auth_wait;
+		}
 		p[n++] = (struct pollfd){ .fd = s->wake_fd, .events = POLLIN };
+		p[n++] = (struct pollfd){ .fd = s->auth ?
+							http_auth_fd(s->auth) :
+							-1,
+					  .events = POLLIN };
 		if (now_ms() >= s->backoff_until)
 			p[n++] = (struct pollfd){ .fd = s->fd,
 						  .events = POLLIN };
@@ -189,7 +298,7 @@ static void *serve(void *arg)
 			    c->fd == p[i].fd)
 				http_conn_step(s, c);
 		}
-		if (np == 2 && p[1].revents)
+		if (np == 3 && p[2].revents)
 			accept_some(s);
 	}
 	return NULL;
@@ -218,20 +327,20 @@ struct http_server *http_server_open(const char *addr_port,
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	s->fd = s->wake_fd = s->demand_fd = -1;
+	s->fd = s->wake_fd = s->demand_fd = s->reserve = -1;
 	s->lim = limits ? *limits : defaults;
 	pthread_mutex_init(&s->lock, NULL);
-	if (wc) {
+	if (wc)
 		s->wc = *wc;
-		s->auth.c = &s->wc;
-	}
 	s->conns = calloc(s->lim.max_conns, sizeof(*s->conns));
-	s->pfds = calloc(s->lim.max_conns + 2, sizeof(*s->pfds));
+	s->pfds = calloc(s->lim.max_conns + 3, sizeof(*s->pfds));
 	s->pidx = calloc(s->lim.max_conns, sizeof(*s->pidx));
 	s->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	s->demand_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (wc && wc->nusers)
+		s->auth = http_auth_new(&s->wc, s->lim.max_conns);
 	if (!s->conns || !s->pfds || !s->pidx || s->wake_fd < 0 ||
-	    s->demand_fd < 0) {
+	    s->demand_fd < 0 || (wc && wc->nusers && !s->auth)) {
 		snprintf(err, errlen, "cannot set up the metrics server: %s",
 			 strerror(errno ?: ENOMEM));
 		goto fail;
@@ -245,6 +354,7 @@ struct http_server *http_server_open(const char *addr_port,
 		goto fail;
 	}
 	s->fd = fd;
+	s->reserve = fcntl(fd, F_DUPFD_CLOEXEC, 0);
 	return s;
 fail:
 	http_server_stop(s);
@@ -260,7 +370,9 @@ int http_server_start(struct http_server *s)
 	 * them blocked (SIGPIPE from a TLS write to a closed peer too). */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	err = pthread_create(&s->thread, NULL, serve, s);
+	err = s->auth ? -http_auth_start(s->auth) : 0;
+	if (!err)
+		err = pthread_create(&s->thread, NULL, serve, s);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	s->started = !err;
 	if (!err) /* for top -H and /proc: the name of the thread */
@@ -338,9 +450,14 @@ void http_server_stop(struct http_server *s)
 		if (s->conns[i].state != C_FREE)
 			http_conn_close(s, &s->conns[i]);
 	http_snap_put(s->current);
+	/* A password check in flight is not waited for: SIGTERM ends
+	 * pmutrace at once whatever the cost of the hash. */
+	http_auth_free(s->auth);
 	SSL_CTX_free(s->tls);
 	if (s->fd >= 0)
 		close(s->fd);
+	if (s->reserve >= 0)
+		close(s->reserve);
 	if (s->wake_fd >= 0)
 		close(s->wake_fd);
 	if (s->demand_fd >= 0)

@@ -1,17 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * What the metrics server needs before its thread starts: the listening
- * socket and the TLS context of --web-config. Both fail in one line.
+ * socket and the TLS context of --web-config, its files read as regular
+ * files only (a FIFO would block start-up). Both fail in one line.
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include "http_setup.h"
 
 int prom_parse_listen(const char *addr_port, struct sockaddr_storage *addr,
@@ -129,23 +132,137 @@ static int verify_any(int ok, X509_STORE_CTX *store)
 	return 1; /* Request/RequireAnyClientCert: any certificate will do */
 }
 
-/* One line: the file's own errno if it cannot be read, else OpenSSL's
- * reason ("no start line", "key values mismatch", ...). */
+/* An encrypted key fails rather than asks for a passphrase on the tty. */
+static int no_passphrase(char *buf, int size, int rw, void *u)
+{
+	(void)buf;
+	(void)size;
+	(void)rw;
+	(void)u;
+	return -1;
+}
+
+/* Certificates and keys are at most this large: a chain of a few PEMs. */
+#define TLS_FILE_MAX (1 << 20)
+
+/* The PEM file a key of wc names, read as a regular file (loose: the mode
+ * bits that earn a warning), in a memory BIO; NULL with one line in err. */
+static BIO *pem_file(const char *what, const char *file, unsigned int loose,
+		     char *err, size_t errlen)
+{
+	char name[32], why[128], *text;
+	size_t len;
+	BIO *b;
+
+	snprintf(name, sizeof(name), "--web-config %s", what);
+	if (web_file_read(name, file, TLS_FILE_MAX, loose, &text, &len, why,
+			  sizeof(why))) {
+		snprintf(err, errlen, "--web-config: cannot use %s %s: %s",
+			 what, file, why);
+		return NULL;
+	}
+	b = BIO_new(BIO_s_mem());
+	if (!b || BIO_write(b, text, (int)len) != (int)len) {
+		BIO_free(b);
+		b = NULL;
+		snprintf(err, errlen, "--web-config: cannot use %s %s: %s",
+			 what, file, "out of memory");
+	}
+	OPENSSL_cleanse(text, len);
+	free(text);
+	return b;
+}
+
+/* One line with OpenSSL's reason ("no start line", "key values
+ * mismatch", ...): the first error queued is the real cause. */
 static int tls_fail(char *err, size_t errlen, const char *what,
 		    const char *file)
 {
-	unsigned long e = ERR_peek_error(); /* the first: the real cause */
+	unsigned long e = ERR_peek_error();
 	const char *why = e ? ERR_reason_error_string(e) : NULL;
-	int fd = open(file, O_RDONLY | O_CLOEXEC);
 
-	if (fd < 0)
-		why = strerror(errno);
-	else
-		close(fd);
 	snprintf(err, errlen, "--web-config: cannot use %s %s: %s", what, file,
-		 why ? why : "not usable");
+		 why ? why : "no PEM data");
 	ERR_clear_error();
 	return -1;
+}
+
+/* Every certificate of a PEM BIO, each handed to add (which consumes
+ * it); the number added, or -1 when one could not be. */
+static int each_cert(BIO *b, SSL_CTX *ctx, int (*add)(SSL_CTX *, X509 *))
+{
+	X509 *x;
+	int n = 0;
+
+	while ((x = PEM_read_bio_X509(b, NULL, NULL, NULL))) {
+		if (!add(ctx, x))
+			return -1;
+		n++;
+	}
+	/* The end of the data ends the loop with PEM_R_NO_START_LINE. */
+	if (ERR_GET_REASON(ERR_peek_last_error()) == PEM_R_NO_START_LINE)
+		ERR_clear_error();
+	return n;
+}
+
+static int add_chain(SSL_CTX *ctx, X509 *x)
+{
+	if (SSL_CTX_add0_chain_cert(ctx, x))
+		return 1; /* the context owns x */
+	X509_free(x);
+	return 0;
+}
+
+static int add_client_ca(SSL_CTX *ctx, X509 *x)
+{
+	int ok = X509_STORE_add_cert(SSL_CTX_get_cert_store(ctx), x) &&
+		 SSL_CTX_add_client_CA(ctx, x);
+
+	X509_free(x); /* both took references of their own */
+	return ok;
+}
+
+/* The files of wc into ctx, as the _file() calls of OpenSSL would, but
+ * each opened as a regular file only. */
+static int tls_files(SSL_CTX *ctx, const struct web_config *wc, char *err,
+		     size_t errlen)
+{
+	BIO *b = pem_file("cert_file", wc->cert_file, S_IWOTH, err, errlen);
+	EVP_PKEY *key;
+	X509 *x;
+	int ok;
+
+	if (!b)
+		return -1;
+	x = PEM_read_bio_X509_AUX(b, NULL, NULL, NULL);
+	ok = x && SSL_CTX_use_certificate(ctx, x) == 1 &&
+	     each_cert(b, ctx, add_chain) >= 0;
+	X509_free(x);
+	BIO_free(b);
+	if (!ok)
+		return tls_fail(err, errlen, "cert_file", wc->cert_file);
+	b = pem_file("key_file", wc->key_file, S_IROTH | S_IWOTH, err, errlen);
+	if (!b)
+		return -1;
+	key = PEM_read_bio_PrivateKey(b, NULL, no_passphrase, NULL);
+	ok = key && SSL_CTX_use_PrivateKey(ctx, key) == 1 &&
+	     SSL_CTX_check_private_key(ctx) == 1;
+	EVP_PKEY_free(key);
+	BIO_free(b);
+	if (!ok)
+		return tls_fail(err, errlen, "key_file", wc->key_file);
+	if (!*wc->client_ca_file)
+		return 0;
+	b = pem_file("client_ca_file", wc->client_ca_file, S_IWOTH, err,
+		     errlen);
+	if (!b)
+		return -1;
+	ok = each_cert(b, ctx, add_client_ca) > 0;
+	BIO_free(b);
+	if (!ok)
+		return tls_fail(err, errlen, "client_ca_file",
+				wc->client_ca_file);
+	return 0;
 }
 
 SSL_CTX *http_tls_context(const struct web_config *wc, char *err, size_t errlen)
@@ -160,7 +277,6 @@ SSL_CTX *http_tls_context(const struct web_config *wc, char *err, size_t errlen)
 			SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT,
 	};
 	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
-	int fail = 0;
 
 	if (!ctx) {
 		snprintf(err, errlen, "--web-config: cannot set up TLS");
@@ -173,30 +289,13 @@ SSL_CTX *http_tls_context(const struct web_config *wc, char *err, size_t errlen)
 					 SSL_OP_CIPHER_SERVER_PREFERENCE);
 	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
 				      SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-	if (SSL_CTX_use_certificate_chain_file(ctx, wc->cert_file) != 1)
-		fail = tls_fail(err, errlen, "cert_file", wc->cert_file);
-	else if (SSL_CTX_use_PrivateKey_file(ctx, wc->key_file,
-					     SSL_FILETYPE_PEM) != 1 ||
-		 SSL_CTX_check_private_key(ctx) != 1)
-		fail = tls_fail(err, errlen, "key_file", wc->key_file);
-	else if (*wc->client_ca_file) {
-		STACK_OF(X509_NAME) *names =
-			SSL_load_client_CA_file(wc->client_ca_file);
-
-		if (!names || SSL_CTX_load_verify_locations(
-				      ctx, wc->client_ca_file, NULL) != 1)
-			fail = tls_fail(err, errlen, "client_ca_file",
-					wc->client_ca_file);
-		else
-			SSL_CTX_set_client_CA_list(ctx, names);
-	}
 	SSL_CTX_set_verify(ctx, verify[wc->client_auth],
 			   wc->client_auth == WEB_REQUEST_CLIENT_CERT ||
 					   wc->client_auth ==
 						   WEB_REQUIRE_ANY_CLIENT_CERT ?
 				   verify_any :
 				   NULL);
-	if (fail) {
+	if (tls_files(ctx, wc, err, errlen)) {
 		SSL_CTX_free(ctx);
 		return NULL;
 	}

@@ -13,13 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
+#include <sys/stat.h>
 #include <openssl/ssl.h>
 #include <yaml.h>
 #include "webconfig.h"
-#include "http_request.h"
-#include "pmutrace_user.h"
 
 struct ctx {
 	yaml_document_t *doc;
@@ -180,7 +177,7 @@ static int user_pair(struct ctx *x, const char *name, yaml_node_t *v)
 	struct web_config *c = x->c;
 	struct web_user *u;
 	const char *hash;
-	int err;
+	int err, cost;
 
 	if (c->nusers == WEB_MAX_USERS)
 		return bad(x, v, "more than %d users", WEB_MAX_USERS);
@@ -194,12 +191,22 @@ static int user_pair(struct ctx *x, const char *name, yaml_node_t *v)
 	err = string_value(x, v, "a password hash", &hash);
 	if (err)
 		return err;
-	if (strlen(hash) >= WEB_HASH_MAX ||
+	/* "$2y$NN$": crypt_checksalt() takes any two digits; bcrypt's
+	 * costs are 04 to 31. */
+	cost = strlen(hash) == 60 ? (hash[4] - '0') * 10 + hash[5] - '0' : 0;
+	if (strlen(hash) != 60 ||
 	    (strncmp(hash, "$2a$", 4) && strncmp(hash, "$2b$", 4) &&
 	     strncmp(hash, "$2y$", 4)) ||
-	    crypt_checksalt(hash) != CRYPT_SALT_OK || strlen(hash) != 60)
+	    crypt_checksalt(hash) != CRYPT_SALT_OK || cost < 4)
 		return bad(x, v, "the password of %s is not a bcrypt hash",
 			   name);
+	if (cost > WEB_BCRYPT_COST_MAX)
+		return bad(
+			x, v,
+			"the password hash of %s has bcrypt cost %d, above the most pmutrace takes, %d: make it again with a lower cost (e.g. htpasswd -nBC 10)",
+			name, cost, WEB_BCRYPT_COST_MAX);
+	if (cost > c->max_cost)
+		c->max_cost = cost;
 	u = &c->users[c->nusers++];
 	strcpy(u->name, name);
 	strcpy(u->hash, hash);
@@ -240,6 +247,40 @@ static int check(struct ctx *x, const yaml_node_t *root)
 	return 0;
 }
 
+/* Nesting over WEB_CONFIG_MAX_DEPTH, found with libyaml's events before
+ * its loader sees the text: the scanner stops there, at a cost bounded by
+ * the depth. 0 when within it, or when the YAML is broken (the loader then
+ * says where). */
+static int too_deep(const char *text, size_t len, size_t *line)
+{
+	yaml_parser_t parser;
+	yaml_event_t ev;
+	int depth = 0, deep = 0;
+
+	if (!yaml_parser_initialize(&parser))
+		return 0;
+	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+	while (!deep && yaml_parser_parse(&parser, &ev)) {
+		bool end = ev.type == YAML_STREAM_END_EVENT;
+
+		if (ev.type == YAML_SEQUENCE_START_EVENT ||
+		    ev.type == YAML_MAPPING_START_EVENT)
+			depth++;
+		else if (ev.type == YAML_SEQUENCE_END_EVENT ||
+			 ev.type == YAML_MAPPING_END_EVENT)
+			depth--;
+		if (depth > WEB_CONFIG_MAX_DEPTH) {
+			deep = 1;
+			*line = ev.start_mark.line + 1;
+		}
+		yaml_event_delete(&ev);
+		if (end)
+			break;
+	}
+	yaml_parser_delete(&parser);
+	return deep;
+}
+
 int web_config_parse(const char *text, size_t len, const char *dir,
 		     struct web_config *c, char *err, size_t errlen)
 {
@@ -247,12 +288,20 @@ int web_config_parse(const char *text, size_t len, const char *dir,
 	yaml_parser_t parser;
 	yaml_document_t doc;
 	yaml_node_t *root;
+	size_t line;
 	int ret;
 
 	memset(c, 0, sizeof(*c));
 	if (len > WEB_CONFIG_MAX_BYTES)
 		return bad(&x, NULL, "larger than %d bytes",
 			   WEB_CONFIG_MAX_BYTES);
+	if (too_deep(text, len, &line)) {
+		snprintf(
+			err, errlen,
+			"line %zu: nested deeper than %d levels: not a web config",
+			line, WEB_CONFIG_MAX_DEPTH);
+		return -EINVAL;
+	}
 	if (!yaml_parser_initialize(&parser))
 		return bad(&x, NULL, "out of memory");
 	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
@@ -274,100 +323,82 @@ int web_config_parse(const char *text, size_t len, const char *dir,
 	return ret;
 }
 
-int web_config_load(const char *path, struct web_config *c, char *err,
-		    size_t errlen)
+int web_file_read(const char *what, const char *path, size_t max,
+		  unsigned int loose, char **buf, size_t *len, char *err,
+		  size_t errlen)
 {
-	char dir[PATH_MAX], *text, *slash;
-	ssize_t n;
-	int fd, ret;
+	struct stat st;
+	ssize_t k;
+	int fd, ret = 0;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
+	*buf = NULL;
+	*len = 0;
+	/* O_NONBLOCK: opening a FIFO for reading waits for a writer. */
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0 || fstat(fd, &st))
 		ret = -errno;
-		snprintf(err, errlen, "%s", strerror(errno));
-		return ret;
-	}
-	text = malloc(WEB_CONFIG_MAX_BYTES + 1);
-	n = 0;
-	ret = text ? 0 : -ENOMEM;
-	/* Up to one byte past the limit, so the parser can refuse it. */
-	while (!ret && n <= WEB_CONFIG_MAX_BYTES) {
-		ssize_t k = read(fd, text + n, WEB_CONFIG_MAX_BYTES + 1 - n);
-
+	else if (!S_ISREG(st.st_mode))
+		ret = S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
+	else if ((size_t)st.st_size > max)
+		ret = -EFBIG;
+	else if (!(*buf = malloc(max + 1)))
+		ret = -ENOMEM;
+	/* Up to one byte past max: the file may have grown. */
+	while (!ret && *len <= max) {
+		k = read(fd, *buf + *len, max + 1 - *len);
 		if (k < 0 && errno != EINTR)
 			ret = -errno;
 		else if (k == 0)
 			break;
 		else if (k > 0)
-			n += k;
+			*len += k;
 	}
-	close(fd);
+	if (!ret && *len > max)
+		ret = -EFBIG;
+	if (fd >= 0)
+		close(fd);
 	if (ret) {
-		snprintf(err, errlen, "%s", strerror(-ret));
-	} else {
-		snprintf(dir, sizeof(dir), "%s", path);
-		slash = strrchr(dir, '/');
-		if (slash)
-			*slash = '\0';
-		ret = web_config_parse(text, n,
-				       slash ? (*dir ? dir : "/") : ".", c, err,
-				       errlen);
+		free(*buf);
+		*buf = NULL;
+		if (ret == -EINVAL)
+			snprintf(err, errlen, "not a regular file");
+		else if (ret == -EFBIG)
+			snprintf(err, errlen, "larger than %zu bytes", max);
+		else
+			snprintf(err, errlen, "%s", strerror(-ret));
+		return ret;
 	}
+	(*buf)[*len] = '\0';
+	if (st.st_mode & loose)
+		fprintf(stderr,
+			"pmutrace: warning: %s %s can be %s by other users (mode %04o): chmod o-rwx it (sshd refuses such keys)\n",
+			what, path,
+			(st.st_mode & loose & S_IWOTH) ?
+				((st.st_mode & loose & S_IROTH) ?
+					 "read and written" :
+					 "written") :
+				"read",
+			(unsigned int)(st.st_mode & 07777));
+	return 0;
+}
+
+int web_config_load(const char *path, struct web_config *c, char *err,
+		    size_t errlen)
+{
+	char dir[PATH_MAX], *text, *slash;
+	size_t n;
+	int ret;
+
+	ret = web_file_read("--web-config", path, WEB_CONFIG_MAX_BYTES,
+			    S_IROTH | S_IWOTH, &text, &n, err, errlen);
+	if (ret)
+		return ret;
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (slash)
+		*slash = '\0';
+	ret = web_config_parse(text, n, slash ? (*dir ? dir : "/") : ".", c,
+			       err, errlen);
 	free(text);
 	return ret;
-}
-
-static void digest(const char *user, const char *pass, unsigned char out[32])
-{
-	EVP_MD_CTX *m = EVP_MD_CTX_new();
-	unsigned int len = 32;
-
-	memset(out, 0, 32);
-	if (m && EVP_DigestInit_ex(m, EVP_sha256(), NULL) &&
-	    EVP_DigestUpdate(m, user, strlen(user) + 1) &&
-	    EVP_DigestUpdate(m, pass, strlen(pass)))
-		EVP_DigestFinal_ex(m, out, &len);
-	EVP_MD_CTX_free(m);
-}
-
-enum web_auth_result web_auth_check(struct web_auth *a, const char *auth)
-{
-	/* bcrypt of "x", checked for an unknown user so it takes as long. */
-	static const char dummy[] =
-		"$2y$10$Th3shTagp2LV1e3mwWedJObwewCdObmzNzYK/TtTS5rUimLDgjA6m";
-	char user[WEB_NAME_MAX], pass[HTTP_AUTH_MAX], *h;
-	const struct web_config *c = a->c;
-	struct crypt_data *cd;
-	unsigned char d[32];
-	bool ok = false;
-	double t0, t1;
-	int i;
-
-	if (!c || !c->nusers)
-		return WEB_AUTH_OK;
-	if (!auth || http_basic_credentials(auth, user, sizeof(user), pass,
-					    sizeof(pass)))
-		return WEB_AUTH_DENIED;
-	for (i = 0; i < c->nusers && strcmp(c->users[i].name, user); i++)
-		;
-	digest(user, pass, d);
-	if (i < c->nusers && a->known[i] && !CRYPTO_memcmp(d, a->good[i], 32))
-		ok = true;
-	else if ((t0 = monotonic_s()) < a->next_check)
-		i = -1; /* busy */
-	else if ((cd = calloc(1, sizeof(*cd)))) { /* 32 KiB: not on the stack */
-		h = crypt_r(pass, i < c->nusers ? c->users[i].hash : dummy, cd);
-		ok = i < c->nusers && h && *h != '*' &&
-		     strlen(h) == strlen(c->users[i].hash) &&
-		     !CRYPTO_memcmp(h, c->users[i].hash, strlen(h));
-		free(cd);
-		t1 = monotonic_s();
-		a->next_check = t1 + 3 * (t1 - t0);
-		if (ok) {
-			a->known[i] = true;
-			memcpy(a->good[i], d, 32);
-		}
-	}
-	OPENSSL_cleanse(pass, sizeof(pass));
-	return ok ? WEB_AUTH_OK : i < 0 ? WEB_AUTH_BUSY : WEB_AUTH_DENIED;
 }

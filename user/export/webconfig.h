@@ -13,7 +13,14 @@
 #include <stddef.h>
 
 #define WEB_CONFIG_MAX_BYTES 65536
+/* The config is two levels deep; libyaml's scanner is quadratic in the
+ * nesting of flow collections, so deeper is refused as soon as it is seen. */
+#define WEB_CONFIG_MAX_DEPTH 8
 #define WEB_MAX_USERS 32
+/* The dearest bcrypt cost taken: exporter-toolkit's documentation goes up
+ * to 18 ("can take up to a few seconds"); each step doubles a check, and 31
+ * would take days (docs/prometheus.md, "Security"). */
+#define WEB_BCRYPT_COST_MAX 18
 #define WEB_NAME_MAX 64
 #define WEB_HASH_MAX 128
 
@@ -39,6 +46,7 @@ struct web_config {
 	enum web_client_auth client_auth;
 	int min_version, max_version; /* TLS1_2_VERSION, ...; 0: default */
 	int nusers;
+	int max_cost; /* the dearest user's bcrypt cost */
 	struct web_user users[WEB_MAX_USERS];
 };
 
@@ -49,30 +57,21 @@ struct web_config {
  */
 int web_config_parse(const char *text, size_t len, const char *dir,
 		     struct web_config *c, char *err, size_t errlen);
-/* Reads and parses path; -errno or -EINVAL, err says why. */
+/* Reads and parses path (warning on stderr if other users may read or
+ * write it); -errno or -EINVAL, err says why. */
 int web_config_load(const char *path, struct web_config *c, char *err,
 		    size_t errlen);
 
 /*
- * Basic auth: checking a bcrypt hash costs tens of milliseconds, so the
- * last good password of each user is remembered, as a SHA-256 digest.
+ * A file the config names, or the config: a regular file only (a FIFO or a
+ * device is refused, never waited for: opened O_NONBLOCK, then fstat), at
+ * most max bytes, into *buf (malloc'ed, NUL-terminated) and *len. loose:
+ * the mode bits of other users that earn a warning on stderr, as sshd
+ * warns of its keys (what names the file in it). Returns 0 or -errno with
+ * the reason in err.
  */
-struct web_auth {
-	const struct web_config *c;
-	bool known[WEB_MAX_USERS];
-	unsigned char good[WEB_MAX_USERS][32];
-	double next_check; /* monotonic: no bcrypt before, see below */
-};
-
-enum web_auth_result { WEB_AUTH_OK, WEB_AUTH_DENIED, WEB_AUTH_BUSY };
-
-/*
- * OK when no user is configured, or auth (the Authorization header's
- * value, NULL if there was none) names a user with the right password.
- * BUSY when a bcrypt check would be needed too soon after the last: at
- * most a quarter of the server's time goes to them, so wrong passwords
- * cannot keep it from answering the remembered ones.
- */
-enum web_auth_result web_auth_check(struct web_auth *a, const char *auth);
+int web_file_read(const char *what, const char *path, size_t max,
+		  unsigned int loose, char **buf, size_t *len, char *err,
+		  size_t errlen);
 
 #endif /* PMUTRACE_WEBCONFIG_H */
