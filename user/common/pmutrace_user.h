@@ -50,6 +50,7 @@ enum exit_code {
 	EXIT_NO_LOCK = 6, /* lock symbol not found */
 	EXIT_OUTPUT = 7, /* output file or metrics endpoint unusable */
 	EXIT_BAD_INPUT = 8, /* compare: unreadable or invalid JSON */
+	EXIT_DUPLICATE = 9, /* compare: one run given twice */
 	/* pmutrace compare: no pmutrace-compare beside pmutrace to run */
 	EXIT_NO_COMPARE = 127,
 };
