@@ -166,7 +166,8 @@ def main(argv=None):
                           raw=[os.path.relpath(r, args.out) for r in args.raw],
                           command=args.command, svgs=svgs, strips=strips,
                           raw_cmd=(["--insns", args.insns] if args.insns else []) + args.raw,
-                          extra=extra, headline=vd.headline_table(whole, args.before, args.after))
+                          extra=extra, headline=vd.headline_table(whole, args.before, args.after,
+                                                              text.ns))
         path = os.path.join(args.out, "README.md")
         with open(path + ".tmp", "w", encoding="utf-8") as f:
             f.write(doc)

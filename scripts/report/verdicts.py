@@ -57,9 +57,9 @@ def family_line(doc):
         f.get("name"), f.get("tests", 0), how, f.get("verdict_rule")))
 
 
-def headline_table(doc, a, b):
+def headline_table(doc, a, b, fmt_ns=_num):
     """The section of headline answers: one test per question over per-boot
-    figures of all cells."""
+    figures of all cells; FMT_NS prints a time."""
     out = ["## Headline: all cells together", "",
            "One answer per question, each boot one value over all its cells (`pmutrace compare "
            "--cells`; the boot stays the replicate, so per-boot figures rather than van "
@@ -71,9 +71,10 @@ def headline_table(doc, a, b):
         r = "-" if h.get("ratio") is None else _num(h["ratio"])
         if h.get("lo") is not None and h.get("hi") is not None:
             r += " [%s, %s]" % (_num(h["lo"]), _num(h["hi"]))
+        f = fmt_ns if h.get("unit") == "ns" else _num
         out.append("| %s | %s | %s | %s | %s | %s |" % (
-            h["question"], "-" if h.get("before") is None else _num(h["before"]),
-            "-" if h.get("after") is None else _num(h["after"]), r, verdict(h),
+            h["question"], "-" if h.get("before") is None else f(h["before"]),
+            "-" if h.get("after") is None else f(h["after"]), r, verdict(h),
             h.get("per_boot", "")))
     out.append("")
     return out

@@ -4,6 +4,7 @@
 #define PMUTRACE_USER_H
 
 #include <stdbool.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <time.h>
 #include <linux/types.h>
@@ -180,6 +181,9 @@ struct run_result {
  * "return report_error(EXIT_..., ...)". */
 int report_error(int code, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* "pmutrace: <message>" without the newline, quoted text escaped. */
+void error_line(const char *fmt, va_list ap)
+	__attribute__((format(printf, 1, 0)));
 
 /* setup.c */
 bool has_privileges(void);

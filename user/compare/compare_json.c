@@ -193,6 +193,11 @@ void render_cells_json(FILE *out, const struct cells *c, const struct family *f)
 				       json_object_new_string(c->head[i].name));
 		json_object_object_add(h, "per_boot",
 				       json_object_new_string(c->head[i].how));
+		json_object_object_add(
+			h, "unit",
+			json_object_new_string(c->head[i].s.kind == KIND_NS ?
+						       "ns" :
+						       "per_1000_calls"));
 		json_object_array_add(hs, h);
 	}
 	json_object_object_add(o, "headline", hs);

@@ -123,19 +123,16 @@ int compare_load_side(char *const *paths, int npaths,
 	return -1;
 }
 
-/* FNV-1a of a file's bytes, and whether it could be read. */
-static bool file_hash(const char *path, unsigned long long *h)
+/* FNV-1a of what a run holds, all but its path: the same run re-indented
+ * or re-saved is still the same run (load_run zeroes the struct first). */
+static unsigned long long run_hash(const struct loaded_run *r)
 {
-	FILE *f = fopen(path, "rb");
-	int ch;
+	const unsigned char *p = (const unsigned char *)r + sizeof(r->path);
+	unsigned long long h = 0xcbf29ce484222325ULL;
 
-	*h = 0xcbf29ce484222325ULL;
-	if (!f)
-		return false;
-	while ((ch = getc(f)) != EOF)
-		*h = (*h ^ (unsigned char)ch) * 0x100000001b3ULL;
-	fclose(f);
-	return true;
+	for (size_t i = 0; i < sizeof(*r) - sizeof(r->path); i++)
+		h = (h ^ p[i]) * 0x100000001b3ULL;
+	return h;
 }
 
 /* The boot a run was made in: boot_id= of meta.txt beside it (the report's
@@ -168,13 +165,14 @@ int compare_check_duplicates(const struct loaded_run *const *runs, int n,
 	char a[256], b[256];
 
 	for (int i = 0; i < n; i++) {
-		if (!file_hash(runs[i]->path, &h[i]))
-			h[i] = i; /* read once already: cannot happen twice */
+		h[i] = run_hash(runs[i]);
 		boot_of(runs[i]->path, boot[i], sizeof(boot[i]));
 		for (int j = 0; j < i; j++) {
 			const char *why = NULL;
 
-			if (h[i] == h[j])
+			if (h[i] == h[j] &&
+			    !memcmp(runs[i]->release, runs[j]->release,
+				    sizeof(*runs[i]) - sizeof(runs[i]->path)))
 				why = "the same content";
 			else if (boot[i][0] && !strcmp(boot[i], boot[j]) &&
 				 !strcmp(runs[i]->label, runs[j]->label))
