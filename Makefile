@@ -296,8 +296,9 @@ FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_MAX_LEN := 4259840
 FUZZ_SRCS := tests/fuzz/fuzz_report_read.c \
-	     $(addprefix user/,common/schema_read.c $(filter-out user/compare/main.c,$(wildcard user/compare/*.c)) \
-	     common/stats.c common/pmu_domain.c common/text.c common/atomic_file.c common/names.c)
+	     $(filter-out user/compare/main.c,$(wildcard user/compare/*.c)) \
+	     $(addprefix user/,common/schema_read.c common/stats.c common/pmu_domain.c common/text.c \
+	     common/atomic_file.c common/names.c)
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	      -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE -Iinclude $(addprefix -I,$(USER_DIRS)) -I$(BPF_OUT) \
 	      -DPMUTRACE_VERSION='"fuzz"'

@@ -219,7 +219,7 @@ static double ratio(double a, double b)
 void rank_compare(struct stat_cmp *s)
 {
 	static double r[MAX_PAIRS];
-	int n = s->nb, m = s->na, np = n * m, k = 0, g = 0, l = 0;
+	int n = s->nb, m = s->na, np = n * m, k = 0;
 	const double *cdf;
 
 	s->before = n ? median(s->vb, n) : -1;
@@ -234,11 +234,8 @@ void rank_compare(struct stat_cmp *s)
 	if (!n || !m)
 		return;
 	for (int i = 0; i < n; i++)
-		for (int j = 0; j < m; j++) {
+		for (int j = 0; j < m; j++)
 			r[i * m + j] = ratio(s->va[j], s->vb[i]);
-			g += s->va[j] > s->vb[i];
-			l += s->va[j] < s->vb[i];
-		}
 	qsort(r, np, sizeof(*r), cmp_double);
 	s->ratio = r[(np - 1) / 2];
 	if (np % 2 == 0 && isfinite(r[np / 2]) && s->ratio > 0)
