@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * pmutrace compare BEFORE[,BEFORE...] AFTER[,AFTER...]: per target and for
- * the lock, each statistic of each run on both sides, after/before, and a
- * verdict from a rank test over the runs (rank.c explains why). One run
- * (file) is one replicate: runs are never summed.
+ * pmutrace compare --before RUN... --after RUN...: per target and for the
+ * lock, each statistic of each run on both sides, after/before, and a
+ * verdict from a rank test over the runs (rank.c explains why, bm.c the
+ * test). One run (file) is one replicate: runs are never summed.
  *
  * With one run a side there is nothing to compare boots with: the interval
  * is then a bootstrap of that run's calls (GSL's multinomial sampler over
