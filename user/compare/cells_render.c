@@ -42,9 +42,13 @@ void render_cells(FILE *out, const struct cells *c, const struct family *f,
 		      out);
 	for (int i = 0; i < c->nhead; i++)
 		stat_row(out, &c->head[i].s, c->head[i].name, md, false);
+	fputs(md ? "\n" : "", out);
 	for (int i = 0; i < c->nhead; i++) {
 		fputs(md ? "- " : "  ", out);
-		text_put_term(out, c->head[i].name);
+		if (md)
+			md_text(out, c->head[i].name);
+		else
+			text_put_term(out, c->head[i].name);
 		fprintf(out, ": %s\n", c->head[i].how);
 	}
 	for (int i = 0; i < c->ncells; i++) {

@@ -11,6 +11,7 @@ struct json_object;
 struct cells;
 
 extern const char *const verdict_word[];
+void md_text(FILE *out, const char *s);
 void family_text(FILE *out, const struct family *f, bool md);
 void stat_row(FILE *out, const struct stat_cmp *st, const char *name, bool md,
 	      bool runs);

@@ -124,7 +124,7 @@ static void fmt_runs(FILE *out, const struct stat_cmp *s, const char *sep)
 
 /* Markdown: what could start a cell, link, emphasis, code or HTML is
  * backslash-escaped (CommonMark allows it before any ASCII punctuation). */
-static void md_text(FILE *out, const char *s)
+void md_text(FILE *out, const char *s)
 {
 	for (; *s; s++) {
 		if (strchr("\\`*_{}[]<>()#+!|~&$", *s))
