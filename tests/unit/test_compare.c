@@ -293,6 +293,16 @@ static void test_duplicates(void)
 	      "two scenarios of one boot: accepted");
 	unlink(meta);
 	rmdir(dir);
+	/* The document's own kernel.boot_id, wherever the files lie. */
+	r[2].label[0] = '\0';
+	snprintf(r[1].boot_id, sizeof(r[1].boot_id), "%s", "b0");
+	snprintf(r[2].boot_id, sizeof(r[2].boot_id), "%s", "b0");
+	CHECK(compare_check_duplicates(runs + 1, 2, err, sizeof(err)) &&
+		      strstr(err, "same boot"),
+	      "two runs with one kernel.boot_id and label: refused: %s", err);
+	snprintf(r[2].boot_id, sizeof(r[2].boot_id), "%s", "b1");
+	CHECK(!compare_check_duplicates(runs + 1, 2, err, sizeof(err)),
+	      "two boot_ids: accepted");
 }
 
 static char path[] = "/tmp/pmutrace-compare-XXXXXX";

@@ -158,6 +158,7 @@ struct run_result {
 	struct probe_choice probe_choice; /* what choose_probe found */
 	char release[NAME_LEN];
 	char machine[65];
+	char boot_id[40]; /* /proc/sys/kernel/random/boot_id, "" if none */
 	double duration_s;
 	int ntargets;
 	struct target targets[PMUTRACE_MAX_TARGETS];

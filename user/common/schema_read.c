@@ -382,6 +382,9 @@ int load_run(const char *path, struct loaded_run *run, char *err, size_t errlen)
 		  sizeof(run->release), false);
 	str_field(&rd, k, "kernel", "machine", run->machine,
 		  sizeof(run->machine), false);
+	if (!rd.failed && json_object_object_get_ex(k, "boot_id", &l) && l)
+		str_field(&rd, k, "kernel", "boot_id", run->boot_id,
+			  sizeof(run->boot_id), false);
 	if (!rd.failed && json_object_object_get_ex(doc, "label", &l) && l)
 		str_field(&rd, doc, "document", "label", run->label,
 			  sizeof(run->label), true);

@@ -166,7 +166,11 @@ int compare_check_duplicates(const struct loaded_run *const *runs, int n,
 
 	for (int i = 0; i < n; i++) {
 		h[i] = run_hash(runs[i]);
-		boot_of(runs[i]->path, boot[i], sizeof(boot[i]));
+		if (runs[i]->boot_id[0])
+			snprintf(boot[i], sizeof(boot[i]), "%s",
+				 runs[i]->boot_id);
+		else
+			boot_of(runs[i]->path, boot[i], sizeof(boot[i]));
 		for (int j = 0; j < i; j++) {
 			const char *why = NULL;
 
@@ -176,7 +180,7 @@ int compare_check_duplicates(const struct loaded_run *const *runs, int n,
 				why = "the same content";
 			else if (boot[i][0] && !strcmp(boot[i], boot[j]) &&
 				 !strcmp(runs[i]->label, runs[j]->label))
-				why = "the same boot (meta.txt boot_id) and label";
+				why = "the same boot (kernel.boot_id, or meta.txt's) and label";
 			if (!why)
 				continue;
 			text_escape(a, sizeof(a), runs[j]->path);
