@@ -83,7 +83,7 @@ TRACER_OBJS := $(filter-out $(OUTPUT)/compare/%,$(LOADER_OBJS))
 COMPARE_OBJS := $(filter $(OUTPUT)/common/% $(OUTPUT)/compare/%,$(LOADER_OBJS))
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(wildcard tests/unit/test_*.c))
 
-.PHONY: all clean test format check-format report report-render bench bench-timing bench-rt install asan fuzz deb
+.PHONY: all clean test format check-format report report-render calibration-broken bench bench-timing bench-rt install asan fuzz deb
 GUEST_TOOLS := $(OUTPUT)/pmu-stress $(OUTPUT)/bpf-progs
 all: $(OUTPUT)/pmutrace $(OUTPUT)/pmutrace-compare $(GUEST_TOOLS) $(if $(filter $(ARCH),$(HOST_ARCH)),$(UNIT_TESTS))
 
@@ -174,6 +174,23 @@ report:
 	scripts/report/report.sh
 
 # docs/report/README.md and its SVGs again, from the committed raw archive only.
+# make calibration-broken: the calibration (tests/unit/test_calibration.c)
+# built with one of compare's fixes taken out at a time: Brunner-Munzel
+# (spread), the call-count rule (counts), Benjamini-Hochberg (family). Each
+# must print FAIL: the calibration can fail when a verdict path breaks.
+BROKEN := SPREAD COUNTS FAMILY
+calibration-broken: $(LOADER_OBJS)
+	@for b in $(BROKEN); do \
+		mkdir -p $(OUTPUT)/broken-$$b && \
+		$(CC) $(CFLAGS) -DCMP_BREAK_$$b -Itests/unit tests/unit/test_calibration.c \
+			$(filter-out $(OUTPUT)/compare/%,$(LOADER_OBJS)) user/compare/[!m]*.c \
+			$(LIBS) $(BTF_WRAP) -o $(OUTPUT)/broken-$$b/test_calibration || exit 1; \
+		n=$$($(OUTPUT)/broken-$$b/test_calibration | tee $(OUTPUT)/broken-$$b/out | grep -c '^FAIL'); \
+		grep '^FAIL' $(OUTPUT)/broken-$$b/out | sed "s/^/broken $$b: /"; \
+		if [ "$$n" -gt 0 ]; then echo "ok   calibration-broken: without the $$b fix $$n FAIL lines"; \
+		else echo "FAIL calibration-broken: without the $$b fix the calibration still passes"; fi; \
+	done
+
 report-render: $(OUTPUT)/pmutrace
 	python3 scripts/report/render.py --pmutrace $(OUTPUT)/pmutrace -o docs/report \
 		--insns docs/performance/raw.tar.xz docs/report/raw.tar.xz
@@ -226,6 +243,9 @@ ASAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all \
 	      -fno-omit-frame-pointer
 ASAN_OBJS := $(patsubst user/%.c,$(ASAN_OUT)/%.o,$(LOADER_SRCS)) $(ASAN_OUT)/trace/tracer_sess.o
 ASAN_TESTS := $(patsubst tests/unit/%.c,$(ASAN_OUT)/tests/%,$(wildcard tests/unit/test_*.c))
+# The calibration's counts are the plain build's to judge; under the
+# sanitizers one seed of 200 comparisons walks the same code in seconds.
+$(ASAN_OUT)/tests/test_calibration: ASAN_FLAGS += -DSEEDS=1 -DNULL_CMPS=200
 
 # test_tracer_cpus answers libbpf_num_possible_cpus itself (a link seam).
 $(OUTPUT)/tests/test_tracer_cpus $(ASAN_OUT)/tests/test_tracer_cpus: \
@@ -280,8 +300,9 @@ FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_MAX_LEN := 4259840
 FUZZ_SRCS := tests/fuzz/fuzz_report_read.c \
-	     $(addprefix user/,common/schema_read.c compare/compare.c compare/compare_render.c compare/rank.c \
-	     common/stats.c common/pmu_domain.c common/text.c common/atomic_file.c common/names.c)
+	     $(filter-out user/compare/main.c,$(wildcard user/compare/*.c)) \
+	     $(addprefix user/,common/schema_read.c common/stats.c common/pmu_domain.c common/text.c \
+	     common/atomic_file.c common/names.c)
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	      -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE -Iinclude $(addprefix -I,$(USER_DIRS)) -I$(BPF_OUT) \
 	      -DPMUTRACE_VERSION='"fuzz"'

@@ -162,6 +162,10 @@ fi
 # compare needs no privileges and no tracing kernel. nobody gets copies in
 # a folder it may read: the clone may sit where it may not (/root is 0700).
 fx=$top/tests/fixtures
+# A second run like sid-default.json: one run given twice is refused (exit 9).
+/usr/bin/python3 -c 'import json, sys
+d = json.load(open(sys.argv[1])); d["locks"][0]["missed"] += 1
+json.dump(d, open(sys.argv[2], "w"))' "$fx/sid-default.json" "$tmp/sid-again.json"
 pub=$(mktemp -d)
 chmod 755 "$pub" && cp "$bin" "$(dirname "$bin")/pmutrace-compare" "$fx/sid-default.json" "$fx/trixie-default.json" "$pub/"
 if nobody "$pub/pmutrace" compare "$pub/sid-default.json" "$pub/trixie-default.json" >"$tmp/cmp" 2>&1 &&
@@ -176,7 +180,7 @@ expect "compare with one file" 2 "$bin" compare "$fx/sid-default.json"
 # beside it): the tracer links no GSL, compare no libbpf or libelf.
 "$bin" compare --help >"$tmp/cmphelp" 2>&1
 if [ $? -eq 0 ] && head -n 1 "$tmp/cmphelp" | grep -q '^Usage: pmutrace compare ' &&
-	grep -q 'Mann-Whitney' "$tmp/cmphelp"; then
+	grep -q 'Brunner-Munzel' "$tmp/cmphelp"; then
 	echo "ok   host: pmutrace compare --help runs pmutrace-compare through the tracer"
 else
 	echo "FAIL host: pmutrace compare --help: $(head -c 300 "$tmp/cmphelp")"
@@ -202,14 +206,14 @@ for b in "$bin" "$top/build/arm64/pmutrace"; do
 	fi
 done
 expect "compare, nothing in common" 8 "$bin" compare "$fx/sid-default.json" "$fx/sid-generic.json"
-expect "compare, unwritable output" 7 "$bin" compare -o /nonexistent/x.md "$fx/sid-default.json" "$fx/sid-default.json"
+expect "compare, unwritable output" 7 "$bin" compare -o /nonexistent/x.md "$fx/sid-default.json" "$tmp/sid-again.json"
 to_full() { "$@" >/dev/full; }
 for f in text json svg; do
-	expect "compare -f $f, stdout full" 7 to_full "$bin" compare -f "$f" "$fx/sid-default.json" "$fx/sid-default.json"
+	expect "compare -f $f, stdout full" 7 to_full "$bin" compare -f "$f" "$fx/sid-default.json" "$tmp/sid-again.json"
 done
 echo precious >"$tmp/victim"
 ln -s "$tmp/victim" "$tmp/planted.md"
-expect "compare -o a planted symlink" 7 "$bin" compare -o "$tmp/planted.md" "$fx/sid-default.json" "$fx/sid-default.json"
+expect "compare -o a planted symlink" 7 "$bin" compare -o "$tmp/planted.md" "$fx/sid-default.json" "$tmp/sid-again.json"
 if [ -L "$tmp/planted.md" ] && [ "$(cat "$tmp/victim")" = precious ]; then
 	echo "ok   host: compare -o leaves a planted symlink and its target alone"
 else
@@ -219,19 +223,19 @@ rm -f "$tmp/planted.md" "$tmp/victim"
 mkdir "$tmp/cmpout"
 echo old >"$tmp/cmpout/report.md"
 chmod 600 "$tmp/cmpout/report.md"
-if "$bin" compare -f markdown -o "$tmp/cmpout/report.md" "$fx/sid-default.json" "$fx/sid-default.json" &&
+if "$bin" compare -f markdown -o "$tmp/cmpout/report.md" "$fx/sid-default.json" "$tmp/sid-again.json" &&
 	grep -q '^## pmutrace compare' "$tmp/cmpout/report.md" &&
 	[ "$(stat -c %a "$tmp/cmpout/report.md")" = 600 ] && [ "$(ls -A "$tmp/cmpout")" = report.md ]; then
 	echo "ok   host: compare -o replaces a file whole, keeps its mode, leaves no temporary"
 else
 	echo "FAIL host: compare -o: $(ls -lA "$tmp/cmpout")"
 fi
-expect "compare -o a directory" 7 "$bin" compare -o "$tmp/cmpout" "$fx/sid-default.json" "$fx/sid-default.json"
+expect "compare -o a directory" 7 "$bin" compare -o "$tmp/cmpout" "$fx/sid-default.json" "$tmp/sid-again.json"
 # Another user's file: its mode is not kept; in a sticky directory (as
 # /tmp) the rename at the end would fail, so it is refused at start-up.
 if [ "$(id -u)" = 0 ]; then
 	install -m 666 -o 65534 -g 65534 /dev/null "$tmp/cmpout/theirs.md"
-	if (umask 022 && "$bin" compare -o "$tmp/cmpout/theirs.md" "$fx/sid-default.json" "$fx/sid-default.json") &&
+	if (umask 022 && "$bin" compare -o "$tmp/cmpout/theirs.md" "$fx/sid-default.json" "$tmp/sid-again.json") &&
 		[ "$(stat -c %a:%u "$tmp/cmpout/theirs.md")" = 644:0 ]; then
 		echo "ok   host: compare -o over nobody's file of mode 666: root's, mode 644 (the umask)"
 	else
@@ -241,7 +245,7 @@ if [ "$(id -u)" = 0 ]; then
 	install -m 644 /dev/null "$tmp/sticky/root.md"
 	chmod 755 "$tmp"
 	expect "compare -o, as nobody, over root's file in a sticky directory" 7 \
-		nobody "$bin" compare -o "$tmp/sticky/root.md" "$fx/sid-default.json" "$fx/sid-default.json"
+		nobody "$bin" compare -o "$tmp/sticky/root.md" "$fx/sid-default.json" "$tmp/sid-again.json"
 	chown 65534:65534 "$tmp/sticky" "$tmp/sticky/root.md"
 	expect "pmutrace -o over nobody's file in nobody's sticky directory: refused before tracing" 7 \
 		"$bin" -o "$tmp/sticky/root.md" -d 1
@@ -253,16 +257,51 @@ if [ "$(id -u)" = 0 ]; then
 else
 	echo "skip host: another user's output file: needs root to make one"
 fi
-expect "compare, unknown format" 2 "$bin" compare -f pdf "$fx/sid-default.json" "$fx/sid-default.json"
-expect "compare, unknown option" 2 "$bin" compare -x "$fx/sid-default.json" "$fx/sid-default.json"
-expect "compare, option without its value" 2 "$bin" compare "$fx/sid-default.json" "$fx/sid-default.json" -f
-expect "compare -r 2^32+1 (not 1 resample)" 2 "$bin" compare -r 4294967297 "$fx/sid-default.json" "$fx/sid-default.json"
+expect "compare, unknown format" 2 "$bin" compare -f pdf "$fx/sid-default.json" "$tmp/sid-again.json"
+expect "compare, unknown option" 2 "$bin" compare -x "$fx/sid-default.json" "$tmp/sid-again.json"
+expect "compare, option without its value" 2 "$bin" compare "$fx/sid-default.json" "$tmp/sid-again.json" -f
+expect "compare -r 2^32+1 (not 1 resample)" 2 "$bin" compare -r 4294967297 "$fx/sid-default.json" "$tmp/sid-again.json"
+# Issue 19: runs as arguments or folders; one run never counts twice.
+expect "compare, one run given twice" 9 "$bin" compare "$fx/sid-default.json,$fx/sid-default.json" "$tmp/sid-again.json"
+expect "compare, one run twice on one side" 9 "$bin" compare --before "$fx/sid-default.json" --after "$tmp/sid-again.json" "$tmp/sid-again.json"
+/usr/bin/python3 -c 'import json, sys; json.dump(json.load(open(sys.argv[1])), open(sys.argv[2], "w"), indent=4)' "$fx/sid-default.json" "$tmp/reindented.json"
+expect "compare, one run and its re-indented copy" 9 "$bin" compare "$fx/sid-default.json" "$tmp/reindented.json"
+mkdir -p "$tmp/runs" && cp "$fx/sid-default.json" "$tmp/runs/run,1.json" && cp "$tmp/sid-again.json" "$tmp/runs/2.json"
+if "$bin" compare "$tmp/runs/run,1.json" "$tmp/runs/2.json" >"$tmp/comma" 2>&1 && grep -q 'run,1.json' "$tmp/comma"; then
+	echo "ok   host: compare takes a file named run,1.json as one run"
+else
+	echo "FAIL host: compare run,1.json: $(head -c 300 "$tmp/comma")"
+fi
+cp "$fx/sid-default.json" "$tmp/runs/run" && cp "$fx/trixie-default.json" "$tmp/runs/1.json"
+expect "compare, run,1.json that is also the list run + 1.json" 2 sh -c 'cd "$1" && "$2" compare run,1.json 2.json' sh "$tmp/runs" "$bin"
+rm "$tmp/runs/run" "$tmp/runs/1.json" "$tmp/runs/run,1.json"
+cp "$fx/sid-default.json" "$tmp/runs/1.json"
+if "$bin" compare -f json --before "$tmp/runs" --after "$fx/trixie-default.json" >"$tmp/dir.json" 2>/dev/null &&
+	/usr/bin/python3 -c 'import json, sys; assert json.load(open(sys.argv[1]))["before"]["runs"] == 2' "$tmp/dir.json"; then
+	echo "ok   host: compare --before FOLDER reads its *.json files as runs"
+else
+	echo "FAIL host: compare --before FOLDER: $(head -c 300 "$tmp/dir.json")"
+fi
+# Issue 20 item 10: what a message quotes from an input reaches no terminal raw.
+printf '{"schema":"\\u001b]0;title\\u0007"}' >"$tmp/title.json"
+expect "compare, ESC and BEL in the schema value" 8 "$bin" compare "$tmp/title.json" "$fx/sid-default.json"
+if grep -q $'\e' "$tmp/err" || ! grep -qF '\x1b]0;title\x07' "$tmp/err"; then
+	echo "FAIL host: compare's error passed ESC or BEL through: $(cat -v "$tmp/err")"
+else
+	echo "ok   host: compare's error shows ESC and BEL as \\xNN"
+fi
+expect "tracer -o a name with ESC" 7 "$bin" -o $'/nonexistent/\e[31mred' -d 1
+if grep -q $'\e' "$tmp/err"; then
+	echo "FAIL host: the tracer's error passed ESC through: $(cat -v "$tmp/err")"
+else
+	echo "ok   host: the tracer's error shows ESC as \\xNN"
+fi
 # 2 MB of {} made json-c take 546 MB: the reader bounds values before parsing.
 { printf '['; yes '{},' | head -n 700000 | tr -d '\n'; printf '{}]'; } >"$tmp/objects.json"
 expect "compare, 700,000 empty objects" 8 "$bin" compare "$tmp/objects.json" "$fx/sid-default.json"
 head -c 700 "$fx/sid-default.json" >"$tmp/trunc.json"
 expect "compare, truncated input" 8 "$bin" compare "$tmp/trunc.json" "$fx/sid-default.json"
-"$bin" compare -f svg "$fx/sid-default.json" "$fx/sid-default.json" >"$tmp/cmp.svg"
+"$bin" compare -f svg "$fx/sid-default.json" "$tmp/sid-again.json" >"$tmp/cmp.svg"
 if /usr/bin/python3 -c 'import sys, xml.dom.minidom as m; d = m.parse(sys.argv[1]); assert d.documentElement.tagName == "svg" and len(d.getElementsByTagName("polyline")) >= 4' "$tmp/cmp.svg"; then
 	echo "ok   host: compare -f svg is well-formed SVG with both histograms per panel"
 else
@@ -275,12 +314,14 @@ mkdoc() {
 	/usr/bin/python3 -c 'import json, sys
 d = json.load(open(sys.argv[1]))
 exec(sys.argv[3])
-open(sys.argv[2], "wb").write(json.dumps(d, ensure_ascii=False).encode("utf-8", "surrogateescape"))' \
+open(sys.argv[2], "wb").write(json.dumps(d, ensure_ascii=False).encode("utf-8", "surrogateescape"))
+d["locks"][0]["missed"] += 1 # a second boot of it: compare refuses one run twice
+open(sys.argv[2][:-5] + "-again.json", "wb").write(json.dumps(d, ensure_ascii=False).encode("utf-8", "surrogateescape"))' \
 		"$fx/sid-default.json" "$tmp/$1.json" "$2"
 }
 mkdoc script 'for t in d["targets"]: t["name"] = "</text><script>alert(1)</script><text>" + t["name"]
 d["locks"][0]["name"] = "<script>x</script>"'
-"$bin" compare -f svg "$tmp/script.json" "$tmp/script.json" >"$tmp/script.svg"
+"$bin" compare -f svg "$tmp/script.json" "$tmp/script-again.json" >"$tmp/script.svg"
 if /usr/bin/python3 -c 'import sys, xml.dom.minidom as m
 d = m.parse(sys.argv[1])
 assert not d.getElementsByTagName("script")
@@ -289,14 +330,14 @@ assert any(n.nodeType == n.TEXT_NODE and n.data.startswith("</text><script>") fo
 else
 	echo "FAIL host: compare -f svg: a target name makes markup: $(grep -m1 -o '.\{20\}script.\{20\}' "$tmp/script.svg")"
 fi
-"$bin" compare -f markdown "$tmp/script.json" "$tmp/script.json" >"$tmp/script.md"
+"$bin" compare -f markdown "$tmp/script.json" "$tmp/script-again.json" >"$tmp/script.md"
 if ! grep -q '<script>' "$tmp/script.md" && grep -q '\\<script\\>' "$tmp/script.md"; then
 	echo "ok   host: compare -f markdown escapes < > | in names"
 else
 	echo "FAIL host: compare -f markdown: raw markup from a name: $(grep -m1 script "$tmp/script.md")"
 fi
 mkdoc pipe 'd["label"] = "a | b"'
-"$bin" compare -f markdown "$tmp/pipe.json" "$tmp/pipe.json" >"$tmp/pipe.md"
+"$bin" compare -f markdown "$tmp/pipe.json" "$tmp/pipe-again.json" >"$tmp/pipe.md"
 if grep -q 'a \\| b' "$tmp/pipe.md"; then
 	echo "ok   host: compare -f markdown escapes | in labels"
 else
@@ -305,11 +346,11 @@ fi
 mkdoc utf8 'd["label"] = "bad \udcff byte"'
 expect "compare, a label of invalid UTF-8" 8 "$bin" compare -f json "$tmp/utf8.json" "$tmp/utf8.json"
 mkdoc esc 'd["label"] = "\x1b]0;owned\x07\x1b[2J"'
-expect "compare, ESC and BEL in a label" 8 "$bin" compare "$tmp/esc.json" "$tmp/esc.json"
+expect "compare, ESC and BEL in a label" 8 "$bin" compare "$tmp/esc.json" "$tmp/esc-again.json"
 mkdoc newline 'd["targets"][0]["name"] = "x\nwarning: all is well"'
-expect "compare, a newline in a target name" 8 "$bin" compare "$tmp/newline.json" "$tmp/newline.json"
+expect "compare, a newline in a target name" 8 "$bin" compare "$tmp/newline.json" "$tmp/newline-again.json"
 mkdoc unicode 'd["label"] = "caf\u00e9 \u2713 \u4e2d"'
-if "$bin" compare -f json "$tmp/unicode.json" "$tmp/unicode.json" >"$tmp/unicode.out" &&
+if "$bin" compare -f json "$tmp/unicode.json" "$tmp/unicode-again.json" >"$tmp/unicode.out" &&
 	/usr/bin/python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); assert d["before"]["label"] == "caf\u00e9 \u2713 \u4e2d"' "$tmp/unicode.out"; then
 	echo "ok   host: a UTF-8 label goes through compare -f json as valid JSON"
 else

@@ -28,6 +28,7 @@ import figures as fg  # noqa: E402
 import rawset  # noqa: E402
 import svg  # noqa: E402
 import text  # noqa: E402
+import verdicts as vd  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 from scripts.bench import insns as bench_insns  # noqa: E402
@@ -62,30 +63,24 @@ def run_compare(pmutrace, fmt, before, after, out=None):
     archive's temporary folder never shows) -> its stdout."""
     files = before + after
     base = os.path.dirname(os.path.commonpath([os.path.abspath(f) for f in files]))
-    rel = lambda fs: ",".join(os.path.relpath(os.path.abspath(f), base) for f in fs)
+    rel = lambda fs: [os.path.relpath(os.path.abspath(f), base) for f in fs]
     exe = os.path.abspath(pmutrace) if os.sep in pmutrace else pmutrace
     cmd = [exe, "compare", "-f", fmt] + (["-o", os.path.abspath(out)] if out else [])
-    res = subprocess.run(cmd + [rel(before), rel(after)], capture_output=True, text=True,
-                         check=False, cwd=base)
+    res = subprocess.run(cmd + ["--before"] + rel(before) + ["--after"] + rel(after),
+                         capture_output=True, text=True, check=False, cwd=base)
     if res.returncode != 0:
         raise RuntimeError("%s compare -f %s: %s" % (pmutrace, fmt, res.stderr.strip()))
     return res.stdout
 
 
-def compare(pmutrace, before, after):
-    """`pmutrace compare -f json` of two lists of run files -> dict."""
-    return json.loads(run_compare(pmutrace, "json", before, after))
-
-
 def comparisons(pmutrace, groups, a, b, cells):
-    """{cell: compare JSON} for the cells both sides ran."""
-    out = {}
-    for cell in cells:
-        fa = [x.run_file(cell) for x in groups.get(a, []) if cell in x.runs]
-        fb = [x.run_file(cell) for x in groups.get(b, []) if cell in x.runs]
-        if fa and fb:
-            out[cell] = compare(pmutrace, fa, fb)
-    return out
+    """({cell: compare JSON}, the whole document) for the cells both sides ran:
+    one `pmutrace compare --cells` of the boot folders, so that every verdict
+    and the headline answers hold as one family."""
+    boot_dir = lambda x: os.path.dirname(x.run_file(next(iter(x.runs))))
+    doc = json.loads(vd.cells_compare(pmutrace, [boot_dir(x) for x in groups.get(a, [])],
+                                      [boot_dir(x) for x in groups.get(b, [])]))
+    return {c: v for c, v in doc.get("cells", {}).items() if c in cells}, doc
 
 
 def strip_svgs(out, groups, cells, cmp):
@@ -161,7 +156,7 @@ def main(argv=None):
             return 1
         os.makedirs(args.out, exist_ok=True)
         try:
-            cmp = comparisons(args.pmutrace, groups, args.before, args.after, cells)
+            cmp, whole = comparisons(args.pmutrace, groups, args.before, args.after, cells)
             svgs = hist_svgs(args.pmutrace, args.out, groups, args.before, args.after, cells)
         except (OSError, RuntimeError, ValueError) as e:
             print("render: compare failed: %s" % e, file=sys.stderr)
@@ -171,7 +166,8 @@ def main(argv=None):
                           raw=[os.path.relpath(r, args.out) for r in args.raw],
                           command=args.command, svgs=svgs, strips=strips,
                           raw_cmd=(["--insns", args.insns] if args.insns else []) + args.raw,
-                          extra=extra)
+                          extra=extra, headline=vd.headline_table(whole, args.before, args.after,
+                                                              text.ns))
         path = os.path.join(args.out, "README.md")
         with open(path + ".tmp", "w", encoding="utf-8") as f:
             f.write(doc)

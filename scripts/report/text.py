@@ -6,6 +6,7 @@ from datetime import datetime
 
 import figures as fg
 import rawset
+import verdicts as vd
 
 NS_STATS = ("p50", "p90", "p99", "mean")
 STAT_KEY = {"p99.9": "p999"}
@@ -58,11 +59,7 @@ def runs_text(vals, f):
 
 
 def verdict(st):
-    if not st:
-        return "-"
-    if st.get("verdict"):
-        return "**%s**" % st["verdict"] if st["verdict"] in ("lower", "higher") else st["verdict"]
-    return st.get("note") or "-"
+    return vd.verdict(st)
 
 
 def ratio(st):
@@ -213,8 +210,9 @@ def latency_table(cells, cmp, a, b):
            "For each cell, the reader the scenario exercises most. Each boot is one run: "
            "`before` and `after` are the medians of the boots' own figures, the ratio is "
            "`pmutrace compare`'s estimate (Hodges-Lehmann) with its 95% interval over the boots, "
-           "and the verdict comes from a Mann-Whitney test on the boots (no verdict below the "
-           "runs it needs). Per-boot values follow.", "",
+           "and the verdict comes from a permutation Brunner-Munzel test on the boots, its p "
+           "adjusted over the whole report's family (see the headline; no verdict where the "
+           "rule gives none, with the reason). Per-boot values follow.", "",
            "| cell | reader | stat | %s | %s | ratio | verdict | per boot %s · %s |" % (a, b, a, b),
            "|---|---|---|---:|---:|---|---|---|"]
     for cell in cells:
@@ -413,7 +411,7 @@ def summary(groups, cells, cmp, a, b):
 
 
 def report(groups, cells, cmp, a, b, raw, command=None, svgs=None, strips=None, raw_cmd=None,
-           extra=None):
+           extra=None, headline=None):
     """RAW: links to the raw data from the page; RAW_CMD: as given on the command line;
     EXTRA: the path length section's lines (render.py --insns), before the distributions."""
     raw_cmd = raw_cmd or raw
@@ -430,6 +428,7 @@ def report(groups, cells, cmp, a, b, raw, command=None, svgs=None, strips=None, 
                 "that ran the same way are what carries over, and only roughly."]
     out.append("")
     out += setup(groups, cells, a, b)
+    out += headline or []
     out += summary(groups, cells, cmp, a, b)
     out += hold_table(groups)
     out += wait_table(groups, cells, cmp, a, b)

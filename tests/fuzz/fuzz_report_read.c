@@ -107,6 +107,8 @@ static void check_cmp(const struct hist_cmp *h)
 	}
 }
 
+static struct family fam;
+
 /* The run against itself, k copies a side, as the command line does. */
 static void compare_with_itself(struct comparison *c,
 				const struct loaded_run *r, int k)
@@ -127,8 +129,12 @@ static void compare_with_itself(struct comparison *c,
 			    c->h[i].s[s].verdict == VERDICT_HIGHER)
 				abort();
 	}
+	fam.n = 0;
+	fam.name = "fuzz";
+	family_add_comparison(&fam, c);
+	family_adjust(&fam);
 	for (int f = FMT_TEXT; f <= FMT_JSON; f++)
-		render_comparison(devnull, c, f);
+		render_comparison(devnull, c, &fam, f);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

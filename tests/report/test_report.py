@@ -23,6 +23,7 @@ import rawset  # noqa: E402
 import render  # noqa: E402
 import svg  # noqa: E402
 import text  # noqa: E402
+import verdicts as vd  # noqa: E402
 from scripts.bench import rawpack  # noqa: E402  (rawset put the top folder on the path)
 
 READERS = ("kvm_pmu_probe_armpmu", "kvm_arm_pmu_v3_set_pmu", "kvm_supports_guest_pmuv3")
@@ -83,20 +84,31 @@ def make_boot(root, label, boot, start, host="x86 test host", side=None, acq=Non
 
 
 FAKE_PMUTRACE = r'''#!/usr/bin/env python3
-# A stand-in for `pmutrace compare -f json|svg`: fixed verdicts, per-run arrays.
-import json, sys
+# A stand-in for `pmutrace compare -f svg` and `-f json --cells`: fixed
+# verdicts, per-run arrays, a family of 9 tests and one headline answer.
+import json, os, sys
 a = sys.argv
+i, j = a.index("--before"), a.index("--after")
 if a[3] == "svg":
-    open(a[5], "w").write("<svg xmlns='http://www.w3.org/2000/svg'><!-- %s --></svg>" % a[6])
+    open(a[5], "w").write("<svg xmlns='http://www.w3.org/2000/svg'><!-- %s --></svg>"
+                          % ",".join(a[i + 1:j]))
     sys.exit(0)
-nb, na = len(a[4].split(",")), len(a[5].split(","))
-st = lambda v, verdict: {"before": v, "after": v / 2, "ratio": 0.5, "lo": 0.4, "hi": 0.6,
-                         "verdict": verdict, "note": "", "before_runs": [v] * nb,
-                         "after_runs": [v / 2] * na}
-print(json.dumps({"schema": "pmutrace-compare/2", "warnings": [], "compared": [
-    {"name": "kvm_supports_guest_pmuv3", "kind": "target", "p50": st(1000, "lower"),
-     "p99": st(4000, "no change shown")},
-    {"name": "arm_pmus_lock wait", "kind": "lock_wait", "waits_per_1k": st(5, "lower")}]}))
+nb, na = j - i - 1, len(a) - j - 1
+st = lambda v, verdict, p: {"before": v, "after": v / 2, "ratio": 0.5, "lo": 0.4, "hi": 0.6,
+                            "p": p, "p_adjusted": 2 * p, "detectable_ratio": 1.6,
+                            "verdict": verdict, "note": "", "before_runs": [v] * nb,
+                            "after_runs": [v / 2] * na}
+cell = {"warnings": [], "compared": [
+    {"name": "kvm_supports_guest_pmuv3", "kind": "target", "p50": st(1000, "lower", 0.001),
+     "p99": st(4000, "no change shown", 0.2)},
+    {"name": "arm_pmus_lock wait", "kind": "lock_wait", "waits_per_1k": st(5, "lower", 0.001)}]}
+cells = sorted(f[:-5] for f in os.listdir(a[i + 1]) if f.endswith(".json"))
+head = dict(st(5, "lower", 0.0001), question="contention (lock waits per 1000 reader calls)",
+            per_boot="per boot: waits / reader calls of all its cells")
+print(json.dumps({"schema": "pmutrace-compare/3", "mode": "cells", "headline": [head],
+                  "family": {"name": "every judged statistic", "tests": 9,
+                             "method": "benjamini-hochberg", "q": 0.05, "verdict_rule": "R"},
+                  "cells": {c: cell for c in cells}}))
 '''
 
 
@@ -272,6 +284,34 @@ class TestSvg(unittest.TestCase):
         self.assertEqual(svg.fmt_ns(1500), "1.5 µs")
 
 
+class TestCommittedHeadline(unittest.TestCase):
+    """The committed raw boots, the real pmutrace-compare: the contention
+    headline says lower, with an adjusted p that survives the family."""
+
+    def test_contention_headline_is_lower(self):
+        top = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+        exe = os.path.join(top, "build", "x86", "pmutrace")
+        if not os.path.exists(exe):
+            self.skipTest("no build/x86/pmutrace (make first)")
+        tmp = tempfile.mkdtemp()
+        try:
+            with tarfile.open(os.path.join(top, "docs", "report", "raw.tar.xz")) as tar:
+                tar.extractall(tmp)
+            raw = os.path.join(tmp, "raw")
+            boots = sorted(os.listdir(raw))
+            doc = json.loads(vd.cells_compare(
+                exe, [os.path.join(raw, b) for b in boots if b.startswith("before-")],
+                [os.path.join(raw, b) for b in boots if b.startswith("after-")]))
+        finally:
+            shutil.rmtree(tmp)
+        self.assertEqual(len(doc["before_boots"]), 12)
+        head = {h["question"].split(" (")[0]: h for h in doc["headline"]}
+        c = head["contention"]
+        self.assertEqual(c["verdict"], "lower")
+        self.assertLessEqual(c["p_adjusted"], 0.05)
+        self.assertGreater(doc["family"]["tests"], 100)
+
+
 class TestRender(Fixture):
     def fake_pmutrace(self):
         fake = os.path.join(self.tmp, "pmutrace")
@@ -296,9 +336,18 @@ class TestRender(Fixture):
                       "(1 per call", doc)
         self.assertIn("- **after**: the readers took `arm_pmus_lock` 0 times in 2000 calls", doc)
         self.assertIn("| `check-ext-t4` | 5.75 [5 5.5 6 6.5] | 0 [0 0 0 0] | 0.5 [0.4, 0.6] | "
-                      "**lower** |", doc)
+                      "**lower** (p 0.001, adjusted 0.002) |", doc)
         self.assertIn("| `check-ext-t4` | `kvm_supports_guest_pmuv3` | p50 | 1 µs | 500 ns | "
-                      "0.5 [0.4, 0.6] | **lower** | 1 1 1 1 µs · 500 500 500 500 ns |", doc)
+                      "0.5 [0.4, 0.6] | **lower** (p 0.001, adjusted 0.002) | "
+                      "1 1 1 1 µs · 500 500 500 500 ns |", doc)
+        self.assertIn("| p99 | 4 µs | 2 µs | 0.5 [0.4, 0.6] | no change shown (p 0.2, adjusted 0.4; "
+                      "could detect >= x1.60) |", doc)
+        # The headline, and the family it holds in, from compare --cells.
+        self.assertIn("| contention (lock waits per 1000 reader calls) | 5 | 2.5 | 0.5 [0.4, 0.6] | "
+                      "**lower** (p 0.0001, adjusted 0.0002) | per boot: waits / reader calls of "
+                      "all its cells |", doc)
+        self.assertIn("every judged statistic, 9 tests, Benjamini-Hochberg adjusted at q = 0.05",
+                      doc)
         self.assertIn("| `check-ext-t4` | before | 8000 | 0 | 30 | no_task_state 0 stale_entry 0 "
                       "too_deep 30 | 7.5 | 0 2.5 5 7.5 |", doc)
         self.assertIn("In all 32 (boot, cell, reader) triples", doc)

@@ -6,6 +6,9 @@
 #include "compare.h"
 #include "unit.h"
 
+/* p of test_rank's 5+5 case: 12/252, from tests/unit/bm_reference.py. */
+#define BM_5_5_P (2.0 / 63)
+
 static void fill(struct loaded_hist *h, __u64 n, __u64 base, __u64 spread)
 {
 	memset(h, 0, sizeof(*h));
@@ -49,6 +52,16 @@ static void test_rank(void)
 
 	CHECK(cmp_min_runs() == 4, "min runs %d: 2/C(8,4) = 0.029 <= 0.05",
 	      cmp_min_runs());
+	/* The rule: >= 4 a side, the larger at most 1.25x the smaller. */
+	CHECK(cmp_verdict_possible(4, 4) && cmp_verdict_possible(4, 5) &&
+		      cmp_verdict_possible(10, 8) &&
+		      cmp_verdict_possible(12, 15) &&
+		      !cmp_verdict_possible(3, 8) &&
+		      !cmp_verdict_possible(2, 8) &&
+		      !cmp_verdict_possible(4, 6) &&
+		      !cmp_verdict_possible(12, 16) &&
+		      cmp_runs_needed(2) == 0 && cmp_runs_needed(8) == 7,
+	      "verdict possible: 4+4, 4+5, 10+8, 12+15; not 3+8, 2+8, 4+6, 12+16");
 	runs(&s, b8, 8, a8, 8);
 	CHECK(s.verdict == VERDICT_HIGHER && s.lo > 1 && s.ratio >= s.lo &&
 		      s.ratio <= s.hi,
@@ -60,15 +73,23 @@ static void test_rank(void)
 	CHECK(s.verdict == VERDICT_SAME && s.lo <= 1 && s.hi >= 1 && s.p == 1,
 	      "the same runs reordered: no change shown, p %g", s.p);
 	runs(&s, b8, 3, a8, 3);
-	CHECK(s.verdict == VERDICT_NONE && s.need_runs == 4 && s.lo < 0,
-	      "3 runs a side: no verdict, need %d", s.need_runs);
+	CHECK(s.verdict == VERDICT_NONE && s.need_runs && s.p < 0,
+	      "3 runs a side: no verdict");
+	runs(&s, b8, 4, a8, 5);
+	CHECK(s.verdict == VERDICT_HIGHER && fabs(s.p - 2.0 / 126) < 1e-12,
+	      "4+5 separated: a verdict, p %g = 2/C(9,4)", s.p);
+	runs(&s, b8, 3, a8, 8);
+	CHECK(s.verdict == VERDICT_NONE && s.need_runs,
+	      "3+8: no verdict (unbalanced)");
 	runs(&s, b8, 4, a8, 4);
 	CHECK(s.verdict == VERDICT_HIGHER && fabs(s.p - 2.0 / 70) < 1e-12,
 	      "4 runs a side, separated: p %g = 2/70", s.p);
-	/* g = 2 pairs with after higher: p = 2 * 4/252 (exact U law). */
+	/* U = 2 of 25: the permutation law of Brunner-Munzel's |T| puts
+	 * 8 of the 252 arrangements at or beyond this one (enumerated by
+	 * hand in tests/unit/bm_reference.py). */
 	runs(&s, b5, 5, a5, 5);
-	CHECK(fabs(s.p - 8.0 / 252) < 1e-12 && s.verdict == VERDICT_LOWER,
-	      "5+5, U = 2: p %g, want %g", s.p, 8.0 / 252);
+	CHECK(fabs(s.p - BM_5_5_P) < 1e-12 && s.verdict == VERDICT_LOWER,
+	      "5+5, U = 2: p %g, want %g", s.p, BM_5_5_P);
 	/* Zero events is data: waits in every run before, none after. */
 	runs(&s, w4, 4, z4, 4);
 	CHECK(s.verdict == VERDICT_LOWER && s.ratio == 0 && s.hi == 0,
@@ -83,23 +104,80 @@ static void test_rank(void)
 	runs(&s, z8, 8, z8, 8);
 	CHECK(s.verdict == VERDICT_SAME && s.ratio == 1,
 	      "no events on either side: no change shown");
-	/* The test's exact size under no change, given the values. */
-	CHECK(fabs(rank_null_size(b8, 4, a8, 4) - 2.0 / 70) < 1e-12,
-	      "size of 4+4 without ties: %g, want 2/70",
-	      rank_null_size(b8, 4, a8, 4));
-	runs(&s, b8, 8, a8, 8);
-	CHECK(fabs(rank_null_size(b8, 8, a8, 8) - (1 - s.level)) < 1e-12 &&
-		      rank_null_size(b8, 8, a8, 8) <= CMP_ALPHA,
-	      "size of 8+8 without ties %g = 1 - the interval's level %g",
-	      rank_null_size(b8, 8, a8, 8), 1 - s.level);
-	CHECK(rank_null_size(b8, 3, a8, 3) == 0,
-	      "3 runs a side can give no verdict: size 0");
-	CHECK(rank_null_size(z8, 8, z8, 8) == 0,
-	      "every value tied: no arrangement differs, size 0");
-	CHECK(rank_null_size(w8, 8, z8, 8) > 0 &&
-		      rank_null_size(w8, 8, z8, 8) <= CMP_ALPHA,
-	      "waits with ties at zero: size %g in (0, 0.05]",
-	      rank_null_size(w8, 8, z8, 8));
+}
+
+/* Brunner-Munzel keeps its level when only the spread differs; Mann-Whitney
+ * calls such runs different. Same median, one side far wider. */
+static void test_spread(void)
+{
+	static const double wide[] = { 0.1, 0.2, 5, 30, 60 };
+	static const double narrow[] = { 4.6, 4.8, 4.9, 5.1, 5.2, 5.4 };
+	struct stat_cmp s;
+
+	int dir;
+
+	runs(&s, wide, 5, narrow, 6);
+	CHECK(s.verdict == VERDICT_NONE && s.withheld &&
+		      strstr(s.withheld, "spread"),
+	      "one side's runs spread 3x more: withheld (%s)",
+	      s.withheld ? s.withheld : "judged");
+	CHECK(bm_p(wide, 5, narrow, 6, &dir) > 0.5,
+	      "Brunner-Munzel on them: p %g, no change",
+	      bm_p(wide, 5, narrow, 6, &dir));
+}
+
+/* "No change shown" says what could have been seen: the ratio found 80% of
+ * the time grows with the boots' spread, and is none without a verdict. */
+static void test_detectable(void)
+{
+	static const double tight[] = { 100, 102, 98, 101, 99, 100, 103, 97 };
+	static const double loose[] = { 100, 140, 70, 120, 85, 100, 160, 60 };
+	struct stat_cmp s;
+	double t, l;
+
+	runs(&s, tight, 8, tight, 8);
+	t = cmp_detectable(&s);
+	runs(&s, loose, 8, loose, 8);
+	l = cmp_detectable(&s);
+	CHECK(t > 1 && t < 1.1 && l > 1.3 && l < 3,
+	      "detectable ratio, 8+8 runs: %g with 2%% spread, %g with 30%%", t,
+	      l);
+	runs(&s, loose, 3, loose, 8);
+	CHECK(cmp_detectable(&s) == 0, "3+8 runs, no verdict: no ratio");
+}
+
+/* Benjamini-Hochberg over a family, with its known adjusted values. */
+static void test_family(void)
+{
+	static const double p[] = { 0.001, 0.008, 0.039, 0.041, 0.042,
+				    0.06,  0.074, 0.205, 0.212, 0.216 };
+	static const double adj[] = {
+		0.01,  0.04,  0.084, 0.084, 0.084, 0.1, 0.10571428571428572,
+		0.216, 0.216, 0.216
+	};
+	static struct stat_cmp s[10];
+	static struct family f;
+	bool ok = true;
+
+	f.n = 0;
+	for (int i = 0; i < 10; i++) {
+		stat_init(&s[i], "x", KIND_NS);
+		s[i].p = p[9 - i]; /* in any order */
+		s[i].dir = -1;
+		family_add(&f, &s[i]);
+	}
+	family_adjust(&f);
+	for (int i = 0; i < 10; i++)
+		ok &= fabs(s[9 - i].padj - adj[i]) < 1e-9;
+	CHECK(ok && f.n == 10 && s[9].verdict == VERDICT_LOWER &&
+		      s[8].verdict == VERDICT_LOWER &&
+		      s[7].verdict == VERDICT_SAME,
+	      "BH adjusted p of 10 tests: two survive, not p = 0.039 (%g)",
+	      s[7].padj);
+	f.per_test = true;
+	family_adjust(&f);
+	CHECK(s[7].verdict == VERDICT_LOWER && s[4].verdict == VERDICT_SAME,
+	      "--per-test: verdicts from raw p");
 }
 
 static void test_statistics(void)
@@ -119,7 +197,7 @@ static void test_statistics(void)
 	      "mean ratio %g (exact sums)", c.s[CMP_MEAN].ratio);
 	CHECK(c.s[CMP_P50].within_run && c.s[CMP_P50].lo > 1 &&
 		      c.s[CMP_P50].verdict == VERDICT_NONE &&
-		      c.s[CMP_P50].need_runs == 4,
+		      c.s[CMP_P50].need_runs,
 	      "1 run a side: within-run interval [%g, %g], no verdict",
 	      c.s[CMP_P50].lo, c.s[CMP_P50].hi);
 	CHECK(c.s[CMP_COUNT].ratio == 1, "counts equal");
@@ -152,6 +230,81 @@ static void test_statistics(void)
 	      "4 runs of 2^32 calls against themselves: no change shown");
 }
 
+/* max and p99.9 grow with the call count: withheld when the sides' median
+ * counts differ more than 2x, judged when they do not. */
+static void test_counts(void)
+{
+	static struct loaded_hist few[4], many[4];
+	static struct hist_cmp c;
+
+	memset(&c, 0, sizeof(c));
+	c.nb = c.na = 4;
+	for (int i = 0; i < 4; i++) {
+		fill(&few[i], 200, 1000 + 10 * i, 500);
+		fill(&many[i], 20000, 1000 + 12 * i, 500);
+		c.hb[i] = &few[i];
+		c.ha[i] = &many[i];
+	}
+	compare_hists(&c, 0, 1);
+	CHECK(c.s[CMP_MAX].withheld && c.s[CMP_MAX].verdict == VERDICT_NONE &&
+		      c.s[CMP_P999].withheld && !c.s[CMP_P50].withheld &&
+		      c.s[CMP_P50].verdict != VERDICT_NONE,
+	      "200 vs 20000 calls: max and p99.9 withheld, p50 judged");
+	for (int i = 0; i < 4; i++)
+		c.ha[i] = &few[3 - i];
+	compare_hists(&c, 0, 1);
+	CHECK(!c.s[CMP_MAX].withheld && c.s[CMP_MAX].verdict != VERDICT_NONE,
+	      "equal counts: max judged");
+}
+
+/* One run given twice is refused: the same content, or the same boot_id in
+ * meta.txt beside it with the same label. */
+static void test_duplicates(void)
+{
+	static struct loaded_run r[3];
+	const struct loaded_run *runs[3] = { &r[0], &r[1], &r[2] };
+	char dir[] = "/tmp/pmutrace-dup-XXXXXX", p[3][64], meta[64], err[512];
+	FILE *f;
+
+	if (!mkdtemp(dir)) {
+		SKIP("no temporary folder");
+		return;
+	}
+	for (int i = 0; i < 3; i++) {
+		snprintf(p[i], sizeof(p[i]), "%s/%d.json", dir, i);
+		memset(&r[i], 0, sizeof(r[i]));
+		r[i].path = p[i];
+		r[i].duration_s = i < 2 ? 1 : 2; /* 0 and 1 hold the same */
+	}
+	CHECK(compare_check_duplicates(runs, 3, err, sizeof(err)) &&
+		      strstr(err, "same content") && strstr(err, "0.json"),
+	      "the same run under two names: refused: %s", err);
+	CHECK(!compare_check_duplicates(runs + 1, 2, err, sizeof(err)),
+	      "different runs, no meta.txt: accepted");
+	snprintf(meta, sizeof(meta), "%s/meta.txt", dir);
+	f = fopen(meta, "w");
+	fputs("boot=01\nboot_id=6e0946b7\n", f);
+	fclose(f);
+	CHECK(compare_check_duplicates(runs + 1, 2, err, sizeof(err)) &&
+		      strstr(err, "same boot"),
+	      "two runs of one boot and label: refused: %s", err);
+	snprintf(r[2].label, sizeof(r[2].label), "other");
+	CHECK(!compare_check_duplicates(runs + 1, 2, err, sizeof(err)),
+	      "two scenarios of one boot: accepted");
+	unlink(meta);
+	rmdir(dir);
+	/* The document's own kernel.boot_id, wherever the files lie. */
+	r[2].label[0] = '\0';
+	snprintf(r[1].boot_id, sizeof(r[1].boot_id), "%s", "b0");
+	snprintf(r[2].boot_id, sizeof(r[2].boot_id), "%s", "b0");
+	CHECK(compare_check_duplicates(runs + 1, 2, err, sizeof(err)) &&
+		      strstr(err, "same boot"),
+	      "two runs with one kernel.boot_id and label: refused: %s", err);
+	snprintf(r[2].boot_id, sizeof(r[2].boot_id), "%s", "b1");
+	CHECK(!compare_check_duplicates(runs + 1, 2, err, sizeof(err)),
+	      "two boot_ids: accepted");
+}
+
 static char path[] = "/tmp/pmutrace-compare-XXXXXX";
 
 static int load_text(const char *text, char *err, size_t len)
@@ -182,6 +335,10 @@ static void test_bad_input(void)
 		{ "truncated", DOC_HEAD "\"targets\":[" TARGET(HIST_OK),
 		  "not JSON" },
 		{ "wrong schema", "{\"schema\":\"pmutrace/9\"}", "schema" },
+		/* ESC and BEL never reach a terminal through a message. */
+		{ "escapes in the schema",
+		  "{\"schema\":\"\\u001b]0;title\\u0007\"}",
+		  "'\\x1b]0;title\\x07'" },
 		{ "schema not a string", "{\"schema\":2}", "should be string" },
 		{ "no targets", DOC_HEAD "\"x\":1}", "targets: missing" },
 		{ "targets not an array", DOC_HEAD "\"targets\":{}}",
@@ -240,6 +397,11 @@ static void test_bad_input(void)
 int main(void)
 {
 	test_rank();
+	test_spread();
+	test_detectable();
+	test_family();
+	test_counts();
+	test_duplicates();
 	test_statistics();
 	test_bad_input();
 	UNIT_EXIT();

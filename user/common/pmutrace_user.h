@@ -4,6 +4,7 @@
 #define PMUTRACE_USER_H
 
 #include <stdbool.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <time.h>
 #include <sys/types.h>
@@ -51,6 +52,7 @@ enum exit_code {
 	EXIT_NO_LOCK = 6, /* lock symbol not found */
 	EXIT_OUTPUT = 7, /* output file or metrics endpoint unusable */
 	EXIT_BAD_INPUT = 8, /* compare: unreadable or invalid JSON */
+	EXIT_DUPLICATE = 9, /* compare: one run given twice */
 	/* pmutrace compare: no pmutrace-compare beside pmutrace to run */
 	EXIT_NO_COMPARE = 127,
 };
@@ -160,6 +162,7 @@ struct run_result {
 	struct probe_choice probe_choice; /* what choose_probe found */
 	char release[NAME_LEN];
 	char machine[65];
+	char boot_id[40]; /* /proc/sys/kernel/random/boot_id, "" if none */
 	double duration_s;
 	int ntargets;
 	struct target targets[PMUTRACE_MAX_TARGETS];
@@ -183,6 +186,9 @@ struct run_result {
  * "return report_error(EXIT_..., ...)". */
 int report_error(int code, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* "pmutrace: <message>" without the newline, quoted text escaped. */
+void error_line(const char *fmt, va_list ap)
+	__attribute__((format(printf, 1, 0)));
 
 /* privileges.c */
 bool has_privileges(void);

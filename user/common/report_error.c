@@ -3,14 +3,25 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include "pmutrace_user.h"
+#include "text.h"
+
+/* A message on stderr as one line: whatever it quotes (a file name, an
+ * option's value, a symbol) shows ESC, BEL or a newline only as \xNN. */
+void error_line(const char *fmt, va_list ap)
+{
+	char msg[1024];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	fputs("pmutrace: ", stderr);
+	text_put_term(stderr, msg);
+}
 
 int report_error(int code, const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "pmutrace: ");
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	error_line(fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
 	return code;

@@ -28,6 +28,7 @@ struct loaded_run {
 	const char *path;
 	char release[NAME_LEN];
 	char machine[65];
+	char boot_id[40]; /* kernel.boot_id, "" when the document has none */
 	char label[NAME_LEN]; /* --label, "" when none */
 	char patch_side[16];
 	double duration_s;

@@ -37,18 +37,22 @@ struct reader {
 static void __attribute__((format(printf, 3, 4)))
 bad(struct reader *rd, const char *where, const char *fmt, ...)
 {
+	char raw[1024];
 	va_list ap;
 	size_t n;
 
 	if (rd->failed)
 		return;
 	rd->failed = true;
-	n = snprintf(rd->err, rd->errlen, "%s: %s: ", rd->path, where);
-	if (n >= rd->errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(rd->err + n, rd->errlen - n, fmt, ap);
-	va_end(ap);
+	n = snprintf(raw, sizeof(raw), "%s: %s: ", rd->path, where);
+	if (n < sizeof(raw)) {
+		va_start(ap, fmt);
+		vsnprintf(raw + n, sizeof(raw) - n, fmt, ap);
+		va_end(ap);
+	}
+	/* Values from the document (a schema, a name) reach a terminal:
+	 * ESC or BEL only as \xNN. */
+	text_escape(rd->err, rd->errlen, raw);
 }
 
 static struct json_object *field(struct reader *rd, struct json_object *o,
@@ -378,6 +382,9 @@ int load_run(const char *path, struct loaded_run *run, char *err, size_t errlen)
 		  sizeof(run->release), false);
 	str_field(&rd, k, "kernel", "machine", run->machine,
 		  sizeof(run->machine), false);
+	if (!rd.failed && json_object_object_get_ex(k, "boot_id", &l) && l)
+		str_field(&rd, k, "kernel", "boot_id", run->boot_id,
+			  sizeof(run->boot_id), false);
 	if (!rd.failed && json_object_object_get_ex(doc, "label", &l) && l)
 		str_field(&rd, doc, "document", "label", run->label,
 			  sizeof(run->label), true);

@@ -66,6 +66,34 @@ bool text_is_clean(const char *s, size_t len)
 	return true;
 }
 
+/* s into dst (always terminated, cut to fit): anything not clean as \xNN. */
+void text_escape(char *dst, size_t dstlen, const char *s)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t len = strlen(s), o = 0;
+
+	for (size_t i = 0; i < len && dstlen;) {
+		unsigned int cp;
+		size_t n = utf8_seq(u + i, len - i, &cp);
+
+		if (!n || is_control(cp)) {
+			if (o + 4 >= dstlen)
+				break;
+			snprintf(dst + o, 5, "\\x%02x", u[i]);
+			o += 4;
+			i++;
+			continue;
+		}
+		if (o + n >= dstlen)
+			break;
+		memcpy(dst + o, u + i, n);
+		o += n;
+		i += n;
+	}
+	if (dstlen)
+		dst[o] = '\0';
+}
+
 /* For a terminal: anything not clean is shown as \xNN, never sent raw. */
 void text_put_term(FILE *out, const char *s)
 {

@@ -9,5 +9,6 @@
 
 bool text_is_clean(const char *s, size_t len);
 void text_put_term(FILE *out, const char *s);
+void text_escape(char *dst, size_t dstlen, const char *s);
 
 #endif /* PMUTRACE_TEXT_H */

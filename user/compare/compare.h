@@ -35,8 +35,13 @@ struct stat_cmp {
 	double ratio; /* Hodges-Lehmann after/before, -1: none, may be inf */
 	double lo, hi; /* the interval of the ratio, -1: none */
 	double level; /* its confidence: >= 0.95 when there is one */
-	double p; /* two-sided p of the rank test, -1: none */
-	int need_runs; /* > 0: no verdict, this many runs a side needed */
+	double p; /* two-sided p of the test, -1: none */
+	double padj; /* p adjusted over the family (family.c), -1: none */
+	int dir; /* the side of the change: 1 after higher, -1 lower */
+	int need_runs; /* 1: too few runs for any verdict (cmp_verdict_rule) */
+	bool untestable; /* every run equal: p = 1, not in the family */
+	const char *withheld; /* why no verdict despite the runs, or NULL */
+	double detect; /* smallest ratio found 80% of the time, 0: not known */
 	bool within_run; /* 1 run a side: lo/hi are only the calls' noise */
 	enum cmp_verdict verdict;
 };
@@ -77,25 +82,54 @@ struct comparison {
 	unsigned long seed;
 };
 
+/* A family of tests: every judged statistic of one compare invocation. */
+#define FAMILY_MAX 4096
+struct family {
+	int n;
+	struct stat_cmp *s[FAMILY_MAX];
+	bool per_test; /* --per-test: verdicts from raw p */
+	const char *name; /* what the family is, in the output */
+};
+
 /* rank.c */
+bool cmp_verdict_possible(int n, int m);
 int cmp_min_runs(void);
+int cmp_runs_needed(int n);
+const char *cmp_verdict_rule(void);
 void rank_compare(struct stat_cmp *s);
-double rank_null_size(const double *vb, int n, const double *va, int m);
+void cmp_set_verdict(struct stat_cmp *s, double p);
+
+/* bm.c */
+double bm_p(const double *vb, int n, const double *va, int m, int *dir);
+
+/* family.c */
+void family_add_comparison(struct family *f, struct comparison *c);
+void family_add(struct family *f, struct stat_cmp *s);
+void family_adjust(struct family *f);
+double cmp_detectable(const struct stat_cmp *s);
 
 /* compare.c */
 void stat_init(struct stat_cmp *s, const char *name, enum cmp_kind kind);
 void compare_hists(struct hist_cmp *c, unsigned int resamples,
 		   unsigned long seed);
 int compare_build(struct comparison *c);
-/* One side: a file, or repeats of one scenario as FILE,FILE,...; -1 with
- * one line in err. */
-int compare_load_side(char *list, const struct loaded_run **runs, int *n,
-		      char *err, size_t errlen);
+double reader_calls(const struct loaded_run *r);
+/* One side's runs from paths (files, or folders of *.json); -1 with one
+ * line in err. */
+int compare_load_side(char *const *paths, int npaths,
+		      const struct loaded_run **runs, int *n, char *err,
+		      size_t errlen);
+int compare_check_repeat(const struct loaded_run *first,
+			 const struct loaded_run *r, char *err, size_t errlen);
+/* -1 with one line in err when a run is given twice: the same content, or
+ * the same boot (meta.txt's boot_id beside it) and label. */
+int compare_check_duplicates(const struct loaded_run *const *runs, int n,
+			     char *err, size_t errlen);
 
 /* compare_render.c */
 enum cmp_format { FMT_TEXT, FMT_MARKDOWN, FMT_SVG, FMT_JSON };
 const char *verdict_text(const struct stat_cmp *s, char *buf, size_t len);
 void render_comparison(FILE *out, const struct comparison *c,
-		       enum cmp_format fmt);
+		       const struct family *f, enum cmp_format fmt);
 
 #endif /* PMUTRACE_COMPARE_H */

@@ -3,33 +3,67 @@
  * (pmutrace-compare/2, docs/json-schema.md). */
 #include <math.h>
 #include <string.h>
-#include <json-c/json.h>
 #include "compare.h"
+#include "compare_out.h"
 #include "text.h"
 
-static const char *const verdict_word[] = {
+const char *const verdict_word[] = {
 	[VERDICT_NONE] = NULL,
 	[VERDICT_LOWER] = "lower",
 	[VERDICT_HIGHER] = "higher",
 	[VERDICT_SAME] = "no change shown",
 };
 
+/* Why too few runs give no verdict, with what would do. */
+static void need_text(const struct stat_cmp *s, char *buf, size_t len)
+{
+	int more = cmp_runs_needed(s->nb);
+	double c = 1;
+
+	for (int i = 1; i <= s->nb; i++)
+		c = c * (s->na + i) / i;
+	if (s->nb < 2 || s->na < 2)
+		snprintf(buf, len, "no verdict: %d+%d runs, a side needs 2",
+			 s->nb, s->na);
+	else
+		snprintf(
+			buf, len,
+			"no verdict: %d+%d runs give %.0f orderings, need 40 (%d+%d would)",
+			s->nb, s->na, c, s->nb, more ? more : CMP_MAX_RUNS);
+}
+
+/* "; could detect >= x1.6": what no change shown could have shown. */
+static void detect_text(const struct stat_cmp *s, char *buf, size_t len)
+{
+	if (s->detect <= 0)
+		snprintf(buf, len, "%s", "");
+	else if (isinf(s->detect))
+		snprintf(buf, len, "; could not detect even x1000");
+	else
+		snprintf(buf, len, "; could detect >= x%.2f", s->detect);
+}
+
 /* The verdict, or why there is none; "" for what is never judged. */
 const char *verdict_text(const struct stat_cmp *s, char *buf, size_t len)
 {
-	int fewer = s->nb < s->na ? s->nb : s->na;
+	char d[48];
 
 	if (s->kind == KIND_COUNT)
 		snprintf(buf, len, "%s", "");
 	else if (!s->nb || !s->na)
 		snprintf(buf, len, "no verdict: no values on a side");
 	else if (s->need_runs)
-		snprintf(buf, len, "no verdict: %d run%s, need %d%s", fewer,
-			 fewer == 1 ? "" : "s", s->need_runs,
-			 s->within_run ? " (interval: within run only)" : "");
-	else
-		snprintf(buf, len, "%s (p=%.3g)", verdict_word[s->verdict],
-			 s->p);
+		need_text(s, buf, len);
+	else if (s->withheld)
+		snprintf(buf, len, "no verdict: %s", s->withheld);
+	else if (s->untestable)
+		snprintf(buf, len, "no change shown: every run equal");
+	else {
+		detect_text(s, d, sizeof(d));
+		snprintf(buf, len, "%s (p=%.3g, adjusted %.3g)%s",
+			 verdict_word[s->verdict], s->p, s->padj,
+			 s->verdict == VERDICT_SAME ? d : "");
+	}
 	return buf;
 }
 
@@ -90,7 +124,7 @@ static void fmt_runs(FILE *out, const struct stat_cmp *s, const char *sep)
 
 /* Markdown: what could start a cell, link, emphasis, code or HTML is
  * backslash-escaped (CommonMark allows it before any ASCII punctuation). */
-static void md_text(FILE *out, const char *s)
+void md_text(FILE *out, const char *s)
 {
 	for (; *s; s++) {
 		if (strchr("\\`*_{}[]<>()#+!|~&$", *s))
@@ -134,7 +168,49 @@ static void term_side(FILE *out, int runs, const struct loaded_run *r)
 	fputs(")", out);
 }
 
-static void header(FILE *out, const struct comparison *c, bool md)
+/* One statistic's row of the text or Markdown table; runs: with every
+ * run's value (Markdown's last column). */
+void stat_row(FILE *out, const struct stat_cmp *st, const char *name, bool md,
+	      bool runs)
+{
+	char vb[32], va[32], r[32], ci[64], v[256];
+
+	fmt_value(vb, sizeof(vb), st, st->before, false);
+	fmt_value(va, sizeof(va), st, st->after, false);
+	fmt_ratio(r, sizeof(r), ci, sizeof(ci), st);
+	verdict_text(st, v, sizeof(v));
+	if (md) {
+		fputs("| ", out);
+		md_text(out, name);
+		fprintf(out, " | %s | %s | %s | %s | %s |", vb, va, r, ci, v);
+		if (runs) {
+			fputc(' ', out);
+			fmt_runs(out, st, " \\|");
+			fputs(" |", out);
+		}
+		fputc('\n', out);
+	} else {
+		fputs("  ", out);
+		text_put_term(out, name);
+		fprintf(out, "%*s %10s %10s %8s  %-18s %s\n",
+			(int)(strlen(name) < 13 ? 13 - strlen(name) : 0), "",
+			vb, va, r, ci, v);
+	}
+}
+
+/* The family the verdicts hold in, and the rule for a verdict. */
+void family_text(FILE *out, const struct family *f, bool md)
+{
+	fprintf(out, "%sfamily: %s, %d tests; %s\n%sverdict rule: %s\n",
+		md ? "- " : "", f->name, f->n,
+		f->per_test ?
+			"--per-test: each verdict from its raw p at 0.05 (not adjusted)" :
+			"Benjamini-Hochberg, q = 0.05: verdicts from adjusted p",
+		md ? "- " : "", cmp_verdict_rule());
+}
+
+static void header(FILE *out, const struct comparison *c,
+		   const struct family *f, bool md)
 {
 	const struct loaded_run *b = c->before[0], *a = c->after[0];
 
@@ -143,8 +219,7 @@ static void header(FILE *out, const struct comparison *c, bool md)
 		put_side(out, "before", c->nb, b);
 		put_side(out, "after", c->na, a);
 		fprintf(out,
-			"- each run is one replicate: before/after are the medians of the runs' values; ratio = after / before (median of the run-pair ratios) with its 95%% interval; the verdict is a Mann-Whitney test on the runs at alpha %.2f and needs %d runs a side\n",
-			CMP_ALPHA, cmp_min_runs());
+			"- each run is one replicate: before/after are the medians of the runs' values; ratio = after / before (median of the run-pair ratios) with its 95%% Hodges-Lehmann interval; p: permutation Brunner-Munzel test on the runs\n");
 	} else {
 		fputs("pmutrace compare: ", out);
 		term_side(out, c->nb, b);
@@ -152,9 +227,10 @@ static void header(FILE *out, const struct comparison *c, bool md)
 		term_side(out, c->na, a);
 		fputc('\n', out);
 		fprintf(out,
-			"each run is one replicate: medians of the runs, ratio after/before with its 95%% interval; verdict: Mann-Whitney on the runs, alpha %.2f, %d runs a side needed\n",
-			CMP_ALPHA, cmp_min_runs());
+			"each run is one replicate: medians of the runs, ratio after/before with its 95%% interval; p: permutation Brunner-Munzel on the runs\n");
 	}
+	if (f)
+		family_text(out, f, md);
 	for (int i = 0; i < c->nwarnings; i++) {
 		fputs(md ? "- **warning**: " : "warning: ", out);
 		put_text(out, c->warnings[i], md);
@@ -162,9 +238,10 @@ static void header(FILE *out, const struct comparison *c, bool md)
 	}
 }
 
-static void render_cmp_text(FILE *out, const struct comparison *c, bool md)
+void render_cmp_text(FILE *out, const struct comparison *c,
+		     const struct family *f, bool md)
 {
-	header(out, c, md);
+	header(out, c, f, md);
 	for (int i = 0; i < c->n; i++) {
 		const struct hist_cmp *h = &c->h[i];
 
@@ -182,25 +259,8 @@ static void render_cmp_text(FILE *out, const struct comparison *c, bool md)
 					  "  no calls in any run\n");
 			continue;
 		}
-		for (int k = 0; k < h->nstats; k++) {
-			const struct stat_cmp *st = &h->s[k];
-			char vb[32], va[32], r[32], ci[64], v[96];
-
-			fmt_value(vb, sizeof(vb), st, st->before, false);
-			fmt_value(va, sizeof(va), st, st->after, false);
-			fmt_ratio(r, sizeof(r), ci, sizeof(ci), st);
-			verdict_text(st, v, sizeof(v));
-			if (md) {
-				fprintf(out, "| %s | %s | %s | %s | %s | %s | ",
-					st->name, vb, va, r, ci, v);
-				fmt_runs(out, st, " \\|");
-				fprintf(out, " |\n");
-			} else {
-				fprintf(out,
-					"  %-13s %10s %10s %8s  %-18s %s\n",
-					st->name, vb, va, r, ci, v);
-			}
-		}
+		for (int k = 0; k < h->nstats; k++)
+			stat_row(out, &h->s[k], h->s[k].name, md, true);
 		if (md || (h->nb < 2 && h->na < 2))
 			continue;
 		/* The runs themselves: what the verdict is made of. */
@@ -400,126 +460,13 @@ static void render_svg(FILE *out, const struct comparison *c)
 	fprintf(out, "</svg>\n");
 }
 
-/* -1 (none) and the unbounded are null: JSON has no infinity. */
-static struct json_object *num_or_null(double v)
-{
-	return v < 0 || !isfinite(v) ? NULL : json_object_new_double(v);
-}
-
-static struct json_object *runs_json(const double *v, int n)
-{
-	struct json_object *a = json_object_new_array();
-
-	for (int i = 0; i < n; i++)
-		json_object_array_add(a, json_object_new_double(v[i]));
-	return a;
-}
-
-static struct json_object *side_json(const struct loaded_run *const *r, int n)
-{
-	struct json_object *o = json_object_new_object();
-	struct json_object *files = json_object_new_array();
-
-	for (int i = 0; i < n; i++)
-		json_object_array_add(files,
-				      json_object_new_string(r[i]->path));
-	json_object_object_add(o, "files", files);
-	json_object_object_add(o, "runs", json_object_new_int(n));
-	json_object_object_add(o, "release",
-			       json_object_new_string(r[0]->release));
-	json_object_object_add(o, "label", json_object_new_string(r[0]->label));
-	return o;
-}
-
-static struct json_object *stat_json(const struct stat_cmp *st)
-{
-	struct json_object *v = json_object_new_object();
-	char why[96];
-
-	json_object_object_add(v, "before", num_or_null(st->before));
-	json_object_object_add(v, "after", num_or_null(st->after));
-	json_object_object_add(v, "ratio", num_or_null(st->ratio));
-	json_object_object_add(v, "lo", num_or_null(st->lo));
-	json_object_object_add(v, "hi", num_or_null(st->hi));
-	json_object_object_add(v, "level",
-			       st->lo < 0 ? NULL :
-					    json_object_new_double(st->level));
-	json_object_object_add(
-		v, "interval",
-		st->lo < 0     ? NULL :
-		st->within_run ? json_object_new_string("within_run") :
-				 json_object_new_string("runs"));
-	json_object_object_add(v, "p", num_or_null(st->p));
-	json_object_object_add(
-		v, "verdict",
-		verdict_word[st->verdict] ?
-			json_object_new_string(verdict_word[st->verdict]) :
-			NULL);
-	verdict_text(st, why, sizeof(why));
-	json_object_object_add(v, "note", json_object_new_string(why));
-	json_object_object_add(
-		v, "need_runs",
-		st->need_runs ? json_object_new_int(st->need_runs) : NULL);
-	json_object_object_add(v, "before_runs", runs_json(st->vb, st->nb));
-	json_object_object_add(v, "after_runs", runs_json(st->va, st->na));
-	return v;
-}
-
-/* For scripts: the same figures as the text, schema pmutrace-compare/2. */
-static void render_json(FILE *out, const struct comparison *c)
-{
-	struct json_object *o = json_object_new_object();
-	struct json_object *w = json_object_new_array();
-	struct json_object *hs = json_object_new_array();
-
-	json_object_object_add(o, "schema",
-			       json_object_new_string("pmutrace-compare/2"));
-	json_object_object_add(o, "before", side_json(c->before, c->nb));
-	json_object_object_add(o, "after", side_json(c->after, c->na));
-	json_object_object_add(o, "alpha", json_object_new_double(CMP_ALPHA));
-	json_object_object_add(o, "min_runs",
-			       json_object_new_int(cmp_min_runs()));
-	json_object_object_add(o, "resamples",
-			       json_object_new_int64(c->resamples));
-	json_object_object_add(o, "seed", json_object_new_uint64(c->seed));
-	for (int i = 0; i < c->nwarnings; i++)
-		json_object_array_add(w,
-				      json_object_new_string(c->warnings[i]));
-	json_object_object_add(o, "warnings", w);
-	for (int i = 0; i < c->n; i++) {
-		const struct hist_cmp *h = &c->h[i];
-		struct json_object *e = json_object_new_object();
-
-		json_object_object_add(e, "name",
-				       json_object_new_string(h->name));
-		json_object_object_add(
-			e, "kind",
-			json_object_new_string(h->lock ? "lock_wait" :
-							 "target"));
-		json_object_object_add(e, "runs_before",
-				       json_object_new_int(h->nb));
-		json_object_object_add(e, "runs_after",
-				       json_object_new_int(h->na));
-		for (int s = 0; s < h->nstats; s++)
-			json_object_object_add(e, h->s[s].name,
-					       stat_json(&h->s[s]));
-		json_object_array_add(hs, e);
-	}
-	json_object_object_add(o, "compared", hs);
-	fprintf(out, "%s\n",
-		json_object_to_json_string_ext(
-			o, JSON_C_TO_STRING_PRETTY |
-				   JSON_C_TO_STRING_NOSLASHESCAPE));
-	json_object_put(o);
-}
-
 void render_comparison(FILE *out, const struct comparison *c,
-		       enum cmp_format fmt)
+		       const struct family *f, enum cmp_format fmt)
 {
 	if (fmt == FMT_JSON)
-		render_json(out, c);
+		render_json(out, c, f);
 	else if (fmt == FMT_SVG)
 		render_svg(out, c);
 	else
-		render_cmp_text(out, c, fmt == FMT_MARKDOWN);
+		render_cmp_text(out, c, f, fmt == FMT_MARKDOWN);
 }

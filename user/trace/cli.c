@@ -148,9 +148,8 @@ usage_error(const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "pmutrace: ");
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	error_line(fmt, ap);
 	va_end(ap);
 	fprintf(stderr, " (see %s --help)\n", command);
 	exit(EXIT_USAGE);

@@ -173,6 +173,8 @@ struct json_object *result_to_json(const struct run_result *r)
 	ADD(o, "version", json_object_new_string(PMUTRACE_VERSION));
 	ADD(k, "release", json_object_new_string(r->release));
 	ADD(k, "machine", json_object_new_string(r->machine));
+	if (r->boot_id[0])
+		ADD(k, "boot_id", json_object_new_string(r->boot_id));
 	ADD(o, "kernel", k);
 	ADD(o, "duration_s", json_object_new_double(r->duration_s));
 	ADD(o, "label", r->label ? json_object_new_string(r->label) : NULL);

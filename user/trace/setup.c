@@ -15,6 +15,7 @@
 #include "pmu_domain.h"
 #include "attrib.h"
 #include "btf_lookup.h"
+#include "text.h"
 
 /* The kernel's internal "operation not supported", not in uapi headers. */
 #define KERNEL_ENOTSUPP 524
@@ -324,6 +325,21 @@ static void prepare_lookups(const struct options *o, const struct btf *btf)
 	btf_lookup_prepare(btf, names, n);
 }
 
+/* This boot's identity, so that compare can refuse two runs of one boot
+ * given as two boots: 36 characters of a UUID, "" where there is none. */
+static void read_boot_id(char *id, size_t len)
+{
+	FILE *f = fopen("/proc/sys/kernel/random/boot_id", "r");
+
+	id[0] = '\0';
+	if (f && fgets(id, (int)len, f))
+		id[strcspn(id, "\n")] = '\0';
+	if (f)
+		fclose(f);
+	if (!text_is_clean(id, strlen(id)))
+		id[0] = '\0';
+}
+
 /* Everything before loading: the first problem is said in one line and its
  * exit code returned. */
 int prepare_run(const struct options *o, struct run_result *r)
@@ -335,6 +351,7 @@ int prepare_run(const struct options *o, struct run_result *r)
 	uname(&u);
 	snprintf(r->release, sizeof(r->release), "%s", u.release);
 	snprintf(r->machine, sizeof(r->machine), "%s", u.machine);
+	read_boot_id(r->boot_id, sizeof(r->boot_id));
 	r->label = o->label;
 	if (!has_privileges())
 		return report_error(
