@@ -372,6 +372,8 @@ def rcu_section(before, after, heading="### Path length of each reader, before v
         whole[w] = (b, a)
         L.append(f"| {op} | {reader} | {b.fmt(1)} | {a.fmt(1)} | {a.med - b.med:+,.1f} |")
     L.append("")
+    from scripts.bench import spans  # noqa: E402 (it imports this module)
+    L.extend(spans.section(before, after))
     L.extend(lock_table(before, after, whole))
     return L
 
