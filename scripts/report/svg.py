@@ -5,6 +5,7 @@ from xml.sax.saxutils import escape
 
 COLORS = {"before": "#1f77b4", "after": "#ff7f0e", "stock": "#2ca02c"}
 OTHER = ("#9467bd", "#8c564b", "#e377c2", "#7f7f7f")
+COL = 80  # px per kernel column: "before" and "12 boots" at 11 px fit in 60
 
 
 def color(label, i):
@@ -35,11 +36,14 @@ def log_ticks(lo, hi):
 def strip_plot(title, panels, unit_fmt=fmt_ns):
     """PANELS: [(panel title, [(kernel label, [values])])] -> SVG text.
 
-    Values <= 0 or None are left out (a log axis); each panel has its own
-    axis. Dots are spread sideways by their index, so equal values stay
-    visible."""
-    pw, ph, left, top, bottom, gap = 170, 220, 64, 36, 40, 70
-    width = left + (pw + gap) * len(panels)
+    Values <= 0 or None are left out (a log axis), and a panel without any
+    value too; each panel has its own axis. Dots are spread sideways by their
+    index, so equal values stay visible. Each column is COL px wide at least,
+    its label on two lines (kernel, boots), so labels never run together."""
+    panels = [(t, cols) for t, cols in panels if any(v and v > 0 for _, vs in cols for v in vs)]
+    ncol = max([len(cols) for _, cols in panels] or [1])
+    pw, ph, left, top, bottom, gap = max(170, COL * ncol), 220, 64, 36, 52, 70
+    width = left + (pw + gap) * max(1, len(panels))
     height = top + ph + bottom
     out = ['<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" '
            'font-family="sans-serif" font-size="11">' % (width, height),
@@ -51,9 +55,6 @@ def strip_plot(title, panels, unit_fmt=fmt_ns):
         out.append('<text x="%d" y="%d">%s</text>' % (x0 + 8, top - 6, escape(ptitle)))
         out.append('<rect x="%d" y="%d" width="%d" height="%d" fill="none" stroke="#999"/>'
                    % (x0, top, pw, ph))
-        if not vals:
-            out.append('<text x="%d" y="%d">no data</text>' % (x0 + 20, top + ph / 2))
-            continue
         lo, hi = min(vals) / 1.3, max(vals) * 1.3
         span = math.log(hi / lo)
 
@@ -68,8 +69,10 @@ def strip_plot(title, panels, unit_fmt=fmt_ns):
         cw = pw / max(1, len(columns))
         for c, (label, vs) in enumerate(columns):
             cx = x0 + cw * (c + 0.5)
-            out.append('<text x="%.1f" y="%d" text-anchor="middle">%s (%d)</text>'
-                       % (cx, top + ph + 16, escape(label), len(vs)))
+            out.append('<text x="%.1f" y="%d" text-anchor="middle">%s</text>'
+                       % (cx, top + ph + 16, escape(label)))
+            out.append('<text x="%.1f" y="%d" text-anchor="middle" fill="#555">%d boot%s</text>'
+                       % (cx, top + ph + 30, len(vs), "" if len(vs) == 1 else "s"))
             for i, v in enumerate(vs):
                 if not v or v <= 0:
                     continue
@@ -78,5 +81,7 @@ def strip_plot(title, panels, unit_fmt=fmt_ns):
                            '<title>%s boot %d: %s</title></circle>'
                            % (cx + dx, y(v), color(label, c), escape(label), i + 1,
                               escape(unit_fmt(v))))
+    if not panels:
+        out.append('<text x="%d" y="%d">no values in any panel</text>' % (left, top + ph / 2))
     out.append("</svg>")
     return "\n".join(out) + "\n"
