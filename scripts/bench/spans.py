@@ -39,22 +39,33 @@ def per_call(d, workload, name):
     return best
 
 
-def section(before, after):
-    """Markdown lines for the before/after raw folders; [] without spans."""
-    rows = []
+def rows(before, after):
+    """[(operation, function, inlined, (with callees, in mutex_*, in RCU)
+    before, the same after)], medians over the boots; readers without
+    span counts on both sides are left out."""
+    out = []
     for w, op, fn, inl in READERS:
         sides = []
         for k in (before, after):
             xs = [x for x in (per_call(b, w, fn) for b in insns.boots(k)) if x]
-            sides.append([statistics.median(v) for v in zip(*xs)] if xs else None)
-        if None in sides:
-            continue
-        (b, bl, br), (a, al, ar) = sides
-        share = lambda x, t: "%s (%.0f%%)" % (f"{x:,.1f}", 100 * x / t) if t else "-"
-        rows.append(f"| {op} | `{fn}`" + (f" (`{inl}` inlined)" if inl else "") +
-                    f" | {b:,.1f} | {a:,.1f} | {a - b:+,.1f} | {share(bl, b)} → "
-                    f"{share(al, a)} | {br:,.1f} → {ar:,.1f} |")
-    if not rows:
+            sides.append(tuple(statistics.median(v) for v in zip(*xs)) if xs else None)
+        if None not in sides:
+            out.append((op, fn, inl, sides[0], sides[1]))
+    return out
+
+
+def share(x, total):
+    return "%s (%.0f%%)" % (f"{x:,.1f}", 100 * x / total) if total else "-"
+
+
+def section(before, after):
+    """Markdown lines for the before/after raw folders; [] without spans."""
+    rs = []
+    for op, fn, inl, (b, bl, br), (a, al, ar) in rows(before, after):
+        rs.append(f"| {op} | `{fn}`" + (f" (`{inl}` inlined)" if inl else "") +
+                  f" | {b:,.1f} | {a:,.1f} | {a - b:+,.1f} | {share(bl, b)} → "
+                  f"{share(al, a)} | {br:,.1f} → {ar:,.1f} |")
+    if not rs:
         return []
     return ["Each reader function with its callees: every instruction from its entry to its "
             "`ret` (`tools/insn-count` `span=`, `BENCH_SPANS` of `make bench-rcu-insns`), per "
@@ -63,4 +74,4 @@ def section(before, after):
             "RCU's those in `__rcu_read_lock`/`__rcu_read_unlock`.", "",
             "| operation | reader function | before | after | after − before | "
             "in `mutex_*`, before → after | in `__rcu_read_*`, before → after |",
-            "|---|---|---|---|---|---|---|"] + rows + [""]
+            "|---|---|---|---|---|---|---|"] + rs + [""]
