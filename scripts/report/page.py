@@ -95,7 +95,7 @@ def distributions(md, a, b):
 
 
 def attach_table(per_mode):
-    out = ["## How each kernel attached the targets", "",
+    out = ["## How each kernel attached the targets, per mode", "",
            "| mode | kernel | target | attach mode | function |", "|---|---|---|---|---|"]
     for m, md in per_mode.items():
         for label, bs in md.groups.items():
