@@ -51,11 +51,15 @@ class TwoModes(unittest.TestCase):
     def tearDown(self):
         shutil.rmtree(self.tmp)
 
+    def fake(self, src=FAKE_PMUTRACE):
+        path = os.path.join(self.tmp, "pmutrace")
+        with open(path, "w") as f:
+            f.write(src)
+        os.chmod(path, 0o755)
+        return path
+
     def render(self, fake_src=FAKE_PMUTRACE, readme=None):
-        fake = os.path.join(self.tmp, "pmutrace")
-        with open(fake, "w") as f:
-            f.write(fake_src)
-        os.chmod(fake, 0o755)
+        fake = self.fake(fake_src)
         out = os.path.join(self.tmp, "out")
         err = io.StringIO()
         with contextlib.redirect_stderr(err):
@@ -145,10 +149,7 @@ class TwoModes(unittest.TestCase):
     def test_readme_without_markers_fails_and_writes_nothing(self):
         with open(self.readme, "w") as f:
             f.write("# no markers\n")
-        fake = os.path.join(self.tmp, "pmutrace")
-        with open(fake, "w") as f:
-            f.write(FAKE_PMUTRACE)
-        os.chmod(fake, 0o755)
+        fake = self.fake()
         out = os.path.join(self.tmp, "out")
         err = io.StringIO()
         with contextlib.redirect_stderr(err):
