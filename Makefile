@@ -172,10 +172,12 @@ deb:
 report:
 	scripts/report/report.sh
 
-# docs/report/README.md and its SVGs again, from the committed raw archive only.
-report-render: $(OUTPUT)/pmutrace
+# docs/report/README.md, summary.txt (also into README.md's report section)
+# and the SVGs again, from the committed raw archives only.
+report-render: $(OUTPUT)/pmutrace $(OUTPUT)/pmutrace-compare
+	rm -f docs/report/*.svg
 	python3 scripts/report/render.py --pmutrace $(OUTPUT)/pmutrace -o docs/report \
-		--insns docs/performance/raw.tar.xz docs/report/raw.tar.xz
+		--insns docs/performance/raw.tar.xz --readme README.md docs/report/raw.tar.xz
 
 # Every benchmark of docs/performance.md in one run: overhead in time against
 # the empty-program floor and bcc's tools, instructions per call and per
