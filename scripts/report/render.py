@@ -114,7 +114,8 @@ def strip_svgs(out, groups, cells, cmp, prefix=""):
             panels.append(("%s %s" % (target, stat), cols))
         name = "%s%s-boots.svg" % (prefix, cell)
         with open(os.path.join(out, name), "w", encoding="utf-8") as f:
-            f.write(svg.strip_plot("%s%s: one dot per boot" % (prefix, cell), panels))
+            f.write(svg.strip_plot("%s%s: one dot per boot" % (
+                cell, ", " + modes.name(prefix.rstrip("-")) if prefix else ""), panels))
         written[cell] = name
     return written
 
