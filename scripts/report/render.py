@@ -165,7 +165,8 @@ def main(argv=None):
     ap.add_argument("--before", default="before")
     ap.add_argument("--after", default="after")
     ap.add_argument("--command", default=None,
-                    help="how the raw data was made, named in the report")
+                    help="how the raw data was made, named in the report (default: the "
+                    "raw set's command.txt)")
     ap.add_argument("--insns", default=None, metavar="RAW",
                     help="make bench-rcu-insns's raw counts: adds the path length section")
     ap.add_argument("--readme", default=None, metavar="FILE",
@@ -205,15 +206,15 @@ def main(argv=None):
             strips = strip_svgs(args.out, groups, cells, cmp, mode + "-")
             per_mode[mode] = page.ModeData(mode, groups, cells, cmp, svgs, strips)
         raw_links = [os.path.relpath(r, args.out) for r in args.raw]
+        command = args.command or rawset.made_by(boots)
         doc, facts, cm = page.report(per_mode, args.before, args.after, raw=raw_links,
-                                     command=args.command,
+                                     command=command,
                                      raw_cmd=(["--insns", args.insns] if args.insns else [])
                                      + args.raw, extra=extra)
         named = ["boots: %s (make report-render renders them again)" % ", ".join(args.raw)]
         if args.insns:
             named.append("instruction counts: %s (make bench-rcu-insns)" % args.insns)
-        txt = summary.build(per_mode, args.before, args.after, cm, paths, named, args.command,
-                            facts)
+        txt = summary.build(per_mode, args.before, args.after, cm, paths, named, command, facts)
         try:
             readme = with_summary(args.readme, txt) if args.readme else None
         except (OSError, ValueError) as e:

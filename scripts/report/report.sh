@@ -79,8 +79,10 @@ done
 echo "report: $(($(date +%s) - start)) s of guest runs" >&2
 mkdir -p "$out"
 rm -rf "$out/raw" "$out"/*.svg
+# How the raw set was made travels with it (render.py names it).
+echo "sudo make report (BOOTS=$boots STOCK_BOOTS=$stock_boots MODES=\"$modes\" THREADS=\"$threads\" PARALLEL=$parallel)" >"$work/raw/command.txt"
 # Deterministic (sorted, mtime 0, no owners) and written atomically.
 python3 -m scripts.bench.rawpack pack "$work/raw" "$out/raw.tar.xz" --exclude '*.console.log'
 python3 scripts/report/render.py --pmutrace build/x86/pmutrace -o "$out" --insns docs/performance/raw.tar.xz --readme README.md \
-	--command "sudo make report (BOOTS=$boots STOCK_BOOTS=$stock_boots MODES=\"$modes\" THREADS=\"$threads\" PARALLEL=$parallel)" "$out/raw.tar.xz"
+	"$out/raw.tar.xz"
 echo "report: wrote $out/README.md and summary.txt (also in README.md) from $out/raw.tar.xz" >&2

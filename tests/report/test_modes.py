@@ -115,7 +115,11 @@ class TwoModes(unittest.TestCase):
         self.assertNotIn("above the host's", icount)  # its time does not follow the load
 
     def test_summary_is_plain_narrow_and_its_figures_are_in_the_report(self):
+        with open(os.path.join(self.raw, "command.txt"), "w") as f:
+            f.write("sudo make report (BOOTS=4)\n")  # as report.sh leaves it
         doc, txt, _ = self.render(readme=self.readme)
+        self.assertIn("made by: sudo make report (BOOTS=4)", txt)
+        self.assertIn("The raw data were made by `sudo make report (BOOTS=4)`.", doc)
         self.assertTrue(txt.strip())
         for line in txt.splitlines():
             self.assertLessEqual(len(line), 72, line)
