@@ -20,17 +20,22 @@ def fmt_ns(v):
 
 
 def log_ticks(lo, hi):
-    """1-2-5 ticks covering [lo, hi] (lo > 0)."""
+    """1-2-5 ticks covering [lo, hi] (lo > 0); where fewer than 3 of them
+    fall inside (a narrow range: the instruction-driven clock's boots agree
+    to a few %), evenly spaced 1-2-2.5-5 steps instead."""
     ticks = []
     e = math.floor(math.log10(lo))
-    while True:
-        for m in (1, 2, 5):
-            v = m * 10 ** e
-            if v > hi * 1.0001:
-                return ticks or [lo, hi]
-            if v >= lo * 0.9999:
-                ticks.append(v)
+    while 10 ** e <= hi * 1.0001:
+        ticks += [m * 10 ** e for m in (1, 2, 5) if lo * 0.9999 <= m * 10 ** e <= hi * 1.0001]
         e += 1
+    if len(ticks) >= 3:
+        return ticks
+    mag = 10 ** math.floor(math.log10((hi - lo) / 6))
+    for step in (m * mag for m in (1, 2, 2.5, 5, 10, 20)):
+        even = [k * step for k in range(math.ceil(lo / step), math.floor(hi / step) + 1)]
+        if len(even) <= 6:
+            return even or [lo, hi]
+    return [lo, hi]
 
 
 def strip_plot(title, panels, unit_fmt=fmt_ns):

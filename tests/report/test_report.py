@@ -271,6 +271,8 @@ class TestSvg(unittest.TestCase):
 
     def test_ticks(self):
         self.assertEqual(svg.log_ticks(90, 600), [100, 200, 500])
+        # 424-432 ns boots, the plot's range /1.3 and *1.3: labels near the dots
+        self.assertEqual(svg.log_ticks(326, 562), [350, 400, 450, 500, 550])
         self.assertEqual(svg.fmt_ns(1500), "1.5 µs")
 
 
