@@ -25,12 +25,7 @@ def plain(s):
 
 
 def acquisitions(groups, label):
-    acq = calls = 0
-    for s in fg.SCENARIOS:
-        for t in fg.MAIN_TARGET.values():
-            x, n, _ = fg.hold_per_call(groups.get(label, []), s, t)
-            acq, calls = acq + x, calls + n
-    return acq, calls
+    return text.hold_total(groups.get(label, []))
 
 
 def all_waits(groups, cells, label):

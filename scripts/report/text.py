@@ -219,6 +219,16 @@ def setup(groups, cells, a, b, extra_warn=()):
     return out
 
 
+def hold_total(boots):
+    """(acquisitions, calls) of every reader in every --hold run of BOOTS."""
+    acq = calls = 0
+    for s in fg.SCENARIOS:
+        for t in fg.MAIN_TARGET.values():
+            x, n, _ = fg.hold_per_call(boots, s, t)
+            acq, calls = acq + x, calls + n
+    return acq, calls
+
+
 def hold_table(groups):
     out = ["## Lock acquisitions per reader call", "",
            "From the `--hold` runs: acquisitions of `arm_pmus_lock` inside each reader, divided "
@@ -239,6 +249,11 @@ def hold_table(groups):
                     row.append("-")
             if any_:
                 out.append("| %s | `%s` | %s |" % (s, t, " | ".join(row)))
+    tot = []
+    for bs in groups.values():
+        acq, calls = hold_total(bs)
+        tot.append("%s (%d / %d)" % (num(acq / calls), acq, calls) if calls else "-")
+    out.append("| all | every reader | %s |" % " | ".join(tot))
     out.append("")
     return out
 

@@ -164,6 +164,32 @@ class TwoModes(unittest.TestCase):
         self.assertFalse(os.path.exists(os.path.join(out, "README.md")))
 
 
+class Committed(unittest.TestCase):
+    """The committed report: its summary.txt against its README.md, and the
+    copy of it in the top-level README (make report-render --readme)."""
+    TOP = os.path.join(HERE, "..", "..")
+
+    def read(self, *path):
+        with open(os.path.join(self.TOP, *path), encoding="utf-8") as f:
+            return f.read()
+
+    def test_summary_fits_and_every_figure_is_in_the_report(self):
+        txt = self.read("docs", "report", "summary.txt")
+        doc = self.read("docs", "report", "README.md")
+        body = doc[:doc.index("## Summary")] + doc[doc.index("## Boot-to-boot spread"):]
+        self.assertIn("Exact counts", txt)  # the report's figures are there to check
+        for line in txt.splitlines():
+            self.assertLessEqual(len(line), 72, line)
+            self.assertTrue(line.isascii(), line)
+        missing = [f for f in NUMBER.findall(txt) if f not in body]
+        self.assertEqual(missing, [])
+
+    def test_readme_shows_the_summary(self):
+        txt = self.read("docs", "report", "summary.txt")
+        self.assertIn("%s\n```text\n%s```\n%s" % (render.BEGIN, txt, render.END),
+                      self.read("README.md"))
+
+
 class Units(unittest.TestCase):
     def test_mode_of_older_boots(self):
         b = rawset.Boot.__new__(rawset.Boot)
