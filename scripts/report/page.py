@@ -12,9 +12,10 @@ import text
 class ModeData:
     """One mode's boots, cells, compare JSON per cell and figure files."""
 
-    def __init__(self, mode, groups, cells, cmp, svgs=None, strips=None):
+    def __init__(self, mode, groups, cells, cmp, svgs=None, strips=None, whole=None):
+        """WHOLE: compare's document over all cells (`--cells`, issue 19) or None."""
         self.mode, self.groups, self.cells, self.cmp = mode, groups, cells, cmp
-        self.svgs, self.strips = svgs or {}, strips or {}
+        self.svgs, self.strips, self.whole = svgs or {}, strips or {}, whole or {}
 
 
 def labelled(lines, mode):
@@ -42,7 +43,7 @@ def setup_facts(per_mode):
     return machine, qemu, span
 
 
-def summary_md(per_mode, a, b, facts):
+def summary_md(per_mode, a, b, facts, contention_mode):
     """The summary's figures as the page's own section."""
     machine, qemu, span = facts
     out = ["## Summary", "", "The same figures as [summary.txt](summary.txt) (plain text, for a "
@@ -54,7 +55,7 @@ def summary_md(per_mode, a, b, facts):
                        "(`--hold` runs of %d boots); %d contended waits over all its boots." % (
                            modes.label(m), k, acq, calls, len(md.groups.get(k, [])),
                            sm.all_waits(md.groups, md.cells, k)))
-    heads = [h for md in per_mode.values() for h in sm.headlines(md)]
+    heads = sm.headlines(per_mode, contention_mode, modes.latency_mode(per_mode))
     out += ["- Headline verdict, %s: %s." % (q, v) for q, v in heads] or [
         "- Headline verdicts (pooled over cells, with adjusted p): not in this `pmutrace "
         "compare`'s JSON yet (issue 19); the per-cell verdicts follow."]
@@ -73,6 +74,7 @@ def mode_section(md, a, b, latency_mode, contention_mode, load_warn):
         out += ["Contention verdicts are not given here: they come from the %s mode "
                 "(\"Contention in each mode\")." % modes.name(contention_mode), ""]
     body = text.setup(md.groups, md.cells, a, b, load_warn)
+    body += headline_table(md, a, b, latency_mode, contention_mode)
     body += text.hold_table(md.groups)
     body += text.wait_table(md.groups, md.cells, md.cmp, a, b, md.mode == contention_mode)
     body += text.latency_table(md.cells, md.cmp, a, b, md.mode == latency_mode)
@@ -80,6 +82,26 @@ def mode_section(md, a, b, latency_mode, contention_mode, load_warn):
     body += text.misses_explained(md.groups, md.cells)
     body += text.counts_check(md.groups)
     return out + labelled(body, md.mode)
+
+
+def headline_table(md, a, b, latency_mode, contention_mode):
+    """Compare's answers over all cells, each boot one value (issue 19), where
+    its JSON has them; a question this mode does not answer is shown unjudged."""
+    heads = sm.headline_entries(md)
+    if not heads:
+        return []
+    out = ["## Headline: all cells together", "",
+           "`pmutrace compare`'s one answer per question over all cells, each boot one value.",
+           "", "| question | %s | %s | ratio | verdict | per boot |" % (a, b),
+           "|---|---:|---:|---|---|---|"]
+    for h in heads:
+        f = text.ns if h.get("unit") == "ns" else text.num
+        judged = md.mode == (contention_mode if sm.about_waits(h) else latency_mode)
+        out.append("| %s | %s | %s | %s | %s | %s |" % (
+            h.get("question", "?"), f(h.get("before")), f(h.get("after")), text.ratio(h),
+            text.verdict(h, judged), h.get("per_boot", "")))
+    out.append("")
+    return out
 
 
 def distributions(md, a, b):
@@ -132,7 +154,7 @@ def report(per_mode, a, b, raw, command=None, raw_cmd=None, extra=None):
     out.append("")
     facts = setup_facts(per_mode)
     out += modes.modes_lines(pm, cm)
-    out += summary_md(per_mode, a, b, facts)
+    out += summary_md(per_mode, a, b, facts, cm)
     out += modes.spread_table(pm, cells, a, b)
     met, missed, unknown = modes.goal(pm, cells, a, b)
     out += ["Goal (smallest detectable ratio ≤ ×%s in every uncontended cell of the %s mode): "

@@ -87,14 +87,16 @@ def compare(pmutrace, before, after):
 
 
 def comparisons(pmutrace, groups, a, b, cells):
-    """{cell: compare JSON} for the cells both sides ran."""
+    """({cell: compare JSON}, the whole document or None) for the cells both
+    sides ran. MERGE(issue 19): h19's one `pmutrace compare --cells` per raw
+    set returns its whole document (family, "headline") as the second."""
     out = {}
     for cell in cells:
         fa = [x.run_file(cell) for x in groups.get(a, []) if cell in x.runs]
         fb = [x.run_file(cell) for x in groups.get(b, []) if cell in x.runs]
         if fa and fb:
             out[cell] = compare(pmutrace, fa, fb)
-    return out
+    return out, None
 
 
 def strip_svgs(out, groups, cells, cmp, prefix=""):
@@ -197,14 +199,14 @@ def main(argv=None):
                     return 1
             cells = fg.cells(mboots)
             try:
-                cmp = comparisons(args.pmutrace, groups, args.before, args.after, cells)
+                cmp, whole = comparisons(args.pmutrace, groups, args.before, args.after, cells)
                 svgs = hist_svgs(args.pmutrace, args.out, groups, args.before, args.after, cells,
                                  mode + "-")
             except (OSError, RuntimeError, ValueError) as e:
                 print("render: compare failed: %s" % e, file=sys.stderr)
                 return 1
             strips = strip_svgs(args.out, groups, cells, cmp, mode + "-")
-            per_mode[mode] = page.ModeData(mode, groups, cells, cmp, svgs, strips)
+            per_mode[mode] = page.ModeData(mode, groups, cells, cmp, svgs, strips, whole)
         raw_links = [os.path.relpath(r, args.out) for r in args.raw]
         command = args.command or rawset.made_by(boots)
         doc, facts, cm = page.report(per_mode, args.before, args.after, raw=raw_links,

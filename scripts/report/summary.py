@@ -33,16 +33,34 @@ def all_waits(groups, cells, label):
                if not fg.parse_cell(c)[2])
 
 
-def headlines(md):
-    """Compare's pooled headline verdicts where its JSON has them (issue 19):
-    [(question, verdict text)]. MERGE(issue 19): h19's key and fields."""
+def headline_entries(md):
+    """Compare's answers over all cells (issue 19's "headline": question,
+    before, after, ratio, lo, hi, verdict, p, p_adjusted, unit, per_boot), from
+    its whole document, else from any cell's; [] when it has none."""
+    docs = [md.whole] + list(md.cmp.values())
+    for d in docs:
+        heads = [h for h in (d or {}).get("headline") or [] if isinstance(h, dict)]
+        if heads:
+            return heads
+    return []
+
+
+def about_waits(h):
+    """Does a headline question ask about the lock's waits?"""
+    q = h.get("question", "")
+    return "contention" in q or "wait" in q
+
+
+def headlines(per_mode, contention_mode, latency_mode):
+    """[(question, verdict text)]: each question from the mode that answers
+    it (contention from CONTENTION_MODE, latencies from LATENCY_MODE)."""
     out = []
-    for cmp in md.cmp.values():
-        for h in cmp.get("headline") or cmp.get("headlines") or []:
-            if isinstance(h, dict):
-                q = h.get("question") or h.get("name") or "?"
-                out.append((q, text.verdict(h)))
-    return list(dict.fromkeys(out))
+    for m, want in ((contention_mode, True), (latency_mode, False)):
+        for h in headline_entries(per_mode[m]):
+            if about_waits(h) == want:
+                out.append(("%s (%s)" % (h.get("question", "?"), modes.name(m)),
+                            text.verdict(h)))
+    return out
 
 
 def latency_lines(md, a, b):
@@ -110,7 +128,7 @@ def build(per_mode, a, b, contention_mode, paths, raw, command, setup_facts):
                   "contended waits" % (modes.name(m), k, acq, calls,
                                        all_waits(md.groups, md.cells, k)))
     out += ["", "Headline verdicts"]
-    heads = [h for md in per_mode.values() for h in headlines(md)]
+    heads = headlines(per_mode, contention_mode, lm)
     if heads:
         for q, v in heads:
             _para(out, "%s: %s" % (q, v))

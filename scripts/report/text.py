@@ -85,11 +85,14 @@ DETECT_KEYS = ("detectable_ratio", "could_detect", "detect_ratio", "min_detectab
 
 
 def detectable(st):
-    """Compare's smallest detectable ratio for one statistic, or None."""
+    """Compare's smallest detectable ratio for one statistic (inf: none it
+    could detect), or None."""
     for k in DETECT_KEYS:
         v = (st or {}).get(k)
         if isinstance(v, dict):
             v = v.get("ratio")
+        if v == "inf":
+            return float("inf")
         if isinstance(v, (int, float)):
             return float(v)
     return None
@@ -97,6 +100,8 @@ def detectable(st):
 
 def detect_text(st):
     r = detectable(st)
+    if r == float("inf"):
+        return "none up to ×1000"
     return "×%s" % num(r) if r is not None else "not in compare's JSON yet"
 
 
@@ -114,7 +119,8 @@ def verdict(st, judged=True):
     p = p_text(st)
     out = ("**%s**" % v if v in ("lower", "higher") else v) + (" (%s)" % p if p else "")
     if v == "no change shown" and detectable(st) is not None:
-        out += "; could detect ≥ %s" % detect_text(st)
+        out += "; could detect %s" % ("≥ " + detect_text(st) if detectable(st) < float("inf")
+                                      else detect_text(st))
     return out
 
 

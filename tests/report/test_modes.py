@@ -145,9 +145,12 @@ class TwoModes(unittest.TestCase):
         self.assertIn("**lower** (p=0.01, adjusted p=0.04)", doc)
         self.assertIn("no change shown (p=0.01, adjusted p=0.04); could detect ≥ ×1.04", doc)
         self.assertIn("| `check-ext-t4` | p50 | 0.0% · 0.0% | 8.9% · 8.9% | ×1.04 | ×1.04 |", doc)
-        self.assertIn("- Headline verdict, contention: **lower** (p=0.0001, adjusted p=0.0004).",
-                      doc)
-        self.assertIn("contention: lower (p=0.0001, adjusted p=0.0004)", " ".join(txt.split()))
+        self.assertIn("- Headline verdict, contention (parallel TCG): **lower** (p=0.0001, "
+                      "adjusted p=0.0004).", doc)
+        self.assertIn("| contention | - | - | - | **lower** (p=0.0001, adjusted p=0.0004) |", doc)
+        self.assertIn("| contention | - | - | - | not judged in this mode |", doc)  # icount's
+        self.assertIn("contention (parallel TCG): lower (p=0.0001, adjusted p=0.0004)",
+                      " ".join(txt.split()))
         self.assertNotIn("JSON yet", " ".join(txt.split()))
 
     def test_readme_without_markers_fails_and_writes_nothing(self):
@@ -205,6 +208,8 @@ class Units(unittest.TestCase):
         self.assertIsNone(modes.cv([5]))
         self.assertIsNone(text.detectable({"verdict": "no change shown"}))
         self.assertEqual(text.detectable({"could_detect": {"ratio": 1.6}}), 1.6)
+        inf = {"verdict": "no change shown", "detectable_ratio": "inf"}
+        self.assertEqual(text.verdict(inf), "no change shown; could detect none up to ×1000")
 
 
 if __name__ == "__main__":
