@@ -33,11 +33,6 @@ shift $((OPTIND - 1))
 [ -f "$kdir/Image" ] || die "no kernel Image in $kdir (scripts/lab/fetch-kernel.sh fetches one)"
 command -v qemu-system-aarch64 >/dev/null || die "qemu-system-aarch64 missing: run scripts/install-deps.sh"
 
-mkdir -p "$outdir"
-initrd=$(mktemp --suffix=.cpio.gz)
-trap 'rm -f "$initrd"' EXIT
-"$here/mkinitramfs.sh" "$initrd" "$scenario" "$@"
-
 # KVM where it exists (an arm64 host with /dev/kvm; its CPU must offer nested
 # virtualization for the guest's own /dev/kvm), else TCG. PMUTRACE_ACCEL=tcg|kvm
 # forces one. Under TCG, pauth-impdef: TCG emulates QARMA slowly; the cheap
@@ -65,6 +60,11 @@ kvm:icount) die "PMUTRACE_LAB_MODE=icount needs TCG (PMUTRACE_ACCEL=tcg)" ;;
 *:parallel | *:icount) die "PMUTRACE_ACCEL is tcg or kvm, not '$accel'" ;;
 *) die "PMUTRACE_LAB_MODE is parallel or icount, not '$mode'" ;;
 esac
+mkdir -p "$outdir"
+initrd=$(mktemp --suffix=.cpio.gz)
+trap 'rm -f "$initrd"' EXIT
+"$here/mkinitramfs.sh" "$initrd" "$scenario" "$@"
+
 # OUT_DIR/accel: "ACCEL MODE QEMU-FLAGS..."
 echo "$accel $mode ${cpu[*]}" >"$outdir/accel"
 net=(-nic none)

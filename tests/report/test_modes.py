@@ -193,6 +193,37 @@ class Committed(unittest.TestCase):
                       self.read("README.md"))
 
 
+class LabMode(unittest.TestCase):
+    """The lab scripts take the mode, and refuse a wrong one in one line,
+    before anything boots."""
+    TOP = os.path.join(HERE, "..", "..")
+
+    def run_script(self, args, env=None):
+        import subprocess
+        with tempfile.TemporaryDirectory() as t:
+            with open(os.path.join(t, "Image"), "w") as f:
+                f.write("not a kernel")
+            args = [a.replace("KDIR", t) for a in args]
+            return subprocess.run(args, capture_output=True, text=True, cwd=self.TOP,
+                                  env=dict(os.environ, **(env or {})), timeout=60)
+
+    def test_run_guest_refuses_a_wrong_mode(self):
+        r = self.run_script(["scripts/lab/run-guest.sh", "-k", "KDIR", "-s", "/dev/null", "-o",
+                             "KDIR/out"], {"PMUTRACE_LAB_MODE": "fast"})
+        self.assertEqual((r.returncode, r.stderr.strip().splitlines()[-1][-51:]),
+                         (1, "PMUTRACE_LAB_MODE is parallel or icount, not 'fast'"))
+        r = self.run_script(["scripts/lab/run-guest.sh", "-k", "KDIR", "-s", "/dev/null", "-o",
+                             "KDIR/out"], {"PMUTRACE_LAB_MODE": "icount", "PMUTRACE_ACCEL": "kvm"})
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("PMUTRACE_LAB_MODE=icount needs TCG", r.stderr)
+
+    def test_lab_boot_refuses_a_wrong_mode(self):
+        r = self.run_script(["scripts/report/lab-boot.sh", "-k", "KDIR", "-l", "before", "-b",
+                             "01", "-m", "fast", "KDIR/raw"])
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("-m is parallel or icount, not 'fast'", r.stderr)
+
+
 class Units(unittest.TestCase):
     def test_mode_of_older_boots(self):
         b = rawset.Boot.__new__(rawset.Boot)
