@@ -173,7 +173,6 @@ deb:
 report:
 	scripts/report/report.sh
 
-# docs/report/README.md and its SVGs again, from the committed raw archive only.
 # make calibration-broken: the calibration (tests/unit/test_calibration.c)
 # built with one of compare's fixes taken out at a time: Brunner-Munzel
 # (spread), the call-count rule (counts), Benjamini-Hochberg (family). Each
@@ -191,9 +190,12 @@ calibration-broken: $(LOADER_OBJS)
 		else echo "FAIL calibration-broken: without the $$b fix the calibration still passes"; fi; \
 	done
 
-report-render: $(OUTPUT)/pmutrace
+# docs/report/README.md, summary.txt (also into README.md's report section)
+# and the SVGs again, from the committed raw archives only.
+report-render: $(OUTPUT)/pmutrace $(OUTPUT)/pmutrace-compare
+	rm -f docs/report/*.svg
 	python3 scripts/report/render.py --pmutrace $(OUTPUT)/pmutrace -o docs/report \
-		--insns docs/performance/raw.tar.xz docs/report/raw.tar.xz
+		--insns docs/performance/raw.tar.xz --readme README.md docs/report/raw.tar.xz
 
 # Every benchmark of docs/performance.md in one run: overhead in time against
 # the empty-program floor and bcc's tools, instructions per call and per
@@ -454,13 +456,18 @@ $(OUTPUT)/bench/pmutrace-skip%: $(OUTPUT)/trace/main.o $(filter-out $(OUTPUT)/tr
 # tracer, 1 vCPU, 5 boots of 3 rounds each (docs/performance.md, "rcu"
 # section); and of them, those in the lock's functions and their RCU
 # replacement (uncontended, so the slow paths should count 0). Names missing
-# from a kernel's System.map are left out (scripts/bench/ranges.py).
+# from a kernel's System.map are left out (scripts/bench/ranges.py). The
+# readers themselves (READER_FUNCS, with kvm_pmu_probe_armpmu inlined into
+# kvm_arm_set_default_pmu and kvm_arm_pmu_v3_set_pmu into _set_attr) are
+# counted with their callees: path length per call and the lock's share.
 LOCK_FUNCS := mutex_lock mutex_lock_killable mutex_lock_interruptible \
 	mutex_lock_io mutex_trylock mutex_unlock __mutex_lock_slowpath \
 	__mutex_lock_killable_slowpath __mutex_lock_interruptible_slowpath \
 	__mutex_lock.constprop.0 __mutex_unlock_slowpath.constprop.0 \
 	__rcu_read_lock __rcu_read_unlock rcu_read_unlock_special
+READER_FUNCS := kvm_supports_guest_pmuv3 kvm_arm_pmu_v3_set_attr kvm_arm_set_default_pmu
 bench-rcu-insns:
 	k=$$(scripts/lab/build-kernels.sh | sed -n 's/^ *\(before\|after\): *\([^ ]*\).*/\2/p') && \
 	BENCH_BOOTS=$${BENCH_BOOTS:-5} BENCH_ROUNDS=$${BENCH_ROUNDS:-3} BENCH_VARIANTS=none \
-		BENCH_WORKLOADS="ce sp vi" BENCH_RANGES="$(LOCK_FUNCS)" scripts/bench/bench-insns.sh $$k
+		BENCH_WORKLOADS="ce sp vi" BENCH_RANGES="$(LOCK_FUNCS)" BENCH_SPANS="$(READER_FUNCS)" \
+		scripts/bench/bench-insns.sh $$k

@@ -9,7 +9,7 @@ set -euo pipefail
 HOST_PKGS=(clang libclang-rt-14-dev llvm bpftool libbpf-dev libelf-dev zlib1g-dev libjson-c-dev libgsl-dev
 	pkg-config make gcc binutils git gcc-aarch64-linux-gnu libc6-dev-arm64-cross
 	qemu-system-arm cpio xz-utils zstd jq ca-certificates python3 python3-jsonschema prometheus gnuplot-nox
-	clang-format groff-base curl
+	clang-format groff-base curl librsvg2-bin
 	libyaml-dev libcrypt-dev openssl apache2-utils
 	util-linux procps
 	patch flex bison bc dwarves libssl-dev kmod rsync shellcheck libcap-dev

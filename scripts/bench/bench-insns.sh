@@ -22,6 +22,8 @@
 # BENCH_RAW_NAME (a name for the raw folder instead of the kernel release),
 # BENCH_RANGES (kernel functions whose instructions the plugin also counts
 # apart, by their addresses in the kernel's System.map: ranges.txt),
+# BENCH_SPANS (functions counted with their callees too, tools/insn-count's
+# span=: added to the ranges; missing ones are left out like BENCH_RANGES'),
 # BENCH_TARGET (the function of the empty, limit and single variants;
 # kvm_supports_guest_pmuv3, which 6.12 and 6.1 lack: there
 # kvm_arm_pmu_v3_set_attr with BENCH_WORKLOADS=sp).
@@ -41,6 +43,7 @@ n_vi=${BENCH_N_VI:-50}
 workloads=${BENCH_WORKLOADS:-}
 target=${BENCH_TARGET:-kvm_supports_guest_pmuv3}
 ranges=${BENCH_RANGES:-}
+spans=${BENCH_SPANS:-}
 docs=${BENCH_DOCS:-docs}
 archive=$docs/performance/raw.tar.xz
 variants=${BENCH_VARIANTS:-none empty empty_default limit limit_fentry default single hold fentry single_fentry by_process skip_ret skip_hist skip_minmax skip_entries skip_all funclat klockstat}
@@ -67,15 +70,18 @@ for k in "$@"; do
 			cat scripts/bench/guest-bench-lib.sh scripts/bench/guest-insns.sh
 		} >"$out/scenario.sh"
 		plugin=$top/build/insn-count/insn-count.so,out=$top/$out/insns.txt
-		if [ -n "$ranges" ] && [ -s "$kdir/System.map" ]; then
+		if [ -n "$ranges$spans" ] && [ -s "$kdir/System.map" ]; then
 			# shellcheck disable=SC2086 # a word list
-			python3 -m scripts.bench.ranges "$kdir/System.map" $ranges >"$out/ranges.txt"
+			python3 -m scripts.bench.ranges "$kdir/System.map" $ranges $spans >"$out/ranges.txt"
 			plugin+=,ranges=$top/$out/ranges.txt
+			for f in $spans; do
+				! grep -q "^$f " "$out/ranges.txt" || plugin+=,span=$f
+			done
 		fi
 		echo "bench-insns: $name boot $b of $boots; load: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 		t0=$(date +%s)
-		PMUTRACE_GUEST_OVERLAY=$overlay PMUTRACE_GUEST_SMP=1 \
-			PMUTRACE_QEMU_ARGS="-accel tcg,thread=single -icount shift=0,sleep=off -plugin $plugin" \
+		PMUTRACE_GUEST_OVERLAY=$overlay PMUTRACE_GUEST_SMP=1 PMUTRACE_LAB_MODE=icount \
+			PMUTRACE_QEMU_ARGS="-plugin $plugin" \
 			scripts/lab/run-guest.sh -k "$kdir" -s "$out/scenario.sh" -o "$out/guest" -t 1500 \
 			build/arm64/pmutrace build/arm64/pmu-stress build/arm64/empty_probe \
 			build/arm64/limit_probe build/arm64/bench/pmutrace-skip* || die "boot $b failed; see $out/guest/console.log"

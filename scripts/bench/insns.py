@@ -348,6 +348,20 @@ def rcu_pairs(d):
             if k.endswith("-before") and k[:-7] + "-after" in names]
 
 
+def rcu_rows(before, after):
+    """[(workload, operation, reader, before, after Summary)] per operation:
+    instructions per op, the least of each boot's rounds, over the boots."""
+    bb = [read_boot(b) for b in boots(before)]
+    ab = [read_boot(b) for b in boots(after)]
+    out = []
+    for w, op, reader in RCU_WORKLOADS:
+        b = Summary([min(x[("none", w)]) if ("none", w) in x else None for x in bb])
+        a = Summary([min(x[("none", w)]) if ("none", w) in x else None for x in ab])
+        if b.med is not None and a.med is not None:
+            out.append((w, op, reader, b, a))
+    return out
+
+
 def rcu_section(before, after, heading="### Path length of each reader, before vs after the RCU patch"):
     """Issue 10: instructions per reader call, no tracer, before vs after."""
     bb = [read_boot(b) for b in boots(before)]
@@ -364,14 +378,12 @@ def rcu_section(before, after, heading="### Path length of each reader, before v
          "| operation | reader (its caller where inlined) | before | after | after − before |",
          "|---|---|---|---|---|"]
     whole = {}
-    for w, op, reader in RCU_WORKLOADS:
-        b = Summary([min(x[("none", w)]) if ("none", w) in x else None for x in bb])
-        a = Summary([min(x[("none", w)]) if ("none", w) in x else None for x in ab])
-        if b.med is None or a.med is None:
-            continue
+    for w, op, reader, b, a in rcu_rows(before, after):
         whole[w] = (b, a)
         L.append(f"| {op} | {reader} | {b.fmt(1)} | {a.fmt(1)} | {a.med - b.med:+,.1f} |")
     L.append("")
+    from scripts.bench import spans  # noqa: E402 (it imports this module)
+    L.extend(spans.section(before, after))
     L.extend(lock_table(before, after, whole))
     return L
 

@@ -1,7 +1,8 @@
 #!/bin/bash
 # run-guest.sh -k KERNEL_DIR -s SCENARIO -o OUT_DIR [-t SECONDS] [-p HOST:GUEST] [FILE...]
 # Boot an arm64 kernel (a folder from fetch-kernel.sh) in QEMU (KVM on an
-# arm64 host with /dev/kvm, else TCG) with nested virtualization and a PMU,
+# arm64 host with /dev/kvm, else TCG; PMUTRACE_LAB_MODE=icount: TCG with the
+# instruction-driven clock) with nested virtualization and a PMU,
 # run SCENARIO inside, and copy the files it leaves in /out to OUT_DIR,
 # beside console.log. The guest is killed after
 # SECONDS (default 300): a hung guest fails, it never hangs the caller.
@@ -32,28 +33,40 @@ shift $((OPTIND - 1))
 [ -f "$kdir/Image" ] || die "no kernel Image in $kdir (scripts/lab/fetch-kernel.sh fetches one)"
 command -v qemu-system-aarch64 >/dev/null || die "qemu-system-aarch64 missing: run scripts/install-deps.sh"
 
-mkdir -p "$outdir"
-initrd=$(mktemp --suffix=.cpio.gz)
-trap 'rm -f "$initrd"' EXIT
-"$here/mkinitramfs.sh" "$initrd" "$scenario" "$@"
-
 # KVM where it exists (an arm64 host with /dev/kvm; its CPU must offer nested
 # virtualization for the guest's own /dev/kvm), else TCG. PMUTRACE_ACCEL=tcg|kvm
 # forces one. Under TCG, pauth-impdef: TCG emulates QARMA slowly; the cheap
 # algorithm makes the guest about 3x faster. Same flags on every run, so runs
 # stay comparable. The choice is written to OUT_DIR/accel.
+# PMUTRACE_LAB_MODE picks TCG's clock; this is the one place that knows the
+# flags of each (docs/report/README.md says which mode answers what):
+#   parallel (default): one host thread per vCPU, so vCPUs run at once (real
+#     contention), and guest time is the host's: it follows the host's load;
+#   icount: one host thread for all vCPUs and the instruction-driven clock,
+#     guest time = instructions executed (1 ns each at shift 0), the same on
+#     every boot and every machine whatever the load.
 accel=${PMUTRACE_ACCEL:-}
+mode=${PMUTRACE_LAB_MODE:-parallel}
 if [ -z "$accel" ]; then
 	accel=tcg
-	[ "$(uname -m)" = aarch64 ] && [ -w /dev/kvm ] && accel=kvm
+	[ "$(uname -m)" = aarch64 ] && [ -w /dev/kvm ] && [ "$mode" = parallel ] && accel=kvm
 fi
 # shellcheck disable=SC2054 # QEMU's own comma lists
-case $accel in
-kvm) cpu=(-accel kvm -cpu host) ;;
-tcg) cpu=(-accel tcg -cpu max,pauth-impdef=on) ;;
-*) die "PMUTRACE_ACCEL is tcg or kvm, not '$accel'" ;;
+case $accel:$mode in
+kvm:parallel) cpu=(-accel kvm -cpu host) ;;
+tcg:parallel) cpu=(-accel tcg -cpu max,pauth-impdef=on) ;;
+tcg:icount) cpu=(-accel tcg,thread=single -icount shift=0,sleep=off -cpu max,pauth-impdef=on) ;;
+kvm:icount) die "PMUTRACE_LAB_MODE=icount needs TCG (PMUTRACE_ACCEL=tcg)" ;;
+*:parallel | *:icount) die "PMUTRACE_ACCEL is tcg or kvm, not '$accel'" ;;
+*) die "PMUTRACE_LAB_MODE is parallel or icount, not '$mode'" ;;
 esac
-echo "$accel ${cpu[*]}" >"$outdir/accel"
+mkdir -p "$outdir"
+initrd=$(mktemp --suffix=.cpio.gz)
+trap 'rm -f "$initrd"' EXIT
+"$here/mkinitramfs.sh" "$initrd" "$scenario" "$@"
+
+# OUT_DIR/accel: "ACCEL MODE QEMU-FLAGS..."
+echo "$accel $mode ${cpu[*]}" >"$outdir/accel"
 net=(-nic none)
 if [ -n "$fwd" ]; then
 	# shellcheck disable=SC2054

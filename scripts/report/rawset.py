@@ -114,6 +114,21 @@ def find_boots(paths, tmpdir=None):
     return boots
 
 
+def made_by(boots):
+    """The command that made the raw set: a command.txt (written by
+    report.sh) in a folder above a boot folder, up to its archive's top;
+    None without one."""
+    for b in boots:
+        d = os.path.dirname(b.path)
+        for _ in range(3):
+            f = os.path.join(d, "command.txt")
+            if os.path.isfile(f):
+                with open(f, encoding="utf-8") as fh:
+                    return fh.read().strip() or None
+            d = os.path.dirname(d)
+    return None
+
+
 def started(boot):
     """When the boot's run started: the lab host's clock where there is one
     (a guest without an RTC driver believes it is 1970), else its own."""

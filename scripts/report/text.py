@@ -6,7 +6,6 @@ from datetime import datetime
 
 import figures as fg
 import rawset
-import verdicts as vd
 
 NS_STATS = ("p50", "p90", "p99", "mean")
 STAT_KEY = {"p99.9": "p999"}
@@ -58,8 +57,55 @@ def runs_text(vals, f):
     return " ".join(f(v) for v in vals) if vals else "-"
 
 
-def verdict(st):
-    return vd.verdict(st)
+def p_adjusted(st):
+    """Compare's Benjamini-Hochberg adjusted p (null: withheld or untestable)."""
+    v = (st or {}).get("p_adjusted")
+    return v if isinstance(v, (int, float)) else None
+
+
+def p_text(st):
+    """'p=0.00105, adjusted p=0.0503', or what there is of it."""
+    parts = []
+    if isinstance((st or {}).get("p"), (int, float)):
+        parts.append("p=%s" % num(st["p"]))
+    if p_adjusted(st) is not None:
+        parts.append("adjusted p=%s" % num(p_adjusted(st)))
+    return ", ".join(parts)
+
+
+def detectable(st):
+    """Compare's smallest ratio its test finds 80% of the time for one
+    statistic (inf: not even x1000), or None: not known."""
+    v = (st or {}).get("detectable_ratio")
+    if v == "inf":
+        return float("inf")
+    return float(v) if isinstance(v, (int, float)) else None
+
+
+def detect_text(st):
+    r = detectable(st)
+    if r == float("inf"):
+        return "none up to ×1000"
+    return "×%s" % num(r) if r is not None else "not known"
+
+
+def verdict(st, judged=True):
+    """The verdict with its p-values; "no change shown" with what compare
+    says it could have detected. JUDGED False: a mode whose verdicts on this
+    question the report does not give."""
+    if not st:
+        return "-"
+    if not judged:
+        return "not judged in this mode"
+    v = st.get("verdict")
+    if not v:
+        return st.get("note") or "-"
+    p = p_text(st)
+    out = ("**%s**" % v if v in ("lower", "higher") else v) + (" (%s)" % p if p else "")
+    if v == "no change shown" and detectable(st) is not None:
+        out += "; could detect %s" % ("≥ " + detect_text(st) if detectable(st) < float("inf")
+                                      else detect_text(st))
+    return out
 
 
 def ratio(st):
@@ -99,7 +145,8 @@ def _load1(s):
         return None
 
 
-def setup(groups, cells, a, b):
+def setup(groups, cells, a, b, extra_warn=()):
+    """EXTRA_WARN: more warnings (the host's load, modes.load_warnings)."""
     boots = [x for bs in groups.values() for x in bs]
     first = boots[0]
     out = ["## Where and how it ran", ""]
@@ -153,12 +200,23 @@ def setup(groups, cells, a, b):
             label, len(bs), x.get("kernel_release"), x.get("build_id", "")[:16] or "-",
             x.get("kernel_version"), " ".join("`%s`" % c for c in conf) or "not recorded",
             ", ".join("%s ×%d" % kv for kv in sorted(sides.items()))))
-    warn = rawset.warnings(groups)
+    warn = rawset.warnings(groups) + list(extra_warn)
     out += ["", "### Warnings", ""]
     out += ["- " + w for w in warn] or ["- none: every boot ran on the same machine, accelerator and "
-                                        "matrix, and each kernel's boots share release and build id."]
+                                        "matrix, each kernel's boots share release and build id, "
+                                        "and the host's load gave no warning."]
     out.append("")
     return out
+
+
+def hold_total(boots):
+    """(acquisitions, calls) of every reader in every --hold run of BOOTS."""
+    acq = calls = 0
+    for s in fg.SCENARIOS:
+        for t in fg.MAIN_TARGET.values():
+            x, n, _ = fg.hold_per_call(boots, s, t)
+            acq, calls = acq + x, calls + n
+    return acq, calls
 
 
 def hold_table(groups):
@@ -181,11 +239,16 @@ def hold_table(groups):
                     row.append("-")
             if any_:
                 out.append("| %s | `%s` | %s |" % (s, t, " | ".join(row)))
+    tot = []
+    for bs in groups.values():
+        acq, calls = hold_total(bs)
+        tot.append("%s (%d / %d)" % (num(acq / calls), acq, calls) if calls else "-")
+    out.append("| all | every reader | %s |" % " | ".join(tot))
     out.append("")
     return out
 
 
-def wait_table(groups, cells, cmp, a, b):
+def wait_table(groups, cells, cmp, a, b, judged=True):
     out = ["## Contention on arm_pmus_lock", "",
            "Contended waits (`lock:contention_begin/end`) per 1000 reader calls, per boot; the "
            "figure before the brackets is the median over the boots. The verdict (%s vs %s) is "
@@ -200,12 +263,13 @@ def wait_table(groups, cells, cmp, a, b):
             vals = fg.per_boot(bs, cell, lambda f: fg.per_1000(f["contended"], f["calls"]))
             row.append("%s [%s]" % (num(median(vals)), runs_text(vals, num)) if vals else "-")
         st = (lock_entry(cmp.get(cell)) or {}).get("waits_per_1k")
-        out.append("| `%s` | %s | %s | %s |" % (cell, " | ".join(row), ratio(st), verdict(st)))
+        out.append("| `%s` | %s | %s | %s |" % (cell, " | ".join(row), ratio(st),
+                                                verdict(st, judged)))
     out.append("")
     return out
 
 
-def latency_table(cells, cmp, a, b):
+def latency_table(cells, cmp, a, b, judged=True):
     out = ["## Latency of the readers, %s / %s" % (b, a), "",
            "For each cell, the reader the scenario exercises most. Each boot is one run: "
            "`before` and `after` are the medians of the boots' own figures, the ratio is "
@@ -226,7 +290,7 @@ def latency_table(cells, cmp, a, b):
                 continue
             out.append("| `%s` | `%s` | %s | %s | %s | %s | %s | %s · %s |" % (
                 cell, e["name"], stat, ns(st.get("before")), ns(st.get("after")), ratio(st),
-                verdict(st), ns_list(st.get("before_runs")), ns_list(st.get("after_runs"))))
+                verdict(st, judged), ns_list(st.get("before_runs")), ns_list(st.get("after_runs"))))
     out.append("")
     return out
 
@@ -373,102 +437,3 @@ def counts_check(groups):
                    "equals the calls pmu-stress made (its `derived.*` lines)." % checked)
     out.append("")
     return out
-
-
-def summary(groups, cells, cmp, a, b):
-    out = ["## Summary", ""]
-    for label in (a, b):
-        acq = calls = 0
-        for s in fg.SCENARIOS:
-            for t in fg.MAIN_TARGET.values():
-                x, n, _ = fg.hold_per_call(groups[label], s, t)
-                acq, calls = acq + x, calls + n
-        out.append("- **%s**: the readers took `arm_pmus_lock` %d times in %d calls (%s per call, "
-                   "`--hold` runs of %d boots)." % (label, acq, calls,
-                                                    num(acq / calls) if calls else "-",
-                                                    len(groups[label])))
-    waits = {k: sum(fg.total(groups[k], c, lambda f: f["contended"]) for c in cells
-                    if not fg.parse_cell(c)[2]) for k in (a, b)}
-    lower = [c for c in cells if not fg.parse_cell(c)[2] and (((lock_entry(cmp.get(c)) or {}).get("waits_per_1k") or {})
-                                  .get("verdict") == "lower")]
-    out.append("- **Contention**: %d contended waits on the lock over all %s boots, %d over all %s "
-               "boots; compare finds the rate of waits lower after in %s." % (
-                   waits[a], a, waits[b], b, ", ".join("`%s`" % c for c in lower) or "no cell"))
-    tally = {}
-    for c in cells:
-        e = entry(cmp.get(c), fg.MAIN_TARGET.get(fg.parse_cell(c)[0]))
-        if fg.parse_cell(c)[2] or not e:
-            continue
-        for stat in NS_STATS:
-            v = (e.get(stat) or {}).get("verdict") or "no verdict"
-            tally.setdefault(v, []).append("%s %s" % (c, stat))
-    out.append("- **Latency** (%s of the main reader in each cell): %s." % (
-        ", ".join(NS_STATS), "; ".join("%s %d%s" % (
-            k, len(v), " (%s)" % ", ".join(v) if k in ("lower", "higher") else "")
-            for k, v in sorted(tally.items()))))
-    out.append("")
-    return out
-
-
-def report(groups, cells, cmp, a, b, raw, command=None, svgs=None, strips=None, raw_cmd=None,
-           extra=None, headline=None):
-    """RAW: links to the raw data from the page; RAW_CMD: as given on the command line;
-    EXTRA: the path length section's lines (render.py --insns), before the distributions."""
-    raw_cmd = raw_cmd or raw
-    boots = [x for bs in groups.values() for x in bs]
-    lab = any(x.get("accel") for x in boots)
-    out = ['# Before and after "KVM: arm64: PMU: Protect the list of PMUs with RCU"', ""]
-    out.append("Every table and figure here is generated from the raw boots in %s by "
-               "`python3 scripts/report/render.py %s` (no hand edits). %s" % (
-                   ", ".join("[%s](%s)" % (r, r) for r in raw), " ".join(raw_cmd),
-                   "The raw data were made by `%s`." % command if command else ""))
-    if lab:
-        out += ["", "**The lab's timings are QEMU timings, not hardware timings** (see the "
-                "accelerator below). Counts are exact everywhere; ratios between two kernels "
-                "that ran the same way are what carries over, and only roughly."]
-    out.append("")
-    out += setup(groups, cells, a, b)
-    out += headline or []
-    out += summary(groups, cells, cmp, a, b)
-    out += hold_table(groups)
-    out += wait_table(groups, cells, cmp, a, b)
-    out += latency_table(cells, cmp, a, b)
-    out += drops_table(groups, cells)
-    out += misses_explained(groups, cells)
-    out += counts_check(groups)
-    out += extra or []
-    out += ["## Distributions", "",
-            "Left: the pooled histograms of all boots (`pmutrace compare -f svg`, %s blue, %s "
-            "orange). Right: one dot per boot, per kernel." % (a, b), ""]
-    for cell in cells:
-        if cell in (svgs or {}) or cell in (strips or {}):
-            out.append("### %s" % cell)
-            out.append("")
-            out.append(" ".join("![%s](%s)" % (cell, n) for n in
-                                ((svgs or {}).get(cell), (strips or {}).get(cell)) if n))
-            out.append("")
-    out += ["## How each kernel attached the targets", "", "| kernel | target | mode | function |",
-            "|---|---|---|---|"]
-    for label, bs in groups.items():
-        run = next(iter(bs[0].runs.values()))
-        for t in run.get("targets", []):
-            att = t.get("attach") or {}
-            out.append("| %s | %s | %s | %s |" % (label, t["name"], att.get("mode"),
-                                                  att.get("function") or "-"))
-    out.append("")
-    out += ["## Regenerating", "",
-            "- This page and every SVG, from the raw boots only: `%s` (`make report-render` "
-            "for the committed archive). Tables: `scripts/report/text.py`; strip plots "
-            "(`CELL-boots.svg`): `scripts/report/svg.py`; pooled histograms (`CELL.svg`): "
-            "`pmutrace compare -f svg` of the cell's runs, the %s boots against the %s boots."
-            % ("python3 scripts/report/render.py " + " ".join(raw_cmd), a, b),
-            "- New raw boots: `sudo make report` in the QEMU lab, or `sudo ./native-run.sh raw/` "
-            "on each boot of real hardware (README, \"Running the report on your hardware\").",
-            ""]
-    if extra:
-        out[-1:-1] = ["- \"Path length (instructions, exact)\": new raw counts by `make "
-                      "bench-rcu-insns` (the before/after kernels of `scripts/lab/build-kernels.sh` in "
-                      "QEMU with `tools/insn-count`, 1 thread on 1 vCPU, no tracer; about 2½ "
-                      "minutes), rendered here by `render.py --insns` and in "
-                      "docs/performance.md by `python3 -m scripts.bench.perfdoc`."]
-    return "\n".join(out) + "\n"

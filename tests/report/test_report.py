@@ -51,8 +51,9 @@ def run_json(counts, missed_exit=0, contended=0, acquired=None, p50=1000, side="
 
 
 def make_boot(root, label, boot, start, host="x86 test host", side=None, acq=None, waits=0,
-              miss=0, stress_extra=0):
-    """A boot folder with two cells (check-ext-t4, hold-check-ext)."""
+              miss=0, stress_extra=0, mode=None, load=1.5, p50=None):
+    """A boot folder with two cells (check-ext-t4, hold-check-ext); MODE:
+    its lab_mode= (none: an older boot)."""
     side = side or label
     acq = (1 if side == "before" else 0) if acq is None else acq
     d = os.path.join(root, "%s-%02d" % (label, boot))
@@ -64,12 +65,13 @@ def make_boot(root, label, boot, start, host="x86 test host", side=None, acq=Non
             "accel=tcg", "start=2026-12-01T10:%02d:00Z" % start,
             "host_start=2026-12-01T10:%02d:00Z" % start,
             "host_end=2026-12-01T10:%02d:50Z" % start, "host_boot_seconds=50",
-            "host_load_start=1.50 1.0 1.0 1/100 1"]
+            "host_load_start=%.2f 1.0 1.0 1/100 1" % load] + (
+                ["lab_mode=" + mode, "host_cores=2"] if mode else [])
     with open(os.path.join(d, "meta.txt"), "w") as f:
         f.write("\n".join(meta) + "\n")
     calls = 2000
     cells = {"check-ext-t4": run_json({READERS[2]: calls - miss}, missed_exit=miss,
-                                      contended=waits, p50=1000 + 100 * boot, side=side,
+                                      contended=waits, p50=p50 or 1000 + 100 * boot, side=side,
                                       too_deep=miss),
              "hold-check-ext": run_json({READERS[2]: 500}, acquired=acq, side=side)}
     for cell, doc in cells.items():
@@ -277,10 +279,12 @@ class TestSvg(unittest.TestCase):
         root = ET.fromstring(doc)
         dots = root.findall("{http://www.w3.org/2000/svg}circle")
         self.assertEqual(len(dots), 3)
-        self.assertIn("no data", doc)
+        self.assertNotIn("p99", doc)  # a panel without values is left out
 
     def test_ticks(self):
         self.assertEqual(svg.log_ticks(90, 600), [100, 200, 500])
+        # 424-432 ns boots, the plot's range /1.3 and *1.3: labels near the dots
+        self.assertEqual(svg.log_ticks(326, 562), [350, 400, 450, 500, 550])
         self.assertEqual(svg.fmt_ns(1500), "1.5 µs")
 
 
@@ -329,12 +333,15 @@ class TestRender(Fixture):
         err = io.StringIO()
         with contextlib.redirect_stderr(err):
             self.assertEqual(render.main(["--pmutrace", fake, "-o", out, arc]), 0)
-        self.assertEqual(err.getvalue(), "render: wrote %s/README.md from 8 boots (before 4, after 4)\n" % out)
+        self.assertEqual(err.getvalue(), "render: wrote %s/README.md from 8 boots (parallel: before 4, after 4)\n"
+                         % out)
         with open(os.path.join(out, "README.md"), encoding="utf-8") as f:
             doc = f.read()
-        self.assertIn("- **before**: the readers took `arm_pmus_lock` 2000 times in 2000 calls "
-                      "(1 per call", doc)
-        self.assertIn("- **after**: the readers took `arm_pmus_lock` 0 times in 2000 calls", doc)
+        self.assertIn("- parallel TCG (`parallel`), **before**: the readers took `arm_pmus_lock` "
+                      "2000 times in 2000 reader calls (`--hold` runs of 4 boots); 46 contended "
+                      "waits over all its boots.", doc)
+        self.assertIn("- parallel TCG (`parallel`), **after**: the readers took `arm_pmus_lock` "
+                      "0 times in 2000 reader calls", doc)
         self.assertIn("| `check-ext-t4` | 5.75 [5 5.5 6 6.5] | 0 [0 0 0 0] | 0.5 [0.4, 0.6] | "
                       "**lower** (p 0.001, adjusted 0.002) |", doc)
         self.assertIn("| `check-ext-t4` | `kvm_supports_guest_pmuv3` | p50 | 1 µs | 500 ns | "
@@ -353,8 +360,8 @@ class TestRender(Fixture):
         self.assertIn("In all 32 (boot, cell, reader) triples", doc)
         self.assertIn("accelerator **tcg**", doc)
         self.assertIn("- Order: before and after boots interleaved.", doc)
-        self.assertTrue(os.path.exists(os.path.join(out, "check-ext-t4-boots.svg")))
-        with open(os.path.join(out, "check-ext-t4.svg"), encoding="utf-8") as f:
+        self.assertTrue(os.path.exists(os.path.join(out, "parallel-check-ext-t4-boots.svg")))
+        with open(os.path.join(out, "parallel-check-ext-t4.svg"), encoding="utf-8") as f:
             # compare saw the runs by their names in the archive, not a temporary path
             self.assertIn("<!-- raw/before-01/check-ext-t4.json,raw/before-02/", f.read())
 
@@ -408,7 +415,8 @@ class TestRender(Fixture):
         with contextlib.redirect_stderr(err):
             self.assertEqual(render.main(["--pmutrace", "/bin/false", "--after", "nope", "-o",
                                           os.path.join(self.tmp, "o"), self.raw]), 1)
-        self.assertEqual(err.getvalue(), "render: no boot labelled nope (labels: before, after)\n")
+        self.assertEqual(err.getvalue(), "render: no boot labelled nope in mode parallel "
+                         "(labels: before, after)\n")
 
 
 if __name__ == "__main__":

@@ -16,6 +16,16 @@
  * inline add per range (and one more at START). Markers should lie outside
  * the ranges.
  *
+ * span=NAME (NAME a range given before it) also counts the range as a
+ * function with its callees: from an execution of START up to and including
+ * the next RET whose PC lies in the range, every instruction the vCPU ran
+ * (callees, and interrupts taken meanwhile, too). It adds " NAME.calls=N
+ * NAME.incl=COUNT" and, per other range R, " NAME.in.R=COUNT
+ * NAME.in.R.entries=COUNT": R's instructions and calls inside the spans (a
+ * callee's share, e.g. a lock's). A function that leaves by a tail call
+ * ends its span at the callee's RET only if that lies in the range: check
+ * the disassembly. Spans do not nest (the function is not recursive).
+ *
  * Counting is inline (one add per translated block), so it needs one vCPU
  * thread: run the guest with -smp 1 -accel tcg,thread=single. A block's
  * add runs when it is entered, so at a marker the count already includes
@@ -35,12 +45,27 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_version = QEMU_PLUGIN_VERSION;
 #define MARK_STOP 0xd5032fffu /* hint #127 */
 
 #define MAX_RANGES 64
+#define OP_RET 0xd65f03c0u /* ret (x30) */
+#define OP_RETAA 0xd65f0bffu
+#define OP_RETAB 0xd65f0fffu
+
+/* The inclusive counts of a span range. */
+struct span {
+	uint64_t at; /* count before the entry of the open span */
+	uint64_t calls, incl, calls0, incl0;
+	uint64_t in_insns[MAX_RANGES], in_entries[MAX_RANGES]; /* totals */
+	uint64_t in_insns0[MAX_RANGES], in_entries0[MAX_RANGES]; /* at start */
+	uint64_t snap_insns[MAX_RANGES],
+		snap_entries[MAX_RANGES]; /* at entry */
+	int open;
+};
 
 struct range {
 	char name[48];
 	uint64_t lo, hi; /* [lo, hi) */
 	uint64_t insns, entries; /* the inline adds' counters */
 	uint64_t insns0, entries0; /* their values at the start marker */
+	struct span *span; /* span=NAME */
 };
 
 static struct range ranges[MAX_RANGES];
@@ -59,6 +84,16 @@ static void on_start(unsigned int vcpu, void *after)
 	for (int r = 0; r < n_ranges; r++) {
 		ranges[r].insns0 = ranges[r].insns;
 		ranges[r].entries0 = ranges[r].entries;
+		if (ranges[r].span) {
+			struct span *sp = ranges[r].span;
+
+			sp->calls0 = sp->calls;
+			sp->incl0 = sp->incl;
+			memcpy(sp->in_insns0, sp->in_insns,
+			       sizeof(sp->in_insns));
+			memcpy(sp->in_entries0, sp->in_entries,
+			       sizeof(sp->in_entries));
+		}
 	}
 	started = 1;
 }
@@ -75,8 +110,58 @@ static void on_stop(unsigned int vcpu, void *after)
 		fprintf(out, " %s=%" PRIu64 " %s.entries=%" PRIu64,
 			ranges[r].name, ranges[r].insns - ranges[r].insns0,
 			ranges[r].name, ranges[r].entries - ranges[r].entries0);
+	for (int r = 0; r < n_ranges; r++) {
+		struct span *sp = ranges[r].span;
+
+		if (!sp)
+			continue;
+		fprintf(out, " %s.calls=%" PRIu64 " %s.incl=%" PRIu64,
+			ranges[r].name, sp->calls - sp->calls0, ranges[r].name,
+			sp->incl - sp->incl0);
+		for (int q = 0; q < n_ranges; q++)
+			if (q != r)
+				fprintf(out,
+					" %s.in.%s=%" PRIu64
+					" %s.in.%s.entries=%" PRIu64,
+					ranges[r].name, ranges[q].name,
+					sp->in_insns[q] - sp->in_insns0[q],
+					ranges[r].name, ranges[q].name,
+					sp->in_entries[q] - sp->in_entries0[q]);
+	}
 	fputc('\n', out);
 	fflush(out);
+}
+
+/* userdata: the range's index << 16 | the block's instructions after this one. */
+static void on_span_entry(unsigned int vcpu, void *ud)
+{
+	struct span *sp = ranges[(uintptr_t)ud >> 16].span;
+
+	(void)vcpu;
+	if (sp->open)
+		return;
+	sp->open = 1;
+	sp->at = count - ((uintptr_t)ud & 0xffff) - 1;
+	for (int q = 0; q < n_ranges; q++) {
+		sp->snap_insns[q] = ranges[q].insns;
+		sp->snap_entries[q] = ranges[q].entries;
+	}
+}
+
+static void on_span_ret(unsigned int vcpu, void *ud)
+{
+	struct span *sp = ranges[(uintptr_t)ud >> 16].span;
+
+	(void)vcpu;
+	if (!sp->open)
+		return;
+	sp->open = 0;
+	sp->calls++;
+	sp->incl += count - ((uintptr_t)ud & 0xffff) - sp->at;
+	for (int q = 0; q < n_ranges; q++) {
+		sp->in_insns[q] += ranges[q].insns - sp->snap_insns[q];
+		sp->in_entries[q] += ranges[q].entries - sp->snap_entries[q];
+	}
 }
 
 static void on_translate(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
@@ -91,9 +176,25 @@ static void on_translate(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 		uint64_t pc = qemu_plugin_insn_vaddr(insn);
 		uint32_t op;
 
+		if (qemu_plugin_insn_size(insn) == 4)
+			memcpy(&op, qemu_plugin_insn_data(insn), 4);
+		else
+			op = 0;
 		for (int r = 0; r < n_ranges; r++) {
+			uintptr_t ud = (uintptr_t)r << 16 | (n - 1 - i);
+
 			if (pc < ranges[r].lo || pc >= ranges[r].hi)
 				continue;
+			/* Before the range's own adds: a span's snapshot at entry. */
+			if (ranges[r].span && pc == ranges[r].lo)
+				qemu_plugin_register_vcpu_insn_exec_cb(
+					insn, on_span_entry,
+					QEMU_PLUGIN_CB_NO_REGS, (void *)ud);
+			if (ranges[r].span &&
+			    (op == OP_RET || op == OP_RETAA || op == OP_RETAB))
+				qemu_plugin_register_vcpu_insn_exec_cb(
+					insn, on_span_ret,
+					QEMU_PLUGIN_CB_NO_REGS, (void *)ud);
 			qemu_plugin_register_vcpu_insn_exec_inline(
 				insn, QEMU_PLUGIN_INLINE_ADD_U64,
 				&ranges[r].insns, 1);
@@ -102,9 +203,6 @@ static void on_translate(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 					insn, QEMU_PLUGIN_INLINE_ADD_U64,
 					&ranges[r].entries, 1);
 		}
-		if (qemu_plugin_insn_size(insn) != 4)
-			continue;
-		memcpy(&op, qemu_plugin_insn_data(insn), 4);
 		if (op != MARK_START && op != MARK_STOP)
 			continue;
 		qemu_plugin_register_vcpu_insn_exec_cb(
@@ -177,6 +275,19 @@ static int read_ranges(const char *path)
 	return rc;
 }
 
+/* span=NAME: NAME's range, counted with its callees too. */
+static int add_span(const char *name)
+{
+	for (int r = 0; r < n_ranges; r++) {
+		if (strcmp(ranges[r].name, name))
+			continue;
+		if (!ranges[r].span)
+			ranges[r].span = calloc(1, sizeof(struct span));
+		return ranges[r].span ? 0 : -1;
+	}
+	return -1;
+}
+
 QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
 					   const qemu_info_t *info, int argc,
 					   char **argv)
@@ -186,6 +297,15 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
 		if (!strncmp(argv[i], "range=", 6)) {
 			if (parse_range(argv[i] + 6)) {
 				fprintf(stderr, "insn-count: bad %s\n",
+					argv[i]);
+				return -1;
+			}
+			continue;
+		}
+		if (!strncmp(argv[i], "span=", 5)) {
+			if (add_span(argv[i] + 5)) {
+				fprintf(stderr,
+					"insn-count: bad %s (give its range first)\n",
 					argv[i]);
 				return -1;
 			}

@@ -433,9 +433,25 @@ static void svg_panel(FILE *out, const struct hist_cmp *h, int y0)
 		30 + PLOT_H, 30 + PLOT_H);
 }
 
+/* A target with no timed call in any run of either side gets no panel. */
+static int has_samples(const struct hist_cmp *h)
+{
+	for (int r = 0; r < h->nb; r++)
+		if (h->hb[r]->count)
+			return 1;
+	for (int r = 0; r < h->na; r++)
+		if (h->ha[r]->count)
+			return 1;
+	return 0;
+}
+
 static void render_svg(FILE *out, const struct comparison *c)
 {
-	int height = 50 + c->n * SVG_PANEL;
+	int shown = 0, height;
+
+	for (int i = 0; i < c->n; i++)
+		shown += has_samples(&c->h[i]);
+	height = 50 + (shown ? shown : 1) * SVG_PANEL;
 
 	fprintf(out,
 		"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" font-family=\"sans-serif\" font-size=\"13\">\n",
@@ -455,8 +471,16 @@ static void render_svg(FILE *out, const struct comparison *c)
 	fprintf(out, " (");
 	xml_text(out, c->after[0]->release);
 	fprintf(out, ")</tspan></text>\n");
-	for (int i = 0; i < c->n; i++)
-		svg_panel(out, &c->h[i], 50 + i * SVG_PANEL);
+	for (int i = 0, y = 50; i < c->n; i++) {
+		if (!has_samples(&c->h[i]))
+			continue;
+		svg_panel(out, &c->h[i], y);
+		y += SVG_PANEL;
+	}
+	if (!shown)
+		fprintf(out,
+			"<text x=\"%d\" y=\"90\">no samples on either side</text>\n",
+			PLOT_X);
 	fprintf(out, "</svg>\n");
 }
 
