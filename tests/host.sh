@@ -266,6 +266,17 @@ expect "compare, one run given twice" 9 "$bin" compare "$fx/sid-default.json,$fx
 expect "compare, one run twice on one side" 9 "$bin" compare --before "$fx/sid-default.json" --after "$tmp/sid-again.json" "$tmp/sid-again.json"
 /usr/bin/python3 -c 'import json, sys; json.dump(json.load(open(sys.argv[1])), open(sys.argv[2], "w"), indent=4)' "$fx/sid-default.json" "$tmp/reindented.json"
 expect "compare, one run and its re-indented copy" 9 "$bin" compare "$fx/sid-default.json" "$tmp/reindented.json"
+# Identical figures from two boots whose meta.txt names two boot_ids are two
+# runs (the instruction-driven clock repeats a boot); the same copies without
+# a boot identity are one run given twice.
+for b in 1 2 3; do mkdir -p "$tmp/boot$b" && cp "$fx/sid-default.json" "$tmp/boot$b/run.json"; done
+echo boot_id=icount-a >"$tmp/boot1/meta.txt" && echo boot_id=icount-b >"$tmp/boot2/meta.txt"
+if "$bin" compare --before "$tmp/boot1/run.json" "$tmp/boot2/run.json" --after "$tmp/sid-again.json" >"$tmp/out" 2>"$tmp/err"; then
+	echo "ok   host: compare takes identical figures of two known boots as two runs"
+else
+	echo "FAIL host: compare, identical figures of two known boots: $(head -c 300 "$tmp/err")"
+fi
+expect "compare, identical copies, one without a boot identity" 9 "$bin" compare --before "$tmp/boot1/run.json" "$tmp/boot3/run.json" --after "$tmp/sid-again.json"
 mkdir -p "$tmp/runs" && cp "$fx/sid-default.json" "$tmp/runs/run,1.json" && cp "$tmp/sid-again.json" "$tmp/runs/2.json"
 if "$bin" compare "$tmp/runs/run,1.json" "$tmp/runs/2.json" >"$tmp/comma" 2>&1 && grep -q 'run,1.json' "$tmp/comma"; then
 	echo "ok   host: compare takes a file named run,1.json as one run"

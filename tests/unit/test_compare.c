@@ -2,6 +2,7 @@
 /* compare: statistics on histograms with known answers, and bad input. */
 #include <math.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "compare.h"
 #include "unit.h"
@@ -132,6 +133,7 @@ static void test_detectable(void)
 {
 	static const double tight[] = { 100, 102, 98, 101, 99, 100, 103, 97 };
 	static const double loose[] = { 100, 140, 70, 120, 85, 100, 160, 60 };
+	static const double same[24] = { [0 ... 11] = 360, [12 ... 23] = 328 };
 	struct stat_cmp s;
 	double t, l;
 
@@ -144,6 +146,11 @@ static void test_detectable(void)
 	      l);
 	runs(&s, loose, 3, loose, 8);
 	CHECK(cmp_detectable(&s) == 0, "3+8 runs, no verdict: no ratio");
+	/* The instruction-driven clock's boots: 12 identical values a side,
+	 * whose log spread is rounding only: any ratio, x1 exactly. */
+	runs(&s, same, 12, same + 12, 12);
+	t = cmp_detectable(&s);
+	CHECK(t == 1, "12+12 identical boots: detectable x1 exactly (%.17g)", t);
 }
 
 /* Benjamini-Hochberg over a family, with its known adjusted values. */
@@ -305,6 +312,47 @@ static void test_duplicates(void)
 	      "two boot_ids: accepted");
 }
 
+/* Identical figures from two known, different boots (meta.txt boot_ids) are
+ * two runs: the instruction-driven clock repeats a boot exactly. Without a
+ * boot identity on one side identical content stays one run given twice. */
+static void test_duplicates_two_boots(void)
+{
+	static struct loaded_run r[2];
+	const struct loaded_run *runs[2] = { &r[0], &r[1] };
+	char dir[] = "/tmp/pmutrace-dup2-XXXXXX", p[2][96], meta[2][96];
+	char err[512];
+	FILE *f;
+
+	if (!mkdtemp(dir)) {
+		SKIP("no temporary folder");
+		return;
+	}
+	for (int i = 0; i < 2; i++) {
+		snprintf(meta[i], sizeof(meta[i]), "%s/%d", dir, i);
+		mkdir(meta[i], 0700);
+		snprintf(p[i], sizeof(p[i]), "%s/%d/run.json", dir, i);
+		snprintf(meta[i], sizeof(meta[i]), "%s/%d/meta.txt", dir, i);
+		f = fopen(meta[i], "w");
+		fprintf(f, "boot_id=boot-%d\n", i);
+		fclose(f);
+		memset(&r[i], 0, sizeof(r[i]));
+		r[i].path = p[i];
+		r[i].duration_s = 1; /* identical content */
+	}
+	CHECK(!compare_check_duplicates(runs, 2, err, sizeof(err)),
+	      "identical figures of two known boots: accepted (%s)", err);
+	unlink(meta[1]);
+	CHECK(compare_check_duplicates(runs, 2, err, sizeof(err)) &&
+		      strstr(err, "same content"),
+	      "identical figures, one boot unknown: refused: %s", err);
+	unlink(meta[0]);
+	for (int i = 0; i < 2; i++) {
+		snprintf(meta[i], sizeof(meta[i]), "%s/%d", dir, i);
+		rmdir(meta[i]);
+	}
+	rmdir(dir);
+}
+
 static char path[] = "/tmp/pmutrace-compare-XXXXXX";
 
 static int load_text(const char *text, char *err, size_t len)
@@ -402,6 +450,7 @@ int main(void)
 	test_family();
 	test_counts();
 	test_duplicates();
+	test_duplicates_two_boots();
 	test_statistics();
 	test_bad_input();
 	UNIT_EXIT();
