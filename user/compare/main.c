@@ -193,11 +193,12 @@ static void fail_line(const char *err)
 	fputc('\n', stderr);
 }
 
-/* Adjusted over the family, then what each judged statistic could show. */
-static void judge(struct family *f)
+/* Adjusted over the family, then what each judged statistic could show:
+ * not for SVG, which does not draw it (a simulation per statistic). */
+static void judge(struct family *f, enum cmp_format fmt)
 {
 	family_adjust(f);
-	for (int i = 0; i < f->n; i++)
+	for (int i = 0; i < f->n && fmt != FMT_SVG; i++)
 		f->s[i]->detect = cmp_detectable(f->s[i]);
 }
 
@@ -245,7 +246,7 @@ static int compare_cells(const struct compare_opts *o, struct family *f)
 		family_add_comparison(f, cs.c[i]);
 	for (int i = 0; i < cs.nhead; i++)
 		family_add(f, &cs.head[i].s);
-	judge(f);
+	judge(f, o->fmt);
 	return write_out(o, NULL, &cs, f);
 }
 
@@ -335,7 +336,7 @@ static int compare_main(int argc, char **argv)
 	f.name =
 		"every judged statistic of every target and the lock in this compare";
 	family_add_comparison(&f, &c);
-	judge(&f);
+	judge(&f, o.fmt);
 	return write_out(&o, &c, NULL, &f);
 }
 
