@@ -150,7 +150,8 @@ static void test_detectable(void)
 	 * whose log spread is rounding only: any ratio, x1 exactly. */
 	runs(&s, same, 12, same + 12, 12);
 	t = cmp_detectable(&s);
-	CHECK(t == 1, "12+12 identical boots: detectable x1 exactly (%.17g)", t);
+	CHECK(t == 1, "12+12 identical boots: detectable x1 exactly (%.17g)",
+	      t);
 }
 
 /* Benjamini-Hochberg over a family, with its known adjusted values. */
