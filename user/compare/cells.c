@@ -12,7 +12,9 @@
  * - contention: the boot's waits per 1000 reader calls, all cells summed;
  * - the waits' latency: p50 of the boot's waits, all cells' waits pooled;
  * - each reader's latency: the geometric mean over the boot's cells of the
- *   reader's p50 in that cell, so that each cell weighs the same.
+ *   reader's p50 in that cell, so that each cell weighs the same; not from
+ *   --hold cells, whose lock tracing runs inside the reader only where it
+ *   takes the lock (before: a check-ext p50 of 3392 ns there, 360 without).
  */
 #include <dirent.h>
 #include <math.h>
@@ -192,7 +194,8 @@ static double fig_reader(const struct cells *c, const struct boot *b,
 		for (int t = 0; r && t < r->ntargets; t++) {
 			const struct loaded_target *x = &r->t[t];
 
-			if (strcmp(x->name, target) || !x->lat.count)
+			if (strcmp(x->name, target) || !x->lat.count ||
+			    x->has_lock)
 				continue;
 			logs += log(hist_percentile(&x->lat.h, 0.5, x->lat.min,
 						    x->lat.max));
