@@ -58,8 +58,8 @@ def summary_md(per_mode, a, b, facts, contention_mode):
                            sm.all_waits(md.groups, md.cells, k)))
     heads = sm.headlines(per_mode, contention_mode, modes.latency_mode(per_mode))
     out += ["- Headline verdict, %s: %s." % (q, v) for q, v in heads] or [
-        "- Headline verdicts (pooled over cells, with adjusted p): not in this `pmutrace "
-        "compare`'s JSON yet (issue 19); the per-cell verdicts follow."]
+        "- Headline verdicts (pooled over cells, with adjusted p): none in `pmutrace "
+        "compare`'s JSON; the per-cell verdicts follow."]
     out.append("")
     return out
 

@@ -133,8 +133,8 @@ def build(per_mode, a, b, contention_mode, paths, raw, command, setup_facts):
         for q, v in heads:
             _para(out, "%s: %s" % (q, v))
     else:
-        _para(out, "(pooled headline verdicts and adjusted p: not in this "
-              "pmutrace compare's JSON yet; per-cell verdicts below)")
+        _para(out, "(pooled headline verdicts: none in pmutrace compare's "
+              "JSON; per-cell verdicts below)")
     out += ["", "Contention, per cell (%s mode)" % modes.name(contention_mode)]
     for line in contention_lines(per_mode[contention_mode], a, b) or ["no verdict"]:
         _para(out, line)
@@ -143,10 +143,6 @@ def build(per_mode, a, b, contention_mode, paths, raw, command, setup_facts):
           if lm == "icount" else "Its ns are the host's time as the guest saw it.")
     for line in latency_lines(per_mode[lm], a, b):
         _para(out, line)
-    if not any(text.detectable(((text.entry(c, n) or {}).get("p50"))) is not None
-               for c in per_mode[lm].cmp.values() for n in fg.MAIN_TARGET.values()):
-        _para(out, "What \"no change shown\" could have detected: not in this pmutrace "
-              "compare's JSON yet.")
     whole, spans = paths
     if whole or spans:
         out += ["", "Path length (guest instructions per call, no tracer, exact)"]

@@ -86,7 +86,10 @@ def detect_text(st):
     r = detectable(st)
     if r == float("inf"):
         return "none up to ×1000"
-    return "×%s" % num(r) if r is not None else "not known"
+    if r is None:
+        return "not known"
+    # Three decimals where num() says "1": that would claim any change shows.
+    return "×%.3f" % r if num(r) == "1" else "×%s" % num(r)
 
 
 def verdict(st, judged=True):
@@ -102,9 +105,17 @@ def verdict(st, judged=True):
         return st.get("note") or "-"
     p = p_text(st)
     out = ("**%s**" % v if v in ("lower", "higher") else v) + (" (%s)" % p if p else "")
-    if v == "no change shown" and detectable(st) is not None:
-        out += "; could detect %s" % ("≥ " + detect_text(st) if detectable(st) < float("inf")
-                                      else detect_text(st))
+    if v == "no change shown":
+        r = detectable(st)
+        if r is None:
+            zero = any(isinstance(x, (int, float)) and x <= 0
+                       for x in (st.get("before_runs") or []) + (st.get("after_runs") or []))
+            out += "; could detect: not known (%s)" % (
+                "boots with 0, outside compare's log-normal model" if zero else
+                "compare gives none")
+        else:
+            out += "; could detect %s" % ("≥ " + detect_text(st) if r < float("inf")
+                                          else detect_text(st))
     return out
 
 

@@ -359,15 +359,15 @@ class TestRender(Fixture):
         self.assertIn("- parallel TCG (`parallel`), **after**: the readers took `arm_pmus_lock` "
                       "0 times in 2000 reader calls", doc)
         self.assertIn("| `check-ext-t4` | 5.75 [5 5.5 6 6.5] | 0 [0 0 0 0] | 0.5 [0.4, 0.6] | "
-                      "**lower** (p 0.001, adjusted 0.002) |", doc)
+                      "**lower** (p=0.001, adjusted p=0.002) |", doc)
         self.assertIn("| `check-ext-t4` | `kvm_supports_guest_pmuv3` | p50 | 1 µs | 500 ns | "
-                      "0.5 [0.4, 0.6] | **lower** (p 0.001, adjusted 0.002) | "
+                      "0.5 [0.4, 0.6] | **lower** (p=0.001, adjusted p=0.002) | "
                       "1 1 1 1 µs · 500 500 500 500 ns |", doc)
-        self.assertIn("| p99 | 4 µs | 2 µs | 0.5 [0.4, 0.6] | no change shown (p 0.2, adjusted 0.4; "
-                      "could detect >= x1.60) |", doc)
+        self.assertIn("| p99 | 4 µs | 2 µs | 0.5 [0.4, 0.6] | no change shown (p=0.2, adjusted p=0.4); "
+                      "could detect ≥ ×1.6 |", doc)
         # The headline, and the family it holds in, from compare --cells.
         self.assertIn("| contention (lock waits per 1000 reader calls) | 5 | 2.5 | 0.5 [0.4, 0.6] | "
-                      "**lower** (p 0.0001, adjusted 0.0002) | per boot: waits / reader calls of "
+                      "**lower** (p=0.0001, adjusted p=0.0002) | per boot: waits / reader calls of "
                       "all its cells |", doc)
         self.assertIn("every judged statistic, 9 tests, Benjamini-Hochberg adjusted at q = 0.05",
                       doc)

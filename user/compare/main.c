@@ -294,7 +294,7 @@ static int compare_main(int argc, char **argv)
 		"Exit status: 0 compared, 2 bad usage, 7 output not writable, "
 		"8 an input is unreadable, not JSON, not pmutrace/1, not a repeat "
 		"of its side's first run, or has nothing in common with the other, "
-		"9 one run given twice (the same content, or the same boot and label).",
+		"9 one run given twice (the same content unless of two known boots, or the same boot and label).",
 		NULL,
 		NULL,
 		NULL
