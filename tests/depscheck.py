@@ -71,7 +71,7 @@ COMMANDS = {
 }
 for _pkg, _cmds in {
     "apt": "apt-cache apt-get",
-    "coreutils": "base64 basename cat chmod cp cut date dirname du env head id "
+    "coreutils": "base64 basename cat chmod chown cp cut date dirname du env head id "
         "install ln ls mkdir mkfifo mknod mktemp mv nproc od paste "
         "nice readlink realpath rm rmdir seq sha256sum sleep sort stat tail "
         "sync tee timeout touch tr uname uniq wc yes",

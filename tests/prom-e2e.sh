@@ -50,6 +50,8 @@ basic_auth_users:
   prometheus: '$hash'
 YML
 printf 'basic_auth_users:\n  prometheus: not-a-hash\n' >"$tls/bad.yml"
+# The operator keeps the key and the config private (a looser mode is warned of).
+chmod 600 "$tls/web.yml" "$tls/bad.yml" "$tls/key.pem"
 
 # A bad web config is refused in one line, exit 7, before anything loads
 # (so this runs on the host, which cannot trace).
