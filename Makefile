@@ -92,7 +92,7 @@ $(BPF_OUT) $(OUTPUT)/tests:
 	mkdir -p $@
 
 # bpf/pmutrace.bpf.c and what it includes; every build of it depends on all.
-PMUTRACE_BPF_SRCS := bpf/pmutrace.bpf.c bpf/attrib.bpf.h bpf/kprobe.bpf.h bpf/lock.bpf.h \
+PMUTRACE_BPF_SRCS := bpf/pmutrace.bpf.c bpf/attrib.bpf.h bpf/kprobe.bpf.h bpf/lock.bpf.h bpf/sites.bpf.h \
 	bpf/task_state.h include/pmutrace.h include/pmutrace_attrib.h vmlinux.h
 
 $(BPF_OUT)/pmutrace.bpf.o: $(PMUTRACE_BPF_SRCS) | $(BPF_OUT)
@@ -141,11 +141,11 @@ $(OUTPUT)/pmutrace-compare: $(OUTPUT)/compare/main.o $(COMPARE_OBJS)
 
 # pmutrace-sites (host only): the inline-site table from a vmlinux's DWARF.
 # libdw stays out of the tracer, which reads the table it writes.
-SITES_OBJS := $(OUTPUT)/sites/a64_branch.o $(OUTPUT)/sites/sites.o
+SITES_OBJS := $(OUTPUT)/sites/sites.o
 SITES_LIBS := -ldw -lelf
 $(OUTPUT)/sites/%.o: CFLAGS += -Iuser/sites
 $(OUTPUT)/pmutrace-sites: $(OUTPUT)/sites/main.o $(SITES_OBJS) $(OUTPUT)/common/sitetab.o \
-		$(OUTPUT)/common/atomic_file.o
+		$(OUTPUT)/common/atomic_file.o $(OUTPUT)/common/a64_branch.o
 	$(CC) $(LDFLAGS) $^ $(SITES_LIBS) -o $@
 
 $(OUTPUT)/pmu-stress: tools/pmu-stress/pmu-stress.c

@@ -173,6 +173,31 @@ struct target_stats {
 	struct hist latency;
 };
 
+/*
+ * Inline sites (bpf/sites.bpf.h): kprobes at the entry and exits of each
+ * inline instance of a target, from a site table (user/common/sitetab.h).
+ * The attach cookie says which: the target's slot, the site's index in
+ * site_stats, and the instance.
+ */
+#define PMUTRACE_MAX_SITES 32
+#define SITE_COOKIE(slot, site, instance) \
+	((slot) | ((__u64)(site) << 8) | ((__u64)(instance) << 16))
+#define SITE_COOKIE_SLOT(c) ((c) & (PMUTRACE_MAX_TARGETS - 1))
+/* A calibration pair (tracer_sites.c): timed per site, no target's. */
+#define SITE_COOKIE_CAL (1u << 7)
+#define SITE_COOKIE_SITE(c) (((c) >> 8) & (PMUTRACE_MAX_SITES - 1))
+#define SITE_COOKIE_INSTANCE(c) (((c) >> 16) & 0xff)
+
+/* Per site, per CPU: an entry site counts entries; an exit site the
+ * instances it ended, and their latency from their entry. */
+struct site_stats {
+	__u64 count;
+	__u64 sum_ns;
+	__u64 min_ns; /* 0: none yet */
+	__u64 max_ns;
+	struct hist latency;
+};
+
 /* Waiters outside every target are accounted in slot PMUTRACE_MAX_TARGETS. */
 #define PMUTRACE_OUTSIDE PMUTRACE_MAX_TARGETS
 

@@ -40,6 +40,12 @@ static void test_decoder(void)
 	CHECK(a64_decode(0xd503201f, pc, &to) == A64_OTHER, "nop");
 	CHECK(a64_decode(0xf9400820, pc, &to) == A64_OTHER, "ldr");
 	CHECK(a64_decode(0x90000000, pc, &to) == A64_OTHER, "adrp");
+	CHECK(a64_kprobe_simulates(0xb0012100) && /* adrp */
+		      a64_kprobe_simulates(0x58000040) && /* ldr x0, literal */
+		      a64_kprobe_simulates(0x94000010) &&
+		      !a64_kprobe_simulates(0xa9055bf5) && /* stp */
+		      !a64_kprobe_simulates(0xb9400a60), /* ldr w0, [x19, #8] */
+	      "kprobe classes");
 	CHECK(!a64_is_jump(A64_BL) && !a64_is_jump(A64_BLR) &&
 		      a64_is_jump(A64_RET) && a64_is_jump(A64_CB),
 	      "calls are not exits");
@@ -51,7 +57,8 @@ static void test_table(void)
 		"\nbuild-id 00a1ff\n# comment\n\n"
 		"site f 0 entry caller.constprop.0+0x1c 94000000\n"
 		"site f 0 exit caller.constprop.0+0x78 b4000193\n"
-		"site f 1 exit other+0x0 d65f03c0\n";
+		"site f 1 exit other+0x0 d65f03c0\n"
+		"calib stepped __arm64_sys_getppid+0x1c b9400a60\n";
 	char err[128], *buf;
 	struct sitetab t, u;
 	size_t len;
@@ -60,9 +67,12 @@ static void test_table(void)
 	f = fmemopen((void *)text, sizeof(text) - 1, "r");
 	CHECK(!sitetab_read(f, &t, err, sizeof(err)), "%s", err);
 	fclose(f);
-	CHECK(t.n == 3 && t.build_id_len == 3 && t.build_id[2] == 0xff, "n %d",
+	CHECK(t.n == 4 && t.sites[3].calib && t.sites[3].offset == 0x1c &&
+		      !strcmp(t.sites[3].function, "stepped"),
+	      "calib line");
+	CHECK(t.n == 4 && t.build_id_len == 3 && t.build_id[2] == 0xff, "n %d",
 	      t.n);
-	CHECK(t.n == 3 && !strcmp(t.sites[0].symbol, "caller.constprop.0") &&
+	CHECK(t.n == 4 && !strcmp(t.sites[0].symbol, "caller.constprop.0") &&
 		      t.sites[0].offset == 0x1c && !t.sites[0].exit &&
 		      t.sites[1].exit && t.sites[1].insn == 0xb4000193,
 	      "fields");
@@ -88,6 +98,7 @@ static void test_table(void)
 		SITETAB_MAGIC "\nbuild-id 00\nsite f 0 exit c+1 0\n",
 		SITETAB_MAGIC "\nbuild-id 00\nsite f 0 exit +0x1 0\n",
 		SITETAB_MAGIC "\nbuild-id 00\nsite f 0 exit c+0x1 0 extra\n",
+		SITETAB_MAGIC "\nbuild-id 00\ncalib fast c+0x1 0\n",
 		"",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -145,6 +156,27 @@ static void test_vmlinux(void)
 		printf("# %s+0x%llx %s %08x\n", t.sites[i].symbol,
 		       (unsigned long long)t.sites[i].offset,
 		       t.sites[i].exit ? "exit" : "entry", t.sites[i].insn);
+	sitetab_free(&t);
+	/* Inlined into two callers; in kvm_arm_pmu_v3_set_attr one caller
+	 * instruction (+0x218) sits inside the body: not an exit. */
+	n = sites_find(v, "kvm_arm_set_pmu", &t, err, sizeof(err));
+	CHECK(n == 2, "kvm_arm_set_pmu: %d instances (%s)", n, err);
+	CHECK(t.n == 4 &&
+		      site_is(&t, 0, false, "kvm_arm_pmu_v3_set_attr", 0x210) &&
+		      site_is(&t, 1, true, "kvm_arm_pmu_v3_set_attr", 0x22c) &&
+		      site_is(&t, 2, false, "kvm_arm_set_default_pmu", 0x7c) &&
+		      site_is(&t, 3, true, "kvm_arm_set_default_pmu", 0x94),
+	      "kvm_arm_set_pmu: %d sites, second %s+0x%llx", t.n,
+	      t.n > 1 ? t.sites[1].symbol : "",
+	      t.n > 1 ? (unsigned long long)t.sites[1].offset : 0ull);
+	sitetab_free(&t);
+	CHECK(!sites_calib(v, &t, err, sizeof(err)) && t.n == 2 &&
+		      site_is(&t, 0, false, "__arm64_sys_getcpu", 0x78) &&
+		      site_is(&t, 1, false, "__arm64_sys_getppid", 0x1c) &&
+		      t.sites[0].calib &&
+		      a64_kprobe_simulates(t.sites[0].insn) &&
+		      !a64_kprobe_simulates(t.sites[1].insn),
+	      "calibration pairs: %s", err);
 	sitetab_free(&t);
 	n = sites_find(v, "no_such_function_here", &t, err, sizeof(err));
 	CHECK(n == 0 && t.n == 0, "absent function: %d", n);

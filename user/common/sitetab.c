@@ -5,6 +5,15 @@
 #include <string.h>
 #include "sitetab.h"
 
+const char *const insn_class_names[NR_CLASSES] = { "simulated", "stepped" };
+
+/* getcpu(&cpu, &node, NULL) reaches its per-CPU node look-up (ADRP);
+ * getppid's frame set-up is plain stores. */
+const struct calib_func calib_funcs[NR_CALIB_FUNCS] = {
+	{ "__arm64_sys_getcpu", CLASS_SIMULATED },
+	{ "__arm64_sys_getppid", CLASS_STEPPED },
+};
+
 int sitetab_add(struct sitetab *t, const struct site *s)
 {
 	if (t->n == t->cap) {
@@ -52,13 +61,21 @@ static int parse_site(const char *line, struct site *s)
 	int used = 0;
 
 	memset(s, 0, sizeof(*s));
-	if (sscanf(line, "site %127s %u %7s %255s %x%n", s->function,
-		   &s->instance, kind, where, &s->insn, &used) != 5 ||
-	    line[used] != 0)
+	if (!strncmp(line, "calib ", 6)) {
+		s->calib = true;
+		if (sscanf(line, "calib %127s %255s %x%n", s->function, where,
+			   &s->insn, &used) != 3 ||
+		    line[used] != 0 ||
+		    (strcmp(s->function, insn_class_names[0]) &&
+		     strcmp(s->function, insn_class_names[1])))
+			return -1;
+	} else if (sscanf(line, "site %127s %u %7s %255s %x%n", s->function,
+			  &s->instance, kind, where, &s->insn, &used) != 5 ||
+		   line[used] != 0 ||
+		   (strcmp(kind, "entry") && strcmp(kind, "exit"))) {
 		return -1;
-	if (strcmp(kind, "entry") && strcmp(kind, "exit"))
-		return -1;
-	s->exit = !strcmp(kind, "exit");
+	}
+	s->exit = !s->calib && !strcmp(kind, "exit");
 	plus = strrchr(where, '+');
 	if (!plus || plus == where || strncmp(plus, "+0x", 3) ||
 	    plus - where >= SITE_NAME_LEN)
@@ -125,9 +142,15 @@ int sitetab_write(FILE *f, const struct sitetab *t)
 	for (int i = 0; i < t->n; i++) {
 		const struct site *s = &t->sites[i];
 
-		fprintf(f, "site %s %u %s %s+0x%llx %08x\n", s->function,
-			s->instance, s->exit ? "exit" : "entry", s->symbol,
-			(unsigned long long)s->offset, s->insn);
+		if (s->calib)
+			fprintf(f, "calib %s %s+0x%llx %08x\n", s->function,
+				s->symbol, (unsigned long long)s->offset,
+				s->insn);
+		else
+			fprintf(f, "site %s %u %s %s+0x%llx %08x\n",
+				s->function, s->instance,
+				s->exit ? "exit" : "entry", s->symbol,
+				(unsigned long long)s->offset, s->insn);
 	}
 	return ferror(f) ? -1 : 0;
 }
@@ -137,7 +160,8 @@ int sitetab_instances(const struct sitetab *t, const char *function)
 	int n = 0;
 
 	for (int i = 0; i < t->n; i++)
-		if (!strcmp(t->sites[i].function, function) &&
+		if (!t->sites[i].calib &&
+		    !strcmp(t->sites[i].function, function) &&
 		    (int)t->sites[i].instance >= n)
 			n = t->sites[i].instance + 1;
 	return n;

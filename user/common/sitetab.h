@@ -8,10 +8,17 @@
  *   pmutrace-sites 1
  *   build-id HEX
  *   site FUNCTION INSTANCE entry|exit SYMBOL+0xOFF INSN
+ *   calib simulated|stepped SYMBOL+0xOFF INSN
  *
  * INSTANCE numbers the function's inline instances from 0; SYMBOL+0xOFF is
  * the site as kallsyms names it; INSN the instruction word there in the
  * vmlinux (hex), which the live kernel's must equal.
+ *
+ * A calib line is a pair of adjacent instructions (OFF and OFF + 4) in a
+ * system call the tracer makes itself (calib_funcs), where a kprobe pair
+ * measures its own cost: arm64 kprobes simulate some instructions (branches,
+ * ADR/ADRP, literal loads) and single-step the rest, which costs more, so
+ * each entry is corrected by the pair of its own class.
  */
 #ifndef PMUTRACE_SITETAB_H
 #define PMUTRACE_SITETAB_H
@@ -23,11 +30,11 @@
 #define SITETAB_MAGIC "pmutrace-sites 1"
 #define SITE_NAME_LEN 128
 #define SITETAB_MAX_BUILD_ID 20
-/* Sites one run can attach, over all targets (bpf/sites.bpf.h's maps). */
-#define SITETAB_MAX_SITES 32
 
 struct site {
-	char function[SITE_NAME_LEN]; /* the inlined function */
+	/* the inlined function; a calib line's class */
+	char function[SITE_NAME_LEN];
+	bool calib;
 	__u32 instance;
 	bool exit; /* else the instance's entry */
 	char symbol[SITE_NAME_LEN]; /* the caller, as kallsyms names it */
@@ -41,6 +48,18 @@ struct sitetab {
 	int n, cap;
 	struct site *sites;
 };
+
+enum insn_class { CLASS_SIMULATED, CLASS_STEPPED, NR_CLASSES };
+extern const char *const insn_class_names[NR_CLASSES];
+
+/* The system calls calibration pairs are looked for in, one per class:
+ * pmutrace makes the call (tracer_sites.c), pmutrace-sites finds the pair. */
+struct calib_func {
+	const char *symbol;
+	enum insn_class class;
+};
+#define NR_CALIB_FUNCS 2
+extern const struct calib_func calib_funcs[NR_CALIB_FUNCS];
 
 /* 0, or -1 with a one-line reason in err (line number and what is wrong). */
 int sitetab_read(FILE *f, struct sitetab *t, char *err, size_t errlen);

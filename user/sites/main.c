@@ -61,6 +61,10 @@ int main(int argc, char **argv)
 				argv[i], n, n == 1 ? "" : "s");
 		}
 	}
+	if (rc != 3 && sites_calib(v, &t, err, sizeof(err))) {
+		fprintf(stderr, "pmutrace-sites: %s\n", err);
+		rc = 3;
+	}
 	vmlinux_close(v);
 	if (rc == 3) {
 		sitetab_free(&t);

@@ -13,7 +13,8 @@
  *   body starts at +0x1c);
  * - the exits are where control leaves the ranges: a range's end when its
  *   last instruction falls through, and the target of each branch out of
- *   them (a64_branch.c). A branch or return that leaves the caller itself
+ *   them (a64_branch.c), unless a few straight-line instructions of the
+ *   caller lead back in (falls_back). A branch or return that leaves the caller itself
  *   (tail call, indirect jump, return) exits at the branch.
  */
 #include <errno.h>
@@ -214,6 +215,30 @@ static int add_site(struct vmlinux *v, struct sitetab *t, const char *fn,
 	return sitetab_add(t, &s);
 }
 
+/*
+ * GCC schedules a few of the caller's instructions into an inlined body: a
+ * range ends, straight-line code of the caller runs, and the next range
+ * goes on. Control that reaches addr comes back into the instance if a few
+ * instructions without a jump lead there; those count as the body's.
+ */
+#define MAX_HOLE 8
+
+static bool falls_back(const struct vmlinux *v, const struct instance *in,
+		       __u64 addr)
+{
+	for (int i = 0; i <= MAX_HOLE; i++, addr += 4) {
+		__u32 insn;
+		__u64 to;
+
+		if (in_ranges(in, addr))
+			return true;
+		if (insn_at(v, addr, &insn) ||
+		    a64_is_jump(a64_decode(insn, addr, &to)))
+			return false;
+	}
+	return false;
+}
+
 /* The exits of one instance (see the top of this file). */
 static int instance_exits(struct vmlinux *v, const struct instance *in,
 			  const char *fn, __u32 k, struct sitetab *t, char *err,
@@ -240,13 +265,14 @@ static int instance_exits(struct vmlinux *v, const struct instance *in,
 			    to < caller->addr ||
 			    to >= caller->addr + caller->size)
 				exit = pc; /* leaves the caller: time it here */
-			else if (!in_ranges(in, to))
+			else if (!in_ranges(in, to) && !falls_back(v, in, to))
 				exit = to;
 			if (exit &&
 			    add_site(v, t, fn, k, true, exit, err, errlen))
 				return -1;
 		}
-		if (!a64_is_unconditional(kind) && !in_ranges(in, in->hi[r]) &&
+		if (!a64_is_unconditional(kind) &&
+		    !falls_back(v, in, in->hi[r]) &&
 		    add_site(v, t, fn, k, true, in->hi[r], err, errlen))
 			return -1;
 	}
@@ -346,6 +372,57 @@ static bool cu_declares(Dwarf_Die *cu, const char *fn)
 			return true;
 	} while (dwarf_siblingof(&child, &child) == 0);
 	return false;
+}
+
+/* A kprobe can take insn, and the next instruction runs right after it. */
+static bool calib_fits(__u32 insn, enum insn_class class)
+{
+	__u64 to;
+
+	if (class == CLASS_SIMULATED)
+		return a64_kprobe_simulates(insn) &&
+		       a64_decode(insn, 0, &to) == A64_OTHER;
+	/* Register 31 (sp) untouched: the pair is matched by its frame. */
+	return !a64_kprobe_simulates(insn) &&
+	       (insn & 0xffc00000) != 0xd5000000 && /* system: hints, MRS */
+	       (insn & 0x3f000000) != 0x08000000 && /* exclusive load/store */
+	       (insn & 0x1f) != 31 && ((insn >> 5) & 0x1f) != 31;
+}
+
+int sites_calib(struct vmlinux *v, struct sitetab *t, char *err, size_t errlen)
+{
+	for (int c = 0; c < NR_CALIB_FUNCS; c++) {
+		const struct calib_func *f = &calib_funcs[c];
+		const struct func_sym *sym = NULL;
+		struct site s = { .calib = true };
+		__u64 off;
+
+		for (size_t i = 0; i < v->nsyms && !sym; i++)
+			if (!strcmp(v->syms[i].name, f->symbol))
+				sym = &v->syms[i];
+		if (!sym) {
+			snprintf(err, errlen, "no %s to calibrate in",
+				 f->symbol);
+			return -1;
+		}
+		/* Past the two NOPs ftrace patches at the entry. */
+		for (off = 8; off + 8 <= sym->size; off += 4)
+			if (!insn_at(v, sym->addr + off, &s.insn) &&
+			    calib_fits(s.insn, f->class))
+				break;
+		if (off + 8 > sym->size) {
+			snprintf(err, errlen, "%s has no %s instruction pair",
+				 f->symbol, insn_class_names[f->class]);
+			return -1;
+		}
+		snprintf(s.function, sizeof(s.function), "%s",
+			 insn_class_names[f->class]);
+		snprintf(s.symbol, sizeof(s.symbol), "%s", sym->name);
+		s.offset = off;
+		if (sitetab_add(t, &s))
+			return -1;
+	}
+	return 0;
 }
 
 int sites_find(struct vmlinux *v, const char *function, struct sitetab *t,

@@ -21,6 +21,11 @@ enum a64_kind {
 	A64_RET, /* RET, RETAA, RETAB */
 };
 
+/* Whether an arm64 kprobe at insn simulates it (branches, ADR/ADRP,
+ * literal loads: arch/arm64/kernel/probes/decode-insn.c) rather than
+ * single-stepping it out of line, which costs more. */
+bool a64_kprobe_simulates(__u32 insn);
+
 /* Decode insn at pc; for a direct branch or call, *target is where it goes. */
 enum a64_kind a64_decode(__u32 insn, __u64 pc, __u64 *target);
 

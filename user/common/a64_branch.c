@@ -50,3 +50,12 @@ enum a64_kind a64_decode(__u32 insn, __u64 pc, __u64 *target)
 	}
 	return A64_OTHER; /* ERET, DRPS and the rest: not in kernel bodies */
 }
+
+bool a64_kprobe_simulates(__u32 insn)
+{
+	__u64 to;
+
+	return a64_decode(insn, 0, &to) != A64_OTHER ||
+	       (insn & 0x1f000000) == 0x10000000 || /* ADR, ADRP */
+	       (insn & 0x3b000000) == 0x18000000; /* LDR, LDRSW (literal) */
+}
