@@ -240,6 +240,7 @@ int choose_probe(const struct btf *btf, const struct options *o,
 bool preempt_rt_kernel(const char *realtime, const char *version);
 int resolve_all(const struct options *o, struct run_result *r,
 		const struct btf *btf);
+int inline_sites_setup(const struct options *o);
 struct ksym_query;
 int resolve_lock(const struct options *o, struct lock_target *l,
 		 const struct ksym_query *q, const struct ksym_query *mark);

@@ -245,6 +245,15 @@ static int ksyms_fast(const char *path, struct ksym_query *q, int nfunc,
 /* --sites: the inline-site table, checked against this kernel's build-id. */
 static struct sitetab site_table;
 
+/* --sites and --attach for resolve_all: the table, checked (sites_run.c). */
+int inline_sites_setup(const struct options *o)
+{
+	int code = o->sites ? sites_load(o, &site_table) : 0;
+
+	set_inline_sites(o->sites && !code ? &site_table : NULL, o->attach);
+	return code;
+}
+
 /*
  * Resolve every target in this kernel. The kallsyms look-up covers the
  * targets, their callers (kprobes need exact symbols) and the lock.
@@ -379,9 +388,8 @@ int prepare_run(const struct options *o, struct run_result *r)
 	code = choose_probe(btf, o, &r->probe_choice);
 	r->probe = r->probe_choice.kind;
 	startup_step("probe kind chosen");
-	if (!code && o->sites)
-		code = sites_load(o, &site_table);
-	set_inline_sites(o->sites ? &site_table : NULL, o->attach);
+	if (!code)
+		code = inline_sites_setup(o);
 	if (!code)
 		code = resolve_all(o, r, btf);
 	startup_step("targets resolved");

@@ -1,0 +1,72 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The bias correction of inline sites (tracer_sites.c, inline_body): each
+ * exit is corrected by the calibration of its instance's entry class, the
+ * target's figure weights the exits by their counts, and a body within the
+ * calibration's spread gets no figure.
+ */
+#include "pmutrace_user.h"
+#include "unit.h"
+
+static struct run_result r;
+
+static void site(int k, int target, __u32 instance, bool exit, __u32 insn,
+		 __u64 n, __u64 sum, __u64 min)
+{
+	r.sites[k] = (struct run_site){ .target = target,
+					.instance = instance,
+					.exit = exit,
+					.insn = insn };
+	r.site_res[k] =
+		(struct site_stats){ .count = n, .sum_ns = sum, .min_ns = min };
+	if (k >= r.nsites)
+		r.nsites = k + 1;
+}
+
+int main(void)
+{
+	struct body_estimate e;
+
+	/* Instance 0 enters at an ADRP (simulated), instance 1 at an STP. */
+	site(0, 0, 0, false, 0xb0012100, 10, 0, 0);
+	site(1, 0, 0, true, 0, 10, 10 * 900, 890);
+	site(2, 0, 1, false, 0xa9055bf5, 30, 0, 0);
+	site(3, 0, 1, true, 0, 30, 30 * 1200, 1180);
+
+	inline_body(&r, 0, -1, &e);
+	CHECK(!e.corrected && e.measured_ns == 1125,
+	      "no calibration: measured %.1f, not corrected", e.measured_ns);
+
+	r.calib[CLASS_SIMULATED] = (struct calib_result){
+		.done = true, .pairs = 200, .mean_ns = 865, .min_ns = 864
+	};
+	r.calib[CLASS_STEPPED] = (struct calib_result){
+		.done = true, .pairs = 200, .mean_ns = 1066, .min_ns = 1056
+	};
+	inline_body(&r, 0, 1, &e);
+	CHECK(e.corrected && e.bias_ns == 865 && e.body_ns == 35 &&
+		      e.fastest_ns == 26 && !e.in_noise,
+	      "simulated exit: bias %.1f body %.1f fastest %.1f", e.bias_ns,
+	      e.body_ns, e.fastest_ns);
+	inline_body(&r, 0, 3, &e);
+	CHECK(e.bias_ns == 1066 && e.body_ns == 134 && e.fastest_ns == 124 &&
+		      e.noise_ns == 10,
+	      "stepped exit: bias %.1f body %.1f fastest %.1f noise %.1f",
+	      e.bias_ns, e.body_ns, e.fastest_ns, e.noise_ns);
+	inline_body(&r, 0, -1, &e);
+	CHECK(e.bias_ns == (10 * 865.0 + 30 * 1066.0) / 40 &&
+		      e.measured_ns == 1125 && e.fastest_ns == 26,
+	      "target: count-weighted bias %.2f, fastest %.1f", e.bias_ns,
+	      e.fastest_ns);
+
+	/* A body the size of the pairs' spread is no figure. */
+	r.site_res[3].sum_ns = 30 * 1070;
+	inline_body(&r, 0, 3, &e);
+	CHECK(e.in_noise, "4 ns over a pair that spreads 10: in the noise");
+
+	/* One class not calibrated: the figure that needs it is not made. */
+	r.calib[CLASS_STEPPED].done = false;
+	inline_body(&r, 0, -1, &e);
+	CHECK(!e.corrected, "a class without calibration: not corrected");
+	UNIT_EXIT();
+}
