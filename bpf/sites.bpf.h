@@ -98,6 +98,10 @@ int site_exit(struct pt_regs *ctx)
 		s->min_ns = d;
 	if (d > s->max_ns)
 		s->max_ns = d;
+	if (d <= s->min_ns + cfg.clock_tick_ns) {
+		s->fast_sum_ns += d;
+		s->fast_count++;
+	}
 	hist_add(&s->latency, d);
 	if (!(cookie & SITE_COOKIE_CAL))
 		add_time(t, d); /* the target's total: the same interval */

@@ -74,15 +74,15 @@ for f in ".count" ".attach.sites[0].count" ".attach.sites[1].count"; do
 	got=$(js ok "$s | $f")
 	check "ok: kvm_arm_pmu_v3_set_pmu $f $got = $calls calls" count_is "$got" 0 "$calls"
 done
-got=$(js ok "$p | .attach.body_ns.fastest")
+got=$(js ok "$p | .attach.body_ns.fast_path")
 check "ok: kvm_pmu_probe_armpmu's body, bias-corrected: $got ns, plugin 37 (mean $(js ok "$p | .attach.body_ns.mean"))" near "$got" 37
-got=$(js ok "$s | .attach.body_ns.fastest")
+got=$(js ok "$s | .attach.body_ns.fast_path")
 check "ok: kvm_arm_pmu_v3_set_pmu's body on success: $got ns, plugin 125 (mean $(js ok "$s | .attach.body_ns.mean"))" near "$got" 125
 calls=$(expected "$out" enxio derived.kvm_arm_pmu_v3_set_pmu)
 got=$(js enxio "$s | .count")
 check "enxio: kvm_arm_pmu_v3_set_pmu count $got = $calls calls" count_is "$got" 0 "$calls"
 check "enxio: every SET_PMU failed with ENXIO" grep -q "^errno.KVM_SET_DEVICE_ATTR.ENXIO=$calls$" "$out/enxio.stress.1"
-got=$(js enxio "$s | .attach.body_ns.fastest")
+got=$(js enxio "$s | .attach.body_ns.fast_path")
 check "enxio: kvm_arm_pmu_v3_set_pmu's body on -ENXIO: $got ns, plugin 38 (mean $(js enxio "$s | .attach.body_ns.mean"))" near "$got" 38
 check "calibration of both classes done: $(js ok '[.inline_calibration[] | .class + " " + (.mean_ns|tostring)] | join(", ")')" \
 	test "$(js ok '[.inline_calibration[] | select(.mean_ns != null)] | length')" = 2

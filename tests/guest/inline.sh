@@ -6,14 +6,14 @@
 
 # 1. The inlined readers at their sites, success paths.
 trace_start ok --sites /bin/sites.txt --no-lock -j -o /out/ok.json
-stress ok 1 -t 1 -n 10 vcpu-init
-stress ok 2 -t 1 -n 20 set-pmu
+stress ok 1 -t 1 -n 40 vcpu-init
+stress ok 2 -t 1 -n 40 set-pmu
 trace_stop ok
 no_progs_left ok
 
 # 2. SET_PMU's -ENXIO path alone (a PMU type no PMU has).
 trace_start enxio --sites /bin/sites.txt --no-lock -j -o /out/enxio.json
-stress enxio 1 -t 1 -n 20 -P 999999 set-pmu
+stress enxio 1 -t 1 -n 40 -P 999999 set-pmu
 trace_stop enxio
 no_progs_left enxio
 

@@ -10,15 +10,18 @@
 
 static struct run_result r;
 
-static void site(int k, int target, __u32 instance, bool exit, __u32 insn,
-		 __u64 n, __u64 sum, __u64 min)
+/* Site k; an exit's n calls average mean, fast_n of them fast_mean. */
+static void site(int k, __u32 instance, bool exit, __u32 insn, __u64 n,
+		 __u64 mean, __u64 fast_n, __u64 fast_mean)
 {
-	r.sites[k] = (struct run_site){ .target = target,
-					.instance = instance,
+	r.sites[k] = (struct run_site){ .instance = instance,
 					.exit = exit,
 					.insn = insn };
 	r.site_res[k] =
-		(struct site_stats){ .count = n, .sum_ns = sum, .min_ns = min };
+		(struct site_stats){ .count = n,
+				     .sum_ns = n * mean,
+				     .fast_count = fast_n,
+				     .fast_sum_ns = fast_n * fast_mean };
 	if (k >= r.nsites)
 		r.nsites = k + 1;
 }
@@ -28,36 +31,40 @@ int main(void)
 	struct body_estimate e;
 
 	/* Instance 0 enters at an ADRP (simulated), instance 1 at an STP. */
-	site(0, 0, 0, false, 0xb0012100, 10, 0, 0);
-	site(1, 0, 0, true, 0, 10, 10 * 900, 890);
-	site(2, 0, 1, false, 0xa9055bf5, 30, 0, 0);
-	site(3, 0, 1, true, 0, 30, 30 * 1200, 1180);
+	site(0, 0, false, 0xb0012100, 10, 0, 0, 0);
+	site(1, 0, true, 0, 10, 900, 5, 892);
+	site(2, 1, false, 0xa9055bf5, 30, 0, 0, 0);
+	site(3, 1, true, 0, 30, 1200, 20, 1188);
 
 	inline_body(&r, 0, -1, &e);
 	CHECK(!e.corrected && e.measured_ns == 1125,
 	      "no calibration: measured %.1f, not corrected", e.measured_ns);
 
-	r.calib[CLASS_SIMULATED] = (struct calib_result){
-		.done = true, .pairs = 200, .mean_ns = 865, .min_ns = 864
-	};
-	r.calib[CLASS_STEPPED] = (struct calib_result){
-		.done = true, .pairs = 200, .mean_ns = 1066, .min_ns = 1056
-	};
+	r.calib[CLASS_SIMULATED] =
+		(struct calib_result){ .done = true,
+				       .mean_ns = 865,
+				       .min_ns = 864,
+				       .fast_mean_ns = 864.5 };
+	r.calib[CLASS_STEPPED] = (struct calib_result){ .done = true,
+							.mean_ns = 1066,
+							.min_ns = 1056,
+							.fast_mean_ns = 1060 };
 	inline_body(&r, 0, 1, &e);
 	CHECK(e.corrected && e.bias_ns == 865 && e.body_ns == 35 &&
-		      e.fastest_ns == 26 && !e.in_noise,
-	      "simulated exit: bias %.1f body %.1f fastest %.1f", e.bias_ns,
-	      e.body_ns, e.fastest_ns);
+		      e.fast_ns == 27.5 && !e.in_noise,
+	      "simulated exit: bias %.1f body %.1f fast path %.1f", e.bias_ns,
+	      e.body_ns, e.fast_ns);
 	inline_body(&r, 0, 3, &e);
-	CHECK(e.bias_ns == 1066 && e.body_ns == 134 && e.fastest_ns == 124 &&
+	CHECK(e.bias_ns == 1066 && e.body_ns == 134 && e.fast_ns == 128 &&
 		      e.noise_ns == 10,
-	      "stepped exit: bias %.1f body %.1f fastest %.1f noise %.1f",
-	      e.bias_ns, e.body_ns, e.fastest_ns, e.noise_ns);
+	      "stepped exit: bias %.1f body %.1f fast path %.1f noise %.1f",
+	      e.bias_ns, e.body_ns, e.fast_ns, e.noise_ns);
 	inline_body(&r, 0, -1, &e);
 	CHECK(e.bias_ns == (10 * 865.0 + 30 * 1066.0) / 40 &&
-		      e.measured_ns == 1125 && e.fastest_ns == 26,
-	      "target: count-weighted bias %.2f, fastest %.1f", e.bias_ns,
-	      e.fastest_ns);
+		      e.measured_ns == 1125 &&
+		      e.fast_ns == (5 * 27.5 + 20 * 128) / 25,
+	      "target: count-weighted bias %.2f, fast path %.1f", e.bias_ns,
+	      e.fast_ns);
 
 	/* A body the size of the pairs' spread is no figure. */
 	r.site_res[3].sum_ns = 30 * 1070;

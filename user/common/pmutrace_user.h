@@ -134,16 +134,18 @@ struct calib_result {
 	char why[96]; /* why not done */
 	__u64 pairs, min_ns, max_ns;
 	double mean_ns;
+	double fast_mean_ns; /* of the pairs within a clock tick of the fastest */
 };
 
 /* An inline figure less the bias of its entries' class (inline_body):
- * the mean less the pairs' mean, and the fastest call less the fastest
- * pair (interrupts only ever add: on a steady clock this is the path). */
+ * the mean less the pairs' mean, and the fast path: the calls within a
+ * clock tick of the fastest less the pairs' same (interrupts only ever
+ * add: on a steady clock this is the path itself). */
 struct body_estimate {
 	bool corrected; /* a calibration applies */
 	bool in_noise; /* body within the calibration's spread: no figure */
 	double measured_ns, bias_ns, noise_ns, body_ns;
-	double fastest_ns; /* min less the pair's min */
+	double fast_ns;
 };
 
 /* One inline site of the run (sites_run.c), in site_stats' order. */
@@ -299,6 +301,7 @@ int attach_sites(struct run_result *r, int i, struct bpf_program *entry,
 		 struct bpf_program *exit, struct bpf_link **links,
 		 int *nlinks);
 void site_stats_add(void *into, const void *cpu);
+__u32 clock_tick_ns(void);
 int calibrate(struct run_result *r, struct bpf_program *entry,
 	      struct bpf_program *exit, struct bpf_map *stats, int ncpus);
 /* site k's exits (k >= 0), or target i's total (k < 0) */

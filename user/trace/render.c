@@ -125,8 +125,8 @@ static void print_body(FILE *out, const struct run_result *r, int i, int k,
 			indent, m, b, n);
 	else
 		fprintf(out,
-			"%sbody: mean %s less the kprobe pair's %s = %s (noise %s); fastest %.0f ns\n",
-			indent, m, b, body, n, e.fastest_ns);
+			"%sbody: mean %s less the kprobe pair's %s = %s (noise %s); fast path %.0f ns\n",
+			indent, m, b, body, n, e.fast_ns);
 }
 
 static void print_calibration(FILE *out, const struct run_result *r)

@@ -89,7 +89,7 @@ static struct json_object *body_json(const struct run_result *r, int i, int k)
 	ADD(o, "noise", json_object_new_double(e.noise_ns));
 	ADD(o, "mean", e.in_noise ? NULL : json_object_new_double(e.body_ns));
 	ADD(o, "within_noise", json_object_new_boolean(e.in_noise));
-	ADD(o, "fastest", json_object_new_double(e.fastest_ns));
+	ADD(o, "fast_path", json_object_new_double(e.fast_ns));
 	return o;
 }
 

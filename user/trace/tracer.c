@@ -145,6 +145,7 @@ static int configure(struct tracer *tr, const struct run_result *r)
 	}
 	s->rodata->cfg.lock_addr = r->lock.traced ? r->lock.addr : 0;
 	s->rodata->cfg.session = r->probe == PROBE_SESSION;
+	s->rodata->cfg.clock_tick_ns = clock_tick_ns();
 	if (r->lock.traced) {
 		used[n++] = s->progs.lock_contention_begin;
 		used[n++] = s->progs.lock_contention_end;

@@ -76,12 +76,30 @@ void site_stats_add(void *into, const void *cpu)
 
 	a->count += c->count;
 	a->sum_ns += c->sum_ns;
+	a->fast_sum_ns += c->fast_sum_ns;
+	a->fast_count += c->fast_count;
 	if (c->min_ns && (!a->min_ns || c->min_ns < a->min_ns))
 		a->min_ns = c->min_ns;
 	if (c->max_ns > a->max_ns)
 		a->max_ns = c->max_ns;
 	for (__u32 i = 0; i < HIST_BUCKETS; i++)
 		a->latency.slots[i] += c->latency.slots[i];
+}
+
+/*
+ * The resolution of bpf_ktime_get_ns(): on arm64 the generic timer's
+ * period (CNTFRQ_EL0, readable at EL0). Elsewhere 16 ns, QEMU virt's.
+ */
+__u32 clock_tick_ns(void)
+{
+#ifdef __aarch64__
+	__u64 f;
+
+	asm volatile("mrs %0, cntfrq_el0" : "=r"(f));
+	if (f)
+		return (__u32)((NSEC_PER_SEC + f - 1) / f);
+#endif
+	return 16;
 }
 
 /* site_stats slots of class c's pair: the last ones (sites_run.c). */
@@ -108,14 +126,8 @@ static int read_slot(struct bpf_map *stats, __u32 key, int ncpus,
 	memset(sum, 0, sizeof(*sum));
 	if (bpf_map_lookup_elem(bpf_map__fd(stats), &key, v))
 		return -errno;
-	for (int c = 0; c < ncpus; c++) {
-		sum->count += v[c].count;
-		sum->sum_ns += v[c].sum_ns;
-		if (v[c].min_ns && (!sum->min_ns || v[c].min_ns < sum->min_ns))
-			sum->min_ns = v[c].min_ns;
-		if (v[c].max_ns > sum->max_ns)
-			sum->max_ns = v[c].max_ns;
-	}
+	for (int c = 0; c < ncpus; c++)
+		site_stats_add(sum, &v[c]);
 	/* Cleared, so nothing of the calibration is left in the map. */
 	memset(v, 0, sizeof(v));
 	bpf_map_update_elem(bpf_map__fd(stats), &key, v, BPF_ANY);
@@ -170,6 +182,8 @@ static void calibrate_class(struct run_result *r, int c,
 	res->mean_ns = (double)s.sum_ns / (double)s.count;
 	res->min_ns = s.min_ns;
 	res->max_ns = s.max_ns;
+	res->fast_mean_ns =
+		s.fast_count ? (double)s.fast_sum_ns / (double)s.fast_count : 0;
 }
 
 int calibrate(struct run_result *r, struct bpf_program *entry,
@@ -204,8 +218,8 @@ static int entry_class(const struct run_result *r, int k)
 void inline_body(const struct run_result *r, int i, int k,
 		 struct body_estimate *e)
 {
-	double sum = 0, bias = 0, noise = 1, fastest = -1;
-	__u64 n = 0;
+	double sum = 0, bias = 0, noise = 1, fast_sum = 0;
+	__u64 n = 0, fast_n = 0;
 
 	memset(e, 0, sizeof(*e));
 	for (int j = 0; j < r->nsites; j++) {
@@ -228,9 +242,9 @@ void inline_body(const struct run_result *r, int i, int k,
 			bias += c->mean_ns * (double)s->count;
 		if (c->mean_ns - (double)c->min_ns > noise)
 			noise = c->mean_ns - (double)c->min_ns;
-		if (fastest < 0 ||
-		    (double)s->min_ns - (double)c->min_ns < fastest)
-			fastest = (double)s->min_ns - (double)c->min_ns;
+		fast_sum += (double)s->fast_sum_ns -
+			    c->fast_mean_ns * (double)s->fast_count;
+		fast_n += s->fast_count;
 	}
 	if (!n)
 		return;
@@ -241,6 +255,6 @@ void inline_body(const struct run_result *r, int i, int k,
 	e->bias_ns = bias / (double)n;
 	e->noise_ns = noise;
 	e->body_ns = e->measured_ns - e->bias_ns;
-	e->fastest_ns = fastest;
+	e->fast_ns = fast_n ? fast_sum / (double)fast_n : 0;
 	e->in_noise = e->body_ns <= noise;
 }
