@@ -105,3 +105,7 @@ check "text: --attach function leaves the inlined reader absent" grep -q '^kvm_a
 rc=$(cat "$out/other.rc" 2>/dev/null)
 check "a table of another build-id: exit 2 (got $rc), one line: $(head -c 150 "$out/other.err")" \
 	test "$rc" = 2 -a "$(wc -l <"$out/other.err")" -eq 1
+check "a site whose live instruction differs: target refused, with both words: $(grep -m1 'refused' "$out/patched.out")" \
+	grep -q '^  (inline sites refused: kvm_arm_pmu_v3_set_attr+0x1b0: the live instruction a9055bf5 is not the table.s d503201f' "$out/patched.out"
+check "the other targets still traced (exit $(cat "$out/patched.rc" 2>/dev/null))" \
+	grep -q '^kvm_pmu_probe_armpmu: inline at 3 sites' "$out/patched.out"

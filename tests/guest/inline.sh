@@ -36,3 +36,9 @@ done
 sed 's/^build-id .*/build-id 00112233/' /bin/sites.txt >/tmp/other.txt
 pmutrace --sites /tmp/other.txt --no-lock -d 1 >/dev/null 2>/out/other.err
 echo $? >/out/other.rc
+
+# 6. A site whose live instruction is not the table's (a static key, a
+#    livepatch or another probe would do this): that target is refused.
+sed 's/^\(site kvm_arm_pmu_v3_set_pmu 0 entry [^ ]*\) .*/\1 d503201f/' /bin/sites.txt >/tmp/patched.txt
+pmutrace --sites /tmp/patched.txt --no-lock -d 1 >/out/patched.out 2>/out/patched.err
+echo $? >/out/patched.rc

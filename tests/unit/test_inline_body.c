@@ -75,5 +75,11 @@ int main(void)
 	r.calib[CLASS_STEPPED].done = false;
 	inline_body(&r, 0, -1, &e);
 	CHECK(!e.corrected, "a class without calibration: not corrected");
+
+	/* pmutrace can make every system call pmutrace-sites may pick. */
+	for (int i = 0; i < NR_CALIB_FUNCS; i++)
+		CHECK(calib_trigger(calib_funcs[i].symbol) == 0,
+		      "no trigger for %s", calib_funcs[i].symbol);
+	CHECK(calib_trigger("__arm64_sys_reboot") == -1, "unknown: -1");
 	UNIT_EXIT();
 }

@@ -302,6 +302,7 @@ int attach_sites(struct run_result *r, int i, struct bpf_program *entry,
 		 int *nlinks);
 void site_stats_add(void *into, const void *cpu);
 __u32 clock_tick_ns(void);
+int calib_trigger(const char *symbol);
 int calibrate(struct run_result *r, struct bpf_program *entry,
 	      struct bpf_program *exit, struct bpf_map *stats, int ncpus);
 /* site k's exits (k >= 0), or target i's total (k < 0) */

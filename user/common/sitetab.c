@@ -7,10 +7,13 @@
 
 const char *const insn_class_names[NR_CLASSES] = { "simulated", "stepped" };
 
-/* getcpu(&cpu, &node, NULL) reaches its per-CPU node look-up (ADRP);
- * getppid's frame set-up is plain stores. */
+/* getcpu(&cpu, &node, NULL) reaches its per-CPU node look-up (an ADRP
+ * on Debian's kernels; not in an allnoconfig build, which has one in
+ * times() and uname()); getppid starts with plain loads and stores. */
 const struct calib_func calib_funcs[NR_CALIB_FUNCS] = {
 	{ "__arm64_sys_getcpu", CLASS_SIMULATED },
+	{ "__arm64_sys_times", CLASS_SIMULATED },
+	{ "__arm64_sys_newuname", CLASS_SIMULATED },
 	{ "__arm64_sys_getppid", CLASS_STEPPED },
 };
 

@@ -52,13 +52,14 @@ struct sitetab {
 enum insn_class { CLASS_SIMULATED, CLASS_STEPPED, NR_CLASSES };
 extern const char *const insn_class_names[NR_CLASSES];
 
-/* The system calls calibration pairs are looked for in, one per class:
- * pmutrace makes the call (tracer_sites.c), pmutrace-sites finds the pair. */
+/* The system calls calibration pairs are looked for in, in this order
+ * for each class: pmutrace-sites takes the first that has a pair, and
+ * pmutrace makes the call (calib_trigger, tracer_sites.c). */
 struct calib_func {
 	const char *symbol;
 	enum insn_class class;
 };
-#define NR_CALIB_FUNCS 2
+#define NR_CALIB_FUNCS 4
 extern const struct calib_func calib_funcs[NR_CALIB_FUNCS];
 
 /* 0, or -1 with a one-line reason in err (line number and what is wrong). */

@@ -61,10 +61,15 @@ int main(int argc, char **argv)
 				argv[i], n, n == 1 ? "" : "s");
 		}
 	}
-	if (rc != 3 && sites_calib(v, &t, err, sizeof(err))) {
-		fprintf(stderr, "pmutrace-sites: %s\n", err);
+	/* Without a class's pair the tracer says so and does not correct
+	 * those sites: a warning, not a failure. */
+	c = rc != 3 ? sites_calib(v, &t, err, sizeof(err)) : 0;
+	if (c)
+		fprintf(stderr, "pmutrace-sites: %s%s\n",
+			c < 0 ? "" : "warning: ",
+			c < 0 ? "out of memory" : err);
+	if (c < 0)
 		rc = 3;
-	}
 	vmlinux_close(v);
 	if (rc == 3) {
 		sitetab_free(&t);

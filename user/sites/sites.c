@@ -389,40 +389,50 @@ static bool calib_fits(__u32 insn, enum insn_class class)
 	       (insn & 0x1f) != 31 && ((insn >> 5) & 0x1f) != 31;
 }
 
+/* The first fitting pair of class c in symbol, past the two NOPs ftrace
+ * patches at the entry; 0 for none. */
+static __u64 calib_pair(struct vmlinux *v, const char *symbol,
+			enum insn_class c, __u32 *insn)
+{
+	const struct func_sym *sym = NULL;
+
+	for (size_t i = 0; i < v->nsyms && !sym; i++)
+		if (!strcmp(v->syms[i].name, symbol))
+			sym = &v->syms[i];
+	for (__u64 off = 8; sym && off + 8 <= sym->size; off += 4)
+		if (!insn_at(v, sym->addr + off, insn) && calib_fits(*insn, c))
+			return off;
+	return 0;
+}
+
 int sites_calib(struct vmlinux *v, struct sitetab *t, char *err, size_t errlen)
 {
-	for (int c = 0; c < NR_CALIB_FUNCS; c++) {
-		const struct calib_func *f = &calib_funcs[c];
-		const struct func_sym *sym = NULL;
-		struct site s = { .calib = true };
-		__u64 off;
+	int missing = 0;
 
-		for (size_t i = 0; i < v->nsyms && !sym; i++)
-			if (!strcmp(v->syms[i].name, f->symbol))
-				sym = &v->syms[i];
-		if (!sym) {
-			snprintf(err, errlen, "no %s to calibrate in",
-				 f->symbol);
-			return -1;
+	for (int c = 0; c < NR_CLASSES; c++) {
+		struct site s = { .calib = true };
+
+		for (int f = 0; f < NR_CALIB_FUNCS && !s.offset; f++) {
+			if (calib_funcs[f].class != (enum insn_class)c)
+				continue;
+			s.offset = calib_pair(v, calib_funcs[f].symbol, c,
+					      &s.insn);
+			snprintf(s.symbol, sizeof(s.symbol), "%s",
+				 calib_funcs[f].symbol);
 		}
-		/* Past the two NOPs ftrace patches at the entry. */
-		for (off = 8; off + 8 <= sym->size; off += 4)
-			if (!insn_at(v, sym->addr + off, &s.insn) &&
-			    calib_fits(s.insn, f->class))
-				break;
-		if (off + 8 > sym->size) {
-			snprintf(err, errlen, "%s has no %s instruction pair",
-				 f->symbol, insn_class_names[f->class]);
-			return -1;
+		if (!s.offset) {
+			snprintf(err, errlen,
+				 "no %s instruction pair to calibrate with",
+				 insn_class_names[c]);
+			missing++;
+			continue;
 		}
 		snprintf(s.function, sizeof(s.function), "%s",
-			 insn_class_names[f->class]);
-		snprintf(s.symbol, sizeof(s.symbol), "%s", sym->name);
-		s.offset = off;
+			 insn_class_names[c]);
 		if (sitetab_add(t, &s))
 			return -1;
 	}
-	return 0;
+	return missing;
 }
 
 int sites_find(struct vmlinux *v, const char *function, struct sitetab *t,

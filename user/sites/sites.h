@@ -19,7 +19,8 @@ void vmlinux_close(struct vmlinux *v);
 int sites_find(struct vmlinux *v, const char *function, struct sitetab *t,
 	       char *err, size_t errlen);
 
-/* Append the kprobe-pair calibration lines (sitetab.h, calib_funcs). */
+/* Append the kprobe-pair calibration lines (sitetab.h, calib_funcs):
+ * the number of classes without one (the last said in err), or -1. */
 int sites_calib(struct vmlinux *v, struct sitetab *t, char *err, size_t errlen);
 
 #endif
