@@ -149,6 +149,14 @@ if grep -q 'EVERY mutex' "$tmp/help" && grep -q 'Exit status: 0 ok' "$tmp/help";
 else
 	echo "FAIL host: --help lacks the cost of --hold or the exit codes"
 fi
+if tr '\n' ' ' <"$tmp/help" | grep -q '1\. function: .* 2\. inline: .* 3\. caller:'; then
+	echo "ok   host: --help states the order: function, inline sites, caller"
+else
+	echo "FAIL host: --help lacks the order function, inline sites, caller"
+fi
+expect "--attach with an unknown way" 2 "$bin" --attach sideways -d 1
+expect "--attach inline without --sites" 2 "$bin" --attach inline -d 1
+expect "--sites with -p" 2 "$bin" --sites /dev/null -p 1 -d 1
 if "$bin" --version | grep '^pmutrace ' >/dev/null; then
 	echo "ok   host: --version"
 else
