@@ -83,7 +83,7 @@ TRACER_OBJS := $(filter-out $(OUTPUT)/compare/%,$(LOADER_OBJS))
 COMPARE_OBJS := $(filter $(OUTPUT)/common/% $(OUTPUT)/compare/%,$(LOADER_OBJS))
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(wildcard tests/unit/test_*.c))
 
-.PHONY: all clean test format check-format report report-render bench bench-timing bench-rt install asan fuzz deb
+.PHONY: all clean test format check-format report report-render bench bench-timing bench-rt bench-inline-insns install asan fuzz deb
 GUEST_TOOLS := $(OUTPUT)/pmu-stress $(OUTPUT)/bpf-progs
 all: $(OUTPUT)/pmutrace $(OUTPUT)/pmutrace-compare $(GUEST_TOOLS) \
 	$(if $(filter $(ARCH),$(HOST_ARCH)),$(UNIT_TESTS) $(OUTPUT)/pmutrace-sites)
@@ -202,6 +202,11 @@ bench-timing:
 
 bench-rt:
 	scripts/bench/bench-rt.sh
+
+# Instructions per SET_PMU call at kvm_arm_pmu_v3_set_pmu's inline sites
+# against its caller (docs/inline/insns/): one boot of sid's kernel.
+bench-inline-insns:
+	scripts/bench/inline-insns.sh
 
 # The floor of the benchmark: empty fentry/fexit programs.
 $(BPF_OUT)/bench_empty.bpf.o: tests/bench/bench_empty.bpf.c vmlinux.h | $(BPF_OUT)
