@@ -157,6 +157,10 @@ fi
 expect "--attach with an unknown way" 2 "$bin" --attach sideways -d 1
 expect "--attach inline without --sites" 2 "$bin" --attach inline -d 1
 expect "--sites with -p" 2 "$bin" --sites /dev/null -p 1 -d 1
+sites=$(dirname "$bin")/pmutrace-sites
+expect "pmutrace-sites on a file that is not ELF" 3 "$sites" /etc/hostname kvm_arm_set_pmu
+expect "pmutrace-sites without a function" 2 "$sites" /etc/hostname
+expect "pmutrace-sites with an unknown option" 2 "$sites" -x /etc/hostname f
 if "$bin" --version | grep '^pmutrace ' >/dev/null; then
 	echo "ok   host: --version"
 else

@@ -30,13 +30,16 @@ int main(int argc, char **argv)
 	while ((c = getopt(argc, argv, "ho:")) != -1) {
 		if (c == 'o') {
 			path = optarg;
+		} else if (c == 'h') {
+			fputs(usage, stdout);
+			return 0;
 		} else {
-			fputs(usage, c == 'h' ? stdout : stderr);
-			return c == 'h' ? 0 : 2;
+			return 2; /* getopt said which, in one line */
 		}
 	}
 	if (argc - optind < 2) {
-		fputs(usage, stderr);
+		fprintf(stderr,
+			"pmutrace-sites: give a VMLINUX and at least one FUNCTION (-h for help)\n");
 		return 2;
 	}
 	v = vmlinux_open(argv[optind], err, sizeof(err));
