@@ -14,6 +14,8 @@
  * counts nothing. Included in both objects, after pmutrace.bpf.c's helpers.
  */
 #define SITE_MARK (1u << 3)
+/* An id's slot, mark and instance; the frame is above them. */
+#define SITE_ID_INSTANCE 0xfffu
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -58,17 +60,30 @@ int site_entry(struct pt_regs *ctx)
 	__u64 cookie = bpf_get_attach_cookie(ctx);
 	struct task_state *ts = task_state(true);
 	struct site_stats *s = site_stats_of(cookie);
-	__u32 d;
+	__u32 d, id = site_id(ctx, cookie);
 
 	if (!ts || !s)
 		return 0;
 	s->count++;
 	d = ts->depth;
+	/* The same instance on top of the stack: its exit went by unseen (a
+	 * way out the site table lacks). Start it again rather than pile up
+	 * stale entries until the stack is full. Its frame is not compared:
+	 * the kernel randomizes the stack's offset per system call. (A call
+	 * that recursed into this instance's caller loses its outer timing.) */
+	if (d >= 1 && d <= PMUTRACE_MAX_DEPTH) {
+		__u32 top = (d - 1) & (PMUTRACE_MAX_DEPTH - 1);
+
+		if (!((ts->slot[top] ^ id) & SITE_ID_INSTANCE)) {
+			count_drop(DROP_STALE_ENTRY);
+			d = top;
+		}
+	}
 	if (d >= PMUTRACE_MAX_DEPTH) {
 		count_drop(DROP_TOO_DEEP);
 		return 0;
 	}
-	ts->slot[d] = site_id(ctx, cookie);
+	ts->slot[d] = id;
 	ts->start[d] = bpf_ktime_get_ns();
 	ts->depth = d + 1;
 	return 0;

@@ -109,3 +109,7 @@ check "a site whose live instruction differs: target refused, with both words: $
 	grep -q '^  (inline sites refused: kvm_arm_pmu_v3_set_attr+0x1b0: the live instruction a9055bf5 is not the table.s d503201f' "$out/patched.out"
 check "the other targets still traced (exit $(cat "$out/patched.rc" 2>/dev/null))" \
 	grep -q '^kvm_pmu_probe_armpmu: inline at 3 sites' "$out/patched.out"
+calls=$(expected "$out" noexit derived.kvm_arm_pmu_v3_set_pmu)
+got=$(js noexit '.dropped.stale_entry')
+check "no exit in the table: $calls entries, $got restarted (stale), $(js noexit '.dropped.too_deep') too deep, $(js noexit "$(tgt kvm_arm_pmu_v3_set_pmu) | .count") timed" \
+	test "$calls" -gt 0 -a "$got" = $((calls - 1)) -a "$(js noexit '.dropped.too_deep')" = 0

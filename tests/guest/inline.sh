@@ -42,3 +42,10 @@ echo $? >/out/other.rc
 sed 's/^\(site kvm_arm_pmu_v3_set_pmu 0 entry [^ ]*\) .*/\1 d503201f/' /bin/sites.txt >/tmp/patched.txt
 pmutrace --sites /tmp/patched.txt --no-lock -d 1 >/out/patched.out 2>/out/patched.err
 echo $? >/out/patched.rc
+
+# 7. A table without kvm_arm_pmu_v3_set_pmu's exit (a way out the decoder
+#    missed): each entry starts the instance again, nothing piles up.
+grep -v '^site kvm_arm_pmu_v3_set_pmu 0 exit' /bin/sites.txt >/tmp/noexit.txt
+trace_start noexit --sites /tmp/noexit.txt --no-lock -f kvm_arm_pmu_v3_set_pmu -j -o /out/noexit.json
+stress noexit 1 -t 1 -n 20 set-pmu
+trace_stop noexit

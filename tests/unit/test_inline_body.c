@@ -40,36 +40,41 @@ int main(void)
 	CHECK(!e.corrected && e.measured_ns == 1125,
 	      "no calibration: measured %.1f, not corrected", e.measured_ns);
 
-	r.calib[CLASS_SIMULATED] =
-		(struct calib_result){ .done = true,
-				       .mean_ns = 865,
-				       .min_ns = 864,
-				       .fast_mean_ns = 864.5 };
+	r.calib[CLASS_SIMULATED] = (struct calib_result){ .done = true,
+							  .mean_ns = 865,
+							  .min_ns = 864,
+							  .fast_mean_ns = 864.5,
+							  .tick_ns = 16 };
 	r.calib[CLASS_STEPPED] = (struct calib_result){ .done = true,
 							.mean_ns = 1066,
 							.min_ns = 1056,
-							.fast_mean_ns = 1060 };
+							.fast_mean_ns = 1060,
+							.tick_ns = 16 };
 	inline_body(&r, 0, 1, &e);
-	CHECK(e.corrected && e.bias_ns == 865 && e.body_ns == 35 &&
+	CHECK(e.corrected && e.bias_ns == 864.5 && e.body_ns == 35.5 &&
 		      e.fast_ns == 27.5 && !e.in_noise,
 	      "simulated exit: bias %.1f body %.1f fast path %.1f", e.bias_ns,
 	      e.body_ns, e.fast_ns);
 	inline_body(&r, 0, 3, &e);
-	CHECK(e.bias_ns == 1066 && e.body_ns == 134 && e.fast_ns == 128 &&
-		      e.noise_ns == 10,
+	CHECK(e.bias_ns == 1060 && e.body_ns == 140 && e.fast_ns == 128 &&
+		      e.noise_ns == 16,
 	      "stepped exit: bias %.1f body %.1f fast path %.1f noise %.1f",
 	      e.bias_ns, e.body_ns, e.fast_ns, e.noise_ns);
 	inline_body(&r, 0, -1, &e);
-	CHECK(e.bias_ns == (10 * 865.0 + 30 * 1066.0) / 40 &&
+	CHECK(e.bias_ns == (10 * 864.5 + 30 * 1060.0) / 40 &&
 		      e.measured_ns == 1125 &&
 		      e.fast_ns == (5 * 27.5 + 20 * 128) / 25,
 	      "target: count-weighted bias %.2f, fast path %.1f", e.bias_ns,
 	      e.fast_ns);
 
-	/* A body the size of the pairs' spread is no figure. */
+	/* A body within a clock tick is no figure; a pair an interrupt hit
+	 * (mean far above the fast path) does not move the bias. */
 	r.site_res[3].sum_ns = 30 * 1070;
+	r.calib[CLASS_STEPPED].mean_ns = 5000;
 	inline_body(&r, 0, 3, &e);
-	CHECK(e.in_noise, "4 ns over a pair that spreads 10: in the noise");
+	CHECK(e.in_noise && e.bias_ns == 1060,
+	      "10 ns over the pair, tick 16: in the noise (bias %.1f)",
+	      e.bias_ns);
 
 	/* One class not calibrated: the figure that needs it is not made. */
 	r.calib[CLASS_STEPPED].done = false;

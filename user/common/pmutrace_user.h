@@ -135,6 +135,7 @@ struct calib_result {
 	__u64 pairs, min_ns, max_ns;
 	double mean_ns;
 	double fast_mean_ns; /* of the pairs within a clock tick of the fastest */
+	__u32 tick_ns; /* that clock tick: nothing finer can be told */
 };
 
 /* An inline figure less the bias of its entries' class (inline_body):

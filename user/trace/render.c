@@ -142,11 +142,11 @@ static void print_calibration(FILE *out, const struct run_result *r)
 			continue;
 		}
 		fprintf(out,
-			"  %s entry: %s+0x%llx, %llu pairs, mean %.1f ns, min %llu, max %llu\n",
+			"  %s entry: %s+0x%llx, %llu pairs, mean %.1f ns (fast path %.1f), min %llu, max %llu\n",
 			insn_class_names[c], s->symbol,
 			(unsigned long long)s->offset,
 			(unsigned long long)k->pairs, k->mean_ns,
-			(unsigned long long)k->min_ns,
+			k->fast_mean_ns, (unsigned long long)k->min_ns,
 			(unsigned long long)k->max_ns);
 	}
 }

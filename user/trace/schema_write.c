@@ -111,6 +111,8 @@ static struct json_object *calibration_json(const struct run_result *r)
 		ADD(o, "pairs", u64_json(k->pairs));
 		ADD(o, "mean_ns",
 		    k->done ? json_object_new_double(k->mean_ns) : NULL);
+		ADD(o, "fast_mean_ns",
+		    k->done ? json_object_new_double(k->fast_mean_ns) : NULL);
 		ADD(o, "min_ns", k->done ? u64_json(k->min_ns) : NULL);
 		ADD(o, "max_ns", k->done ? u64_json(k->max_ns) : NULL);
 		ADD(o, "why_not",

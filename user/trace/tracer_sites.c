@@ -194,6 +194,7 @@ static void calibrate_class(struct run_result *r, int c,
 	res->mean_ns = (double)s.sum_ns / (double)s.count;
 	res->min_ns = s.min_ns;
 	res->max_ns = s.max_ns;
+	res->tick_ns = clock_tick_ns();
 	res->fast_mean_ns =
 		s.fast_count ? (double)s.fast_sum_ns / (double)s.fast_count : 0;
 }
@@ -223,9 +224,9 @@ static int entry_class(const struct run_result *r, int k)
 /*
  * The mean of target i's calls (k < 0) or of exit site k's, less the bias
  * of the pairs they went through: each exit's count times its class's
- * mean. The noise is the largest mean - min among the calibrations used
- * (how far a typical pair sits above the fastest; an outlier moves it by
- * its share only): a body within it is not told from the bias.
+ * fast-path mean (a pair an interrupt hit is not the pair's cost). The
+ * noise is the largest spread of those pairs above their fastest, and at
+ * least a clock tick: a body within it is not told from the bias.
  */
 void inline_body(const struct run_result *r, int i, int k,
 		 struct body_estimate *e)
@@ -251,9 +252,11 @@ void inline_body(const struct run_result *r, int i, int k,
 			continue;
 		}
 		if (bias >= 0)
-			bias += c->mean_ns * (double)s->count;
-		if (c->mean_ns - (double)c->min_ns > noise)
-			noise = c->mean_ns - (double)c->min_ns;
+			bias += c->fast_mean_ns * (double)s->count;
+		if (c->fast_mean_ns - (double)c->min_ns > noise)
+			noise = c->fast_mean_ns - (double)c->min_ns;
+		if (c->tick_ns > noise)
+			noise = c->tick_ns;
 		fast_sum += (double)s->fast_sum_ns -
 			    c->fast_mean_ns * (double)s->fast_count;
 		fast_n += s->fast_count;
