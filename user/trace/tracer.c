@@ -115,6 +115,9 @@ static int configure(struct tracer *tr, const struct run_result *r)
 	if (r->nsites) {
 		used[n++] = s->progs.site_entry;
 		used[n++] = s->progs.site_exit;
+	} else {
+		/* Per-CPU histograms of every site: none without --sites. */
+		bpf_map__set_max_entries(s->maps.site_stats, 1);
 	}
 	for (int i = 0; i < r->ntargets; i++) {
 		const struct target *t = &r->targets[i];
