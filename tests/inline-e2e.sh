@@ -33,10 +33,19 @@ for want in "kvm_pmu_probe_armpmu 0 entry kvm_arm_set_default_pmu+0x1c" \
 	check "table has: $want" grep -q "^site $want " "$out/sites.txt"
 done
 
+# A table whose SET_PMU entry is in noinstr code (the exception entry), with
+# the vmlinux's own bytes there: it passes the byte check, and the kernel
+# refuses the kprobe.
+word=$(llvm-objdump -d --start-address="0x$(nm "$vmlinux" | awk '$3 == "el1h_64_sync_handler" { print $1 }')" \
+	"$vmlinux" 2>/dev/null | awk '/^ffff[0-9a-f]*:/ { n++ } n == 3 { print $5 $4 $3 $2; exit }')
+sed "s/^site kvm_arm_pmu_v3_set_pmu 0 entry .*/site kvm_arm_pmu_v3_set_pmu 0 entry el1h_64_sync_handler+0x8 $word/" \
+	"$out/sites.txt" >"$out/refuse.txt"
+check "a table with a site in noinstr code (word $word)" test -n "$word"
+
 PMUTRACE_QEMU_ARGS="-accel tcg,thread=single -icount shift=0,sleep=off" \
 	"$top/scripts/lab/run-guest.sh" -k "$kdir" -s "$top/tests/guest/inline.sh" \
 	-o "$out" -t 600 "$top/build/arm64/pmutrace" "$top/build/arm64/pmu-stress" \
-	"$top/build/arm64/bpf-progs" "$top/tests/guest/lib.sh" "$out/sites.txt" \
+	"$top/build/arm64/bpf-progs" "$top/tests/guest/lib.sh" "$out/sites.txt" "$out/refuse.txt" \
 	>"$out/run.log" 2>&1
 check "guest ran the scenario (rc $?)" test "$(cat "$out/scenario.rc" 2>/dev/null)" = 0
 
@@ -113,3 +122,5 @@ calls=$(expected "$out" noexit derived.kvm_arm_pmu_v3_set_pmu)
 got=$(js noexit '.dropped.stale_entry')
 check "no exit in the table: $calls entries, $got restarted (stale), $(js noexit '.dropped.too_deep') too deep, $(js noexit "$(tgt kvm_arm_pmu_v3_set_pmu) | .count") timed" \
 	test "$calls" -gt 0 -a "$got" = $((calls - 1)) -a "$(js noexit '.dropped.too_deep')" = 0
+check "a site the kernel refuses a kprobe at: target absent, with the site: $(grep -m1 'refused a kprobe' "$out/refuse.out")" \
+	grep -q '^  (inline site el1h_64_sync_handler+0x8 refused a kprobe: ' "$out/refuse.out"

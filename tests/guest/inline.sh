@@ -49,3 +49,7 @@ grep -v '^site kvm_arm_pmu_v3_set_pmu 0 exit' /bin/sites.txt >/tmp/noexit.txt
 trace_start noexit --sites /tmp/noexit.txt --no-lock -f kvm_arm_pmu_v3_set_pmu -j -o /out/noexit.json
 stress noexit 1 -t 1 -n 20 set-pmu
 trace_stop noexit
+
+# 8. A site in noinstr code, with the right bytes: the kprobe is refused.
+pmutrace --sites /bin/refuse.txt --no-lock -d 1 >/out/refuse.out 2>/out/refuse.err
+echo $? >/out/refuse.rc
