@@ -83,15 +83,16 @@ TRACER_OBJS := $(filter-out $(OUTPUT)/compare/%,$(LOADER_OBJS))
 COMPARE_OBJS := $(filter $(OUTPUT)/common/% $(OUTPUT)/compare/%,$(LOADER_OBJS))
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(wildcard tests/unit/test_*.c))
 
-.PHONY: all clean test format check-format report report-render calibration-broken bench bench-timing bench-rt install asan fuzz deb
+.PHONY: all clean test format check-format report report-render calibration-broken bench bench-timing bench-rt bench-inline-insns install asan fuzz deb
 GUEST_TOOLS := $(OUTPUT)/pmu-stress $(OUTPUT)/bpf-progs
-all: $(OUTPUT)/pmutrace $(OUTPUT)/pmutrace-compare $(GUEST_TOOLS) $(if $(filter $(ARCH),$(HOST_ARCH)),$(UNIT_TESTS))
+all: $(OUTPUT)/pmutrace $(OUTPUT)/pmutrace-compare $(GUEST_TOOLS) \
+	$(if $(filter $(ARCH),$(HOST_ARCH)),$(UNIT_TESTS) $(OUTPUT)/pmutrace-sites)
 
 $(BPF_OUT) $(OUTPUT)/tests:
 	mkdir -p $@
 
 # bpf/pmutrace.bpf.c and what it includes; every build of it depends on all.
-PMUTRACE_BPF_SRCS := bpf/pmutrace.bpf.c bpf/attrib.bpf.h bpf/kprobe.bpf.h bpf/lock.bpf.h \
+PMUTRACE_BPF_SRCS := bpf/pmutrace.bpf.c bpf/attrib.bpf.h bpf/kprobe.bpf.h bpf/lock.bpf.h bpf/sites.bpf.h \
 	bpf/task_state.h include/pmutrace.h include/pmutrace_attrib.h vmlinux.h
 
 $(BPF_OUT)/pmutrace.bpf.o: $(PMUTRACE_BPF_SRCS) | $(BPF_OUT)
@@ -138,6 +139,15 @@ $(OUTPUT)/pmutrace: $(OUTPUT)/trace/main.o $(TRACER_OBJS)
 $(OUTPUT)/pmutrace-compare: $(OUTPUT)/compare/main.o $(COMPARE_OBJS)
 	$(CC) $(LDFLAGS) $^ $(COMPARE_LIBS) -o $@
 
+# pmutrace-sites (host only): the inline-site table from a vmlinux's DWARF.
+# libdw stays out of the tracer, which reads the table it writes.
+SITES_OBJS := $(OUTPUT)/sites/sites.o
+SITES_LIBS := -ldw -lelf
+$(OUTPUT)/sites/%.o: CFLAGS += -Iuser/sites
+$(OUTPUT)/pmutrace-sites: $(OUTPUT)/sites/main.o $(SITES_OBJS) $(OUTPUT)/common/sitetab.o \
+		$(OUTPUT)/common/atomic_file.o $(OUTPUT)/common/a64_branch.o
+	$(CC) $(LDFLAGS) $^ $(SITES_LIBS) -o $@
+
 $(OUTPUT)/pmu-stress: tools/pmu-stress/pmu-stress.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) -pthread $< -o $@
@@ -150,6 +160,10 @@ $(OUTPUT)/bpf-progs: tests/guest/bpf-progs.c
 
 $(OUTPUT)/tests/%: tests/unit/%.c tests/unit/unit.h tests/unit/unit_helpers.h tests/unit/thread_cpu.h tests/unit/http_client.h $(LOADER_OBJS) | $(OUTPUT)/tests
 	$(CC) $(CFLAGS) -Itests/unit $< $(LOADER_OBJS) $(LIBS) $(BTF_WRAP) -o $@
+
+# test_sites: the decoder and the extraction, with libdw.
+$(OUTPUT)/tests/test_sites: tests/unit/test_sites.c tests/unit/unit.h $(SITES_OBJS) $(LOADER_OBJS) | $(OUTPUT)/tests
+	$(CC) $(CFLAGS) -Itests/unit -Iuser/sites $< $(SITES_OBJS) $(LOADER_OBJS) $(LIBS) $(SITES_LIBS) $(BTF_WRAP) -o $@
 
 # test_run drives main.c's run with fakes for what it calls in the tracer,
 # the exporter, setup and privileges (link seams): main.c is built as
@@ -209,6 +223,11 @@ bench-timing:
 bench-rt:
 	scripts/bench/bench-rt.sh
 
+# Instructions per SET_PMU call at kvm_arm_pmu_v3_set_pmu's inline sites
+# against its caller (docs/inline/insns/): one boot of sid's kernel.
+bench-inline-insns:
+	scripts/bench/inline-insns.sh
+
 # The floor of the benchmark: empty fentry/fexit programs.
 $(BPF_OUT)/bench_empty.bpf.o: tests/bench/bench_empty.bpf.c vmlinux.h | $(BPF_OUT)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@.tmp.o && $(BPF_LINK)
@@ -221,7 +240,7 @@ $(OUTPUT)/empty_probe: tests/bench/empty_probe.c tests/bench/probe_common.h $(BP
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) $< $(LIBS) -o $@
 
-FORMAT_FILES = bpf/*.c bpf/*.h $(addsuffix /*.[ch],$(USER_DIRS)) include/*.h tests/unit/*.[ch] tools/*/*.c
+FORMAT_FILES = bpf/*.c bpf/*.h $(addsuffix /*.[ch],$(USER_DIRS) user/sites) include/*.h tests/unit/*.[ch] tools/*/*.c
 format:
 	$(CLANG_FORMAT) -i $(wildcard $(FORMAT_FILES))
 
@@ -279,6 +298,12 @@ $(ASAN_OUT)/tests/test_run: tests/unit/test_run.c tests/unit/unit.h user/trace/m
 	$(ASAN_CC) $(CFLAGS) $(ASAN_FLAGS) -Dmain=pmutrace_main -c user/trace/main.c -o $(@D)/../trace/main_for_test.o
 	$(ASAN_CC) $(CFLAGS) $(ASAN_FLAGS) -Itests/unit $< $(@D)/../trace/main_for_test.o \
 		$(filter-out $(addprefix $(ASAN_OUT)/,$(RUN_FAKED)),$(ASAN_OBJS)) $(LIBS) $(BTF_WRAP) -o $@
+
+ASAN_SITES := $(patsubst $(OUTPUT)/%,$(ASAN_OUT)/%,$(SITES_OBJS))
+$(ASAN_OUT)/sites/%.o: CFLAGS += -Iuser/sites
+$(ASAN_OUT)/tests/test_sites: tests/unit/test_sites.c tests/unit/unit.h $(ASAN_SITES) $(ASAN_OBJS) | $(ASAN_OUT)/tests
+	$(ASAN_CC) $(CFLAGS) $(ASAN_FLAGS) -Itests/unit -Iuser/sites $< $(ASAN_SITES) $(ASAN_OBJS) \
+		$(LIBS) $(SITES_LIBS) $(BTF_WRAP) -o $@
 
 asan: $(ASAN_OBJS) $(ASAN_TESTS)
 	@sid=$${PMUTRACE_BTF_SID:-$$(scripts/lab/fetch-kernel.sh sid)/btf} || exit 1; \

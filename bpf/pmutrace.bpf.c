@@ -196,22 +196,9 @@ static __always_inline void count_ret(struct target_stats *s, __u32 kind,
 		s->ret_zero++;
 }
 
-/* The call's time, from its entry's start (0: no entry seen); attrib: an
- * attrib_ twin's call, also counted in its process's or cgroup's row. */
-static __always_inline void record_time(struct target_stats *s, __u32 slot,
-					__u64 start, bool attrib)
+/* One timed call of d ns (inline sites time theirs themselves). */
+static __always_inline void add_time(struct target_stats *s, __u64 d)
 {
-	__u64 d;
-
-	if (attrib)
-		attrib_call(slot, start);
-	/* Timed calls are counted by their histogram bucket alone. */
-	if (!start) {
-		s->count++;
-		count_drop(DROP_EXIT_UNMATCHED);
-		return;
-	}
-	d = bpf_ktime_get_ns() - start;
 	if (!(PMUTRACE_BENCH_SKIP & BENCH_SKIP_MINMAX)) {
 		if (d < s->min_ns)
 			s->min_ns = d;
@@ -223,6 +210,22 @@ static __always_inline void record_time(struct target_stats *s, __u32 slot,
 		hist_add(&s->latency, d);
 }
 
+/* The call's time, from its entry's start (0: no entry seen); attrib: an
+ * attrib_ twin's call, also counted in its process's or cgroup's row. */
+static __always_inline void record_time(struct target_stats *s, __u32 slot,
+					__u64 start, bool attrib)
+{
+	if (attrib)
+		attrib_call(slot, start);
+	/* Timed calls are counted by their histogram bucket alone. */
+	if (!start) {
+		s->count++;
+		count_drop(DROP_EXIT_UNMATCHED);
+		return;
+	}
+	add_time(s, bpf_ktime_get_ns() - start);
+}
+
 static __always_inline void record_exit(__u32 slot, __u64 start, __u64 ret,
 					__u32 kind, bool attrib)
 {
@@ -232,6 +235,35 @@ static __always_inline void record_exit(__u32 slot, __u64 start, __u64 ret,
 		return;
 	count_ret(s, kind, ret);
 	record_time(s, slot, start, attrib);
+}
+
+/*
+ * Find this call's entry: the nearest one of the same target (or inline
+ * instance: bpf/sites.bpf.h). Entries above it belong to calls whose exit
+ * the kernel skipped; drop them.
+ */
+static __always_inline bool pop_start(struct task_state *ts, __u32 slot,
+				      __u64 *start)
+{
+	__u32 d = ts->depth, i;
+
+	if (d > PMUTRACE_MAX_DEPTH)
+		d = PMUTRACE_MAX_DEPTH;
+	for (i = 0; i < PMUTRACE_MAX_DEPTH; i++) {
+		__u32 top;
+
+		if (d == 0)
+			break;
+		top = (d - 1) & (PMUTRACE_MAX_DEPTH - 1);
+		d--;
+		if (ts->slot[top] == slot) {
+			*start = ts->start[top];
+			ts->depth = d;
+			return true;
+		}
+		count_drop(DROP_STALE_ENTRY);
+	}
+	return false;
 }
 
 /*
@@ -268,34 +300,6 @@ static __always_inline int on_entry(void *ctx, __u32 slot, bool attrib)
 		return 0;
 	push_entry(slot, wanted(ctx, slot) ? bpf_ktime_get_ns() : 0);
 	return 0;
-}
-
-/*
- * Find this call's entry: the nearest one of the same target. Entries above
- * it belong to calls whose exit the kernel skipped; drop them.
- */
-static __always_inline bool pop_start(struct task_state *ts, __u32 slot,
-				      __u64 *start)
-{
-	__u32 d = ts->depth, i;
-
-	if (d > PMUTRACE_MAX_DEPTH)
-		d = PMUTRACE_MAX_DEPTH;
-	for (i = 0; i < PMUTRACE_MAX_DEPTH; i++) {
-		__u32 top;
-
-		if (d == 0)
-			break;
-		top = (d - 1) & (PMUTRACE_MAX_DEPTH - 1);
-		d--;
-		if (ts->slot[top] == slot) {
-			*start = ts->start[top];
-			ts->depth = d;
-			return true;
-		}
-		count_drop(DROP_STALE_ENTRY);
-	}
-	return false;
 }
 
 static __always_inline int on_exit(void *ctx, __u32 slot, bool attrib)
@@ -466,4 +470,5 @@ SESSION_SLOT(7)
 #include "kprobe.bpf.h" /* 6.1: no fentry, so no fsession either */
 #endif
 
+#include "sites.bpf.h"
 #include "lock.bpf.h"

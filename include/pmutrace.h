@@ -123,6 +123,7 @@ struct pmutrace_config {
 	__u32 filter_kind[PMUTRACE_MAX_TARGETS]; /* enum filter_kind */
 	__u32 filter_arg[PMUTRACE_MAX_TARGETS];
 	__u32 session; /* targets timed by fsession programs */
+	__u32 clock_tick_ns; /* the clock's resolution: inline sites' fast path */
 };
 
 /* Session mode's entry counters cover this many CPUs (tracer.c). */
@@ -170,6 +171,37 @@ struct target_stats {
 	__u64 ret_errno[PMUTRACE_MAX_ERRNO + 1];
 	__u64 lock_acquired; /* lock acquisitions inside (hold mode) */
 	__u64 lock_hold_ns; /* their total hold time */
+	struct hist latency;
+};
+
+/*
+ * Inline sites (bpf/sites.bpf.h): kprobes at the entry and exits of each
+ * inline instance of a target, from a site table (user/common/sitetab.h).
+ * The attach cookie says which: the target's slot, the site's index in
+ * site_stats, and the instance.
+ */
+#define PMUTRACE_MAX_SITES 32
+#define SITE_COOKIE(slot, site, instance) \
+	((slot) | ((__u64)(site) << 8) | ((__u64)(instance) << 16))
+#define SITE_COOKIE_SLOT(c) ((c) & (PMUTRACE_MAX_TARGETS - 1))
+/* A calibration pair (tracer_sites.c): timed per site, no target's. */
+#define SITE_COOKIE_CAL (1u << 7)
+#define SITE_COOKIE_SITE(c) (((c) >> 8) & (PMUTRACE_MAX_SITES - 1))
+#define SITE_COOKIE_INSTANCE(c) (((c) >> 16) & 0xff)
+
+/* Per site, per CPU: an entry site counts entries; an exit site the
+ * instances it ended, and their latency from their entry. */
+struct site_stats {
+	__u64 count;
+	__u64 sum_ns;
+	__u64 min_ns; /* 0: none yet */
+	__u64 max_ns;
+	/* Calls within one clock tick (cfg.clock_tick_ns) of this CPU's
+	 * fastest so far: a mean that an interrupt's outlier does not move,
+	 * and that averages the tick away (16 ns in QEMU's virt board, 40 ns
+	 * on a 25 MHz arm64 counter) where min cannot. */
+	__u64 fast_sum_ns;
+	__u64 fast_count;
 	struct hist latency;
 };
 

@@ -37,6 +37,7 @@ COMMANDS = {
     "bison": "bison",
     "bpftool": "bpftool",
     "clang": "clang",
+    "llvm-objdump": "llvm",
     "clang-format": "clang-format",
     "cpio": "cpio",
     "curl": "curl",

@@ -153,6 +153,18 @@ if grep -q 'EVERY mutex' "$tmp/help" && grep -q 'Exit status: 0 ok' "$tmp/help";
 else
 	echo "FAIL host: --help lacks the cost of --hold or the exit codes"
 fi
+if tr '\n' ' ' <"$tmp/help" | grep -q '1\. function: .* 2\. inline: .* 3\. caller:'; then
+	echo "ok   host: --help states the order: function, inline sites, caller"
+else
+	echo "FAIL host: --help lacks the order function, inline sites, caller"
+fi
+expect "--attach with an unknown way" 2 "$bin" --attach sideways -d 1
+expect "--attach inline without --sites" 2 "$bin" --attach inline -d 1
+expect "--sites with -p" 2 "$bin" --sites /dev/null -p 1 -d 1
+sites=$(dirname "$bin")/pmutrace-sites
+expect "pmutrace-sites on a file that is not ELF" 3 "$sites" /etc/hostname kvm_arm_set_pmu
+expect "pmutrace-sites without a function" 2 "$sites" /etc/hostname
+expect "pmutrace-sites with an unknown option" 2 "$sites" -x /etc/hostname f
 if "$bin" --version | grep '^pmutrace ' >/dev/null; then
 	echo "ok   host: --version"
 else

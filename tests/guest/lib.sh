@@ -5,7 +5,7 @@
 # The names of pmutrace's BPF programs as the kernel keeps them (15
 # characters at most): what "no program left loaded" looks for; attrib_*
 # and vm_* are attribution's (bpf/attrib.bpf.h).
-progs_re=' (target_entry_|target_exit_|target_sess_|target_fsess_|target_kprobe_|target_kretpro|lock_contention|lock_acquired|lock_released|attrib_|vm_default_pmu|vm_set_pmu)'
+progs_re=' (target_entry_|target_exit_|site_entry|site_exit|target_sess_|target_fsess_|target_kprobe_|target_kretpro|lock_contention|lock_acquired|lock_released|attrib_|vm_default_pmu|vm_set_pmu)'
 
 # our_progs FILE: pmutrace's programs loaded now, one a line, into FILE (the
 # whole listing in /tmp/progs.all). If the listing fails there is no FILE,

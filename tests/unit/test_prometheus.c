@@ -520,6 +520,31 @@ int main(void)
 	check_textfile(&r, &self, text);
 	free(text);
 
+	/* An inline target says so, with its sites' counts; promtool too. */
+	r.targets[1].mode = ATTACH_INLINE;
+	r.targets[1].nsites = 2;
+	r.nsites = 2;
+	r.sites[0] = (struct run_site){ .target = 1,
+					.symbol = "caller",
+					.offset = 0x1c };
+	r.sites[1] = (struct run_site){
+		.target = 1, .exit = true, .symbol = "caller", .offset = 0x78
+	};
+	r.site_res[0].count = 11;
+	r.site_res[1].count = 11;
+	text = render(&r, &self);
+	CHECK(strstr(text,
+		     "pmutrace_target_inline_sites{target=\"kvm_supports_guest_pmuv3\"} 2") &&
+		      strstr(text,
+			     "pmutrace_inline_site_calls_total{target=\"kvm_supports_guest_pmuv3\",site=\"caller+0x78\",kind=\"exit\"} 11") &&
+		      strstr(text, "mode=\"inline\""),
+	      "inline target in the exposition");
+	check_format(text);
+	check_promtool(text);
+	free(text);
+	r.targets[1].mode = ATTACH_ABSENT;
+	r.nsites = 0;
+
 	self.stopped = true;
 	self.patch_side = NULL;
 	r.lock.hold = false;

@@ -157,11 +157,70 @@ static void test_kprobe_symbols_kept(void)
 	btf__free(btf);
 }
 
+/* The fallback order with an inline-site table, and --attach forcing each
+ * way (the table's build-id is checked in sites_run.c, not here). */
+static void test_inline_order(void)
+{
+	struct btf *btf = load("PMUTRACE_BTF_SID");
+	struct ksym_query none = { .name = "x" };
+	struct site s[3] = {
+		{ .function = "kvm_pmu_probe_armpmu", .symbol = "a" },
+		{ .function = "kvm_pmu_probe_armpmu", .exit = true },
+		{ .function = "stepped", .calib = true },
+	};
+	struct sitetab tab = { .n = 3, .sites = s };
+	struct target t;
+
+	if (!btf)
+		return;
+	refuse = NULL;
+	set_inline_sites(&tab, FORCE_AUTO);
+	resolve_target(&t, "kvm_pmu_probe_armpmu", btf, &none, fake_probe);
+	CHECK(t.mode == ATTACH_INLINE && t.nsites == 2 && t.ninstances == 1 &&
+		      t.ret_kind == RET_NONE,
+	      "auto, inlined, in the table: %s %d sites",
+	      attach_mode_name(t.mode), t.nsites);
+	CHECK(strstr(t.reason, "timed at its 2 inline sites (1 instance)"),
+	      "%s", t.reason);
+	resolve_target(&t, "kvm_supports_guest_pmuv3", btf, &none, fake_probe);
+	CHECK(t.mode == ATTACH_DIRECT, "auto, a real function: %s",
+	      attach_mode_name(t.mode));
+	resolve_target(&t, "kvm_arm_pmu_v3_set_pmu", btf, &none, fake_probe);
+	CHECK(t.mode == ATTACH_CALLER, "auto, not in the table: %s",
+	      attach_mode_name(t.mode));
+
+	set_inline_sites(&tab, FORCE_CALLER);
+	resolve_target(&t, "kvm_pmu_probe_armpmu", btf, &none, fake_probe);
+	CHECK(t.mode == ATTACH_CALLER &&
+		      !strcmp(t.function, "kvm_arm_set_default_pmu"),
+	      "--attach caller: %s", attach_mode_name(t.mode));
+	resolve_target(&t, "kvm_supports_guest_pmuv3", btf, &none, fake_probe);
+	CHECK(t.mode == ATTACH_ABSENT, "--attach caller, no caller: %s",
+	      attach_mode_name(t.mode));
+
+	set_inline_sites(&tab, FORCE_FUNCTION);
+	resolve_target(&t, "kvm_pmu_probe_armpmu", btf, &none, fake_probe);
+	CHECK(t.mode == ATTACH_ABSENT, "--attach function, inlined: %s",
+	      attach_mode_name(t.mode));
+
+	set_inline_sites(&tab, FORCE_INLINE);
+	resolve_target(&t, "kvm_supports_guest_pmuv3", btf, &none, fake_probe);
+	CHECK(t.mode == ATTACH_ABSENT &&
+		      strstr(t.reason, "the site table has none"),
+	      "--attach inline, not in the table: %s (%s)",
+	      attach_mode_name(t.mode), t.reason);
+	resolve_target(&t, "stepped", btf, &none, fake_probe);
+	CHECK(t.mode == ATTACH_ABSENT, "a calib line is no target's site");
+	set_inline_sites(NULL, FORCE_AUTO);
+	btf__free(btf);
+}
+
 int main(void)
 {
 	test_not_kvm_host();
 	test_72();
 	test_612();
 	test_kprobe_symbols_kept();
+	test_inline_order();
 	UNIT_EXIT();
 }

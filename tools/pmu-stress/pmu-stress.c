@@ -88,6 +88,7 @@ struct job {
 	int kvm_fd;
 	int pmu_type;
 	bool markers; /* HINT #126/#127 around each thread's loop */
+	bool pmu_type_given; /* -P: SET_PMU's type, not the PMUv3's */
 	bool any_setup_failed; /* then no thread runs its loop */
 	pthread_barrier_t start;
 };
@@ -461,6 +462,10 @@ static const struct argp_option options[] = {
 	  "Execute HINT #126 before and HINT #127 after each thread's loop "
 	  "(NOPs; tools/insn-count counts the instructions between them)",
 	  0 },
+	{ "pmu-type", 'P', "TYPE", 0,
+	  "set-pmu: ask for PMU TYPE instead of the first PMUv3's (a type no "
+	  "PMU has fails with ENXIO: kvm_arm_pmu_v3_set_pmu's short path)",
+	  0 },
 	{ "help", '?', NULL, 0, "Give this help list", -1 },
 	{},
 };
@@ -498,6 +503,10 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case 'm':
 		job->markers = true;
+		break;
+	case 'P':
+		job->pmu_type = (int)parse_count("PMU type", arg, INT32_MAX);
+		job->pmu_type_given = true;
 		break;
 	case '?':
 		argp_help(state->root_argp, stdout, ARGP_HELP_STD_HELP,
@@ -555,7 +564,7 @@ int main(int argc, char **argv)
 			    strerror(errno));
 	}
 #if HAVE_ARM64_KVM
-	if (job.scenario == SET_PMU)
+	if (job.scenario == SET_PMU && !job.pmu_type_given)
 		job.pmu_type = read_pmu_type();
 #endif
 

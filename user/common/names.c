@@ -16,6 +16,8 @@ const char *attach_mode_name(enum attach_mode mode)
 		return "direct";
 	case ATTACH_CALLER:
 		return "caller";
+	case ATTACH_INLINE:
+		return "inline";
 	default:
 		return "absent";
 	}

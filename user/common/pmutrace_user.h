@@ -11,6 +11,7 @@
 #include <linux/types.h>
 #include "pmutrace.h"
 #include "pmutrace_attrib.h"
+#include "sitetab.h"
 
 #define NSEC_PER_SEC 1000000000ULL
 
@@ -91,6 +92,8 @@ struct options {
 	const char *cgroup; /* -c: a cgroup v2 directory */
 	bool owners; /* --owners: who held the lock, waiter stacks */
 	bool vms; /* --vms: which VM got which host PMU */
+	const char *sites; /* --sites: the inline-site table */
+	int attach; /* --attach: enum attach_force */
 };
 
 /* How every target of a run is probed. */
@@ -118,6 +121,49 @@ enum attach_mode {
 	ATTACH_DIRECT, /* fentry/fexit on the function itself */
 	ATTACH_CALLER, /* on its only caller, filtered */
 	ATTACH_ABSENT, /* neither can be traced in this kernel */
+	ATTACH_INLINE, /* kprobes at its inline sites (--sites) */
+};
+
+/* --attach: which way of tracing a target is allowed (default: the first
+ * that works, in this order). */
+enum attach_force {
+	FORCE_AUTO,
+	FORCE_FUNCTION,
+	FORCE_INLINE,
+	FORCE_CALLER,
+};
+
+/* What a kprobe pair on two adjacent instructions costs, per class of the
+ * first (tracer_sites.c): the bias of every inline site's latency. */
+struct calib_result {
+	bool done;
+	char why[96]; /* why not done */
+	__u64 pairs, min_ns, max_ns;
+	double mean_ns;
+	double fast_mean_ns; /* of the pairs within a clock tick of the fastest */
+	__u32 tick_ns; /* that clock tick: nothing finer can be told */
+};
+
+/* An inline figure less the bias of its entries' class (inline_body):
+ * the mean less the pairs' mean, and the fast path: the calls within a
+ * clock tick of the fastest less the pairs' same (interrupts only ever
+ * add: on a steady clock this is the path itself). */
+struct body_estimate {
+	bool corrected; /* a calibration applies */
+	bool in_noise; /* body within the calibration's spread: no figure */
+	double measured_ns, bias_ns, noise_ns, body_ns;
+	double fast_ns;
+};
+
+/* One inline site of the run (sites_run.c), in site_stats' order. */
+struct run_site {
+	int target; /* its slot */
+	__u32 instance;
+	bool exit; /* else the instance's entry */
+	char symbol[NAME_LEN]; /* "caller", for kprobe attach */
+	__u64 offset;
+	__u32 insn; /* the table's */
+	__u64 addr; /* from kallsyms; 0: unknown */
 };
 const char *attach_mode_name(enum attach_mode mode); /* names.c */
 
@@ -135,6 +181,7 @@ struct target {
 	__u64 filter_value;
 	/* [func_lo, func_hi): function's text in kallsyms, 0 if unknown */
 	__u64 func_lo, func_hi;
+	int ninstances, nsites; /* ATTACH_INLINE */
 };
 
 /* What the run measured, summed over CPUs. */
@@ -169,6 +216,14 @@ struct run_result {
 	struct lock_target lock;
 	const char *label;
 	struct attrib_result *attrib; /* NULL: no attribution asked for */
+	int nsites; /* inline sites, all targets' */
+	struct run_site sites[PMUTRACE_MAX_SITES];
+	/* each class's calibration pair (its entry; the exit is +4) */
+	bool has_calib[NR_CLASSES];
+	struct run_site calib_sites[NR_CLASSES];
+	struct calib_result calib[NR_CLASSES];
+	/* Cumulative (intervals do not subtract them): not a counter block. */
+	struct site_stats site_res[PMUTRACE_MAX_SITES];
 	/*
 	 * The counters, last: result_interval() (stats.c) subtracts res and
 	 * lock_stats word by word, and every word after them as a plain
@@ -218,6 +273,7 @@ int choose_probe(const struct btf *btf, const struct options *o,
 bool preempt_rt_kernel(const char *realtime, const char *version);
 int resolve_all(const struct options *o, struct run_result *r,
 		const struct btf *btf);
+int inline_sites_setup(const struct options *o);
 struct ksym_query;
 int resolve_lock(const struct options *o, struct lock_target *l,
 		 const struct ksym_query *q, const struct ksym_query *mark);
@@ -264,6 +320,29 @@ extern const char *const tracing_probe_funcs[TRACING_PROBE_FUNCS];
 int check_tracing_allowed(const struct btf *btf, attach_probe_fn probe);
 void resolve_target(struct target *t, const char *name, const struct btf *btf,
 		    const struct ksym_query *ksym, attach_probe_fn probe);
+struct sitetab;
+void set_inline_sites(const struct sitetab *t, int force);
+
+/* tracer_sites.c */
+struct bpf_program;
+struct bpf_map;
+struct bpf_link;
+int attach_sites(struct run_result *r, int i, struct bpf_program *entry,
+		 struct bpf_program *exit, struct bpf_link **links,
+		 int *nlinks);
+void site_stats_add(void *into, const void *cpu);
+__u32 clock_tick_ns(void);
+int calib_trigger(const char *symbol);
+int calibrate(struct run_result *r, struct bpf_program *entry,
+	      struct bpf_program *exit, struct bpf_map *stats, int ncpus);
+/* site k's exits (k >= 0), or target i's total (k < 0) */
+void inline_body(const struct run_result *r, int i, int k,
+		 struct body_estimate *e);
+
+/* sites_run.c */
+int sites_load(const struct options *o, struct sitetab *t);
+void sites_prepare(struct run_result *r, const struct sitetab *t,
+		   const char *kallsyms);
 
 /* stats.c */
 void target_stats_add(struct target_stats *into,

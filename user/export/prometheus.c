@@ -36,7 +36,15 @@ static const struct family fam_dropped = {
 };
 static const struct family fam_target_info = {
 	"pmutrace_target_info", "gauge",
-	"How each target is traced: mode direct, caller or absent (always 1)"
+	"How each target is traced: mode direct, caller, inline or absent (always 1)"
+};
+static const struct family fam_inline_sites = {
+	"pmutrace_target_inline_sites", "gauge",
+	"Inline sites (entry and exits of every instance) a mode inline target is timed at"
+};
+static const struct family fam_site_calls = {
+	"pmutrace_inline_site_calls_total", "counter",
+	"Inline instances entered (kind entry) or left (kind exit) at each site"
 };
 static const struct family fam_calls = {
 	"pmutrace_calls_total", "counter",
@@ -227,6 +235,26 @@ static void render_targets(struct writer *w, const struct run_result *r)
 
 		prom_family(w, &fam_target_info);
 		prom_put_sample(w, "", labels, NULL, "1");
+	}
+	for (int i = 0; i < r->ntargets; i++) {
+		const char *labels[] = { "target", r->targets[i].name, NULL };
+
+		if (r->targets[i].mode == ATTACH_INLINE)
+			prom_sample_u64(w, &fam_inline_sites, labels,
+					r->targets[i].nsites);
+	}
+	for (int k = 0; k < r->nsites; k++) {
+		const struct run_site *rs = &r->sites[k];
+		char where[NAME_LEN + 24];
+		const char *labels[] = { "target", r->targets[rs->target].name,
+					 "site",   where,
+					 "kind",   rs->exit ? "exit" : "entry",
+					 NULL };
+
+		snprintf(where, sizeof(where), "%s+0x%llx", rs->symbol,
+			 (unsigned long long)rs->offset);
+		prom_sample_u64(w, &fam_site_calls, labels,
+				r->site_res[k].count);
 	}
 	/* Absent targets measure nothing: no series rather than zeros. */
 	for (int i = 0; i < r->ntargets; i++) {

@@ -136,7 +136,9 @@ int check_main(int argc, char **argv)
 	line("/dev/kvm", "%s",
 	     access("/dev/kvm", R_OK | W_OK) ? "absent: not a KVM host?" :
 					       "present");
-	code = resolve_all(&o, &r, btf);
+	code = inline_sites_setup(&o);
+	if (!code)
+		code = resolve_all(&o, &r, btf);
 	btf__free(btf);
 	for (int i = 0; i < r.ntargets; i++) {
 		const struct target *t = &r.targets[i];

@@ -20,10 +20,16 @@ static const char doc[] =
 	"By default pmutrace times kvm_pmu_probe_armpmu, kvm_arm_pmu_v3_set_pmu "
 	"and kvm_supports_guest_pmuv3 with fentry/fexit, and records waits on "
 	"the mutex " PMU_LOCK " from the lock:contention_begin/end "
-	"tracepoints, which fire only when the lock is contended. A target "
-	"the compiler inlined is timed through its only caller (filtered to "
-	"the calls that reach it); every output says how each target was "
-	"attached.\n\n"
+	"tracepoints, which fire only when the lock is contended.\n\n"
+	"How each target is timed, the first that works (--attach forces "
+	"one): 1. function: fsession, or fentry/fexit (kprobes on kernels "
+	"without trampolines), on the function itself; 2. inline: the "
+	"compiler inlined it and --sites gives this kernel's site table "
+	"(pmutrace-sites, from the -dbg package's DWARF): a kprobe at the "
+	"entry and at every exit of every inline instance, the body alone; "
+	"3. caller: through its only caller, filtered to the calls that reach "
+	"it, the caller's own work included. Every output says how each "
+	"target was attached.\n\n"
 	"Cost: one fentry and one fexit per traced call; the contention "
 	"tracepoints run for every contended lock in the system and return at "
 	"once for other locks. --hold adds fexit/fentry programs on "
@@ -50,7 +56,9 @@ enum {
 	OPT_BY_ENTRIES,
 	OPT_OWNERS,
 	OPT_VMS,
-	OPT_USER
+	OPT_USER,
+	OPT_SITES,
+	OPT_ATTACH
 };
 
 /* -i below this turns the loop into a busy loop of reports. */
@@ -64,6 +72,10 @@ enum {
 	{ "lock", 'l', "SYMBOL|ADDR", 0, \
 	  "Mutex to watch (default: " PMU_LOCK "); an address must be a kernel one, 8-byte aligned", 0 }, \
 	{ "no-lock", OPT_NO_LOCK, NULL, 0, "Do not watch any lock", 0 }, \
+	{ "sites", OPT_SITES, "FILE", 0, \
+	  "Inline-site table of this kernel (pmutrace-sites): time inlined targets at their inline sites", 0 }, \
+	{ "attach", OPT_ATTACH, "auto|function|inline|caller", 0, \
+	  "Force how targets are traced (default auto: the function, else its inline sites, else its caller)", 0 }, \
 	{ "kallsyms", OPT_KALLSYMS, "FILE", OPTION_HIDDEN, "Read symbols from FILE", 0 }, \
 	{ "verbose", 'v', NULL, 0, "Show libbpf's log", 0 }, \
 	{ "help", '?', NULL, 0, "Give this help list", -1 }
@@ -289,6 +301,25 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_KALLSYMS:
 		o->kallsyms = arg;
 		break;
+	case OPT_SITES:
+		if (!*arg)
+			usage_error("empty --sites file name");
+		o->sites = arg;
+		break;
+	case OPT_ATTACH: {
+		static const char *const names[] = { "auto", "function",
+						     "inline", "caller" };
+		int i;
+
+		for (i = 0; i < 4 && strcmp(arg, names[i]); i++)
+			;
+		if (i == 4)
+			usage_error(
+				"invalid --attach '%s': give auto, function, inline or caller",
+				arg);
+		o->attach = i;
+		break;
+	}
 	case 'v':
 		o->verbose = true;
 		break;
@@ -359,6 +390,11 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			usage_error("--no-lock contradicts --lock and --hold");
 		if (o->no_lock && o->owners)
 			usage_error("--no-lock contradicts --owners");
+		if (o->sites && (o->npids || o->cgroup || o->by))
+			usage_error(
+				"--sites does not work with -p, -c or --by yet");
+		if (o->attach == FORCE_INLINE && !o->sites)
+			usage_error("--attach inline needs --sites");
 		if (o->web_config && !o->prometheus)
 			usage_error("--web-config needs --prometheus");
 		if (o->interval && o->duration && o->interval > o->duration)

@@ -99,6 +99,82 @@ static void print_returns(FILE *out, const struct target *t,
 	fputc('\n', out);
 }
 
+/* An inline figure less the kprobe pair's own cost (tracer_sites.c). */
+static void print_body(FILE *out, const struct run_result *r, int i, int k,
+		       const char *indent)
+{
+	struct body_estimate e;
+	char m[32], b[32], n[32], body[32];
+
+	inline_body(r, i, k, &e);
+	if (!e.measured_ns)
+		return;
+	format_ns(m, sizeof(m), e.measured_ns);
+	if (!e.corrected) {
+		fprintf(out,
+			"%sbody: not corrected (no kprobe pair calibration)\n",
+			indent);
+		return;
+	}
+	format_ns(b, sizeof(b), e.bias_ns);
+	format_ns(n, sizeof(n), e.noise_ns);
+	format_ns(body, sizeof(body), e.body_ns);
+	if (e.in_noise)
+		fprintf(out,
+			"%sbody: within the calibration's noise (mean %s, kprobe pair %s, noise %s)\n",
+			indent, m, b, n);
+	else
+		fprintf(out,
+			"%sbody: mean %s less the kprobe pair's %s = %s (noise %s); fast path %.0f ns\n",
+			indent, m, b, body, n, e.fast_ns);
+}
+
+static void print_calibration(FILE *out, const struct run_result *r)
+{
+	fprintf(out, "\nkprobe pair calibration (inline sites' bias):\n");
+	for (int c = 0; c < NR_CLASSES; c++) {
+		const struct calib_result *k = &r->calib[c];
+		const struct run_site *s = &r->calib_sites[c];
+
+		if (!k->done) {
+			fprintf(out, "  %s entry: none (%s)\n",
+				insn_class_names[c], k->why);
+			continue;
+		}
+		fprintf(out,
+			"  %s entry: %s+0x%llx, %llu pairs, mean %.1f ns (fast path %.1f), min %llu, max %llu\n",
+			insn_class_names[c], s->symbol,
+			(unsigned long long)s->offset,
+			(unsigned long long)k->pairs, k->mean_ns,
+			k->fast_mean_ns, (unsigned long long)k->min_ns,
+			(unsigned long long)k->max_ns);
+	}
+}
+
+/* An inline target's sites: entries seen, and each exit's instances. */
+static void print_sites(FILE *out, const struct run_result *r, int i)
+{
+	for (int k = 0; k < r->nsites; k++) {
+		const struct run_site *rs = &r->sites[k];
+		const struct site_stats *ss = &r->site_res[k];
+		char where[NAME_LEN + 24];
+
+		if (rs->target != i)
+			continue;
+		snprintf(where, sizeof(where), "%s+0x%llx", rs->symbol,
+			 (unsigned long long)rs->offset);
+		fprintf(out, "  site %u %-5s %s  %s %llu\n", rs->instance,
+			rs->exit ? "exit" : "entry", where,
+			rs->exit ? "left" : "entered",
+			(unsigned long long)ss->count);
+		if (rs->exit && ss->count) {
+			print_summary(out, "  latency", &ss->latency, ss->count,
+				      ss->sum_ns, ss->min_ns, ss->max_ns);
+			print_body(out, r, i, k, "    ");
+		}
+	}
+}
+
 static void print_target(FILE *out, const struct run_result *r, int i)
 {
 	const struct target *t = &r->targets[i];
@@ -108,7 +184,10 @@ static void print_target(FILE *out, const struct run_result *r, int i)
 	fprintf(out, "\n%s: %s", t->name, attach_mode_name(t->mode));
 	if (t->mode == ATTACH_CALLER)
 		fprintf(out, " via %s", t->function);
-	if (t->mode != ATTACH_ABSENT && r->probe == PROBE_KPROBE)
+	if (t->mode == ATTACH_INLINE)
+		fprintf(out, " at %d site%s (kprobe)", t->nsites,
+			t->nsites == 1 ? "" : "s");
+	else if (t->mode != ATTACH_ABSENT && r->probe == PROBE_KPROBE)
 		fprintf(out, " (kprobe)");
 	if (t->filter[0])
 		fprintf(out, " [%s]", t->filter);
@@ -128,6 +207,9 @@ static void print_target(FILE *out, const struct run_result *r, int i)
 	}
 	print_summary(out, "latency", &s->latency, s->timed, s->sum_ns,
 		      s->min_ns, s->max_ns);
+	if (t->mode == ATTACH_INLINE)
+		print_body(out, r, i, -1, "  ");
+	print_sites(out, r, i);
 	print_returns(out, t, s);
 	if (r->lock.hold) {
 		char buf[32];
@@ -209,6 +291,8 @@ void render_text(FILE *out, const struct run_result *r, bool interval)
 		print_target(out, r, i);
 	if (r->lock.traced)
 		print_lock(out, r);
+	if (r->nsites && !interval)
+		print_calibration(out, r);
 	if (!interval) {
 		char why[256];
 		const char *side = patch_side(r, why, sizeof(why));

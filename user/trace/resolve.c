@@ -12,6 +12,7 @@
 #include <bpf/btf.h>
 #include "pmu_domain.h"
 #include "btf_lookup.h"
+#include "sitetab.h"
 
 /* Load the smallest fentry program on btf_id; attach it for real too when
  * attach is set. */
@@ -202,17 +203,56 @@ static void absent_reason(char *buf, size_t len, __s32 id, int err,
 			 "not in BTF or kallsyms: inlined, or not built");
 }
 
+/* --sites and --attach, for resolve_target (set once by resolve_all). */
+static const struct sitetab *inline_sites;
+static int attach_force;
+
+void set_inline_sites(const struct sitetab *t, int force)
+{
+	inline_sites = t;
+	attach_force = force;
+}
+
+static const char *const force_names[] = { "auto", "function", "inline",
+					   "caller" };
+
+/* The inline sites of name, when the table has them (sites_run.c checks
+ * each against the live kernel before attaching). */
+static bool resolve_inline(struct target *t, const char *why)
+{
+	int n = inline_sites ? sitetab_instances(inline_sites, t->name) : 0;
+
+	if (!n)
+		return false;
+	t->mode = ATTACH_INLINE;
+	t->ninstances = n;
+	for (int i = 0; i < inline_sites->n; i++)
+		t->nsites += !inline_sites->sites[i].calib &&
+			     !strcmp(inline_sites->sites[i].function, t->name);
+	snprintf(t->function, sizeof(t->function), "%s", t->name);
+	t->ret_kind = RET_NONE;
+	t->ret_type = "void";
+	snprintf(
+		t->reason, sizeof(t->reason),
+		"%s; timed at its %d inline site%s (%d instance%s), kprobes at each entry and exit",
+		why, t->nsites, t->nsites == 1 ? "" : "s", n,
+		n == 1 ? "" : "s");
+	return true;
+}
+
 void resolve_target(struct target *t, const char *name, const struct btf *btf,
 		    const struct ksym_query *ksym, attach_probe_fn probe)
 {
 	const struct pmu_reader *k = pmu_reader_find(name);
-	char why[NAME_LEN + 32];
+	char why[NAME_LEN + 64];
 	__s32 id, cid;
 	int err = 0, cerr;
 
 	memset(t, 0, sizeof(*t));
 	snprintf(t->name, sizeof(t->name), "%s", name);
-	id = find_func(btf, name);
+	id = attach_force == FORCE_AUTO || attach_force == FORCE_FUNCTION ?
+		     find_func(btf, name) :
+		     0;
 	if (id > 0) {
 		err = probe(btf, id);
 		if (!err) {
@@ -223,9 +263,20 @@ void resolve_target(struct target *t, const char *name, const struct btf *btf,
 			return;
 		}
 	}
-	absent_reason(why, sizeof(why), id, err, ksym);
+	if (attach_force == FORCE_INLINE || attach_force == FORCE_CALLER)
+		snprintf(why, sizeof(why), "--attach %s",
+			 force_names[attach_force]);
+	else
+		absent_reason(why, sizeof(why), id, err, ksym);
 	t->mode = ATTACH_ABSENT;
-	if (!k || !k->caller) {
+	if ((attach_force == FORCE_AUTO || attach_force == FORCE_INLINE) &&
+	    resolve_inline(t, why))
+		return;
+	if (attach_force == FORCE_INLINE)
+		strcat(why, inline_sites ? ", and the site table has none" :
+					   ", and no --sites table");
+	if (!k || !k->caller || attach_force == FORCE_FUNCTION ||
+	    attach_force == FORCE_INLINE) {
 		snprintf(t->reason, sizeof(t->reason), "%s", why);
 		return;
 	}

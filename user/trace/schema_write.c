@@ -74,6 +74,86 @@ static struct json_object *returns_json(const struct target_stats *s)
 	return o;
 }
 
+/* An inline figure less the kprobe pair's bias; null without calibration. */
+static struct json_object *body_json(const struct run_result *r, int i, int k)
+{
+	struct json_object *o;
+	struct body_estimate e;
+
+	inline_body(r, i, k, &e);
+	if (!e.corrected)
+		return NULL;
+	o = json_object_new_object();
+	ADD(o, "measured_mean", json_object_new_double(e.measured_ns));
+	ADD(o, "bias", json_object_new_double(e.bias_ns));
+	ADD(o, "noise", json_object_new_double(e.noise_ns));
+	ADD(o, "mean", e.in_noise ? NULL : json_object_new_double(e.body_ns));
+	ADD(o, "within_noise", json_object_new_boolean(e.in_noise));
+	ADD(o, "fast_path", json_object_new_double(e.fast_ns));
+	return o;
+}
+
+static struct json_object *calibration_json(const struct run_result *r)
+{
+	struct json_object *arr = json_object_new_array();
+
+	for (int c = 0; c < NR_CLASSES; c++) {
+		const struct calib_result *k = &r->calib[c];
+		const struct run_site *s = &r->calib_sites[c];
+		struct json_object *o = json_object_new_object();
+		char at[NAME_LEN + 24];
+
+		snprintf(at, sizeof(at), "%s+0x%llx", s->symbol,
+			 (unsigned long long)s->offset);
+		ADD(o, "class", json_object_new_string(insn_class_names[c]));
+		ADD(o, "at",
+		    r->has_calib[c] ? json_object_new_string(at) : NULL);
+		ADD(o, "pairs", u64_json(k->pairs));
+		ADD(o, "mean_ns",
+		    k->done ? json_object_new_double(k->mean_ns) : NULL);
+		ADD(o, "fast_mean_ns",
+		    k->done ? json_object_new_double(k->fast_mean_ns) : NULL);
+		ADD(o, "min_ns", k->done ? u64_json(k->min_ns) : NULL);
+		ADD(o, "max_ns", k->done ? u64_json(k->max_ns) : NULL);
+		ADD(o, "why_not",
+		    k->done ? NULL : json_object_new_string(k->why));
+		json_object_array_add(arr, o);
+	}
+	return arr;
+}
+
+/* An inline target's sites (pmutrace.schema.json, "inline_site"). */
+static struct json_object *sites_json(const struct run_result *r, int i)
+{
+	struct json_object *arr = json_object_new_array();
+
+	for (int k = 0; k < r->nsites; k++) {
+		const struct run_site *rs = &r->sites[k];
+		const struct site_stats *ss = &r->site_res[k];
+		struct json_object *o = json_object_new_object();
+		char where[NAME_LEN + 24];
+
+		if (rs->target != i) {
+			json_object_put(o);
+			continue;
+		}
+		snprintf(where, sizeof(where), "%s+0x%llx", rs->symbol,
+			 (unsigned long long)rs->offset);
+		ADD(o, "instance", json_object_new_int(rs->instance));
+		ADD(o, "kind",
+		    json_object_new_string(rs->exit ? "exit" : "entry"));
+		ADD(o, "at", json_object_new_string(where));
+		ADD(o, "count", u64_json(ss->count));
+		ADD(o, "latency_ns",
+		    rs->exit ? hist_json(&ss->latency, ss->count, ss->sum_ns,
+					 ss->min_ns, ss->max_ns) :
+			       NULL);
+		ADD(o, "body_ns", rs->exit ? body_json(r, i, k) : NULL);
+		json_object_array_add(arr, o);
+	}
+	return arr;
+}
+
 static struct json_object *target_json(const struct run_result *r, int i)
 {
 	const struct target *t = &r->targets[i];
@@ -92,7 +172,13 @@ static struct json_object *target_json(const struct run_result *r, int i)
 	ADD(a, "probe",
 	    t->mode == ATTACH_ABSENT ?
 		    NULL :
+	    t->mode == ATTACH_INLINE ?
+		    json_object_new_string("kprobe") :
 		    json_object_new_string(probe_kind_name(r->probe)));
+	if (t->mode == ATTACH_INLINE) {
+		ADD(a, "sites", sites_json(r, i));
+		ADD(a, "body_ns", body_json(r, i, -1));
+	}
 	ADD(a, "reason", json_object_new_string(t->reason));
 	ADD(o, "attach", a);
 	ADD(o, "return_type",
@@ -196,6 +282,8 @@ struct json_object *result_to_json(const struct run_result *r)
 	ADD(d, "too_deep", u64_json(r->drops[DROP_TOO_DEEP]));
 	ADD(d, "stale_entry", u64_json(r->drops[DROP_STALE_ENTRY]));
 	ADD(o, "dropped", d);
+	if (r->nsites)
+		ADD(o, "inline_calibration", calibration_json(r));
 	if (r->attrib)
 		ADD(o, "attribution", attrib_json(r));
 	return o;

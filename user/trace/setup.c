@@ -16,6 +16,7 @@
 #include "attrib.h"
 #include "btf_lookup.h"
 #include "text.h"
+#include "sitetab.h"
 
 /* The kernel's internal "operation not supported", not in uapi headers. */
 #define KERNEL_ENOTSUPP 524
@@ -222,6 +223,18 @@ static int ksyms_fast(const char *path, struct ksym_query *q, int nfunc,
 	return err < 0 ? err : 0;
 }
 
+/* --sites: the inline-site table, checked against this kernel's build-id. */
+static struct sitetab site_table;
+
+/* --sites and --attach for resolve_all: the table, checked (sites_run.c). */
+int inline_sites_setup(const struct options *o)
+{
+	int code = o->sites ? sites_load(o, &site_table) : 0;
+
+	set_inline_sites(o->sites && !code ? &site_table : NULL, o->attach);
+	return code;
+}
+
 /*
  * Resolve every target in this kernel. The kallsyms look-up covers the
  * targets, their callers (kprobes need exact symbols) and the lock.
@@ -273,8 +286,11 @@ int resolve_all(const struct options *o, struct run_result *r,
 				r->targets[i].func_hi = q[j].end;
 				break;
 			}
-		attached += r->targets[i].mode != ATTACH_ABSENT;
 	}
+	if (o->sites)
+		sites_prepare(r, &site_table, o->kallsyms);
+	for (int i = 0; i < n; i++)
+		attached += r->targets[i].mode != ATTACH_ABSENT;
 	if (!attached) {
 		char why[1024] = "";
 		size_t len = 0;
@@ -369,6 +385,8 @@ int prepare_run(const struct options *o, struct run_result *r)
 	code = choose_probe(btf, o, &r->probe_choice);
 	r->probe = r->probe_choice.kind;
 	startup_step("probe kind chosen");
+	if (!code)
+		code = inline_sites_setup(o);
 	if (!code)
 		code = resolve_all(o, r, btf);
 	startup_step("targets resolved");

@@ -43,8 +43,8 @@ __u64 sess_prog_misses(const struct bpf_program *p);
 #define ATTRIB_HOOK(call) call
 #endif
 
-/* The slot programs, the lock's four, attribution's four. */
-#define MAX_LINKS (2 * PMUTRACE_MAX_TARGETS + 8)
+/* The slot programs, the lock's four, attribution's four, inline sites. */
+#define MAX_LINKS (2 * PMUTRACE_MAX_TARGETS + 8 + PMUTRACE_MAX_SITES)
 
 struct tracer {
 	bool session; /* first in both builds: which one made it */
@@ -112,10 +112,17 @@ static int configure(struct tracer *tr, const struct run_result *r)
 
 	slot_programs(s, r, ATTRIB_HOOK(attrib_per_call(r)), tr->entry,
 		      tr->exit);
+	if (r->nsites) {
+		used[n++] = s->progs.site_entry;
+		used[n++] = s->progs.site_exit;
+	} else {
+		/* Per-CPU histograms of every site: none without --sites. */
+		bpf_map__set_max_entries(s->maps.site_stats, 1);
+	}
 	for (int i = 0; i < r->ntargets; i++) {
 		const struct target *t = &r->targets[i];
 
-		if (t->mode == ATTACH_ABSENT)
+		if (t->mode == ATTACH_ABSENT || t->mode == ATTACH_INLINE)
 			continue;
 		used[n++] = tr->entry[i];
 		if (tr->exit[i])
@@ -141,6 +148,7 @@ static int configure(struct tracer *tr, const struct run_result *r)
 	}
 	s->rodata->cfg.lock_addr = r->lock.traced ? r->lock.addr : 0;
 	s->rodata->cfg.session = r->probe == PROBE_SESSION;
+	s->rodata->cfg.clock_tick_ns = clock_tick_ns();
 	if (r->lock.traced) {
 		used[n++] = s->progs.lock_contention_begin;
 		used[n++] = s->progs.lock_contention_end;
@@ -192,13 +200,19 @@ static int attach_one(struct tracer *tr, struct bpf_program *p,
 static int attach_all(struct tracer *tr, struct run_result *r)
 {
 	struct pmutrace_bpf *s = tr->skel;
-	int err, attached = 0;
+	int err = 0, attached = 0;
 
 	for (int i = 0; i < r->ntargets; i++) {
 		struct target *t = &r->targets[i];
 
 		if (t->mode == ATTACH_ABSENT)
 			continue;
+		if (t->mode == ATTACH_INLINE) {
+			attached += !attach_sites(r, i, s->progs.site_entry,
+						  s->progs.site_exit, tr->links,
+						  &tr->nlinks);
+			continue;
+		}
 		err = attach_one(tr, tr->entry[i], r->probe, false,
 				 t->function);
 		if (!err && tr->exit[i]) {
@@ -291,6 +305,11 @@ static struct tracer *try_start(struct run_result *r, int *err)
 		*err = init_target_stats(tr);
 	if (!*err)
 		*err = ATTRIB_HOOK(attrib_loaded(tr->skel, r));
+	/* Before the sites attach, so the pairs see only their own calls. */
+	if (!*err && r->nsites)
+		*err = calibrate(r, tr->skel->progs.site_entry,
+				 tr->skel->progs.site_exit,
+				 tr->skel->maps.site_stats, tr->ncpus);
 	if (!*err)
 		*err = attach_all(tr, r);
 	startup_step("programs attached");
@@ -443,6 +462,13 @@ int TRACER(tracer_collect)(struct tracer *tr, struct run_result *r)
 		if (r->targets[i].ret_kind == RET_BOOL)
 			r->res[i].s.ret_nonzero =
 				r->res[i].s.count - r->res[i].s.ret_zero;
+		/* The site programs serve every inline target. */
+		if (r->targets[i].mode == ATTACH_INLINE) {
+			r->res[i].missed_entry =
+				prog_misses(s->progs.site_entry);
+			r->res[i].missed_exit = prog_misses(s->progs.site_exit);
+			continue;
+		}
 		if (r->probe == PROBE_SESSION) {
 			session_misses(tr, i, &r->res[i]);
 			continue;
@@ -461,6 +487,13 @@ int TRACER(tracer_collect)(struct tracer *tr, struct run_result *r)
 		if (r->lock.hold)
 			r->lock_missed += prog_misses(s->progs.lock_acquired) +
 					  prog_misses(s->progs.lock_released);
+	}
+	for (int k = 0; k < r->nsites; k++) {
+		err = read_percpu(tr, s->maps.site_stats, k,
+				  sizeof(struct site_stats), site_stats_add,
+				  &r->site_res[k]);
+		if (err)
+			return err;
 	}
 	for (__u32 k = 0; k < DROP_REASONS; k++) {
 		err = read_percpu(tr, s->maps.drops, k, sizeof(__u64), add_u64,

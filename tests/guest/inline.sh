@@ -1,0 +1,55 @@
+# The guest half of tests/inline-e2e.sh: inline sites (--sites) on sid's
+# 7.2 kernel, under the instruction-driven clock. Every run leaves its
+# files in /out.
+# shellcheck shell=sh source-path=SCRIPTDIR source=lib.sh
+. /bin/lib.sh
+
+# 1. The inlined readers at their sites, success paths.
+trace_start ok --sites /bin/sites.txt --no-lock -j -o /out/ok.json
+stress ok 1 -t 1 -n 40 vcpu-init
+stress ok 2 -t 1 -n 40 set-pmu
+trace_stop ok
+no_progs_left ok
+
+# 2. SET_PMU's -ENXIO path alone (a PMU type no PMU has).
+trace_start enxio --sites /bin/sites.txt --no-lock -j -o /out/enxio.json
+stress enxio 1 -t 1 -n 40 -P 999999 set-pmu
+trace_stop enxio
+no_progs_left enxio
+
+# 3. -f on a function inlined into two callers.
+trace_start multi --sites /bin/sites.txt --no-lock -f kvm_arm_set_pmu -j -o /out/multi.json
+stress multi 1 -t 1 -n 5 vcpu-init
+stress multi 2 -t 1 -n 7 set-pmu
+trace_stop multi
+no_progs_left multi
+
+# 4. The three ways, forced, in text (the README shows them).
+for how in function inline caller; do
+	trace_start "text-$how" --sites /bin/sites.txt --no-lock --attach "$how"
+	stress "text-$how" 1 -t 1 -n 3 vcpu-init
+	stress "text-$how" 2 -t 1 -n 3 set-pmu
+	trace_stop "text-$how"
+done
+
+# 5. A table of another kernel: refused in one line, before attaching.
+sed 's/^build-id .*/build-id 00112233/' /bin/sites.txt >/tmp/other.txt
+pmutrace --sites /tmp/other.txt --no-lock -d 1 >/dev/null 2>/out/other.err
+echo $? >/out/other.rc
+
+# 6. A site whose live instruction is not the table's (a static key, a
+#    livepatch or another probe would do this): that target is refused.
+sed 's/^\(site kvm_arm_pmu_v3_set_pmu 0 entry [^ ]*\) .*/\1 d503201f/' /bin/sites.txt >/tmp/patched.txt
+pmutrace --sites /tmp/patched.txt --no-lock -d 1 >/out/patched.out 2>/out/patched.err
+echo $? >/out/patched.rc
+
+# 7. A table without kvm_arm_pmu_v3_set_pmu's exit (a way out the decoder
+#    missed): each entry starts the instance again, nothing piles up.
+grep -v '^site kvm_arm_pmu_v3_set_pmu 0 exit' /bin/sites.txt >/tmp/noexit.txt
+trace_start noexit --sites /tmp/noexit.txt --no-lock -f kvm_arm_pmu_v3_set_pmu -j -o /out/noexit.json
+stress noexit 1 -t 1 -n 20 set-pmu
+trace_stop noexit
+
+# 8. A site in noinstr code, with the right bytes: the kprobe is refused.
+pmutrace --sites /bin/refuse.txt --no-lock -d 1 >/out/refuse.out 2>/out/refuse.err
+echo $? >/out/refuse.rc

@@ -1,0 +1,126 @@
+#!/bin/bash
+# inline-e2e.sh [KERNEL_DIR]: inline sites on Debian sid's 7.2 cloud kernel
+# under the instruction-driven clock (-icount shift=0: one instruction per
+# ns), against the path lengths an instruction-counting plugin measured
+# (issue 22): kvm_pmu_probe_armpmu's body is 37 instructions,
+# kvm_arm_pmu_v3_set_pmu's 125 (success) and 38 (-ENXIO). The site table
+# comes from the -dbg package's vmlinux (scripts/lab/fetch-dbg.sh, ~350 MB
+# once). Prints ok/FAIL/skip.
+set -uo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+kdir=${1:-$("$top/scripts/lab/fetch-kernel.sh" sid)}
+out=${E2E_OUT:-$top/build/e2e}/inline-sid
+TEST_NAME="inline[sid]"
+# shellcheck source=tests/e2e-lib.sh
+. "$top/tests/e2e-lib.sh"
+# Within this many instructions of the plugin's count.
+TOL=10
+
+rm -rf "$out"
+mkdir -p "$out"
+if ! vmlinux=$("$top/scripts/lab/fetch-dbg.sh" sid 2>"$out/fetch.err"); then
+	echo "skip $TEST_NAME: no -dbg vmlinux: $(tail -n 1 "$out/fetch.err")"
+	exit 0
+fi
+"$top/build/x86/pmutrace-sites" -o "$out/sites.txt" "$vmlinux" \
+	kvm_pmu_probe_armpmu kvm_arm_pmu_v3_set_pmu kvm_arm_set_pmu 2>"$out/sites.err"
+check "pmutrace-sites wrote the table (rc $?): $(tr '\n' ' ' <"$out/sites.err")" test -s "$out/sites.txt"
+for want in "kvm_pmu_probe_armpmu 0 entry kvm_arm_set_default_pmu+0x1c" \
+	"kvm_pmu_probe_armpmu 0 exit kvm_arm_set_default_pmu+0x78" \
+	"kvm_pmu_probe_armpmu 0 exit kvm_arm_set_default_pmu+0xac" \
+	"kvm_arm_pmu_v3_set_pmu 0 entry kvm_arm_pmu_v3_set_attr+0x1b0" \
+	"kvm_arm_pmu_v3_set_pmu 0 exit kvm_arm_pmu_v3_set_attr+0x270"; do
+	check "table has: $want" grep -q "^site $want " "$out/sites.txt"
+done
+
+# A table whose SET_PMU entry is in noinstr code (the exception entry), with
+# the vmlinux's own bytes there: it passes the byte check, and the kernel
+# refuses the kprobe.
+word=$(llvm-objdump -d --start-address="0x$(nm "$vmlinux" | awk '$3 == "el1h_64_sync_handler" { print $1 }')" \
+	"$vmlinux" 2>/dev/null | awk '/^ffff[0-9a-f]*:/ { n++ } n == 3 { print $5 $4 $3 $2; exit }')
+sed "s/^site kvm_arm_pmu_v3_set_pmu 0 entry .*/site kvm_arm_pmu_v3_set_pmu 0 entry el1h_64_sync_handler+0x8 $word/" \
+	"$out/sites.txt" >"$out/refuse.txt"
+check "a table with a site in noinstr code (word $word)" test -n "$word"
+
+PMUTRACE_QEMU_ARGS="-accel tcg,thread=single -icount shift=0,sleep=off" \
+	"$top/scripts/lab/run-guest.sh" -k "$kdir" -s "$top/tests/guest/inline.sh" \
+	-o "$out" -t 600 "$top/build/arm64/pmutrace" "$top/build/arm64/pmu-stress" \
+	"$top/build/arm64/bpf-progs" "$top/tests/guest/lib.sh" "$out/sites.txt" "$out/refuse.txt" \
+	>"$out/run.log" 2>&1
+check "guest ran the scenario (rc $?)" test "$(cat "$out/scenario.rc" 2>/dev/null)" = 0
+
+# js RUN FILTER: jq on RUN's JSON ("null" when there is none).
+js() { jq -r "$2" "$out/$1.json" 2>/dev/null || echo null; }
+tgt() { echo ".targets[] | select(.name == \"$1\")"; }
+# near VALUE WANT: |VALUE - WANT| <= TOL, VALUE a number.
+near() { awk -v v="$1" -v w="$2" -v t=$TOL 'BEGIN { exit !(v ~ /^-?[0-9.]+$/ && v - w <= t && w - v <= t) }'; }
+
+for run in ok enxio multi; do
+	# enxio's calls fail on purpose: counted below, by errno.
+	if [ $run = enxio ]; then
+		check "enxio: workload ran" grep -q '^elapsed_ns=' "$out/enxio.stress.1"
+	else
+		why=$(stress_ran "$out" "$run") && ok "$run: workload ran ($why)" || bad "$run: workload: $why"
+	fi
+	check "$run: JSON valid against docs/pmutrace.schema.json" \
+		python3 "$top/tests/validate-json.py" "$top/docs/pmutrace.schema.json" "$out/$run.json"
+	check "$run: no program left ($(progs_seen "$out" "$run"))" none_left "$out" "$run"
+done
+
+# 1. Counts per site equal the calls made; bodies within TOL of the plugin.
+p=$(tgt kvm_pmu_probe_armpmu) s=$(tgt kvm_arm_pmu_v3_set_pmu)
+calls=$(expected "$out" ok derived.kvm_pmu_probe_armpmu)
+check "ok: kvm_pmu_probe_armpmu timed at 3 inline sites: $(js ok "$p | .attach.mode, (.attach.sites | length)" | tr '\n' ' ')" \
+	test "$(js ok "$p | .attach.mode + \" \" + (.attach.sites | length | tostring)")" = "inline 3"
+for f in ".count" ".attach.sites[0].count" ".attach.sites[1].count"; do
+	got=$(js ok "$p | $f")
+	check "ok: kvm_pmu_probe_armpmu $f $got = $calls calls" count_is "$got" 0 "$calls"
+done
+check "ok: kvm_pmu_probe_armpmu's NULL exit +0xac saw none: $(js ok "$p | .attach.sites[2].count")" \
+	test "$(js ok "$p | .attach.sites[2].count")" = 0
+calls=$(expected "$out" ok derived.kvm_arm_pmu_v3_set_pmu)
+for f in ".count" ".attach.sites[0].count" ".attach.sites[1].count"; do
+	got=$(js ok "$s | $f")
+	check "ok: kvm_arm_pmu_v3_set_pmu $f $got = $calls calls" count_is "$got" 0 "$calls"
+done
+got=$(js ok "$p | .attach.body_ns.fast_path")
+check "ok: kvm_pmu_probe_armpmu's body, bias-corrected: $got ns, plugin 37 (mean $(js ok "$p | .attach.body_ns.mean"))" near "$got" 37
+got=$(js ok "$s | .attach.body_ns.fast_path")
+check "ok: kvm_arm_pmu_v3_set_pmu's body on success: $got ns, plugin 125 (mean $(js ok "$s | .attach.body_ns.mean"))" near "$got" 125
+calls=$(expected "$out" enxio derived.kvm_arm_pmu_v3_set_pmu)
+got=$(js enxio "$s | .count")
+check "enxio: kvm_arm_pmu_v3_set_pmu count $got = $calls calls" count_is "$got" 0 "$calls"
+check "enxio: every SET_PMU failed with ENXIO" grep -q "^errno.KVM_SET_DEVICE_ATTR.ENXIO=$calls$" "$out/enxio.stress.1"
+got=$(js enxio "$s | .attach.body_ns.fast_path")
+check "enxio: kvm_arm_pmu_v3_set_pmu's body on -ENXIO: $got ns, plugin 38 (mean $(js enxio "$s | .attach.body_ns.mean"))" near "$got" 38
+check "calibration of both classes done: $(js ok '[.inline_calibration[] | .class + " " + (.mean_ns|tostring)] | join(", ")')" \
+	test "$(js ok '[.inline_calibration[] | select(.mean_ns != null)] | length')" = 2
+
+# 2. -f on a function inlined into two callers: each instance counts its own.
+m=$(tgt kvm_arm_set_pmu)
+want0=$(expected "$out" multi derived.kvm_arm_pmu_v3_set_pmu)
+want1=$(expected "$out" multi derived.kvm_arm_set_default_pmu)
+got0=$(js multi "[$m | .attach.sites[] | select(.instance == 0 and .kind == \"entry\") | .count] | add")
+got1=$(js multi "[$m | .attach.sites[] | select(.instance == 1 and .kind == \"entry\") | .count] | add")
+check "multi: kvm_arm_set_pmu in kvm_arm_pmu_v3_set_attr entered $got0 = $want0 SET_PMU calls" count_is "$got0" 0 "$want0"
+check "multi: kvm_arm_set_pmu in kvm_arm_set_default_pmu entered $got1 = $want1 probes" count_is "$got1" 0 "$want1"
+got=$(js multi "$m | .count")
+check "multi: kvm_arm_set_pmu total $got = $want0 + $want1" count_is "$got" 0 $((want0 + want1))
+
+# 3. Every output says how a target is timed; --attach forces each way.
+check "text: inline sites named" grep -q '^kvm_arm_pmu_v3_set_pmu: inline at 2 sites (kprobe)' "$out/text-inline.out"
+check "text: --attach caller times the caller" grep -q '^kvm_arm_pmu_v3_set_pmu: caller via kvm_arm_pmu_v3_set_attr' "$out/text-caller.out"
+check "text: --attach function leaves the inlined reader absent" grep -q '^kvm_arm_pmu_v3_set_pmu: absent' "$out/text-function.out"
+rc=$(cat "$out/other.rc" 2>/dev/null)
+check "a table of another build-id: exit 2 (got $rc), one line: $(head -c 150 "$out/other.err")" \
+	test "$rc" = 2 -a "$(wc -l <"$out/other.err")" -eq 1
+check "a site whose live instruction differs: target refused, with both words: $(grep -m1 'refused' "$out/patched.out")" \
+	grep -q '^  (inline sites refused: kvm_arm_pmu_v3_set_attr+0x1b0: the live instruction a9055bf5 is not the table.s d503201f' "$out/patched.out"
+check "the other targets still traced (exit $(cat "$out/patched.rc" 2>/dev/null))" \
+	grep -q '^kvm_pmu_probe_armpmu: inline at 3 sites' "$out/patched.out"
+calls=$(expected "$out" noexit derived.kvm_arm_pmu_v3_set_pmu)
+got=$(js noexit '.dropped.stale_entry')
+check "no exit in the table: $calls entries, $got restarted (stale), $(js noexit '.dropped.too_deep') too deep, $(js noexit "$(tgt kvm_arm_pmu_v3_set_pmu) | .count") timed" \
+	test "$calls" -gt 0 -a "$got" = $((calls - 1)) -a "$(js noexit '.dropped.too_deep')" = 0
+check "a site the kernel refuses a kprobe at: target absent, with the site: $(grep -m1 'refused a kprobe' "$out/refuse.out")" \
+	grep -q '^  (inline site el1h_64_sync_handler+0x8 refused a kprobe: ' "$out/refuse.out"
