@@ -114,10 +114,12 @@ total() { # total LABEL: the reader calls pmu-stress made in LABEL's hold runs
 }
 nb=$(total before) na=$(total after)
 [ "$nb" -gt 0 ] && [ "$na" -gt 0 ] || fail "the hold runs made no calls ($nb, $na)"
-grep -qF -- "- **before**: the readers took \`arm_pmus_lock\` $nb times in $nb calls (1 per call" "$doc" &&
-	ok "report: before took the lock $nb times in $nb calls" || fail "report: before is not '$nb times in $nb calls': $(grep -F -- '- **before**' "$doc")"
-grep -qF -- "- **after**: the readers took \`arm_pmus_lock\` 0 times in $na calls (0 per call" "$doc" &&
-	ok "report: after took the lock 0 times in $na calls" || fail "report: after is not '0 times in $na calls': $(grep -F -- '- **after**' "$doc")"
+# "- MODE, **before**: the readers took `arm_pmus_lock` N times in N reader calls (..."
+took() { grep -E -- "^- [^*]*\*\*$1\*\*: the readers took \`arm_pmus_lock\` $2 times in $3 reader calls " "$doc"; }
+took before "$nb" "$nb" >/dev/null &&
+	ok "report: before took the lock $nb times in $nb calls" || fail "report: before is not '$nb times in $nb calls': $(grep -F -- '**before**' "$doc")"
+took after 0 "$na" >/dev/null &&
+	ok "report: after took the lock 0 times in $na calls" || fail "report: after is not '0 times in $na calls': $(grep -F -- '**after**' "$doc")"
 grep -q '^In all [0-9]* (boot, cell, reader) triples' "$doc" &&
 	ok "report: every count equals pmu-stress's ($(grep -o '^In all [0-9]*' "$doc"))" ||
 	fail "report: counts differ: $(sed -n '/^## Exact counts/,/^## /p' "$doc" | head -n 6 | tr '\n' ' ')"
