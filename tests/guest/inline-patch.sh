@@ -1,0 +1,14 @@
+# The guest half of tests/inline-patch-e2e.sh, on a before/after kernel of
+# the RCU patch (one vCPU, the instruction clock, tools/insn-count's pair=
+# on the readers' inline sites): the bodies with no tracer, one plugin
+# window per pmu-stress, then the same bodies timed at their inline sites.
+# shellcheck shell=sh source-path=SCRIPTDIR source=lib.sh
+. /bin/lib.sh
+
+# 1. No tracer: the plugin counts each body (windows 1, 2, 3).
+stress plain 1 --markers -t 1 -n 40 vcpu-init
+stress plain 2 --markers -t 1 -n 40 set-pmu
+stress plain 3 --markers -t 1 -n 40 -P 999999 set-pmu
+
+# 2. Timed at the inline sites (no markers: no plugin window).
+inline_truth
