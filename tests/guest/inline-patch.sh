@@ -12,3 +12,12 @@ stress plain 3 --markers -t 1 -n 40 -P 999999 set-pmu
 
 # 2. Timed at the inline sites (no markers: no plugin window).
 inline_truth
+
+# 3. The same calls timed through the callers (the report's figures).
+trace_start caller --sites /bin/sites.txt --no-lock --attach caller -j -o /out/caller.json
+stress caller 1 -t 1 -n 40 vcpu-init
+stress caller 2 -t 1 -n 40 set-pmu
+trace_stop caller
+trace_start callerx --sites /bin/sites.txt --no-lock --attach caller -j -o /out/callerx.json
+stress callerx 1 -t 1 -n 40 -P 999999 set-pmu
+trace_stop callerx
