@@ -7,7 +7,9 @@
 # with tools/insn-count counting each body untraced (pair=, entry up to an
 # exit), then pmutrace --sites timing the same calls: per-site counts equal
 # the calls, and the bias-corrected body is within TOL instructions of the
-# plugin's least. Prints ok/FAIL/skip.
+# plugin's least. Traced windows then give the entry kprobe's own cost per
+# body (traced less untraced pair), which the calibration stands for.
+# Prints ok/FAIL/skip.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 TEST_NAME="inline[patch]"
@@ -82,7 +84,7 @@ for side in before after; do
 	for run in plain ok enxio; do
 		check "$side: $run: workload ran" grep -q '^elapsed_ns=' "$out/$run.stress.1"
 	done
-	check "$side: the plugin closed 3 windows" test "$(wc -l <"$out/insns.txt" 2>/dev/null)" = 3
+	check "$side: the plugin closed 6 windows" test "$(wc -l <"$out/insns.txt" 2>/dev/null)" = 6
 
 	# The plugin, untraced: one pair per call, windows vcpu-init, set-pmu, -ENXIO.
 	calls=$(sed -n 's/^derived.kvm_pmu_probe_armpmu=//p' "$out/plain.stress.1")
@@ -91,6 +93,17 @@ for side in before after; do
 		calls=$(sed -n 's/^derived.kvm_arm_pmu_v3_set_pmu=//p' "$out/plain.stress.$w")
 		check "$side: plugin: kvm_arm_pmu_v3_set_pmu pairs $(win $w setpmu.pairs) = $calls calls (window $w)" \
 			count_is "$(win $w setpmu.pairs)" 0 "$calls"
+	done
+
+	# Traced windows 4-6: one pair per call; the least pair less the untraced
+	# one is what the entry kprobe adds (up to the exit's trap).
+	for c in "1 probe" "2 setpmu" "3 setpmu"; do
+		read -r w pn <<<"$c"
+		calls=$(sed -n "s/^derived.$([ "$pn" = probe ] && echo kvm_pmu_probe_armpmu || echo kvm_arm_pmu_v3_set_pmu)=//p" \
+			"$out/marked.stress.$w")
+		got=$(win $((w + 3)) "$pn.pairs")
+		check "$side: traced window $((w + 3)): $pn pairs $got = $calls calls; entry kprobe's cost $(($(win $((w + 3)) "$pn.min") - $(win "$w" "$pn.min"))) instructions" \
+			count_is "$got" 0 "$calls"
 	done
 
 	# pmutrace at the inline sites: counts per site, bodies against the plugin.

@@ -5,7 +5,7 @@ the caller, and the body's path length from tools/insn-count's pair=. The raw
 set is one run of tests/inline-patch-e2e.sh: DIR/{before,after}/ with
 ok.json, enxio.json (inline sites), caller.json, callerx.json (the callers)
 and insns.txt (the plugin's windows 1-3: vCPU inits, SET_PMU, SET_PMU
--ENXIO, no tracer)."""
+-ENXIO, no tracer; 4-6: the same timed at the inline sites)."""
 
 import json
 import os
@@ -43,11 +43,13 @@ def target(path, name):
 def side(d):
     """A side's folder -> one dict per ROWS entry: insns (the plugin's least
     pair; None when it saw none), body (bias-corrected fast path, ns),
-    caller_mean (ns)."""
+    caller_mean (ns), entry_cost (the least traced pair less the least
+    untraced: what the entry kprobe adds; None without both)."""
     wins = windows(os.path.join(d, "insns.txt"))
     out = []
     for _, name, run, crun, w, pair in ROWS:
         win = wins[w - 1] if w <= len(wins) else {}
+        traced = wins[w + 2] if w + 3 <= len(wins) else {}
         t = target(os.path.join(d, run + ".json"), name)
         c = target(os.path.join(d, crun + ".json"), name)
         if t["attach"]["mode"] != "inline" or c["attach"]["mode"] != "caller":
@@ -55,6 +57,8 @@ def side(d):
                 d, name, t["attach"]["mode"], c["attach"]["mode"]))
         body = t["attach"]["body_ns"]
         out.append({"insns": win.get(pair + ".min") if win.get(pair + ".pairs") else None,
+                    "entry_cost": traced[pair + ".min"] - win[pair + ".min"]
+                    if traced.get(pair + ".pairs") and win.get(pair + ".pairs") else None,
                     "body": body["fast_path"], "caller_mean": c["latency_ns"]["mean"]})
     return out
 
@@ -91,9 +95,13 @@ def section(raw, out):
             pair(b["caller_mean"], a["caller_mean"], one)))
     dev = lambda s: ", ".join("–" if r["insns"] is None else "%+.1f" % (r["body"] - r["insns"])
                               for r in got[s])
+    cost = lambda s: ", ".join("–" if r["entry_cost"] is None else str(r["entry_cost"])
+                               for r in got[s])
     lines += ["", "Timed less counted, per row: before %s; after %s. The clock ticks every 16 ns, "
-              "wider than a body's change here, so a timed body is good to about a tick; with the "
-              "patch each body starts with `bl __rcu_read_lock`, which the calibration treats "
-              "as its `adrp` pair (README, \"inlined functions timed at their inline sites\"). "
-              "The path length is the exact figure." % (dev("before"), dev("after")), ""]
+              "wider than a body's change here, so a timed body is good to about a tick. With the "
+              "patch each body starts with `bl __rcu_read_lock`, which the calibration treats as "
+              "its `adrp` pair; what the entry kprobe adds (the plugin's least pair with the "
+              "tracer on, less without) is, per row, before %s and after %s instructions (README, "
+              "\"inlined functions timed at their inline sites\"). The path length is the exact "
+              "figure." % (dev("before"), dev("after"), cost("before"), cost("after")), ""]
     return lines

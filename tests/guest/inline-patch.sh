@@ -21,3 +21,11 @@ trace_stop caller
 trace_start callerx --sites /bin/sites.txt --no-lock --attach caller -j -o /out/callerx.json
 stress callerx 1 -t 1 -n 40 -P 999999 set-pmu
 trace_stop callerx
+
+# 4. Timed at the inline sites with the markers on (windows 4, 5, 6): the
+#    plugin's pairs then hold the entry kprobe's cost too.
+trace_start marked --sites /bin/sites.txt --no-lock -j -o /out/marked.json
+stress marked 1 --markers -t 1 -n 40 vcpu-init
+stress marked 2 --markers -t 1 -n 40 set-pmu
+stress marked 3 --markers -t 1 -n 40 -P 999999 set-pmu
+trace_stop marked

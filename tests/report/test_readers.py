@@ -44,13 +44,15 @@ class Readers(unittest.TestCase):
         rows = [x for x in lines if x.startswith("| `")]
         self.assertEqual(rows, [
             "| `kvm_pmu_probe_armpmu` (new vCPU) | 41 → 35 (-6) | 50.2 → 33.3 (-16.9) "
-            "| 423.8 → 418.3 (-5.46) |",
-            "| `kvm_arm_pmu_v3_set_pmu`, success | 105 → 103 (-2) | 106.3 → 97.3 (-9.04) "
-            "| 477.6 → 472.0 (-5.6) |",
-            "| `kvm_arm_pmu_v3_set_pmu`, `-ENXIO` | 35 → 33 (-2) | 41.9 → 15.0 (-26.9) "
-            "| 415.6 → 408.0 (-7.6) |"])
-        self.assertIn("Timed less counted, per row: before +9.2, +1.3, +6.9; "
-                      "after -1.7, -5.7, -18.0.", lines[-2])
+            "| 425.8 → 419.5 (-6.24) |",
+            "| `kvm_arm_pmu_v3_set_pmu`, success | 105 → 103 (-2) | 105.9 → 97.3 (-8.64) "
+            "| 477.6 → 472.4 (-5.2) |",
+            "| `kvm_arm_pmu_v3_set_pmu`, `-ENXIO` | 35 → 33 (-2) | 26.3 → 31.0 (+4.64) "
+            "| 416.0 → 412.0 (-4) |"])
+        self.assertIn("Timed less counted, per row: before +9.2, +0.9, -8.7; "
+                      "after -1.7, -5.7, -2.0.", lines[-2])
+        self.assertIn("per row, before 773, 980, 980 and after 762, 762, 762 instructions",
+                      lines[-2])
 
     def test_a_window_the_plugin_missed_is_a_dash(self):
         with tempfile.TemporaryDirectory() as t:
