@@ -53,11 +53,23 @@ win() { sed -n "${1}p" "$out/insns.txt" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 js() { jq -r "$2" "$out/$1.json" 2>/dev/null || echo null; }
 # body RUN TARGET-FILTER WINDOW PAIR: RUN's bias-corrected fast path of the
 # target within TOL of the plugin's least pair in WINDOW.
+# A BL entry (every body after the patch: bl __rcu_read_lock) has no
+# calibration pair of its own: its kprobe costs 11 instructions less than the
+# simulated class's ADRP pair, so pmutrace prints no corrected figure; that is
+# checked, and the ground truth is said as skipped.
 body() {
-	local got want mean
+	local got want mean name insn
 	got=$(js "$1" "$2 | .attach.body_ns.fast_path")
 	want=$(win "$3" "$4.min")
 	mean=$(awk -v b="$(win "$3" "$4.body")" -v n="$(win "$3" "$4.pairs")" 'BEGIN { if (n) printf "%.1f", b / n }')
+	name=$(js "$1" "$2 | .name")
+	insn=$(awk -v f="$name" '$1 == "site" && $2 == f && $3 == 0 && $4 == "entry" { print $6; exit }' "$out/sites.txt")
+	if [ -n "$insn" ] && [ $((0x$insn & 0xfc000000)) -eq $((0x94000000)) ]; then
+		check "$side: $1: $name enters at a BL ($insn): pmutrace gives no corrected body (body_ns $(js "$1" "$2 | .attach.body_ns"))" \
+			test "$(js "$1" "$2 | .attach.body_ns")" = null
+		echo "skip $TEST_NAME $side: $1: $name's body against the plugin's $want: a BL entry has no calibration pair yet"
+		return
+	fi
 	check "$side: $1: $(js "$1" "$2 | .name")'s body, bias-corrected: $got ns, plugin $want (least; mean $mean)" \
 		near "$got" "${want:-x}"
 }

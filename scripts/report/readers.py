@@ -59,14 +59,17 @@ def side(d):
         out.append({"insns": win.get(pair + ".min") if win.get(pair + ".pairs") else None,
                     "entry_cost": traced[pair + ".min"] - win[pair + ".min"]
                     if traced.get(pair + ".pairs") and win.get(pair + ".pairs") else None,
-                    "body": body["fast_path"], "caller_mean": c["latency_ns"]["mean"]})
+                    "body": body["fast_path"] if body else None, "caller_mean": c["latency_ns"]["mean"]})
     return out
 
 
 def pair(b, a, fmt):
-    """'b → a (a − b)' of two numbers, or '–' when either is missing."""
-    if b is None or a is None:
+    """'b → a (a − b)' of two numbers; '–' stands for a missing one, and
+    there is no difference then."""
+    if b is None and a is None:
         return "–"
+    if b is None or a is None:
+        return "%s → %s" % ("–" if b is None else fmt(b), "–" if a is None else fmt(a))
     return "%s → %s (%+g)" % (fmt(b), fmt(a), float(text.num(a - b)))
 
 
@@ -93,14 +96,16 @@ def section(raw, out):
         lines.append("| %s | %s | %s | %s |" % (
             what, pair(b["insns"], a["insns"], str), pair(b["body"], a["body"], one),
             pair(b["caller_mean"], a["caller_mean"], one)))
-    dev = lambda s: ", ".join("–" if r["insns"] is None else "%+.1f" % (r["body"] - r["insns"])
+    dev = lambda s: ", ".join("–" if r["insns"] is None or r["body"] is None
+                              else "%+.1f" % (r["body"] - r["insns"])
                               for r in got[s])
     cost = lambda s: ", ".join("–" if r["entry_cost"] is None else str(r["entry_cost"])
                                for r in got[s])
     lines += ["", "Timed less counted, per row: before %s; after %s. The clock ticks every 16 ns, "
               "wider than a body's change here, so a timed body is good to about a tick. With the "
-              "patch each body starts with `bl __rcu_read_lock`, which the calibration treats as "
-              "its `adrp` pair; what the entry kprobe adds (the plugin's least pair with the "
+              "patch each body starts with `bl __rcu_read_lock`, whose kprobe costs less than "
+              "the `adrp` pair that calibrates the simulated class, so pmutrace gives no "
+              "corrected figure for a BL entry (\"–\") until it has a pair of its own; what the entry kprobe adds (the plugin's least pair with the "
               "tracer on, less without) is, per row, before %s and after %s instructions (README, "
               "\"inlined functions timed at their inline sites\"). The path length is the exact "
               "figure." % (dev("before"), dev("after"), cost("before"), cost("after")), ""]
