@@ -209,7 +209,8 @@ calibration-broken: $(LOADER_OBJS)
 report-render: $(OUTPUT)/pmutrace $(OUTPUT)/pmutrace-compare
 	rm -f docs/report/*.svg
 	python3 scripts/report/render.py --pmutrace $(OUTPUT)/pmutrace -o docs/report \
-		--insns docs/performance/raw.tar.xz --readme README.md docs/report/raw.tar.xz
+		--insns docs/performance/raw.tar.xz --inline docs/inline/patch --readme README.md \
+		docs/report/raw.tar.xz
 
 # Every benchmark of docs/performance.md in one run: overhead in time against
 # the empty-program floor and bcc's tools, instructions per call and per

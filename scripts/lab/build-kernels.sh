@@ -7,7 +7,7 @@
 #   after:  the same tree + the patch (incremental build), then `patch -R`
 # One source tree, one config (allnoconfig + scripts/lab/kernel.config), one
 # compiler (aarch64-linux-gnu-gcc). Results, each with Image, btf, config,
-# release, suite and System.map:
+# release, suite, System.map and vmlinux (DWARF, for pmutrace-sites):
 #   $PMUTRACE_CACHE/builds/<key>/{before,after}/
 # <key> = source version + sha256 of the config fragment + sha256 of the patch
 # (12 hex digits each). A second run with the same key only prints the paths.
@@ -18,6 +18,14 @@
 # --dry-run: fetch the source package and check that the patch applies to it
 # with no fuzz and no offset (on a pristine extract of the files it touches);
 # prints one line, builds nothing, installs nothing. CI uses this.
+#
+# --vmlinux: build (or reuse) both kernels as above, then print the two
+# vmlinux paths ("before: PATH", "after: PATH"). A build older than the
+# vmlinux copy lacks it: the tree's own obj/vmlinux is taken when its build-id
+# is the Image's, and the other side is made again by an incremental build
+# (~30 s) in a private mount namespace over overlays of src/ and obj/, at the
+# same paths (same DWARF, same build-id): the cached tree, obj/ and Images
+# are left as they are (root: unshare, overlayfs).
 #
 # The source package comes from the linux-source metapackage of Debian sid,
 # through the private apt configuration of scripts/lib.sh (never the system's
@@ -44,17 +52,18 @@ usage() {
 	sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'
 }
 
-dry_run=0
+dry_run=0 want_vmlinux=0
 case ${1:-} in
 "") ;;
 --dry-run) dry_run=1 ;;
+--vmlinux) want_vmlinux=1 ;;
 -h | --help)
 	usage
 	exit 0
 	;;
-*) die "unknown argument '$1' (usage: build-kernels.sh [--dry-run])" ;;
+*) die "unknown argument '$1' (usage: build-kernels.sh [--dry-run|--vmlinux])" ;;
 esac
-[ $# -le 1 ] || die "too many arguments (usage: build-kernels.sh [--dry-run])"
+[ $# -le 1 ] || die "too many arguments (usage: build-kernels.sh [--dry-run|--vmlinux])"
 
 [ -f "$PATCH" ] || die "missing patch file $PATCH"
 [ -f "$FRAGMENT" ] || die "missing config fragment $FRAGMENT"
@@ -155,7 +164,7 @@ complete() {
 	local f
 	for f in Image btf config release suite; do [ -s "$bdir/$1/$f" ] || return 1; done
 }
-if complete before && complete after; then
+if complete before && complete after && [ "$want_vmlinux" -eq 0 ]; then
 	echo "build-kernels: cached ($key):"
 	echo "  before: $bdir/before  ($(cat "$bdir/before/release"))"
 	echo "  after:  $bdir/after  ($(cat "$bdir/after/release"))"
@@ -264,6 +273,7 @@ collect() {
 	cp "$obj/arch/arm64/boot/Image" "$out.tmp/Image"
 	cp "$obj/.config" "$out.tmp/config"
 	cp "$obj/System.map" "$out.tmp/System.map"
+	cp "$obj/vmlinux" "$out.tmp/vmlinux"
 	python3 "$here/extract-btf.py" "$out.tmp/Image" "$out.tmp/btf" ||
 		die "[$side] no BTF in $obj/arch/arm64/boot/Image"
 	rel=$(kmake -s kernelrelease)
@@ -289,6 +299,51 @@ if ! complete after; then
 	patched_tree=
 fi
 patch_check "$src" >/dev/null || die "$src is not back to its shipped state; remove $bdir/src"
+
+# --- 9. --vmlinux: each side's vmlinux with the build-id of its Image -------
+# belongs VMLINUX SIDE: is VMLINUX's build-id (of its .notes; the vDSO's
+# comes first in an Image) in SIDE's Image?
+belongs() {
+	local id
+	id=$(readelf -n "$1" 2>/dev/null | awk '/Build ID:/ { print $3; exit }')
+	[ -n "$id" ] && python3 -c 'import sys
+sys.exit(bytes.fromhex(sys.argv[1]) not in open(sys.argv[2], "rb").read())' "$id" "$bdir/$2/Image"
+}
+# remake SIDE: an incremental build of SIDE in a private mount namespace,
+# over overlays of src/ and obj/ at their own paths; its vmlinux to $tmp.
+remake() {
+	local ov=$tmp/ov d
+	for d in src obj; do mkdir -p "$ov/$d.up" "$ov/$d.work"; done
+	echo "build-kernels: [$1] no vmlinux kept: building it again in an overlay (log: $bdir/vmlinux-$1.log)" >&2
+	# shellcheck disable=SC2016 # expanded by the inner shell
+	unshare -m --propagation private bash -euc '
+		for d in src obj; do
+			mount -t overlay overlay -o "lowerdir=$2/$d,upperdir=$3/$d.up,workdir=$3/$d.work" "$2/$d"
+		done
+		[ "$1" = before ] || (cd "$4" && patch -p1 -N -s --no-backup-if-mismatch <"$5")
+		out=$6
+		shift 6
+		nice make -C "$@" vmlinux
+		cp "${2#O=}/vmlinux" "$out"' _ \
+		"$1" "$bdir" "$ov" "$src" "$PATCH" "$tmp/vmlinux" "$src" O="$obj" "${KMAKE_ARGS[@]}" -j"$(nproc)" \
+		>"$bdir/vmlinux-$1.log" 2>&1 || die "[$1] rebuilding vmlinux failed, see $bdir/vmlinux-$1.log"
+}
+if [ "$want_vmlinux" -eq 1 ]; then
+	for side in before after; do
+		belongs "$bdir/$side/vmlinux" "$side" && continue
+		rm -f "$tmp/vmlinux"
+		if belongs "$obj/vmlinux" "$side"; then
+			cp "$obj/vmlinux" "$tmp/vmlinux"
+		else
+			remake "$side"
+		fi
+		belongs "$tmp/vmlinux" "$side" || die "[$side] the vmlinux built again is not its Image's (build-id)"
+		mv "$tmp/vmlinux" "$bdir/$side/vmlinux"
+	done
+	echo "before: $bdir/before/vmlinux"
+	echo "after: $bdir/after/vmlinux"
+	exit 0
+fi
 
 echo "build-kernels: built ($key):"
 echo "  before: $bdir/before  ($(cat "$bdir/before/release"))"

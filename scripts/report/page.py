@@ -134,9 +134,10 @@ def attach_table(per_mode):
     return out
 
 
-def report(per_mode, a, b, raw, command=None, raw_cmd=None, extra=None):
+def report(per_mode, a, b, raw, command=None, raw_cmd=None, extra=None, inline=None):
     """RAW: links to the raw data from the page; RAW_CMD: as given on the command line;
-    EXTRA: the path length section's lines (render.py --insns)."""
+    EXTRA: the path length section's lines (render.py --insns); INLINE: the readers'
+    own bodies (render.py --inline, readers.py)."""
     raw_cmd = raw_cmd or raw
     lm = modes.latency_mode(per_mode)
     pm = {m: (md.groups, md.cmp) for m, md in per_mode.items()}
@@ -173,6 +174,7 @@ def report(per_mode, a, b, raw, command=None, raw_cmd=None, extra=None):
     for m, md in per_mode.items():
         out += mode_section(md, a, b, lm, cm, modes.load_warnings(m, md.groups, a, b))
     out += extra or []
+    out += inline or []
     out += ["## Distributions", ""]
     for md in per_mode.values():
         out += distributions(md, a, b)
@@ -194,4 +196,8 @@ def report(per_mode, a, b, raw, command=None, raw_cmd=None, extra=None):
                       "QEMU with `tools/insn-count`, 1 thread on 1 vCPU, no tracer; a few "
                       "minutes), rendered here by `render.py --insns` and in "
                       "docs/performance.md by `python3 -m scripts.bench.perfdoc`."]
+    if inline:
+        out[-1:-1] = ["- \"The readers themselves (inline sites)\": a new raw set by "
+                      "`tests/inline-patch-e2e.sh` (its build/e2e/inline-patch/{before,after}, "
+                      "30 s), rendered here by `render.py --inline` (`scripts/report/readers.py`)."]
     return "\n".join(out) + "\n", facts, cm

@@ -16,6 +16,8 @@ between the lines "<!-- summary.txt -->" and "<!-- /summary.txt -->".
 --insns RAW adds the section "Path length (instructions, exact)" from the raw
 counts of `make bench-rcu-insns` (the archive docs/performance/raw.tar.xz, or
 a folder of kernels like its raw/insns/), which these boots do not hold.
+--inline DIR adds "The readers themselves (inline sites)" from a run of
+tests/inline-patch-e2e.sh (docs/inline/patch: scripts/report/readers.py).
 Exit 0, 1 when the raw data cannot be read or compare fails, 2 bad usage.
 """
 
@@ -30,6 +32,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import figures as fg  # noqa: E402
 import modes  # noqa: E402
 import page  # noqa: E402
+import readers  # noqa: E402
 import rawset  # noqa: E402
 import summary  # noqa: E402
 import svg  # noqa: E402
@@ -164,6 +167,8 @@ def main(argv=None):
                     "raw set's command.txt)")
     ap.add_argument("--insns", default=None, metavar="RAW",
                     help="make bench-rcu-insns's raw counts: adds the path length section")
+    ap.add_argument("--inline", default=None, metavar="DIR",
+                    help="a run of tests/inline-patch-e2e.sh: adds the readers' own bodies")
     ap.add_argument("--readme", default=None, metavar="FILE",
                     help="put summary.txt into FILE between its summary.txt marker lines")
     args = ap.parse_args(argv)
@@ -178,7 +183,8 @@ def main(argv=None):
             return 1
         try:
             extra, paths = path_length(args.insns, args.out) if args.insns else ([], ([], []))
-        except (OSError, ValueError) as e:
+            inline = readers.section(args.inline, args.out) if args.inline else []
+        except (OSError, ValueError, KeyError) as e:
             print("render: %s" % e, file=sys.stderr)
             return 1
         os.makedirs(args.out, exist_ok=True)
@@ -205,10 +211,13 @@ def main(argv=None):
         doc, facts, cm = page.report(per_mode, args.before, args.after, raw=raw_links,
                                      command=command,
                                      raw_cmd=(["--insns", args.insns] if args.insns else [])
-                                     + args.raw, extra=extra)
+                                     + (["--inline", args.inline] if args.inline else [])
+                                     + args.raw, extra=extra, inline=inline)
         named = ["boots: %s (make report-render renders them again)" % ", ".join(args.raw)]
         if args.insns:
             named.append("instruction counts: %s (make bench-rcu-insns)" % args.insns)
+        if args.inline:
+            named.append("inline sites: %s (tests/inline-patch-e2e.sh)" % args.inline)
         txt = summary.build(per_mode, args.before, args.after, cm, paths, named, command, facts)
         try:
             readme = with_summary(args.readme, txt) if args.readme else None

@@ -4,18 +4,9 @@
 # shellcheck shell=sh source-path=SCRIPTDIR source=lib.sh
 . /bin/lib.sh
 
-# 1. The inlined readers at their sites, success paths.
-trace_start ok --sites /bin/sites.txt --no-lock -j -o /out/ok.json
-stress ok 1 -t 1 -n 40 vcpu-init
-stress ok 2 -t 1 -n 40 set-pmu
-trace_stop ok
-no_progs_left ok
-
-# 2. SET_PMU's -ENXIO path alone (a PMU type no PMU has).
-trace_start enxio --sites /bin/sites.txt --no-lock -j -o /out/enxio.json
-stress enxio 1 -t 1 -n 40 -P 999999 set-pmu
-trace_stop enxio
-no_progs_left enxio
+# 1. and 2. The inlined readers at their sites: success, and SET_PMU's
+# -ENXIO path alone.
+inline_truth
 
 # 3. -f on a function inlined into two callers.
 trace_start multi --sites /bin/sites.txt --no-lock -f kvm_arm_set_pmu -j -o /out/multi.json

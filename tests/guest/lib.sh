@@ -109,3 +109,18 @@ contend() {
 	[ $c_watch = 1 ] && echo 0 >$c_ev/enable && echo 0 >$c_ev/filter
 	echo "lock=$2 address=${c_addr:-none} watched=$c_watch rounds=$c_round waits=$c_waits seconds=$c_secs budget=$contend_storms/$contend_secs" >"/out/$1.contend"
 }
+
+# inline_truth: the inlined readers timed at the sites of /bin/sites.txt,
+# 40 calls each: success paths (run ok), then SET_PMU's -ENXIO path alone
+# (run enxio: a PMU type no PMU has). The ground truth's runs.
+inline_truth() {
+	trace_start ok --sites /bin/sites.txt --no-lock -j -o /out/ok.json
+	stress ok 1 -t 1 -n 40 vcpu-init
+	stress ok 2 -t 1 -n 40 set-pmu
+	trace_stop ok
+	no_progs_left ok
+	trace_start enxio --sites /bin/sites.txt --no-lock -j -o /out/enxio.json
+	stress enxio 1 -t 1 -n 40 -P 999999 set-pmu
+	trace_stop enxio
+	no_progs_left enxio
+}

@@ -81,6 +81,19 @@ int main(void)
 	inline_body(&r, 0, -1, &e);
 	CHECK(!e.corrected, "a class without calibration: not corrected");
 
+	/* A BL entry (bl __rcu_read_lock after the RCU patch): its kprobe
+	 * costs less than the simulated pair's ADRP, so it is not corrected,
+	 * and says why, even with both classes calibrated. */
+	r.calib[CLASS_STEPPED].done = true;
+	site(4, 2, false, 0x94000000 | 0x1234, 10, 0, 0, 0);
+	site(5, 2, true, 0, 10, 900, 5, 892);
+	inline_body(&r, 0, 5, &e);
+	CHECK(!e.corrected && e.uncorrected && strstr(e.uncorrected, "BL"),
+	      "a BL entry: not corrected (%s)",
+	      e.uncorrected ? e.uncorrected : "no reason");
+	inline_body(&r, 0, 1, &e);
+	CHECK(e.corrected, "the ADRP instance beside it still corrected");
+
 	/* pmutrace can make every system call pmutrace-sites may pick. */
 	for (int i = 0; i < NR_CALIB_FUNCS; i++)
 		CHECK(calib_trigger(calib_funcs[i].symbol) == 0,

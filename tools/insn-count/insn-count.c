@@ -26,6 +26,12 @@
  * ends its span at the callee's RET only if that lies in the range: check
  * the disassembly. Spans do not nest (the function is not recursive).
  *
+ * pair=NAME:ENTRY:EXIT[:EXIT...] counts an inline body as an entry and exit
+ * kprobe pair times it: from an execution of ENTRY up to, not including, the
+ * next execution of any EXIT, every instruction the vCPU ran (callees too).
+ * It adds " NAME.pairs=N NAME.body=COUNT NAME.min=M NAME.max=X": the pairs
+ * closed in the window, their instructions, the least and the most of one.
+ *
  * Counting is inline (one add per translated block), so it needs one vCPU
  * thread: run the guest with -smp 1 -accel tcg,thread=single. A block's
  * add runs when it is entered, so at a marker the count already includes
@@ -45,6 +51,8 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_version = QEMU_PLUGIN_VERSION;
 #define MARK_STOP 0xd5032fffu /* hint #127 */
 
 #define MAX_RANGES 64
+#define MAX_PAIRS 8
+#define MAX_EXITS 8
 #define OP_RET 0xd65f03c0u /* ret (x30) */
 #define OP_RETAA 0xd65f0bffu
 #define OP_RETAB 0xd65f0fffu
@@ -68,6 +76,19 @@ struct range {
 	struct span *span; /* span=NAME */
 };
 
+/* pair=NAME:ENTRY:EXIT...: an inline body, entry to exit. */
+struct pair {
+	char name[48];
+	uint64_t entry, exits[MAX_EXITS];
+	int n_exits, open;
+	uint64_t at; /* count before the open pair's entry */
+	struct {
+		uint64_t pairs, body, min, max;
+	} w; /* in the window */
+};
+
+static struct pair pairs[MAX_PAIRS];
+static int n_pairs;
 static struct range ranges[MAX_RANGES];
 static int n_ranges;
 static uint64_t count;
@@ -95,6 +116,8 @@ static void on_start(unsigned int vcpu, void *after)
 			       sizeof(sp->in_entries));
 		}
 	}
+	for (int p = 0; p < n_pairs; p++)
+		memset(&pairs[p].w, 0, sizeof(pairs[p].w));
 	started = 1;
 }
 
@@ -128,6 +151,13 @@ static void on_stop(unsigned int vcpu, void *after)
 					ranges[r].name, ranges[q].name,
 					sp->in_entries[q] - sp->in_entries0[q]);
 	}
+	for (int p = 0; p < n_pairs; p++)
+		fprintf(out,
+			" %s.pairs=%" PRIu64 " %s.body=%" PRIu64
+			" %s.min=%" PRIu64 " %s.max=%" PRIu64,
+			pairs[p].name, pairs[p].w.pairs, pairs[p].name,
+			pairs[p].w.body, pairs[p].name, pairs[p].w.min,
+			pairs[p].name, pairs[p].w.max);
 	fputc('\n', out);
 	fflush(out);
 }
@@ -164,6 +194,53 @@ static void on_span_ret(unsigned int vcpu, void *ud)
 	}
 }
 
+/* userdata: the pair's index << 16 | the block's instructions after this one. */
+static void on_pair_entry(unsigned int vcpu, void *ud)
+{
+	struct pair *p = &pairs[(uintptr_t)ud >> 16];
+
+	(void)vcpu;
+	p->open = 1; /* an entry without an exit restarts the body */
+	p->at = count - ((uintptr_t)ud & 0xffff) - 1;
+}
+
+static void on_pair_exit(unsigned int vcpu, void *ud)
+{
+	struct pair *p = &pairs[(uintptr_t)ud >> 16];
+	uint64_t n = count - ((uintptr_t)ud & 0xffff) - 1 - p->at;
+
+	(void)vcpu;
+	if (!p->open)
+		return;
+	p->open = 0;
+	if (!started)
+		return;
+	if (!p->w.pairs || n < p->w.min)
+		p->w.min = n;
+	if (n > p->w.max)
+		p->w.max = n;
+	p->w.pairs++;
+	p->w.body += n;
+}
+
+/* Exec callbacks at PC for the pairs entered or left there. */
+static void pair_cbs(struct qemu_plugin_insn *insn, uint64_t pc, size_t after)
+{
+	for (int p = 0; p < n_pairs; p++) {
+		uintptr_t ud = (uintptr_t)p << 16 | after;
+
+		if (pc == pairs[p].entry)
+			qemu_plugin_register_vcpu_insn_exec_cb(
+				insn, on_pair_entry, QEMU_PLUGIN_CB_NO_REGS,
+				(void *)ud);
+		for (int e = 0; e < pairs[p].n_exits; e++)
+			if (pc == pairs[p].exits[e])
+				qemu_plugin_register_vcpu_insn_exec_cb(
+					insn, on_pair_exit,
+					QEMU_PLUGIN_CB_NO_REGS, (void *)ud);
+	}
+}
+
 static void on_translate(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 {
 	size_t n = qemu_plugin_tb_n_insns(tb);
@@ -180,6 +257,7 @@ static void on_translate(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 			memcpy(&op, qemu_plugin_insn_data(insn), 4);
 		else
 			op = 0;
+		pair_cbs(insn, pc, n - 1 - i);
 		for (int r = 0; r < n_ranges; r++) {
 			uintptr_t ud = (uintptr_t)r << 16 | (n - 1 - i);
 
@@ -288,6 +366,35 @@ static int add_span(const char *name)
 	return -1;
 }
 
+/* pair=NAME:ENTRY:EXIT[:EXIT...] */
+static int add_pair(const char *arg)
+{
+	struct pair *p = &pairs[n_pairs < MAX_PAIRS ? n_pairs : 0];
+	const char *c = strchr(arg, ':');
+	char *end;
+
+	if (n_pairs == MAX_PAIRS)
+		return -1;
+	memset(p, 0, sizeof(*p));
+	if (!c || c == arg || (size_t)(c - arg) >= sizeof(p->name) ||
+	    strcspn(arg, "= \t") < (size_t)(c - arg))
+		return -1;
+	memcpy(p->name, arg, c - arg);
+	p->entry = strtoull(c + 1, &end, 0);
+	if (end == c + 1 || *end != ':')
+		return -1;
+	while (*end == ':' && p->n_exits < MAX_EXITS) {
+		c = end + 1;
+		p->exits[p->n_exits++] = strtoull(c, &end, 0);
+		if (end == c)
+			return -1;
+	}
+	if (*end)
+		return -1;
+	n_pairs++;
+	return 0;
+}
+
 QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
 					   const qemu_info_t *info, int argc,
 					   char **argv)
@@ -306,6 +413,14 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
 			if (add_span(argv[i] + 5)) {
 				fprintf(stderr,
 					"insn-count: bad %s (give its range first)\n",
+					argv[i]);
+				return -1;
+			}
+			continue;
+		}
+		if (!strncmp(argv[i], "pair=", 5)) {
+			if (add_pair(argv[i] + 5)) {
+				fprintf(stderr, "insn-count: bad %s\n",
 					argv[i]);
 				return -1;
 			}

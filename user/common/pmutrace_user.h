@@ -150,6 +150,7 @@ struct calib_result {
  * add: on a steady clock this is the path itself). */
 struct body_estimate {
 	bool corrected; /* a calibration applies */
+	const char *uncorrected; /* else why not, for the text output */
 	bool in_noise; /* body within the calibration's spread: no figure */
 	double measured_ns, bias_ns, noise_ns, body_ns;
 	double fast_ns;
