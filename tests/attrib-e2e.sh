@@ -146,7 +146,7 @@ check_owners() { # check_owners RUN NAME...
 	elif [ "$(jqr '.attribution.lock.owner_stacks_total' "$out/$run.json")" -gt 0 ]; then
 		check "$run: owner stacks contain the reader's path" reader_path owner_stacks
 	else
-		skip "$run: every owner was on a CPU ($(jqr '.attribution.lock.not_attributed.owner_on_cpu' "$out/$run.json") waits): no owner stack to check"
+		skip "$run: every owner was on a CPU ($(jqr '.attribution.lock.not_attributed.owner_on_cpu' "$out/$run.json") waits) in the round kept, though pmu-stress -R preempted the readers ($(sed -n 's/^preempt.wakeups=//p' "$out/$run.stress.ce-a") wakeups) and the round was repeated ($(cat "$out/$run.contend" 2>/dev/null)): no owner stack to check"
 	fi
 	check "$run: waiter stacks contain the reader's path" reader_path waiter_stacks
 }
