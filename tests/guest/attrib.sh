@@ -81,12 +81,17 @@ echo $? >/out/notcg.rc
 
 # 4. Owners beside bcc's klockstat on the same run (when the overlay has it).
 #    klockstat's fexit on mutex_lock() runs inside the critical section, so
-#    this run is contended where the others rarely are; where the host
-#    checks the owners (contend_klock), the whole run again until it is.
+#    this run is contended where the others rarely are. An owner's stack is
+#    read only when the owner is off its CPU: a reader's critical section
+#    is a few instructions, and under PREEMPT_LAZY a SCHED_OTHER thread is
+#    not preempted inside it, so -R wakes an RT thread in each process every
+#    200 us, which is. Where the host checks the owners (contend_klock),
+#    the whole run again until it is contended and pmutrace read an owner's
+#    stack (a wait whose owner was off its CPU).
 klock_run() {
 	rm -f /out/klock.*
-	held klock ce-a a -t 4 -n 2000 check-ext
-	held klock ce-b b -t 4 -n 2000 check-ext
+	held klock ce-a a -t 4 -n 2000 -R 200 check-ext
+	held klock ce-b b -t 4 -n 2000 -R 200 check-ext
 	(
 		export LD_PRELOAD=/usr/libexec/coreutils/libstdbuf.so _STDBUF_O=L
 		exec /usr/sbin/klockstat -L arm_pmus_lock
@@ -104,7 +109,8 @@ klock_run() {
 	wait $kpid
 	echo $? >/out/klock.klockstat.rc
 }
-[ -x /usr/sbin/klockstat ] && contend klock "${contend_klock:-}" klock_run
+klock_owner_off_cpu() { grep -q '"owner_stacks_total": *[1-9]' /out/klock.json; }
+[ -x /usr/sbin/klockstat ] && contend klock "${contend_klock:-}" klock_run klock_owner_off_cpu
 
 # 5. Cost: each mode's programs, their size after the verifier and their
 #    run time for the same calls (kernel.bpf_stats_enabled).

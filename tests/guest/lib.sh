@@ -74,16 +74,18 @@ no_progs_left() {
 	our_progs "/out/$1.left" && cp /tmp/progs.all "/out/$1.progs"
 }
 
-# contend NAME LOCK FUNC: FUNC 1, FUNC 2, ... (a shell function making one
-# round of a workload) until the kernel's lock:contention_begin event has
-# fired on LOCK, or the budget is spent: $contend_storms rounds (at least
+# contend NAME LOCK FUNC [GOAL]: FUNC 1, FUNC 2, ... (a shell function making
+# one round of a workload) until the kernel's lock:contention_begin event has
+# fired on LOCK in a round (and GOAL, a shell function judging that round's
+# files, says yes), or the budget is spent: $contend_storms rounds (at least
 # one: the workload) or $contend_secs s of guest time. Contention under
 # parallel TCG needs both vCPU threads running at once, which a busy host
 # may not give in a round. Without LOCK: FUNC 1 only. The event, filtered
 # by LOCK's address, is a witness independent of pmutrace: /out/NAME.contend
-# says what it saw; the host checks pmutrace's waits only where it saw some
-# (else: skip). The host sets the budget in /bin/contend.conf
-# (contend_conf in tests/e2e-lib.sh); contend_storms=0: no watching.
+# says what it saw in the last round (whose files are kept); the host checks
+# pmutrace's waits only where it saw some (else: skip). The host sets the
+# budget in /bin/contend.conf (contend_conf in tests/e2e-lib.sh);
+# contend_storms=0: no watching.
 contend_storms=8 contend_secs=60
 # shellcheck disable=SC1091
 [ -f /bin/contend.conf ] && . /bin/contend.conf
@@ -93,21 +95,25 @@ contend() {
 	c_addr=$(awk -v s="$2" '$3 == s { print "0x" $1; exit }' /proc/kallsyms)
 	c_watch=0
 	if [ "$contend_storms" -gt 0 ] && [ -n "$c_addr" ] && echo 0 >$c_ev/enable &&
-		echo "lock_addr == $c_addr" >$c_ev/filter && : >/sys/kernel/tracing/trace &&
-		echo 1 >$c_ev/enable; then
+		echo "lock_addr == $c_addr" >$c_ev/filter && echo 1 >$c_ev/enable; then
 		c_watch=1
 	fi
-	c_t0=$(cut -d. -f1 /proc/uptime) c_round=0 c_waits=0
+	c_t0=$(cut -d. -f1 /proc/uptime) c_round=0 c_waits=0 c_goal=-
 	while :; do
 		c_round=$((c_round + 1))
+		[ $c_watch = 1 ] && : >/sys/kernel/tracing/trace
 		$3 $c_round
 		c_secs=$(($(cut -d. -f1 /proc/uptime) - c_t0))
 		[ $c_watch = 1 ] && c_waits=$(grep -c 'contention_begin:' /sys/kernel/tracing/trace)
-		[ $c_watch = 0 ] || [ "$c_waits" -gt 0 ] || [ $c_round -ge "$contend_storms" ] ||
-			[ $c_secs -ge "$contend_secs" ] && break
+		if [ -n "${4:-}" ]; then
+			c_goal=0
+			[ "$c_waits" -gt 0 ] && $4 && c_goal=1
+		fi
+		[ $c_watch = 0 ] || { [ "$c_waits" -gt 0 ] && [ "$c_goal" != 0 ]; } ||
+			[ $c_round -ge "$contend_storms" ] || [ $c_secs -ge "$contend_secs" ] && break
 	done
 	[ $c_watch = 1 ] && echo 0 >$c_ev/enable && echo 0 >$c_ev/filter
-	echo "lock=$2 address=${c_addr:-none} watched=$c_watch rounds=$c_round waits=$c_waits seconds=$c_secs budget=$contend_storms/$contend_secs" >"/out/$1.contend"
+	echo "lock=$2 address=${c_addr:-none} watched=$c_watch rounds=$c_round waits=$c_waits goal=${4:--} reached=$c_goal seconds=$c_secs budget=$contend_storms/$contend_secs" >"/out/$1.contend"
 }
 
 # inline_truth: the inlined readers timed at the sites of /bin/sites.txt,

@@ -9,9 +9,10 @@ trace_start default -j -o /out/default.json
 grep -E '^(CapEff|CapBnd|NoNewPrivs)' /proc/$trace_pid/status >/out/default.caps
 stress default 1 -t 2 -n 10 vcpu-init
 stress default 2 -t 2 -n 100 set-pmu
-# 4 threads of check-ext on 2 vCPUs; where the host checks the waits on
-# arm_pmus_lock (contend_default), again until the lock is seen contended.
-default_storm() { stress default $((2 + $1)) -t 4 -n 20000 check-ext; }
+# 4 threads of check-ext on 2 vCPUs, preempted inside their critical
+# sections by -R's RT wakeups (then the others wait); where the host checks
+# the waits on arm_pmus_lock (contend_default), again until it is contended.
+default_storm() { stress default $((2 + $1)) -t 4 -n 20000 -R 200 check-ext; }
 contend default "${contend_default:-}" default_storm
 trace_stop default
 no_progs_left default

@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <glob.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -90,6 +91,8 @@ struct job {
 	bool markers; /* HINT #126/#127 around each thread's loop */
 	bool pmu_type_given; /* -P: SET_PMU's type, not the PMUv3's */
 	bool any_setup_failed; /* then no thread runs its loop */
+	unsigned long preempt_us; /* -R: the main thread's period, 0: none */
+	unsigned long running; /* workers not yet out of their loop */
 	pthread_barrier_t start;
 };
 
@@ -335,16 +338,48 @@ static void *worker_main(void *arg)
 	if (job->markers)
 		MARK_STOP();
 	w->end_ns = now_ns();
+	__atomic_sub_fetch(&job->running, 1, __ATOMIC_RELEASE);
 	thread_switches(&w->nvcsw, &w->nivcsw);
 	w->nvcsw -= vol;
 	w->nivcsw -= invol;
 out:
+	if (!w->end_ns)
+		__atomic_sub_fetch(&job->running, 1, __ATOMIC_RELEASE);
 	close_fd(&p[0]);
 	close_fd(&p[1]);
 	close_fd(&vcpu);
 	close_fd(&vm);
 	w->counts = c;
 	return NULL;
+}
+
+/*
+ * -R: an RT task's wakeup preempts at once even where a SCHED_OTHER one's
+ * waits for the next tick or the return to user space (PREEMPT_LAZY), so
+ * every wakeup that lands in a worker's critical section takes the CPU
+ * from the lock's owner. Returns the wakeups.
+ */
+static unsigned long preempt_workers(struct job *job)
+{
+	struct sched_param sp = { .sched_priority = 1 };
+	struct timespec next;
+	unsigned long n = 0;
+	int err;
+
+	err = pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp);
+	if (err)
+		die("-R: cannot run at SCHED_FIFO: %s", strerror(err));
+	clock_gettime(CLOCK_MONOTONIC, &next);
+	while (__atomic_load_n(&job->running, __ATOMIC_ACQUIRE)) {
+		next.tv_nsec += (long)job->preempt_us * 1000;
+		while (next.tv_nsec >= 1000000000L) {
+			next.tv_nsec -= 1000000000L;
+			next.tv_sec++;
+		}
+		clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL);
+		n++;
+	}
+	return n;
 }
 
 static void add_counts(struct counts *sum, const struct counts *c)
@@ -466,6 +501,12 @@ static const struct argp_option options[] = {
 	  "set-pmu: ask for PMU TYPE instead of the first PMUv3's (a type no "
 	  "PMU has fails with ENXIO: kvm_arm_pmu_v3_set_pmu's short path)",
 	  0 },
+	{ "preempt", 'R', "USEC", 0,
+	  "While the threads run, the main thread wakes at SCHED_FIFO every "
+	  "USEC microseconds, 1..1000000: a thread inside a kernel lock's "
+	  "critical section is preempted there, its owner off the CPU "
+	  "(needs CAP_SYS_NICE)",
+	  0 },
 	{ "help", '?', NULL, 0, "Give this help list", -1 },
 	{},
 };
@@ -503,6 +544,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case 'm':
 		job->markers = true;
+		break;
+	case 'R':
+		job->preempt_us = parse_count("preempt period", arg, 1000000);
 		break;
 	case 'P':
 		job->pmu_type = (int)parse_count("PMU type", arg, INT32_MAX);
@@ -549,7 +593,7 @@ int main(int argc, char **argv)
 	struct worker *workers;
 	uint64_t start_ns, end_ns;
 	long nvcsw = 0, nivcsw = 0;
-	unsigned long t;
+	unsigned long t, wakeups = 0;
 	int err;
 
 	/* Our own errors and --help: argp's would print two lines. */
@@ -574,6 +618,7 @@ int main(int argc, char **argv)
 		die("out of memory");
 	/* The main thread waits too, so all start together. */
 	pthread_barrier_init(&job.start, NULL, job.threads + 1);
+	job.running = job.threads;
 	for (t = 0; t < job.threads; t++) {
 		workers[t].job = &job;
 		err = pthread_create(&workers[t].thread, NULL, worker_main,
@@ -583,6 +628,8 @@ int main(int argc, char **argv)
 			    strerror(err));
 	}
 	pthread_barrier_wait(&job.start);
+	if (job.preempt_us)
+		wakeups = preempt_workers(&job);
 	for (t = 0; t < job.threads; t++)
 		pthread_join(workers[t].thread, NULL);
 	/* From the first thread's start to the last one's end: the main
@@ -626,6 +673,9 @@ int main(int argc, char **argv)
 	}
 	printf("switches.voluntary=%ld\nswitches.involuntary=%ld\n", nvcsw,
 	       nivcsw);
+	if (job.preempt_us)
+		printf("preempt.period_us=%lu\npreempt.wakeups=%lu\n",
+		       job.preempt_us, wakeups);
 
 	pthread_barrier_destroy(&job.start);
 	close_fd(&job.kvm_fd);
