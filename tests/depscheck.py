@@ -86,7 +86,7 @@ for _pkg, _cmds in {
         "aarch64-linux-gnu-objcopy",
     "procps": "ps uptime",
     "prometheus": "prometheus promtool",
-    "util-linux": "flock setpriv setsid",
+    "util-linux": "flock setpriv setsid unshare",
 }.items():
     COMMANDS.update(dict.fromkeys(_cmds.split(), _pkg))
 
