@@ -51,6 +51,8 @@ class Span(unittest.TestCase):
         self.assertEqual(line, "window=1 insns=17 b.pairs=2 b.body=10 b.min=5 b.max=5")
 
     def test_a_bad_pair_is_refused(self):
+        # First in the run's order: on a fresh clone the plugin is not built yet.
+        subprocess.run(["make", "-s", "-C", TOP, "build/insn-count/insn-count.so"], check=True)
         for arg in ("pair=b", "pair=b:0x10", "pair=:0x10:0x20", "pair=b:0x10:x"):
             r = subprocess.run(["qemu-system-aarch64", "-M", "virt", "-nographic", "-nic", "none",
                                 "-plugin", PLUGIN + "," + arg], capture_output=True, text=True,
