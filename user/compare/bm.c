@@ -36,13 +36,6 @@ struct pool {
 	int end[BM_MAXN]; /* the first position past k's tie block */
 };
 
-static int cmp_dbl(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 /*
  * The statistic with the after runs at the sorted positions marked in is_a:
  * n m (mean after rank - mean before rank) / (N sqrt(n Sb^2 + m Sa^2)),
@@ -76,15 +69,6 @@ static double bm_t(const struct pool *p, const unsigned char *is_a)
 	if (v <= 1e-12)
 		return d > 0 ? BM_HUGE : d < 0 ? -BM_HUGE : 0;
 	return p->n * p->m * d / (p->N * sqrt(v));
-}
-
-static double choose(int N, int k)
-{
-	double c = 1;
-
-	for (int i = 1; i <= k; i++)
-		c = c * (N - k + i) / i;
-	return c;
 }
 
 /* A small generator of our own: the draws are the same on every host. */
@@ -192,7 +176,7 @@ static const double *bm_law(const struct pool *p, int *total)
 		*total = last_total;
 		return law;
 	}
-	if (choose(p->N, p->m) <= BM_EXACT) {
+	if (cmp_choose(p->N, p->m) <= BM_EXACT) {
 		/* Only without ties (bm_p walks tied pools itself). */
 		static struct walk w;
 		double s1[2] = { 0, 0 }, s2[2] = { 0, 0 };
@@ -221,7 +205,7 @@ static const double *bm_law(const struct pool *p, int *total)
 			law[t] = fabs(bm_t(p, is_a));
 		}
 	}
-	qsort(law, t, sizeof(*law), cmp_dbl);
+	qsort(law, t, sizeof(*law), cmp_double);
 	memcpy(last_w, p->w, p->N * sizeof(*p->w));
 	last_n = p->n;
 	last_m = p->m;
@@ -244,7 +228,7 @@ double bm_p(const double *vb, int n, const double *va, int m, int *dir)
 
 	memcpy(pool, vb, n * sizeof(*vb));
 	memcpy(pool + n, va, m * sizeof(*va));
-	qsort(pool, p.N, sizeof(*pool), cmp_dbl);
+	qsort(pool, p.N, sizeof(*pool), cmp_double);
 	for (int i = 0; i < p.N; i = k) {
 		for (k = i; k < p.N && pool[k] == pool[i]; k++)
 			;
@@ -270,7 +254,7 @@ double bm_p(const double *vb, int n, const double *va, int m, int *dir)
 	*dir = t > 0 ? 1 : t < 0 ? -1 : 0;
 	/* Arrangements at least as extreme, up to rounding. */
 	thr = fabs(t) * (1 - 1e-9);
-	if (choose(p.N, m) <= BM_EXACT && !no_ties(&p)) {
+	if (cmp_choose(p.N, m) <= BM_EXACT && !no_ties(&p)) {
 		static struct walk w;
 		double s1[2] = { 0, 0 }, s2[2] = { 0, 0 };
 
@@ -279,7 +263,7 @@ double bm_p(const double *vb, int n, const double *va, int m, int *dir)
 		w.hits = 0;
 		w.all = NULL;
 		walk(&w, 0, 0, 0, s1, s2, 1);
-		return w.hits / choose(p.N, m);
+		return w.hits / cmp_choose(p.N, m);
 	}
 	law = bm_law(&p, &total);
 	hi = total;
@@ -291,7 +275,7 @@ double bm_p(const double *vb, int n, const double *va, int m, int *dir)
 		else
 			hi = mid;
 	}
-	if (choose(p.N, m) <= BM_EXACT)
+	if (cmp_choose(p.N, m) <= BM_EXACT)
 		return (double)(total - lo) / total;
 	return (1.0 + total - lo) / (1.0 + total);
 }

@@ -14,22 +14,16 @@ const char *const verdict_word[] = {
 	[VERDICT_SAME] = "no change shown",
 };
 
-/* Why too few runs give no verdict, with what would do. */
+/* Why these runs give no verdict (cmp_verdict_possible), with what would
+ * do: as many after runs as cmp_runs_needed() says, or the fewest a side. */
 static void need_text(const struct stat_cmp *s, char *buf, size_t len)
 {
-	int more = cmp_runs_needed(s->nb);
-	double c = 1;
+	int more = cmp_runs_needed(s->nb), least = cmp_min_runs();
 
-	for (int i = 1; i <= s->nb; i++)
-		c = c * (s->na + i) / i;
-	if (s->nb < 2 || s->na < 2)
-		snprintf(buf, len, "no verdict: %d+%d runs, a side needs 2",
-			 s->nb, s->na);
-	else
-		snprintf(
-			buf, len,
-			"no verdict: %d+%d runs give %.0f orderings, need 40 (%d+%d would)",
-			s->nb, s->na, c, s->nb, more ? more : CMP_MAX_RUNS);
+	snprintf(
+		buf, len,
+		"no verdict: %d+%d runs, a side needs >= %d and the larger at most 1.25x the smaller (%d+%d would)",
+		s->nb, s->na, least, more ? s->nb : least, more ? more : least);
 }
 
 /* "; could detect >= x1.6": what no change shown could have shown. */

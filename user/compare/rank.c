@@ -19,11 +19,11 @@
  *   runs do not support.
  * - Zero is a value like any other: waits in every run before and none
  *   after are the most extreme ranking, not "too few samples".
- * - The fewest runs that can give a verdict follows from it, as in Go's
- *   benchstat: with n and m runs the smallest two-sided p of a permutation
- *   test is 2 / C(n + m, n): a verdict needs C(n + m, n) >= 2 / alpha = 40
- *   and 2 runs a side for a spread (4+4, 3+5, 2+8). cmp_verdict_rule()
- *   says so in every output.
+ * - The fewest runs that can give a verdict: as in Go's benchstat, with n
+ *   and m runs the smallest two-sided p of a permutation test is
+ *   2 / C(n + m, n), which must reach alpha; and, so the test stays valid
+ *   under unequal spread, sides of at least 4 runs and near the same size
+ *   (cmp_verdict_possible). cmp_verdict_rule() states it in every output.
  *
  * The interval of the ratio after/before is the one that inverts the test
  * (Hodges-Lehmann, Bauer 1972): with all n*m ratios a_j / b_i sorted, it runs
@@ -98,10 +98,18 @@ static const double *u_cdf(int n, int m)
  * 4 vs 6 7.5%, while 4 vs 5 and 8 vs 10 stayed near 5% (the calibration).
  * Hence >= 4 runs a side, the larger side at most 1.25x the smaller.
  */
+double cmp_choose(int n, int k)
+{
+	double c = 1;
+
+	for (int i = 1; i <= k; i++)
+		c = c * (n - k + i) / i;
+	return c;
+}
+
 bool cmp_verdict_possible(int n, int m)
 {
 	int lo = n < m ? n : m, hi = n < m ? m : n;
-	double c = 1;
 
 #ifdef CMP_BREAK_SPREAD
 	/* The broken build of the calibration: 2 a side, any balance. */
@@ -110,9 +118,7 @@ bool cmp_verdict_possible(int n, int m)
 #endif
 	if (lo < 4 || 4 * hi > 5 * lo)
 		return false;
-	for (int i = 1; i <= n; i++)
-		c = c * (m + i) / i;
-	return 2 / c <= CMP_ALPHA * (1 + 1e-12);
+	return 2 / cmp_choose(n + m, n) <= CMP_ALPHA * (1 + 1e-12);
 }
 
 /* The fewest runs a side, the same on both, that can give a verdict. */
@@ -144,7 +150,7 @@ const char *cmp_verdict_rule(void)
 	       "Benjamini-Hochberg adjusted p <= 0.05 (--per-test: raw p)";
 }
 
-static int cmp_double(const void *a, const void *b)
+int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
 
