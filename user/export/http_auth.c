@@ -95,14 +95,13 @@ static void verifier_put(struct verifier *v)
 	free(v);
 }
 
-/* Constant time over the 60 characters of a bcrypt hash. */
+/* Constant time over the 60 characters of a bcrypt hash (OpenSSL's, as
+ * remembered() compares). */
 static bool same_hash(const char *a, const char *b)
 {
-	unsigned char diff = strlen(a) != strlen(b);
+	size_t n = strlen(a);
 
-	for (size_t i = 0; a[i] && b[i]; i++)
-		diff |= a[i] ^ b[i];
-	return !diff;
+	return n == strlen(b) && !CRYPTO_memcmp(a, b, n);
 }
 
 static void *verify(void *arg)
