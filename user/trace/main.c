@@ -151,7 +151,8 @@ static int run(const struct options *o, struct run_result *r,
 
 	/* Before anything is loaded or listened on: the monitor that writes
 	 * the files holds none of it. */
-	err = o->output || o->textfile ? monitor_start(files, 2) : 0;
+	err = o->output || o->textfile ? monitor_start(files, MONITOR_SLOTS) :
+					 0;
 	if (err)
 		return report_error(EXIT_RUNTIME,
 				    "cannot start the file monitor: %s",
