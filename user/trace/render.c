@@ -112,8 +112,7 @@ static void print_body(FILE *out, const struct run_result *r, int i, int k,
 	format_ns(m, sizeof(m), e.measured_ns);
 	if (!e.corrected) {
 		fprintf(out, "%sbody: not corrected (%s)\n", indent,
-			e.uncorrected ? e.uncorrected :
-					"no kprobe pair calibration");
+			e.uncorrected);
 		return;
 	}
 	format_ns(b, sizeof(b), e.bias_ns);

@@ -19,6 +19,7 @@
  * use (bpf/sites.bpf.h), their cookie marked SITE_COOKIE_CAL.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/syscall.h>
@@ -132,17 +133,25 @@ int calib_trigger(const char *symbol)
 static int read_slot(struct bpf_map *stats, __u32 key, int ncpus,
 		     struct site_stats *sum)
 {
-	struct site_stats v[ncpus];
+	/* On the heap: one site_stats is ~4.8 KB, times every possible CPU. */
+	struct site_stats *v = calloc(ncpus, sizeof(*v));
+	int err = 0;
 
 	memset(sum, 0, sizeof(*sum));
-	if (bpf_map_lookup_elem(bpf_map__fd(stats), &key, v))
-		return -errno;
+	if (!v)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(bpf_map__fd(stats), &key, v)) {
+		err = -errno;
+		goto out;
+	}
 	for (int c = 0; c < ncpus; c++)
 		site_stats_add(sum, &v[c]);
 	/* Cleared, so nothing of the calibration is left in the map. */
-	memset(v, 0, sizeof(v));
+	memset(v, 0, ncpus * sizeof(*v));
 	bpf_map_update_elem(bpf_map__fd(stats), &key, v, BPF_ANY);
-	return 0;
+out:
+	free(v);
+	return err;
 }
 
 static void calibrate_class(struct run_result *r, int c,
