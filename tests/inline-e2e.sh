@@ -42,7 +42,7 @@ sed "s/^site kvm_arm_pmu_v3_set_pmu 0 entry .*/site kvm_arm_pmu_v3_set_pmu 0 ent
 	"$out/sites.txt" >"$out/refuse.txt"
 check "a table with a site in noinstr code (word $word)" test -n "$word"
 
-PMUTRACE_QEMU_ARGS="-accel tcg,thread=single -icount shift=0,sleep=off" \
+PMUTRACE_LAB_MODE=icount \
 	"$top/scripts/lab/run-guest.sh" -k "$kdir" -s "$top/tests/guest/inline.sh" \
 	-o "$out" -t 600 "$top/build/arm64/pmutrace" "$top/build/arm64/pmu-stress" \
 	"$top/build/arm64/bpf-progs" "$top/tests/guest/lib.sh" "$out/sites.txt" "$out/refuse.txt" \

@@ -88,7 +88,7 @@ for side in before after; do
 		grep -q '^site kvm_arm_pmu_v3_set_pmu 0 exit' "$out/sites.txt"
 	plug="$top/build/insn-count/insn-count.so,out=$out/insns.txt,$(pair probe kvm_pmu_probe_armpmu),$(pair setpmu kvm_arm_pmu_v3_set_pmu)"
 	echo "$plug" >"$out/plugin.args"
-	PMUTRACE_GUEST_SMP=1 PMUTRACE_QEMU_ARGS="-accel tcg,thread=single -icount shift=0,sleep=off -plugin $plug" \
+	PMUTRACE_GUEST_SMP=1 PMUTRACE_LAB_MODE=icount PMUTRACE_QEMU_ARGS="-plugin $plug" \
 		"$top/scripts/lab/run-guest.sh" -k "$bdir/$side" -s "$top/tests/guest/inline-patch.sh" \
 		-o "$out" -t 900 "$top/build/arm64/pmutrace" "$top/build/arm64/pmu-stress" \
 		"$top/build/arm64/bpf-progs" "$top/tests/guest/lib.sh" "$out/sites.txt" >"$out/run.log" 2>&1

@@ -20,8 +20,8 @@ rm -rf "$out"
 mkdir -p "$out" "$raw"
 build/x86/pmutrace-sites -o "$out/sites.txt" "$vmlinux" kvm_arm_pmu_v3_set_pmu
 { echo "N=$n"; echo "ROUNDS=$rounds"; cat tests/guest/inline-insns.sh; } >"$out/scenario.sh"
-PMUTRACE_GUEST_SMP=1 \
-	PMUTRACE_QEMU_ARGS="-accel tcg,thread=single -icount shift=0,sleep=off -plugin $top/build/insn-count/insn-count.so,out=$top/$out/insns.txt" \
+PMUTRACE_GUEST_SMP=1 PMUTRACE_LAB_MODE=icount \
+	PMUTRACE_QEMU_ARGS="-plugin $top/build/insn-count/insn-count.so,out=$top/$out/insns.txt" \
 	scripts/lab/run-guest.sh -k "$kdir" -s "$out/scenario.sh" -o "$out" -t 900 \
 	build/arm64/pmutrace build/arm64/pmu-stress build/arm64/bpf-progs tests/guest/lib.sh "$out/sites.txt" >&2
 cp "$out/insns.txt" "$out/order" "$out/sites.txt" "$raw/"
