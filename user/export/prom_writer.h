@@ -31,11 +31,10 @@ void prom_put_sample(struct writer *w, const char *suffix,
 		     const char *value);
 void prom_sample_u64(struct writer *w, const struct family *fam,
 		     const char *const *labels, __u64 v);
+/* The shortest decimal that reads back as v (the Go client's 'g', -1). */
+void prom_format_float(char *buf, size_t len, double v);
 void prom_ns_to_seconds(char *buf, size_t len, __u64 ns);
 /* Has the target a series of its own (it was attached)? */
 bool prom_attached(const struct target *t);
-
-/* prometheus_attrib.c: attribution's series, when r->attrib is set. */
-void prom_render_attribution(struct writer *w, const struct run_result *r);
 
 #endif /* PMUTRACE_PROM_WRITER_H */

@@ -2,13 +2,15 @@
 /*
  * Prometheus export (docs/prometheus.md): the text exposition format 0.0.4
  * and the node_exporter textfile. Attribution's series are
- * prometheus_attrib.c; the HTTP server is http_server.c.
+ * prometheus_attrib.c; the writer both use is prom_writer.c; the HTTP
+ * server is http_server.c.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include "prometheus.h"
 #include "prom_writer.h"
+#include "prometheus_attrib.h"
 #include "atomic_file.h"
 
 /* Every edge must start a fine bucket, and the last one lie below the
@@ -91,75 +93,6 @@ static const struct family fam_hold = {
 	"Time the lock was held (hold mode; le edges are 2^k-1 ns)"
 };
 
-void prom_family(struct writer *w, const struct family *fam)
-{
-	if (w->fam == fam)
-		return;
-	w->fam = fam;
-	fprintf(w->f, "# HELP %s %s\n# TYPE %s %s\n", fam->name, fam->help,
-		fam->name, fam->type);
-}
-
-static void put_label_value(FILE *f, const char *v)
-{
-	for (; *v; v++) {
-		if (*v == '\\' || *v == '"')
-			fputc('\\', f);
-		if (*v == '\n')
-			fputs("\\n", f);
-		else
-			fputc(*v, f);
-	}
-}
-
-/* name{key="value",...,le="..."} value, the labels given as key, value
- * pairs ending in NULL. */
-void prom_put_sample(struct writer *w, const char *suffix,
-		     const char *const *labels, const char *le,
-		     const char *value)
-{
-	char sep = '{';
-
-	fprintf(w->f, "%s%s", w->fam->name, suffix);
-	for (; labels && labels[0]; labels += 2, sep = ',') {
-		fprintf(w->f, "%c%s=\"", sep, labels[0]);
-		put_label_value(w->f, labels[1]);
-		fputc('"', w->f);
-	}
-	if (le) {
-		fprintf(w->f, "%cle=\"%s\"", sep, le);
-		sep = ',';
-	}
-	fprintf(w->f, "%s %s\n", sep == ',' ? "}" : "", value);
-}
-
-void prom_sample_u64(struct writer *w, const struct family *fam,
-		     const char *const *labels, __u64 v)
-{
-	char buf[24];
-
-	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)v);
-	prom_family(w, fam);
-	prom_put_sample(w, "", labels, NULL, buf);
-}
-
-/* The shortest decimal that reads back as v, like the Go client's
- * FormatFloat(v, 'g', -1, 64): exact, and the same on every scrape. The
- * loader never calls setlocale(), so the point is a '.'. */
-static void format_float(char *buf, size_t len, double v)
-{
-	for (int prec = 1; prec <= 17; prec++) {
-		snprintf(buf, len, "%.*g", prec, v);
-		if (strtod(buf, NULL) == v)
-			return;
-	}
-}
-
-void prom_ns_to_seconds(char *buf, size_t len, __u64 ns)
-{
-	format_float(buf, len, (double)ns / 1e9);
-}
-
 /*
  * Cumulative counts at the fixed edges, summed from the fine buckets below
  * each edge's own bucket. _count is the +Inf bucket, so the two always
@@ -190,11 +123,6 @@ static void put_histogram(struct writer *w, const struct family *fam,
 	prom_ns_to_seconds(le, sizeof(le), sum_ns);
 	prom_put_sample(w, "_sum", labels, NULL, le);
 	prom_put_sample(w, "_count", labels, NULL, v);
-}
-
-bool prom_attached(const struct target *t)
-{
-	return t->mode != ATTACH_ABSENT;
 }
 
 static void render_errors(struct writer *w, const struct target *t,
@@ -348,7 +276,7 @@ void prom_render(FILE *out, const struct run_result *r,
 	prom_family(&w, &fam_up);
 	prom_put_sample(&w, "", NULL, NULL, me->stopped ? "0" : "1");
 	if (me->start_time > 0) {
-		format_float(buf, sizeof(buf), me->start_time);
+		prom_format_float(buf, sizeof(buf), me->start_time);
 		prom_family(&w, &fam_start);
 		prom_put_sample(&w, "", NULL, NULL, buf);
 	}

@@ -5,7 +5,7 @@
  * VMs' PMUs, and what attribution could not record. prometheus.c writes
  * the rest and calls prom_render_attribution.
  */
-#include "prom_writer.h"
+#include "prometheus_attrib.h"
 #include "attrib_result.h"
 
 /* Attribution (--by, --owners, --vms): at most --top rows, the rest summed
