@@ -116,7 +116,9 @@ contention_check() {
 	return 1
 }
 
-# js RUN FILTER: jq on $out/RUN.json ("null" when there is none).
+# js RUN FILTER: jq on $out/RUN.json ("null" when there is none; out is the
+# sourcing script's).
+# shellcheck disable=SC2154
 js() { jq -r "$2" "$out/$1.json" 2>/dev/null || echo null; }
 
 # near VALUE WANT: |VALUE - WANT| <= TOL (the sourcing script's), VALUE a

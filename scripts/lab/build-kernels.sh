@@ -68,8 +68,9 @@ for arg; do
 	*) die "unknown argument '$arg' (usage: build-kernels.sh [--dry-run | [--cached] [--vmlinux]])" ;;
 	esac
 done
-[ $((dry_run + want_vmlinux)) -le 1 ] && [ $((dry_run + cached_only)) -le 1 ] ||
+if [ "$dry_run" -eq 1 ] && [ $((want_vmlinux + cached_only)) -gt 0 ]; then
 	die "--dry-run goes alone (usage: build-kernels.sh [--dry-run | [--cached] [--vmlinux]])"
+fi
 
 [ -f "$PATCH" ] || die "missing patch file $PATCH"
 [ -f "$FRAGMENT" ] || die "missing config fragment $FRAGMENT"
