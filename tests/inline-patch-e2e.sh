@@ -73,14 +73,16 @@ for side in before after; do
 		2>"$out/sites.err"
 	check "$side: pmutrace-sites wrote the table (rc $?): $(grep -c '^site ' "$out/sites.txt" 2>/dev/null) sites" \
 		grep -q '^site kvm_arm_pmu_v3_set_pmu 0 exit' "$out/sites.txt"
+	grep -v '^calib call ' "$out/sites.txt" >"$out/sites-nocall.txt"
 	plug="$top/build/insn-count/insn-count.so,out=$out/insns.txt,$(pair probe kvm_pmu_probe_armpmu),$(pair setpmu kvm_arm_pmu_v3_set_pmu)"
 	echo "$plug" >"$out/plugin.args"
 	PMUTRACE_GUEST_SMP=1 PMUTRACE_LAB_MODE=icount PMUTRACE_QEMU_ARGS="-plugin $plug" \
 		"$top/scripts/lab/run-guest.sh" -k "$bdir/$side" -s "$top/tests/guest/inline-patch.sh" \
 		-o "$out" -t 900 "$top/build/arm64/pmutrace" "$top/build/arm64/pmu-stress" \
-		"$top/build/arm64/bpf-progs" "$top/tests/guest/lib.sh" "$out/sites.txt" >"$out/run.log" 2>&1
+		"$top/build/arm64/bpf-progs" "$top/tests/guest/lib.sh" "$out/sites.txt" "$out/sites-nocall.txt" \
+		>"$out/run.log" 2>&1
 	check "$side: guest ran the scenario (rc $?)" test "$(cat "$out/scenario.rc" 2>/dev/null)" = 0
-	for run in plain ok enxio; do
+	for run in plain ok enxio nocall; do
 		check "$side: $run: workload ran" grep -q '^elapsed_ns=' "$out/$run.stress.1"
 	done
 	check "$side: the plugin closed 6 windows" test "$(wc -l <"$out/insns.txt" 2>/dev/null)" = 6
@@ -122,6 +124,15 @@ for side in before after; do
 	body ok "$p" 1 probe
 	body ok "$s" 2 setpmu
 	body enxio "$s" 3 setpmu
+	# A table without the call pair: BL bodies (after) not corrected, with
+	# the reason; the others (before) still are.
+	if [ $side = after ]; then
+		check "$side: no calib call line: $(grep -m1 'body: ' "$out/nocall.out"); $(grep -m1 'call entry: ' "$out/nocall.out")" \
+			grep -q '^  body: not corrected (no kprobe pair calibration for a BL entry)$' "$out/nocall.out"
+	else
+		check "$side: no calib call line: $(grep -m1 'body: ' "$out/nocall.out")" \
+			grep -q '^  body: mean .* fast path ' "$out/nocall.out"
+	fi
 	check "$side: calibration of the three classes done: $(js ok '[.inline_calibration[] | .class + " " + (.fast_mean_ns|tostring)] | join(", ")')" \
 		test "$(js ok '[.inline_calibration[] | select(.fast_mean_ns != null)] | length')" = 3
 done

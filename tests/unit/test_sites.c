@@ -88,6 +88,12 @@ static void test_table(void)
 	      "fields");
 	CHECK(sitetab_instances(&t, "f") == 2 && !sitetab_instances(&t, "g"),
 	      "instances");
+	/* A table of an older pmutrace-sites, without the call pair. */
+	f = fmemopen((void *)text, strstr(text, "calib call") - text, "r");
+	CHECK(!sitetab_read(f, &u, err, sizeof(err)) && u.n == 4,
+	      "no calib call line: %s", err);
+	fclose(f);
+	sitetab_free(&u);
 	f = open_memstream(&buf, &len);
 	CHECK(!sitetab_write(f, &t), "write");
 	fclose(f);
