@@ -178,6 +178,7 @@ static void calibrate_class(struct run_result *r, int c,
 	struct site_stats s;
 	int err = 0;
 
+	/* rs: where it failed, for the reason */
 	for (int e = 0; e < 2 && !err; e++) {
 		LIBBPF_OPTS(bpf_kprobe_opts, opts, .offset = site[e].offset,
 			    .bpf_cookie =
@@ -186,8 +187,10 @@ static void calibrate_class(struct run_result *r, int c,
 
 		l[e] = bpf_program__attach_kprobe_opts(e ? exit : entry,
 						       site[e].symbol, &opts);
-		if (!l[e])
+		if (!l[e]) {
 			err = -errno;
+			rs = &site[e];
+		}
 	}
 	for (int i = 0; i < CALIB_CALLS && !err; i++)
 		if (calib_trigger(rs->symbol))
@@ -233,10 +236,11 @@ int calibrate(struct run_result *r, struct bpf_program *entry,
 }
 
 /*
- * The class of the entry of site k's instance, -1 without one. A BL entry (every inline
- * reader after the RCU patch starts with bl __rcu_read_lock) is a call: its
- * kprobe simulates it 11 instructions cheaper than an ADRP (measured on the
- * before/after kernels), more than the ground truth's tolerance.
+ * The class of the entry of site k's instance, -1 without one. A BL entry
+ * (every inline reader after the RCU patch starts with bl __rcu_read_lock)
+ * is a call: its kprobe simulates it 11 instructions cheaper than an ADRP
+ * (measured on the before/after kernels), more than the ground truth's
+ * tolerance.
  */
 int entry_class(const struct run_result *r, int k)
 {
