@@ -83,7 +83,7 @@ TRACER_OBJS := $(filter-out $(OUTPUT)/compare/%,$(LOADER_OBJS))
 COMPARE_OBJS := $(filter $(OUTPUT)/common/% $(OUTPUT)/compare/%,$(LOADER_OBJS))
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(wildcard tests/unit/test_*.c))
 
-.PHONY: all clean test format check-format report report-render calibration-broken bench bench-timing bench-rt bench-inline-insns install asan fuzz deb
+.PHONY: all clean test format check-format report report-render calibration-broken bench bench-timing bench-rt bench-inline-insns inline-truth install asan fuzz deb
 GUEST_TOOLS := $(OUTPUT)/pmu-stress $(OUTPUT)/bpf-progs
 all: $(OUTPUT)/pmutrace $(OUTPUT)/pmutrace-compare $(GUEST_TOOLS) \
 	$(if $(filter $(ARCH),$(HOST_ARCH)),$(UNIT_TESTS) $(OUTPUT)/pmutrace-sites)
@@ -228,6 +228,14 @@ bench-rt:
 # against its caller (docs/inline/insns/): one boot of sid's kernel.
 bench-inline-insns:
 	scripts/bench/inline-insns.sh
+
+# The inline sites' ground truth of tests/inline-patch-e2e.sh, RUNS boots of
+# each before/after kernel, alternating: raw files in docs/inline/patch/runs/,
+# then the README's tables from them (scripts/report/inline_truth.py).
+RUNS ?= 5
+inline-truth: all
+	$(MAKE) ARCH=arm64
+	scripts/report/inline-truth.sh $(RUNS)
 
 # The floor of the benchmark: empty fentry/fexit programs.
 $(BPF_OUT)/bench_empty.bpf.o: tests/bench/bench_empty.bpf.c vmlinux.h | $(BPF_OUT)

@@ -11,7 +11,9 @@
  * which an inlined body shares with its caller), and an exit takes the
  * nearest entry with the same id. An exit site reached on a path that did
  * not enter the instance (a join point the caller uses too) finds none and
- * counts nothing. Included in both objects, after pmutrace.bpf.c's helpers.
+ * counts nothing. A call calibration pair (sitetab.h) pairs the same way:
+ * its exit, past the callee's ftrace NOPs, is before the callee's prologue
+ * moves sp. Included in both objects, after pmutrace.bpf.c's helpers.
  */
 #define SITE_MARK (1u << 3)
 /* An id's slot, mark and instance; the frame is above them. */

@@ -115,3 +115,12 @@ contention_check() {
 	fi
 	return 1
 }
+
+# js RUN FILTER: jq on $out/RUN.json ("null" when there is none; out is the
+# sourcing script's).
+# shellcheck disable=SC2154
+js() { jq -r "$2" "$out/$1.json" 2>/dev/null || echo null; }
+
+# near VALUE WANT: |VALUE - WANT| <= TOL (the sourcing script's), VALUE a
+# number.
+near() { awk -v v="$1" -v w="$2" -v t="$TOL" 'BEGIN { exit !(v ~ /^-?[0-9.]+$/ && v - w <= t && w - v <= t) }'; }

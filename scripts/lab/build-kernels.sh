@@ -1,5 +1,5 @@
 #!/bin/bash
-# build-kernels.sh [--dry-run]
+# build-kernels.sh [--dry-run | [--cached] [--vmlinux]]
 #
 # Build two arm64 kernels that differ only by
 # patches/0001-KVM-arm64-PMU-Protect-the-list-of-PMUs-with-RCU.patch:
@@ -27,6 +27,9 @@
 # same paths (same DWARF, same build-id): the cached tree, obj/ and Images
 # are left as they are (root: unshare, overlayfs).
 #
+# --cached: build no kernel: when the two are not built yet, say so in one
+# line on stderr and exit 3 (a test's skip); else as without it.
+#
 # The source package comes from the linux-source metapackage of Debian sid,
 # through the private apt configuration of scripts/lib.sh (never the system's
 # apt sources). Missing build packages are installed from the system's
@@ -52,18 +55,22 @@ usage() {
 	sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'
 }
 
-dry_run=0 want_vmlinux=0
-case ${1:-} in
-"") ;;
---dry-run) dry_run=1 ;;
---vmlinux) want_vmlinux=1 ;;
--h | --help)
-	usage
-	exit 0
-	;;
-*) die "unknown argument '$1' (usage: build-kernels.sh [--dry-run|--vmlinux])" ;;
-esac
-[ $# -le 1 ] || die "too many arguments (usage: build-kernels.sh [--dry-run|--vmlinux])"
+dry_run=0 want_vmlinux=0 cached_only=0
+for arg; do
+	case $arg in
+	--dry-run) dry_run=1 ;;
+	--vmlinux) want_vmlinux=1 ;;
+	--cached) cached_only=1 ;;
+	-h | --help)
+		usage
+		exit 0
+		;;
+	*) die "unknown argument '$arg' (usage: build-kernels.sh [--dry-run | [--cached] [--vmlinux]])" ;;
+	esac
+done
+if [ "$dry_run" -eq 1 ] && [ $((want_vmlinux + cached_only)) -gt 0 ]; then
+	die "--dry-run goes alone (usage: build-kernels.sh [--dry-run | [--cached] [--vmlinux]])"
+fi
 
 [ -f "$PATCH" ] || die "missing patch file $PATCH"
 [ -f "$FRAGMENT" ] || die "missing config fragment $FRAGMENT"
@@ -169,6 +176,10 @@ if complete before && complete after && [ "$want_vmlinux" -eq 0 ]; then
 	echo "  before: $bdir/before  ($(cat "$bdir/before/release"))"
 	echo "  after:  $bdir/after  ($(cat "$bdir/after/release"))"
 	exit 0
+fi
+if [ "$cached_only" -eq 1 ] && ! { complete before && complete after; }; then
+	echo "build-kernels: not built ($key): --cached builds nothing" >&2
+	exit 3
 fi
 
 mkdir -p "$bdir"

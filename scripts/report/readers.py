@@ -103,9 +103,10 @@ def section(raw, out):
                                for r in got[s])
     lines += ["", "Timed less counted, per row: before %s; after %s. The clock ticks every 16 ns, "
               "wider than a body's change here, so a timed body is good to about a tick. With the "
-              "patch each body starts with `bl __rcu_read_lock`, whose kprobe costs less than "
-              "the `adrp` pair that calibrates the simulated class, so pmutrace gives no "
-              "corrected figure for a BL entry (\"–\") until it has a pair of its own; what the entry kprobe adds (the plugin's least pair with the "
+              "patch each body starts with `bl __rcu_read_lock`, whose kprobe costs less than an "
+              "`adrp`'s: it is corrected by a pair of its own class, from a `bl` to its callee "
+              "past the callee's two ftrace NOPs (held in that pair's span too). What the entry "
+              "kprobe adds (the plugin's least pair with the "
               "tracer on, less without) is, per row, before %s and after %s instructions (README, "
               "\"inlined functions timed at their inline sites\"). The path length is the exact "
               "figure." % (dev("before"), dev("after"), cost("before"), cost("after")), ""]

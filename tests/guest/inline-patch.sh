@@ -29,3 +29,9 @@ stress marked 1 --markers -t 1 -n 40 vcpu-init
 stress marked 2 --markers -t 1 -n 40 set-pmu
 stress marked 3 --markers -t 1 -n 40 -P 999999 set-pmu
 trace_stop marked
+
+# 5. A table without the call pair (an older pmutrace-sites'): a BL entry's
+#    body is not corrected, and says why.
+trace_start nocall --sites /bin/sites-nocall.txt --no-lock
+stress nocall 1 -t 1 -n 5 vcpu-init
+trace_stop nocall

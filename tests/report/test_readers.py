@@ -43,15 +43,15 @@ class Readers(unittest.TestCase):
         self.assertIn("[../inline/patch](../inline/patch)", lines[2])
         rows = [x for x in lines if x.startswith("| `")]
         self.assertEqual(rows, [
-            "| `kvm_pmu_probe_armpmu` (new vCPU) | 41 → 35 (-6) | 50.2 → – "
-            "| 426.1 → 419.1 (-7.02) |",
-            "| `kvm_arm_pmu_v3_set_pmu`, success | 105 → 103 (-2) | 106.2 → – "
-            "| 477.6 → 474.0 (-3.6) |",
-            "| `kvm_arm_pmu_v3_set_pmu`, `-ENXIO` | 35 → 33 (-2) | 26.7 → – "
+            "| `kvm_pmu_probe_armpmu` (new vCPU) | 41 → 35 (-6) | 34.6 → 34.0 (-0.64) "
+            "| 424.6 → 418.7 (-5.85) |",
+            "| `kvm_arm_pmu_v3_set_pmu`, success | 105 → 103 (-2) | 106.3 → 98.0 (-8.32) "
+            "| 476.8 → 472.4 (-4.4) |",
+            "| `kvm_arm_pmu_v3_set_pmu`, `-ENXIO` | 35 → 33 (-2) | 26.3 → 31.6 (+5.28) "
             "| 416.0 → 412.0 (-4) |"])
-        # After the patch every body enters at a BL: no corrected figure.
-        self.assertIn("Timed less counted, per row: before +9.2, +1.2, -8.3; "
-                      "after –, –, –.", lines[-2])
+        # After the patch every body enters at a BL: corrected by the call pair.
+        self.assertIn("Timed less counted, per row: before -6.4, +1.3, -8.7; "
+                      "after -1.0, -5.0, -1.4.", lines[-2])
         self.assertIn("per row, before 773, 980, 980 and after 762, 762, 762 instructions",
                       lines[-2])
 

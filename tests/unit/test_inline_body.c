@@ -82,17 +82,29 @@ int main(void)
 	CHECK(!e.corrected, "a class without calibration: not corrected");
 
 	/* A BL entry (bl __rcu_read_lock after the RCU patch): its kprobe
-	 * costs less than the simulated pair's ADRP, so it is not corrected,
-	 * and says why, even with both classes calibrated. */
+	 * costs less than the simulated pair's ADRP; without a call pair it
+	 * is not corrected, and says why, even with the other two. */
 	r.calib[CLASS_STEPPED].done = true;
 	site(4, 2, false, 0x94000000 | 0x1234, 10, 0, 0, 0);
 	site(5, 2, true, 0, 10, 900, 5, 892);
 	inline_body(&r, 0, 5, &e);
-	CHECK(!e.corrected && e.uncorrected && strstr(e.uncorrected, "BL"),
-	      "a BL entry: not corrected (%s)",
+	CHECK(!e.corrected && e.uncorrected &&
+		      !strcmp(e.uncorrected,
+			      "no kprobe pair calibration for a BL entry"),
+	      "a BL entry without a call pair: not corrected (%s)",
 	      e.uncorrected ? e.uncorrected : "no reason");
 	inline_body(&r, 0, 1, &e);
 	CHECK(e.corrected, "the ADRP instance beside it still corrected");
+	/* With one, by the call pair's cost, not the ADRP's. */
+	r.calib[CLASS_CALL] = (struct calib_result){ .done = true,
+						     .mean_ns = 854,
+						     .min_ns = 852,
+						     .fast_mean_ns = 853.5,
+						     .tick_ns = 16 };
+	inline_body(&r, 0, 5, &e);
+	CHECK(e.corrected && e.bias_ns == 853.5 && e.fast_ns == 38.5,
+	      "a BL entry: by the call pair: bias %.1f fast path %.1f",
+	      e.bias_ns, e.fast_ns);
 
 	/* pmutrace can make every system call pmutrace-sites may pick. */
 	for (int i = 0; i < NR_CALIB_FUNCS; i++)

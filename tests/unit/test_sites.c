@@ -58,7 +58,9 @@ static void test_table(void)
 		"site f 0 entry caller.constprop.0+0x1c 94000000\n"
 		"site f 0 exit caller.constprop.0+0x78 b4000193\n"
 		"site f 1 exit other+0x0 d65f03c0\n"
-		"calib stepped __arm64_sys_getppid+0x1c b9400a60\n";
+		"calib stepped __arm64_sys_getppid+0x1c b9400a60\n"
+		"calib call __arm64_sys_sched_yield+0x14 97ff57ab "
+		"do_sched_yield+0x8\n";
 	char err[128], *buf;
 	struct sitetab t, u;
 	size_t len;
@@ -67,17 +69,31 @@ static void test_table(void)
 	f = fmemopen((void *)text, sizeof(text) - 1, "r");
 	CHECK(!sitetab_read(f, &t, err, sizeof(err)), "%s", err);
 	fclose(f);
-	CHECK(t.n == 4 && t.sites[3].calib && t.sites[3].offset == 0x1c &&
-		      !strcmp(t.sites[3].function, "stepped"),
-	      "calib line");
-	CHECK(t.n == 4 && t.build_id_len == 3 && t.build_id[2] == 0xff, "n %d",
+	CHECK(t.n == 5 && t.sites[3].calib && t.sites[3].offset == 0x1c &&
+		      !strcmp(t.sites[3].function, "stepped") &&
+		      !strcmp(t.sites[3].exit_symbol, "__arm64_sys_getppid") &&
+		      t.sites[3].exit_offset == 0x20,
+	      "calib line: its exit the next instruction");
+	CHECK(t.n == 5 && t.sites[4].calib && t.sites[4].offset == 0x14 &&
+		      t.sites[4].insn == 0x97ff57ab &&
+		      !strcmp(t.sites[4].symbol, "__arm64_sys_sched_yield") &&
+		      !strcmp(t.sites[4].exit_symbol, "do_sched_yield") &&
+		      t.sites[4].exit_offset == 8,
+	      "calib call line: its exit the callee's");
+	CHECK(t.n == 5 && t.build_id_len == 3 && t.build_id[2] == 0xff, "n %d",
 	      t.n);
-	CHECK(t.n == 4 && !strcmp(t.sites[0].symbol, "caller.constprop.0") &&
+	CHECK(t.n == 5 && !strcmp(t.sites[0].symbol, "caller.constprop.0") &&
 		      t.sites[0].offset == 0x1c && !t.sites[0].exit &&
 		      t.sites[1].exit && t.sites[1].insn == 0xb4000193,
 	      "fields");
 	CHECK(sitetab_instances(&t, "f") == 2 && !sitetab_instances(&t, "g"),
 	      "instances");
+	/* A table of an older pmutrace-sites, without the call pair. */
+	f = fmemopen((void *)text, strstr(text, "calib call") - text, "r");
+	CHECK(!sitetab_read(f, &u, err, sizeof(err)) && u.n == 4,
+	      "no calib call line: %s", err);
+	fclose(f);
+	sitetab_free(&u);
 	f = open_memstream(&buf, &len);
 	CHECK(!sitetab_write(f, &t), "write");
 	fclose(f);
@@ -90,21 +106,38 @@ static void test_table(void)
 	sitetab_free(&t);
 	sitetab_free(&u);
 
-	static const char *const bad[] = {
-		"pmutrace-sites 2\nbuild-id 00\n",
-		SITETAB_MAGIC "\nsite f 0 entry c+0x1 0\n",
-		SITETAB_MAGIC "\nbuild-id 0g\n",
-		SITETAB_MAGIC "\nbuild-id 00\nsite f 0 middle c+0x1 0\n",
-		SITETAB_MAGIC "\nbuild-id 00\nsite f 0 exit c+1 0\n",
-		SITETAB_MAGIC "\nbuild-id 00\nsite f 0 exit +0x1 0\n",
-		SITETAB_MAGIC "\nbuild-id 00\nsite f 0 exit c+0x1 0 extra\n",
-		SITETAB_MAGIC "\nbuild-id 00\ncalib fast c+0x1 0\n",
-		"",
+	static const struct {
+		const char *text, *why;
+	} bad[] = {
+		{ "pmutrace-sites 2\nbuild-id 00\n", "line 1: not a pmutrace" },
+		{ SITETAB_MAGIC "\nsite f 0 entry c+0x1 0\n",
+		  "no build-id line" },
+		{ SITETAB_MAGIC "\nbuild-id 0g\n", "line 2: not a" },
+		{ SITETAB_MAGIC "\nbuild-id 00\nsite f 0 middle c+0x1 0\n",
+		  "line 3: not a site" },
+		{ SITETAB_MAGIC "\nbuild-id 00\nsite f 0 exit c+1 0\n",
+		  "line 3: not a site" },
+		{ SITETAB_MAGIC "\nbuild-id 00\nsite f 0 exit +0x1 0\n",
+		  "line 3: not a site" },
+		{ SITETAB_MAGIC "\nbuild-id 00\nsite f 0 exit c+0x1 0 extra\n",
+		  "line 3: not a site" },
+		{ SITETAB_MAGIC "\nbuild-id 00\ncalib fast c+0x1 0\n",
+		  "line 3: not 'calib simulated|stepped" },
+		{ SITETAB_MAGIC "\nbuild-id 00\ncalib call c+0x1 94000000\n",
+		  "line 3: a calib call line needs its exit" },
+		{ SITETAB_MAGIC "\nbuild-id 00\ncalib call c+0x1 94000000 d\n",
+		  "line 3: a calib call line's exit is not" },
+		{ SITETAB_MAGIC "\nbuild-id 00\ncalib call c+0x1 9 d+0x0 e\n",
+		  "line 3: not 'calib simulated|stepped" },
+		{ SITETAB_MAGIC "\nbuild-id 00\ncalib stepped c+0x1 0 d+0x5\n",
+		  "line 3: only a calib call line has an exit" },
+		{ "", "line 1: not a pmutrace" },
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		f = fmemopen((void *)bad[i], strlen(bad[i]) + 1, "r");
-		CHECK(sitetab_read(f, &t, err, sizeof(err)) && t.n == 0,
-		      "bad table %zu accepted", i);
+		f = fmemopen((void *)bad[i].text, strlen(bad[i].text) + 1, "r");
+		CHECK(sitetab_read(f, &t, err, sizeof(err)) && t.n == 0 &&
+			      !strncmp(err, bad[i].why, strlen(bad[i].why)),
+		      "bad table %zu: '%s', want '%s...'", i, err, bad[i].why);
 		fclose(f);
 	}
 }
@@ -170,13 +203,25 @@ static void test_vmlinux(void)
 	      t.n > 1 ? t.sites[1].symbol : "",
 	      t.n > 1 ? (unsigned long long)t.sites[1].offset : 0ull);
 	sitetab_free(&t);
-	CHECK(!sites_calib(v, &t, err, sizeof(err)) && t.n == 2 &&
+	CHECK(!sites_calib(v, &t, err, sizeof(err)) && t.n == 3 &&
 		      site_is(&t, 0, false, "__arm64_sys_getcpu", 0x78) &&
 		      site_is(&t, 1, false, "__arm64_sys_getppid", 0x1c) &&
 		      t.sites[0].calib &&
 		      a64_kprobe_simulates(t.sites[0].insn) &&
 		      !a64_kprobe_simulates(t.sites[1].insn),
 	      "calibration pairs: %s", err);
+	/* sched_yield's handler calls do_sched_yield, past its paciasp
+	 * and frame; the exit is past do_sched_yield's two ftrace NOPs. */
+	CHECK(t.n == 3 &&
+		      site_is(&t, 2, false, "__arm64_sys_sched_yield", 0x14) &&
+		      (t.sites[2].insn & 0xfc000000) == 0x94000000 &&
+		      !strcmp(t.sites[2].exit_symbol, "do_sched_yield") &&
+		      t.sites[2].exit_offset == 8,
+	      "call pair: %s+0x%llx to %s+0x%llx",
+	      t.n == 3 ? t.sites[2].symbol : "",
+	      t.n == 3 ? (unsigned long long)t.sites[2].offset : 0ull,
+	      t.n == 3 ? t.sites[2].exit_symbol : "",
+	      t.n == 3 ? (unsigned long long)t.sites[2].exit_offset : 0ull);
 	sitetab_free(&t);
 	n = sites_find(v, "no_such_function_here", &t, err, sizeof(err));
 	CHECK(n == 0 && t.n == 0, "absent function: %d", n);

@@ -219,9 +219,10 @@ struct run_result {
 	struct attrib_result *attrib; /* NULL: no attribution asked for */
 	int nsites; /* inline sites, all targets' */
 	struct run_site sites[PMUTRACE_MAX_SITES];
-	/* each class's calibration pair (its entry; the exit is +4) */
+	/* each class's calibration pair: its entry and exit (sitetab.h) */
 	bool has_calib[NR_CLASSES];
 	struct run_site calib_sites[NR_CLASSES];
+	struct run_site calib_exits[NR_CLASSES];
 	struct calib_result calib[NR_CLASSES];
 	/* Cumulative (intervals do not subtract them): not a counter block. */
 	struct site_stats site_res[PMUTRACE_MAX_SITES];
@@ -334,8 +335,15 @@ int attach_sites(struct run_result *r, int i, struct bpf_program *entry,
 void site_stats_add(void *into, const void *cpu);
 __u32 clock_tick_ns(void);
 int calib_trigger(const char *symbol);
+int percpu_sum(struct bpf_map *map, __u32 key, void *buf, int ncpus,
+	       size_t size, void (*add)(void *into, const void *cpu),
+	       void *into);
+/* buf: one site_stats per CPU */
 int calibrate(struct run_result *r, struct bpf_program *entry,
-	      struct bpf_program *exit, struct bpf_map *stats, int ncpus);
+	      struct bpf_program *exit, struct bpf_map *stats, void *buf,
+	      int ncpus);
+/* the insn_class of site k's instance's entry, -1 without one */
+int entry_class(const struct run_result *r, int k);
 /* site k's exits (k >= 0), or target i's total (k < 0) */
 void inline_body(const struct run_result *r, int i, int k,
 		 struct body_estimate *e);

@@ -5,16 +5,20 @@
 #include <string.h>
 #include "sitetab.h"
 
-const char *const insn_class_names[NR_CLASSES] = { "simulated", "stepped" };
+const char *const insn_class_names[NR_CLASSES] = { "simulated", "stepped",
+						   "call" };
 
 /* getcpu(&cpu, &node, NULL) reaches its per-CPU node look-up (an ADRP
  * on Debian's kernels; not in an allnoconfig build, which has one in
- * times() and uname()); getppid starts with plain loads and stores. */
+ * times() and uname()); getppid starts with plain loads and stores;
+ * sched_yield's handler calls do_sched_yield (a BL to a traceable function:
+ * a kprobe in a notrace one is refused) before it yields. */
 const struct calib_func calib_funcs[NR_CALIB_FUNCS] = {
 	{ "__arm64_sys_getcpu", CLASS_SIMULATED },
 	{ "__arm64_sys_times", CLASS_SIMULATED },
 	{ "__arm64_sys_newuname", CLASS_SIMULATED },
 	{ "__arm64_sys_getppid", CLASS_STEPPED },
+	{ "__arm64_sys_sched_yield", CLASS_CALL },
 };
 
 int sitetab_add(struct sitetab *t, const struct site *s)
@@ -58,42 +62,79 @@ static int parse_build_id(const char *hex, struct sitetab *t)
 	return 0;
 }
 
-static int parse_site(const char *line, struct site *s)
+/* SYMBOL+0xOFF into symbol and *offset; -1 if it is not that. */
+static int parse_where(const char *where, char *symbol, __u64 *offset)
 {
-	char kind[8], where[2 * SITE_NAME_LEN], *plus, *end;
-	int used = 0;
+	const char *plus = strrchr(where, '+');
+	char *end;
 
-	memset(s, 0, sizeof(*s));
-	if (!strncmp(line, "calib ", 6)) {
-		s->calib = true;
-		if (sscanf(line, "calib %127s %255s %x%n", s->function, where,
-			   &s->insn, &used) != 3 ||
-		    line[used] != 0 ||
-		    (strcmp(s->function, insn_class_names[0]) &&
-		     strcmp(s->function, insn_class_names[1])))
-			return -1;
-	} else if (sscanf(line, "site %127s %u %7s %255s %x%n", s->function,
-			  &s->instance, kind, where, &s->insn, &used) != 5 ||
-		   line[used] != 0 ||
-		   (strcmp(kind, "entry") && strcmp(kind, "exit"))) {
-		return -1;
-	}
-	s->exit = !s->calib && !strcmp(kind, "exit");
-	plus = strrchr(where, '+');
 	if (!plus || plus == where || strncmp(plus, "+0x", 3) ||
 	    plus - where >= SITE_NAME_LEN)
 		return -1;
 	errno = 0;
-	s->offset = strtoull(plus + 3, &end, 16);
+	*offset = strtoull(plus + 3, &end, 16);
 	if (errno || *end || end == plus + 3)
 		return -1;
-	memcpy(s->symbol, where, plus - where);
+	memcpy(symbol, where, plus - where);
+	symbol[plus - where] = 0;
 	return 0;
+}
+
+int insn_class_of(const char *name)
+{
+	for (int c = 0; c < NR_CLASSES; c++)
+		if (!strcmp(name, insn_class_names[c]))
+			return c;
+	return -1;
+}
+
+#define CALIB_FORMAT                                                      \
+	"not 'calib simulated|stepped SYMBOL+0xOFF INSN' or 'calib call " \
+	"SYMBOL+0xOFF INSN EXIT_SYMBOL+0xOFF'"
+
+/* A site or calib line into s: NULL, or what is wrong with it. */
+static const char *parse_site(const char *line, struct site *s)
+{
+	char kind[8], where[2 * SITE_NAME_LEN], exit[2 * SITE_NAME_LEN];
+	int used = 0, n, c;
+
+	memset(s, 0, sizeof(*s));
+	if (strncmp(line, "calib ", 6)) {
+		if (sscanf(line, "site %127s %u %7s %255s %x%n", s->function,
+			   &s->instance, kind, where, &s->insn, &used) != 5 ||
+		    line[used] != 0 ||
+		    (strcmp(kind, "entry") && strcmp(kind, "exit")) ||
+		    parse_where(where, s->symbol, &s->offset))
+			return "not a site, calib or build-id line";
+		s->exit = !strcmp(kind, "exit");
+		return NULL;
+	}
+	s->calib = true;
+	n = sscanf(line, "calib %127s %255s %x %255s%n", s->function, where,
+		   &s->insn, exit, &used);
+	if (n == 3)
+		sscanf(line, "calib %*s %*s %*x%n", &used);
+	c = insn_class_of(s->function);
+	if (n < 3 || line[used] != 0 || c < 0 ||
+	    parse_where(where, s->symbol, &s->offset))
+		return CALIB_FORMAT;
+	if ((n == 4) != (c == CLASS_CALL))
+		return c == CLASS_CALL ?
+			       "a calib call line needs its exit, EXIT_SYMBOL+0xOFF" :
+			       "only a calib call line has an exit";
+	if (c != CLASS_CALL) {
+		memcpy(s->exit_symbol, s->symbol, sizeof(s->symbol));
+		s->exit_offset = s->offset + 4;
+	} else if (parse_where(exit, s->exit_symbol, &s->exit_offset)) {
+		return "a calib call line's exit is not EXIT_SYMBOL+0xOFF";
+	}
+	return NULL;
 }
 
 int sitetab_read(FILE *f, struct sitetab *t, char *err, size_t errlen)
 {
 	char line[1024], hex[2 * SITETAB_MAX_BUILD_ID + 2];
+	const char *why;
 	int lineno = 0;
 	struct site s;
 
@@ -102,10 +143,12 @@ int sitetab_read(FILE *f, struct sitetab *t, char *err, size_t errlen)
 		size_t n = strlen(line);
 
 		lineno++;
+		why = "longer than 1023 characters";
 		if (n && line[n - 1] == '\n')
 			line[--n] = 0;
 		else if (!feof(f))
 			goto bad;
+		why = "not a site, calib or build-id line";
 		if (lineno == 1) {
 			if (strcmp(line, SITETAB_MAGIC))
 				goto bad;
@@ -116,7 +159,8 @@ int sitetab_read(FILE *f, struct sitetab *t, char *err, size_t errlen)
 			    sscanf(line + 9, "%41s", hex) != 1 ||
 			    parse_build_id(hex, t))
 				goto bad;
-		} else if (parse_site(line, &s) || sitetab_add(t, &s)) {
+		} else if ((why = parse_site(line, &s)) || sitetab_add(t, &s)) {
+			why = why ? why : "out of memory";
 			goto bad;
 		}
 	}
@@ -129,8 +173,7 @@ int sitetab_read(FILE *f, struct sitetab *t, char *err, size_t errlen)
 	return 0;
 bad:
 	snprintf(err, errlen, "line %d: %s", lineno,
-		 lineno == 1 ? "not a pmutrace-sites 1 table" :
-			       "not a site or build-id line");
+		 lineno == 1 ? "not a pmutrace-sites 1 table" : why);
 	sitetab_free(t);
 	return -1;
 }
@@ -145,15 +188,20 @@ int sitetab_write(FILE *f, const struct sitetab *t)
 	for (int i = 0; i < t->n; i++) {
 		const struct site *s = &t->sites[i];
 
-		if (s->calib)
-			fprintf(f, "calib %s %s+0x%llx %08x\n", s->function,
+		if (s->calib) {
+			fprintf(f, "calib %s %s+0x%llx %08x", s->function,
 				s->symbol, (unsigned long long)s->offset,
 				s->insn);
-		else
+			if (insn_class_of(s->function) == CLASS_CALL)
+				fprintf(f, " %s+0x%llx", s->exit_symbol,
+					(unsigned long long)s->exit_offset);
+			fputc('\n', f);
+		} else {
 			fprintf(f, "site %s %u %s %s+0x%llx %08x\n",
 				s->function, s->instance,
 				s->exit ? "exit" : "entry", s->symbol,
 				(unsigned long long)s->offset, s->insn);
+		}
 	}
 	return ferror(f) ? -1 : 0;
 }

@@ -374,11 +374,14 @@ static bool cu_declares(Dwarf_Die *cu, const char *fn)
 	return false;
 }
 
-/* A kprobe can take insn, and the next instruction runs right after it. */
+/* A kprobe can take insn, and the next instruction runs right after it
+ * (a call's: its callee's first). */
 static bool calib_fits(__u32 insn, enum insn_class class)
 {
 	__u64 to;
 
+	if (class == CLASS_CALL)
+		return a64_decode(insn, 0, &to) == A64_BL;
 	if (class == CLASS_SIMULATED)
 		return a64_kprobe_simulates(insn) &&
 		       a64_decode(insn, 0, &to) == A64_OTHER;
@@ -389,20 +392,61 @@ static bool calib_fits(__u32 insn, enum insn_class class)
 	       (insn & 0x1f) != 31 && ((insn >> 5) & 0x1f) != 31;
 }
 
+#define A64_NOP 0xd503201fu
+
+/*
+ * Where a call pair's exit goes: the BL at addr's callee, past the NOPs
+ * ftrace patches at its entry (2 on Debian's kernels), which it must have:
+ * trace_kprobe refuses a kprobe anywhere in a notrace function ("Could not
+ * probe notrace function"), and a NOP there is ftrace's to patch. Before
+ * the callee's prologue its sp is the caller's: the pair matches by frame.
+ */
+static int call_exit(struct vmlinux *v, __u64 addr, __u32 insn, struct site *s)
+{
+	const struct func_sym *t;
+	__u32 w;
+	__u64 to, off = 0;
+
+	a64_decode(insn, addr, &to);
+	t = sym_of(v, to);
+	if (!t || t->addr != to)
+		return -1;
+	while (off < 8 && !insn_at(v, to + off, &w) && w == A64_NOP)
+		off += 4;
+	if (!off)
+		return -1;
+	snprintf(s->exit_symbol, sizeof(s->exit_symbol), "%s", t->name);
+	s->exit_offset = off;
+	return 0;
+}
+
 /* The first fitting pair of class c in symbol, past the two NOPs ftrace
- * patches at the entry; 0 for none. */
-static __u64 calib_pair(struct vmlinux *v, const char *symbol,
-			enum insn_class c, __u32 *insn)
+ * patches at the entry, into s; false for none. */
+static bool calib_pair(struct vmlinux *v, const char *symbol, enum insn_class c,
+		       struct site *s)
 {
 	const struct func_sym *sym = NULL;
 
 	for (size_t i = 0; i < v->nsyms && !sym; i++)
 		if (!strcmp(v->syms[i].name, symbol))
 			sym = &v->syms[i];
-	for (__u64 off = 8; sym && off + 8 <= sym->size; off += 4)
-		if (!insn_at(v, sym->addr + off, insn) && calib_fits(*insn, c))
-			return off;
-	return 0;
+	for (__u64 off = 8; sym && off + 8 <= sym->size; off += 4) {
+		if (insn_at(v, sym->addr + off, &s->insn) ||
+		    !calib_fits(s->insn, c))
+			continue;
+		if (c == CLASS_CALL) {
+			if (call_exit(v, sym->addr + off, s->insn, s))
+				continue;
+		} else {
+			snprintf(s->exit_symbol, sizeof(s->exit_symbol), "%s",
+				 symbol);
+			s->exit_offset = off + 4;
+		}
+		snprintf(s->symbol, sizeof(s->symbol), "%s", symbol);
+		s->offset = off;
+		return true;
+	}
+	return false;
 }
 
 int sites_calib(struct vmlinux *v, struct sitetab *t, char *err, size_t errlen)
@@ -411,16 +455,12 @@ int sites_calib(struct vmlinux *v, struct sitetab *t, char *err, size_t errlen)
 
 	for (int c = 0; c < NR_CLASSES; c++) {
 		struct site s = { .calib = true };
+		bool found = false;
 
-		for (int f = 0; f < NR_CALIB_FUNCS && !s.offset; f++) {
-			if (calib_funcs[f].class != (enum insn_class)c)
-				continue;
-			s.offset = calib_pair(v, calib_funcs[f].symbol, c,
-					      &s.insn);
-			snprintf(s.symbol, sizeof(s.symbol), "%s",
-				 calib_funcs[f].symbol);
-		}
-		if (!s.offset) {
+		for (int f = 0; f < NR_CALIB_FUNCS && !found; f++)
+			found = calib_funcs[f].class == (enum insn_class)c &&
+				calib_pair(v, calib_funcs[f].symbol, c, &s);
+		if (!found) {
 			snprintf(err, errlen,
 				 "no %s instruction pair to calibrate with",
 				 insn_class_names[c]);

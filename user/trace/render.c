@@ -133,7 +133,8 @@ static void print_calibration(FILE *out, const struct run_result *r)
 	fprintf(out, "\nkprobe pair calibration (inline sites' bias):\n");
 	for (int c = 0; c < NR_CLASSES; c++) {
 		const struct calib_result *k = &r->calib[c];
-		const struct run_site *s = &r->calib_sites[c];
+		const struct run_site *s = &r->calib_sites[c],
+				      *x = &r->calib_exits[c];
 
 		if (!k->done) {
 			fprintf(out, "  %s entry: none (%s)\n",
@@ -141,9 +142,10 @@ static void print_calibration(FILE *out, const struct run_result *r)
 			continue;
 		}
 		fprintf(out,
-			"  %s entry: %s+0x%llx, %llu pairs, mean %.1f ns (fast path %.1f), min %llu, max %llu\n",
+			"  %s entry: %s+0x%llx to %s+0x%llx, %llu pairs, mean %.1f ns (fast path %.1f), min %llu, max %llu\n",
 			insn_class_names[c], s->symbol,
-			(unsigned long long)s->offset,
+			(unsigned long long)s->offset, x->symbol,
+			(unsigned long long)x->offset,
 			(unsigned long long)k->pairs, k->mean_ns,
 			k->fast_mean_ns, (unsigned long long)k->min_ns,
 			(unsigned long long)k->max_ns);

@@ -99,15 +99,20 @@ static struct json_object *calibration_json(const struct run_result *r)
 
 	for (int c = 0; c < NR_CLASSES; c++) {
 		const struct calib_result *k = &r->calib[c];
-		const struct run_site *s = &r->calib_sites[c];
+		const struct run_site *s = &r->calib_sites[c],
+				      *x = &r->calib_exits[c];
 		struct json_object *o = json_object_new_object();
-		char at[NAME_LEN + 24];
+		char at[NAME_LEN + 24], to[NAME_LEN + 24];
 
 		snprintf(at, sizeof(at), "%s+0x%llx", s->symbol,
 			 (unsigned long long)s->offset);
+		snprintf(to, sizeof(to), "%s+0x%llx", x->symbol,
+			 (unsigned long long)x->offset);
 		ADD(o, "class", json_object_new_string(insn_class_names[c]));
 		ADD(o, "at",
 		    r->has_calib[c] ? json_object_new_string(at) : NULL);
+		ADD(o, "exit_at",
+		    r->has_calib[c] ? json_object_new_string(to) : NULL);
 		ADD(o, "pairs", u64_json(k->pairs));
 		ADD(o, "mean_ns",
 		    k->done ? json_object_new_double(k->mean_ns) : NULL);
@@ -143,6 +148,11 @@ static struct json_object *sites_json(const struct run_result *r, int i)
 		ADD(o, "kind",
 		    json_object_new_string(rs->exit ? "exit" : "entry"));
 		ADD(o, "at", json_object_new_string(where));
+		ADD(o, "class",
+		    rs->exit || entry_class(r, k) < 0 ?
+			    NULL :
+			    json_object_new_string(
+				    insn_class_names[entry_class(r, k)]));
 		ADD(o, "count", u64_json(ss->count));
 		ADD(o, "latency_ns",
 		    rs->exit ? hist_json(&ss->latency, ss->count, ss->sum_ns,

@@ -191,23 +191,32 @@ static void run_site_of(struct run_site *rs, const struct site *s, int target)
 	rs->insn = s->insn;
 }
 
-/* The calibration pairs the table names, checked like the sites. */
+/* The calibration pairs the table names, checked like the sites (the
+ * exit's bytes are not the table's: a kprobe there only reads the clock). */
 static void calib_prepare(struct run_result *r, const struct sitetab *tab,
 			  const char *kallsyms, int kcore)
 {
 	for (int k = 0; k < tab->n; k++) {
 		const struct site *s = &tab->sites[k];
-		int c = !strcmp(s->function, insn_class_names[CLASS_STEPPED]);
-		struct run_site *rs = &r->calib_sites[c];
+		int c = insn_class_of(s->function);
+		struct run_site *rs = &r->calib_sites[c < 0 ? 0 : c],
+				*ex = &r->calib_exits[c < 0 ? 0 : c];
 		__u32 live;
 
-		if (!s->calib)
+		if (!s->calib || c < 0)
 			continue;
 		run_site_of(rs, s, 0);
 		site_addresses(rs, 1, kallsyms);
-		if (!rs->addr)
+		*ex = *rs;
+		snprintf(ex->symbol, sizeof(ex->symbol), "%s", s->exit_symbol);
+		ex->offset = s->exit_offset;
+		ex->exit = true;
+		ex->addr = 0;
+		site_addresses(ex, 1, kallsyms);
+		if (!rs->addr || !ex->addr)
 			snprintf(r->calib[c].why, sizeof(r->calib[c].why),
-				 "%s not in kallsyms", s->symbol);
+				 "%s not in kallsyms",
+				 rs->addr ? s->exit_symbol : s->symbol);
 		else if (kcore >= 0 && (kcore_read(kcore, rs->addr, &live) ||
 					live != rs->insn))
 			snprintf(r->calib[c].why, sizeof(r->calib[c].why),

@@ -309,7 +309,7 @@ static struct tracer *try_start(struct run_result *r, int *err)
 	if (!*err && r->nsites)
 		*err = calibrate(r, tr->skel->progs.site_entry,
 				 tr->skel->progs.site_exit,
-				 tr->skel->maps.site_stats, tr->ncpus);
+				 tr->skel->maps.site_stats, tr->buf, tr->ncpus);
 	if (!*err)
 		*err = attach_all(tr, r);
 	startup_step("programs attached");
@@ -377,12 +377,7 @@ static int read_percpu(struct tracer *tr, struct bpf_map *map, __u32 key,
 		       size_t size, void (*add)(void *into, const void *cpu),
 		       void *into)
 {
-	if (bpf_map_lookup_elem(bpf_map__fd(map), &key, tr->buf))
-		return -errno;
-	memset(into, 0, size);
-	for (int c = 0; c < tr->ncpus; c++)
-		add(into, (const char *)tr->buf + (size_t)c * size);
-	return 0;
+	return percpu_sum(map, key, tr->buf, tr->ncpus, size, add, into);
 }
 
 /* The maps' per-CPU record completed (include/pmutrace.h). */

@@ -11,14 +11,17 @@
  * one (the BRK exception, the kprobe handler, the program up to its clock
  * read). A pair on two adjacent instructions holds only that, plus one
  * instruction. arm64 simulates some instructions and single-steps the
- * others, at a different cost, so there is a pair for each class
- * (sitetab.h); each site is corrected by its instance's entry's class.
+ * others, at a different cost, and simulates a BL cheaper than an ADRP, so
+ * there is a pair for each class (sitetab.h): a call's from a BL to its
+ * callee's first instruction. Each site is corrected by its instance's
+ * entry's class.
  *
  * The pairs are in system calls this process makes itself, CALIB_CALLS
  * times each, before the sites attach, with the same programs the sites
  * use (bpf/sites.bpf.h), their cookie marked SITE_COOKIE_CAL.
  */
 #include <errno.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -127,54 +130,67 @@ int calib_trigger(const char *symbol)
 		return uname(&u);
 	if (!strcmp(symbol, "__arm64_sys_getppid"))
 		return getppid() > 0 ? 0 : -1;
+	if (!strcmp(symbol, "__arm64_sys_sched_yield"))
+		return sched_yield();
 	return -1;
 }
 
-static int read_slot(struct bpf_map *stats, __u32 key, int ncpus,
+/*
+ * The sum over the CPUs of a per-CPU map's value at key, through buf (one
+ * value per CPU, of size bytes) and add: tracer.c's reads and the
+ * calibration's.
+ */
+int percpu_sum(struct bpf_map *map, __u32 key, void *buf, int ncpus,
+	       size_t size, void (*add)(void *into, const void *cpu),
+	       void *into)
+{
+	if (bpf_map_lookup_elem(bpf_map__fd(map), &key, buf))
+		return -errno;
+	memset(into, 0, size);
+	for (int c = 0; c < ncpus; c++)
+		add(into, (const char *)buf + (size_t)c * size);
+	return 0;
+}
+
+/* A calibration slot's sum, then cleared, so nothing of the calibration
+ * is left in the map. */
+static int read_slot(struct bpf_map *stats, __u32 key, void *buf, int ncpus,
 		     struct site_stats *sum)
 {
-	/* On the heap: one site_stats is ~4.8 KB, times every possible CPU. */
-	struct site_stats *v = calloc(ncpus, sizeof(*v));
-	int err = 0;
+	int err = percpu_sum(stats, key, buf, ncpus, sizeof(*sum),
+			     site_stats_add, sum);
 
-	memset(sum, 0, sizeof(*sum));
-	if (!v)
-		return -ENOMEM;
-	if (bpf_map_lookup_elem(bpf_map__fd(stats), &key, v)) {
-		err = -errno;
-		goto out;
-	}
-	for (int c = 0; c < ncpus; c++)
-		site_stats_add(sum, &v[c]);
-	/* Cleared, so nothing of the calibration is left in the map. */
-	memset(v, 0, ncpus * sizeof(*v));
-	bpf_map_update_elem(bpf_map__fd(stats), &key, v, BPF_ANY);
-out:
-	free(v);
+	memset(buf, 0, ncpus * sizeof(*sum));
+	bpf_map_update_elem(bpf_map__fd(stats), &key, buf, BPF_ANY);
 	return err;
 }
 
 static void calibrate_class(struct run_result *r, int c,
 			    struct bpf_program *entry, struct bpf_program *exit,
-			    struct bpf_map *stats, int ncpus)
+			    struct bpf_map *stats, void *buf, int ncpus)
 {
-	/* A copy: its name goes into res->why, in the same struct. */
-	const struct run_site site = r->calib_sites[c], *rs = &site;
+	/* Copies: their names go into res->why, in the same struct. */
+	const struct run_site site[2] = { r->calib_sites[c],
+					  r->calib_exits[c] },
+			      *rs = site;
 	struct calib_result *res = &r->calib[c];
 	struct bpf_link *l[2] = {};
 	struct site_stats s;
 	int err = 0;
 
+	/* rs: where it failed, for the reason */
 	for (int e = 0; e < 2 && !err; e++) {
-		LIBBPF_OPTS(bpf_kprobe_opts, opts, .offset = rs->offset + 4 * e,
+		LIBBPF_OPTS(bpf_kprobe_opts, opts, .offset = site[e].offset,
 			    .bpf_cookie =
 				    SITE_COOKIE(0, calib_slot(c, e), 0xff) |
 				    SITE_COOKIE_CAL);
 
 		l[e] = bpf_program__attach_kprobe_opts(e ? exit : entry,
-						       rs->symbol, &opts);
-		if (!l[e])
+						       site[e].symbol, &opts);
+		if (!l[e]) {
 			err = -errno;
+			rs = &site[e];
+		}
 	}
 	for (int i = 0; i < CALIB_CALLS && !err; i++)
 		if (calib_trigger(rs->symbol))
@@ -182,8 +198,9 @@ static void calibrate_class(struct run_result *r, int c,
 	bpf_link__destroy(l[0]);
 	bpf_link__destroy(l[1]);
 	if (!err)
-		err = read_slot(stats, calib_slot(c, true), ncpus, &s);
-	read_slot(stats, calib_slot(c, false), ncpus, &(struct site_stats){});
+		err = read_slot(stats, calib_slot(c, true), buf, ncpus, &s);
+	read_slot(stats, calib_slot(c, false), buf, ncpus,
+		  &(struct site_stats){});
 	if (err) {
 		snprintf(res->why, sizeof(res->why), "%s+0x%llx: %s",
 			 rs->symbol, (unsigned long long)rs->offset,
@@ -209,27 +226,23 @@ static void calibrate_class(struct run_result *r, int c,
 }
 
 int calibrate(struct run_result *r, struct bpf_program *entry,
-	      struct bpf_program *exit, struct bpf_map *stats, int ncpus)
+	      struct bpf_program *exit, struct bpf_map *stats, void *buf,
+	      int ncpus)
 {
 	for (int c = 0; c < NR_CLASSES; c++)
 		if (r->has_calib[c])
-			calibrate_class(r, c, entry, exit, stats, ncpus);
+			calibrate_class(r, c, entry, exit, stats, buf, ncpus);
 	return 0;
 }
 
-/* No calibration pair matches the entry instruction's kprobe cost. */
-#define CLASS_NONE (-1)
 /*
- * A BL entry (every inline reader after the RCU patch starts with
- * bl __rcu_read_lock): its kprobe simulates a call, 11 instructions
- * cheaper than the ADRP pair of the simulated class (measured on the
- * before/after kernels), more than the ground truth's tolerance. Until it
- * has a pair of its own it is not corrected rather than corrected wrongly.
+ * The class of the entry of site k's instance, -1 without one. A BL entry
+ * (every inline reader after the RCU patch starts with bl __rcu_read_lock)
+ * is a call: its kprobe simulates it 11 instructions cheaper than an ADRP
+ * (measured on the before/after kernels), more than the ground truth's
+ * tolerance.
  */
-#define CLASS_CALL (-2)
-
-/* The class of the entry of site k's instance. */
-static int entry_class(const struct run_result *r, int k)
+int entry_class(const struct run_result *r, int k)
 {
 	__u64 to;
 
@@ -244,7 +257,7 @@ static int entry_class(const struct run_result *r, int k)
 			       CLASS_SIMULATED :
 			       CLASS_STEPPED;
 	}
-	return CLASS_NONE;
+	return -1;
 }
 
 /*
@@ -277,7 +290,7 @@ void inline_body(const struct run_result *r, int i, int k,
 			bias = -1;
 			e->uncorrected =
 				cls == CLASS_CALL ?
-					"its entry is a BL, which no kprobe pair calibration matches" :
+					"no kprobe pair calibration for a BL entry" :
 					"no kprobe pair calibration";
 			continue;
 		}
