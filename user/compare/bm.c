@@ -141,18 +141,29 @@ static void walk(struct walk *w, int j, int ka, int kb, double s1[2],
 	}
 }
 
-static void walk_init(struct walk *w, const struct pool *p)
+/* The walk over p's law: every |T| into all, or with all NULL the weight of
+ * |T| >= thr in hits. */
+static struct walk *walk_law(const struct pool *p, double *all, double thr)
 {
-	w->p = p;
-	w->nblk = 0;
+	static struct walk w;
+	double s1[2] = { 0, 0 }, s2[2] = { 0, 0 };
+
+	w.p = p;
+	w.nblk = 0;
 	for (int k = 0; k < p->N; k = p->end[k])
-		w->size[w->nblk++] = p->end[k] - k;
+		w.size[w.nblk++] = p->end[k] - k;
 	for (int i = 0; i <= p->N; i++)
 		for (int k = 0; k <= i; k++)
-			w->binom[i][k] = k == 0 || k == i ?
-						 1 :
-						 w->binom[i - 1][k - 1] +
-							 w->binom[i - 1][k];
+			w.binom[i][k] = k == 0 || k == i ?
+						1 :
+						w.binom[i - 1][k - 1] +
+							w.binom[i - 1][k];
+	w.all = all;
+	w.nall = 0;
+	w.thr = thr;
+	w.hits = 0;
+	walk(&w, 0, 0, 0, s1, s2, 1);
+	return &w;
 }
 
 static bool no_ties(const struct pool *p)
@@ -178,14 +189,7 @@ static const double *bm_law(const struct pool *p, int *total)
 	}
 	if (cmp_choose(p->N, p->m) <= BM_EXACT) {
 		/* Only without ties (bm_p walks tied pools itself). */
-		static struct walk w;
-		double s1[2] = { 0, 0 }, s2[2] = { 0, 0 };
-
-		walk_init(&w, p);
-		w.all = law;
-		w.nall = 0;
-		walk(&w, 0, 0, 0, s1, s2, 1);
-		t = w.nall;
+		t = walk_law(p, law, 0)->nall;
 	} else {
 		unsigned long long x = 0x9e3779b97f4a7c15ULL;
 		int perm[BM_MAXN];
@@ -254,17 +258,8 @@ double bm_p(const double *vb, int n, const double *va, int m, int *dir)
 	*dir = t > 0 ? 1 : t < 0 ? -1 : 0;
 	/* Arrangements at least as extreme, up to rounding. */
 	thr = fabs(t) * (1 - 1e-9);
-	if (cmp_choose(p.N, m) <= BM_EXACT && !no_ties(&p)) {
-		static struct walk w;
-		double s1[2] = { 0, 0 }, s2[2] = { 0, 0 };
-
-		walk_init(&w, &p);
-		w.thr = thr;
-		w.hits = 0;
-		w.all = NULL;
-		walk(&w, 0, 0, 0, s1, s2, 1);
-		return w.hits / cmp_choose(p.N, m);
-	}
+	if (cmp_choose(p.N, m) <= BM_EXACT && !no_ties(&p))
+		return walk_law(&p, NULL, thr)->hits / cmp_choose(p.N, m);
 	law = bm_law(&p, &total);
 	hi = total;
 	while (lo < hi) {
