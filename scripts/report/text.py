@@ -149,7 +149,8 @@ def _time(s):
         return None
 
 
-def _load1(s):
+def load1(s):
+    """The 1-minute load of a /proc/loadavg line, None when there is none."""
     try:
         return float(s.split()[0])
     except (AttributeError, IndexError, ValueError):
@@ -191,7 +192,7 @@ def setup(groups, cells, a, b, extra_warn=()):
     out.append("- Runs: %d boots %s%s." % (
         len(boots), span, "; %d s of boots in all, %d-%d s each" % (sum(secs), min(secs), max(secs))
         if secs else ""))
-    loads = [v for v in (_load1(x.get("host_load_start") or x.get("load_start")) for x in boots)
+    loads = [v for v in (load1(x.get("host_load_start") or x.get("load_start")) for x in boots)
              if v is not None]
     if loads:
         out.append("- Load average (1 min) of the %s at each boot's start: %s to %s, median %s." % (
