@@ -108,10 +108,12 @@ def verdict(st, judged=True):
     if v == "no change shown":
         r = detectable(st)
         if r is None:
+            # Compare models boots at 0 (drawn with their share), but needs
+            # the spread of the others: with boots at 0, too few above it.
             zero = any(isinstance(x, (int, float)) and x <= 0
                        for x in (st.get("before_runs") or []) + (st.get("after_runs") or []))
             out += "; could detect: not known (%s)" % (
-                "boots with 0, outside compare's log-normal model" if zero else
+                "too few boots above 0 to know their spread" if zero else
                 "compare gives none")
         else:
             out += "; could detect %s" % ("≥ " + detect_text(st) if r < float("inf")
