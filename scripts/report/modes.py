@@ -174,12 +174,8 @@ def contention(per_mode, cells, a, b):
 
 def load1(boot):
     """The larger of the host's 1-minute load at the boot's start and end."""
-    vals = []
-    for k in ("host_load_start", "host_load_end"):
-        try:
-            vals.append(float(boot.get(k).split()[0]))
-        except (AttributeError, IndexError, ValueError):
-            pass
+    vals = [v for v in (text.load1(boot.get(k)) for k in ("host_load_start", "host_load_end"))
+            if v is not None]
     return max(vals) if vals else None
 
 

@@ -25,7 +25,6 @@ import argparse
 import json
 import os
 import shutil
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -69,29 +68,13 @@ def path_length(insns, out):
     return lines, rows
 
 
-def run_compare(pmutrace, fmt, before, after, out=None):
-    """`pmutrace compare -f FMT` of two lists of run files, run from the folder
-    above the raw set so that file names read raw/LABEL-BOOT/CELL.json (an
-    archive's temporary folder never shows) -> its stdout."""
-    files = before + after
-    base = os.path.dirname(os.path.commonpath([os.path.abspath(f) for f in files]))
-    rel = lambda fs: [os.path.relpath(os.path.abspath(f), base) for f in fs]
-    exe = os.path.abspath(pmutrace) if os.sep in pmutrace else pmutrace
-    cmd = [exe, "compare", "-f", fmt] + (["-o", os.path.abspath(out)] if out else [])
-    res = subprocess.run(cmd + ["--before"] + rel(before) + ["--after"] + rel(after),
-                         capture_output=True, text=True, check=False, cwd=base)
-    if res.returncode != 0:
-        raise RuntimeError("%s compare -f %s: %s" % (pmutrace, fmt, res.stderr.strip()))
-    return res.stdout
-
-
 def comparisons(pmutrace, groups, a, b, cells):
     """({cell: compare JSON}, the whole document) for the cells both sides ran:
     one `pmutrace compare --cells` of the boot folders, so that every verdict
     and the headline answers hold as one family."""
     boot_dir = lambda x: os.path.dirname(x.run_file(next(iter(x.runs))))
-    doc = json.loads(vd.cells_compare(pmutrace, [boot_dir(x) for x in groups.get(a, [])],
-                                      [boot_dir(x) for x in groups.get(b, [])]))
+    doc = json.loads(vd.compare(pmutrace, [boot_dir(x) for x in groups.get(a, [])],
+                                [boot_dir(x) for x in groups.get(b, [])], cells=True))
     return {c: v for c, v in doc.get("cells", {}).items() if c in cells}, doc
 
 
@@ -129,7 +112,7 @@ def hist_svgs(pmutrace, out, groups, a, b, cells, prefix=""):
         if not (fa and fb):
             continue
         name = "%s%s.svg" % (prefix, cell)
-        run_compare(pmutrace, "svg", fa, fb, os.path.join(out, name))
+        vd.compare(pmutrace, fa, fb, "svg", out=os.path.join(out, name))
         written[cell] = name
     return written
 

@@ -108,10 +108,12 @@ def verdict(st, judged=True):
     if v == "no change shown":
         r = detectable(st)
         if r is None:
+            # Compare models boots at 0 (drawn with their share), but needs
+            # the spread of the others: with boots at 0, too few above it.
             zero = any(isinstance(x, (int, float)) and x <= 0
                        for x in (st.get("before_runs") or []) + (st.get("after_runs") or []))
             out += "; could detect: not known (%s)" % (
-                "boots with 0, outside compare's log-normal model" if zero else
+                "too few boots above 0 to know their spread" if zero else
                 "compare gives none")
         else:
             out += "; could detect %s" % ("≥ " + detect_text(st) if r < float("inf")
@@ -149,7 +151,8 @@ def _time(s):
         return None
 
 
-def _load1(s):
+def load1(s):
+    """The 1-minute load of a /proc/loadavg line, None when there is none."""
     try:
         return float(s.split()[0])
     except (AttributeError, IndexError, ValueError):
@@ -191,7 +194,7 @@ def setup(groups, cells, a, b, extra_warn=()):
     out.append("- Runs: %d boots %s%s." % (
         len(boots), span, "; %d s of boots in all, %d-%d s each" % (sum(secs), min(secs), max(secs))
         if secs else ""))
-    loads = [v for v in (_load1(x.get("host_load_start") or x.get("load_start")) for x in boots)
+    loads = [v for v in (load1(x.get("host_load_start") or x.get("load_start")) for x in boots)
              if v is not None]
     if loads:
         out.append("- Load average (1 min) of the %s at each boot's start: %s to %s, median %s." % (

@@ -1,23 +1,27 @@
 """The report's verdicts as `pmutrace compare --cells -f json` gives them: the
 statistics (family, adjusted p, headline answers, detectable ratios) are all
-computed in C; this module only prints them."""
+computed in C; this module only runs compare (also for its SVG figures) and
+prints them."""
 
 import os
 import subprocess
 
 
-def cells_compare(pmutrace, before_dirs, after_dirs):
-    """`pmutrace compare --cells -f json` of two lists of boot folders, run from
-    the folder above them so that names read raw/LABEL-BOOT -> its stdout."""
-    dirs = [os.path.abspath(d) for d in before_dirs + after_dirs]
-    base = os.path.dirname(os.path.commonpath(dirs))
-    rel = lambda ds: [os.path.relpath(os.path.abspath(d), base) for d in ds]
+def compare(pmutrace, before, after, fmt="json", cells=False, out=None):
+    """`pmutrace compare -f FMT` of two lists of run files, or with CELLS
+    `--cells` of boot folders, run from the folder above the raw set so that
+    names read raw/LABEL-BOOT[/CELL.json] (an archive's temporary folder never
+    shows) -> its stdout."""
+    paths = [os.path.abspath(p) for p in before + after]
+    base = os.path.dirname(os.path.commonpath(paths))
+    rel = lambda ps: [os.path.relpath(os.path.abspath(p), base) for p in ps]
     exe = os.path.abspath(pmutrace) if os.sep in pmutrace else pmutrace
-    cmd = [exe, "compare", "-f", "json", "--cells", "--before"] + rel(before_dirs) + \
-        ["--after"] + rel(after_dirs)
-    res = subprocess.run(cmd, capture_output=True, text=True, check=False, cwd=base)
+    how = ["-f", fmt] + (["--cells"] if cells else [])
+    cmd = [exe, "compare"] + how + (["-o", os.path.abspath(out)] if out else [])
+    res = subprocess.run(cmd + ["--before"] + rel(before) + ["--after"] + rel(after),
+                         capture_output=True, text=True, check=False, cwd=base)
     if res.returncode != 0:
-        raise RuntimeError("%s compare --cells: %s" % (pmutrace, res.stderr.strip()))
+        raise RuntimeError("%s compare %s: %s" % (pmutrace, " ".join(how), res.stderr.strip()))
     return res.stdout
 
 

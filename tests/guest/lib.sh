@@ -52,6 +52,18 @@ trace_stop() {
 	echo $? >"/out/$1.rc"
 }
 
+# child_of PID: the pid of PID's child (the last one, if several), or
+# nothing: pmutrace's file monitor, which -o and --textfile write through.
+child_of() {
+	child=
+	for d in /proc/[0-9]*; do
+		# shellcheck disable=SC2046 # the fields of stat: pid (comm) state ppid
+		set -- "$1" $(cat "$d/stat" 2>/dev/null)
+		[ "${5:-}" = "$1" ] && child=${d#/proc/}
+	done
+	echo "$child"
+}
+
 # stress RUN N ARGS...: pmu-stress ARGS, its output in /out/RUN.stress.N and
 # its exit code in /out/RUN.stressrc.N: a count check is only worth
 # something if the workload ran.

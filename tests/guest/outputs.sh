@@ -47,12 +47,7 @@ mkdir -p /tmp/s
 chmod 1777 /tmp/s
 trace_start uid -j -o /tmp/o/uid.json --textfile /tmp/s/uid.prom
 grep -E '^(Uid|Gid|Groups|CapEff|CapPrm):' /proc/"$trace_pid"/status >/out/uid.status
-mon=
-for d in /proc/[0-9]*; do
-	# shellcheck disable=SC2046 # the fields of stat: pid (comm) state ppid
-	set -- $(cat "$d/stat" 2>/dev/null)
-	[ "${4:-}" = "$trace_pid" ] && mon=${d#/proc/}
-done
+mon=$(child_of "$trace_pid")
 grep -E '^(Uid|CapEff|CapBnd):' /proc/"${mon:-none}"/status >/out/uid.monitor
 trace_stop uid
 if [ -n "$mon" ] && [ -d /proc/"$mon" ]; then echo alive; else echo gone; fi >/out/uid.monitor-after

@@ -69,11 +69,8 @@ say "service started: $(state ActiveState), tracing: $(cat "$out/tracing" 2>/dev
 pid=$(state MainPID)
 grep -E '^(Uid|CapInh|CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs|Seccomp):' "/proc/$pid/status" >"$out/proc-status.txt"
 # --textfile's monitor: the service's one child.
-for d in /proc/[0-9]*; do
-	# shellcheck disable=SC2046 # the fields of stat: pid (comm) state ppid
-	set -- $(cat "$d/stat" 2>/dev/null)
-	[ "${4:-}" = "$pid" ] && grep -E '^(Uid|CapEff|CapBnd):' "$d/status" >"$out/monitor-status.txt"
-done
+mon=$(child_of "$pid")
+[ -n "$mon" ] && grep -E '^(Uid|CapEff|CapBnd):' "/proc/$mon/status" >"$out/monitor-status.txt"
 bpf-progs >"$out/progs-running.txt"
 
 # The workload: every PMU path, known counts.

@@ -243,8 +243,8 @@ class Units(unittest.TestCase):
         self.assertEqual(text.detectable({"detectable_ratio": 1.6}), 1.6)
         self.assertEqual(text.detect_text({"detectable_ratio": 1.004}), "×1.004")
         zero = {"verdict": "no change shown", "before_runs": [0, 1], "after_runs": [0, 0]}
-        self.assertEqual(text.verdict(zero), "no change shown; could detect: not known (boots "
-                         "with 0, outside compare's log-normal model)")
+        self.assertEqual(text.verdict(zero), "no change shown; could detect: not known (too "
+                         "few boots above 0 to know their spread)")
         inf = {"verdict": "no change shown", "detectable_ratio": "inf"}
         self.assertEqual(text.verdict(inf), "no change shown; could detect none up to ×1000")
 

@@ -305,9 +305,9 @@ class TestCommittedHeadline(unittest.TestCase):
             for mode in ("icount", "parallel"):
                 raw = os.path.join(tmp, "raw", mode)
                 boots = sorted(os.listdir(raw))
-                cls.doc[mode] = json.loads(vd.cells_compare(
+                cls.doc[mode] = json.loads(vd.compare(
                     exe, [os.path.join(raw, b) for b in boots if b.startswith("before-")],
-                    [os.path.join(raw, b) for b in boots if b.startswith("after-")]))
+                    [os.path.join(raw, b) for b in boots if b.startswith("after-")], cells=True))
         finally:
             shutil.rmtree(tmp)
 

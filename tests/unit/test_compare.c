@@ -154,6 +154,42 @@ static void test_detectable(void)
 	      t);
 }
 
+/* Waits per 1000 calls: boots without any are outside a log-normal law,
+ * yet the ratio is known where most boots wait (drawn 0 with their share),
+ * none at all where half never wait (ties at 0 cap P(after > before) at
+ * 0.625), and not known where too few wait to know their spread. */
+static void test_detectable_zeros(void)
+{
+	static const double most[12] = { 0,   1.3, 0, 1,   1.2, 0.8,
+					 1.1, 0.9, 1, 1.4, 0.7, 1 };
+	static const double half[12] = { 0, 0,	 0,   0,   0,	0,
+					 1, 1.2, 0.8, 1.1, 0.9, 1 };
+	static const double rare[12] = { [10] = 5, [11] = 6 };
+	static const double one[12] = { [11] = 5 }, none[12] = { 0 };
+	struct stat_cmp s;
+	double m, h, r;
+
+	runs(&s, most, 12, most, 12);
+	s.kind = KIND_RATE;
+	m = cmp_detectable(&s);
+	runs(&s, half, 12, half, 12);
+	s.kind = KIND_RATE;
+	h = cmp_detectable(&s);
+	runs(&s, rare, 12, none, 12);
+	s.kind = KIND_RATE;
+	r = cmp_detectable(&s);
+	CHECK(m > 1 && m < 1000 && isinf(h) && isinf(r),
+	      "waits in 10 of 12 boots: detectable x%g; in half: %g; in 2 of 24: %g",
+	      m, h, r);
+	runs(&s, one, 12, one, 12);
+	s.kind = KIND_RATE;
+	CHECK(cmp_detectable(&s) == 0,
+	      "one boot a side waits: no spread, not known (%g)",
+	      cmp_detectable(&s));
+	runs(&s, half, 12, half, 12);
+	CHECK(cmp_detectable(&s) == 0, "a latency of 0: not known");
+}
+
 /* Benjamini-Hochberg over a family, with its known adjusted values. */
 static void test_family(void)
 {
@@ -448,6 +484,7 @@ int main(void)
 	test_rank();
 	test_spread();
 	test_detectable();
+	test_detectable_zeros();
 	test_family();
 	test_counts();
 	test_duplicates();

@@ -23,6 +23,16 @@ static void term(const char *in, const char *want)
 	free(buf);
 }
 
+static void escape(size_t size, const char *in, const char *want)
+{
+	char buf[32];
+
+	text_escape(buf, size, in);
+	CHECK(!strcmp(buf, want),
+	      "'%s' escaped in %zu bytes as '%s', want '%s'", want, size, buf,
+	      want);
+}
+
 int main(void)
 {
 	CHECK(clean("kvm_pmu_probe_armpmu"), "ASCII");
@@ -47,5 +57,10 @@ int main(void)
 	term("a\nb\r", "a\\x0ab\\x0d");
 	term("bad \xff", "bad \\xff");
 	term("\xc2\x9b", "\\xc2\\x9b");
+	escape(32, "caf\xc3\xa9\n", "caf\xc3\xa9\\x0a");
+	escape(6, "ab\x1b", "ab"); /* \x1b and the NUL do not fit */
+	escape(7, "ab\x1b", "ab\\x1b");
+	escape(5, "ab\xc3\xa9z", "ab\xc3\xa9");
+	escape(4, "ab\xc3\xa9z", "ab");
 	UNIT_EXIT();
 }

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <openssl/ssl.h>
+#include "atomic_file.h"
 #include "pmutrace_user.h"
 #include "webconfig.h"
 #include "http_server.h"
@@ -141,6 +142,33 @@ static void check_parse(void)
 			      -ENOENT &&
 		      strstr(err, strerror(ENOENT)),
 	      "a missing file: ENOENT, said: %s", err);
+}
+
+/* Each refusal of a file says its own reason: a FIFO is not a regular file,
+ * with a code of its own (-EINVAL is a config's wrong content), and an
+ * EINVAL of read() is said as such, not taken for a FIFO. pagemap is a
+ * regular file whose read() of a length not a multiple of 8 is EINVAL. */
+static void check_file_codes(const char *dir)
+{
+	const char *pagemap = "/proc/self/pagemap";
+	struct web_config c;
+	char path[PATH_MAX], err[256];
+	int ret;
+
+	snprintf(path, sizeof(path), "%s/codes.yml", dir);
+	mkfifo(path, 0600);
+	ret = web_config_load(path, &c, err, sizeof(err));
+	CHECK(ret == -ATOMIC_FILE_NOT_REGULAR &&
+		      !strcmp(err, "not a regular file"),
+	      "a FIFO: its own code (%d), said: %s", ret, err);
+	unlink(path);
+	if (access(pagemap, R_OK)) {
+		SKIP("no %s to read", pagemap);
+		return;
+	}
+	ret = web_config_load(pagemap, &c, err, sizeof(err));
+	CHECK(ret == -EINVAL && !strcmp(err, strerror(EINVAL)),
+	      "EINVAL of read(): said as it is (%d): %s", ret, err);
 }
 
 static void check_tls(const char *dir)
@@ -390,6 +418,7 @@ int main(void)
 	}
 	check_tls(dir);
 	check_files(dir);
+	check_file_codes(dir);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	(void)!system(cmd);
 	UNIT_EXIT();

@@ -66,6 +66,25 @@ bool text_is_clean(const char *s, size_t len)
 	return true;
 }
 
+/* The next piece of s (len bytes) as shown: a clean UTF-8 sequence as it
+ * is, or one byte of anything else as \xNN, into piece (5 bytes, not
+ * terminated); its length in *plen, the bytes of s it stands for returned. */
+static size_t shown(const unsigned char *s, size_t len, char *piece,
+		    size_t *plen)
+{
+	unsigned int cp;
+	size_t n = utf8_seq(s, len, &cp);
+
+	if (!n || is_control(cp)) {
+		snprintf(piece, 5, "\\x%02x", s[0]);
+		*plen = 4;
+		return 1;
+	}
+	memcpy(piece, s, n);
+	*plen = n;
+	return n;
+}
+
 /* s into dst (always terminated, cut to fit): anything not clean as \xNN. */
 void text_escape(char *dst, size_t dstlen, const char *s)
 {
@@ -73,22 +92,14 @@ void text_escape(char *dst, size_t dstlen, const char *s)
 	size_t len = strlen(s), o = 0;
 
 	for (size_t i = 0; i < len && dstlen;) {
-		unsigned int cp;
-		size_t n = utf8_seq(u + i, len - i, &cp);
+		char piece[5];
+		size_t n;
 
-		if (!n || is_control(cp)) {
-			if (o + 4 >= dstlen)
-				break;
-			snprintf(dst + o, 5, "\\x%02x", u[i]);
-			o += 4;
-			i++;
-			continue;
-		}
+		i += shown(u + i, len - i, piece, &n);
 		if (o + n >= dstlen)
 			break;
-		memcpy(dst + o, u + i, n);
+		memcpy(dst + o, piece, n);
 		o += n;
-		i += n;
 	}
 	if (dstlen)
 		dst[o] = '\0';
@@ -101,15 +112,10 @@ void text_put_term(FILE *out, const char *s)
 	size_t len = strlen(s);
 
 	for (size_t i = 0; i < len;) {
-		unsigned int cp;
-		size_t n = utf8_seq(u + i, len - i, &cp);
+		char piece[5];
+		size_t n;
 
-		if (!n || is_control(cp)) {
-			fprintf(out, "\\x%02x", u[i]);
-			i++;
-			continue;
-		}
-		fwrite(u + i, 1, n, out);
-		i += n;
+		i += shown(u + i, len - i, piece, &n);
+		fwrite(piece, 1, n, out);
 	}
 }

@@ -141,18 +141,29 @@ static void walk(struct walk *w, int j, int ka, int kb, double s1[2],
 	}
 }
 
-static void walk_init(struct walk *w, const struct pool *p)
+/* The walk over p's law: every |T| into all, or with all NULL the weight of
+ * |T| >= thr in hits. */
+static struct walk *walk_law(const struct pool *p, double *all, double thr)
 {
-	w->p = p;
-	w->nblk = 0;
+	static struct walk w;
+	double s1[2] = { 0, 0 }, s2[2] = { 0, 0 };
+
+	w.p = p;
+	w.nblk = 0;
 	for (int k = 0; k < p->N; k = p->end[k])
-		w->size[w->nblk++] = p->end[k] - k;
+		w.size[w.nblk++] = p->end[k] - k;
 	for (int i = 0; i <= p->N; i++)
 		for (int k = 0; k <= i; k++)
-			w->binom[i][k] = k == 0 || k == i ?
-						 1 :
-						 w->binom[i - 1][k - 1] +
-							 w->binom[i - 1][k];
+			w.binom[i][k] = k == 0 || k == i ?
+						1 :
+						w.binom[i - 1][k - 1] +
+							w.binom[i - 1][k];
+	w.all = all;
+	w.nall = 0;
+	w.thr = thr;
+	w.hits = 0;
+	walk(&w, 0, 0, 0, s1, s2, 1);
+	return &w;
 }
 
 static bool no_ties(const struct pool *p)
@@ -163,54 +174,64 @@ static bool no_ties(const struct pool *p)
 	return true;
 }
 
+/* The drawn laws kept, by sizes and tie pattern: family.c's power
+ * simulations of rates with boots at 0 ask for one a count of zeros, again
+ * at every ratio they try. The draws are seeded: keeping one changes no p. */
+#define BM_KEPT (BM_MAXN + 1)
+
 /* |T| over the permutation law of p, sorted; *total arrangements. */
 static const double *bm_law(const struct pool *p, int *total)
 {
-	static double law[BM_EXACT > BM_DRAWS ? BM_EXACT : BM_DRAWS];
-	static int last_w[BM_MAXN], last_n = -1, last_m = -1, last_total;
+	static double exact[BM_EXACT];
+	static int exact_n = -1, exact_m = -1, exact_total;
+	static struct {
+		int n, m, w[BM_MAXN];
+		double law[BM_DRAWS];
+	} kept[BM_KEPT];
+	static int nkept, next;
+	unsigned long long x = 0x9e3779b97f4a7c15ULL;
 	unsigned char is_a[BM_MAXN];
-	int t = 0;
+	int perm[BM_MAXN], k;
 
-	if (p->n == last_n && p->m == last_m &&
-	    !memcmp(p->w, last_w, p->N * sizeof(*p->w))) {
-		*total = last_total;
-		return law;
-	}
 	if (cmp_choose(p->N, p->m) <= BM_EXACT) {
-		/* Only without ties (bm_p walks tied pools itself). */
-		static struct walk w;
-		double s1[2] = { 0, 0 }, s2[2] = { 0, 0 };
-
-		walk_init(&w, p);
-		w.all = law;
-		w.nall = 0;
-		walk(&w, 0, 0, 0, s1, s2, 1);
-		t = w.nall;
-	} else {
-		unsigned long long x = 0x9e3779b97f4a7c15ULL;
-		int perm[BM_MAXN];
-
-		for (int k = 0; k < p->N; k++)
-			perm[k] = k;
-		for (t = 0; t < BM_DRAWS; t++) {
-			memset(is_a, 0, p->N);
-			for (int j = 0; j < p->m; j++) {
-				int r = j + (int)(xs_next(&x) % (p->N - j));
-				int tmp = perm[j];
-
-				perm[j] = perm[r];
-				perm[r] = tmp;
-				is_a[perm[j]] = 1;
-			}
-			law[t] = fabs(bm_t(p, is_a));
+		/* Only without ties (bm_p walks tied pools itself): the law
+		 * depends on the sizes alone. */
+		if (p->n != exact_n || p->m != exact_m) {
+			exact_total = walk_law(p, exact, 0)->nall;
+			qsort(exact, exact_total, sizeof(*exact), cmp_double);
+			exact_n = p->n;
+			exact_m = p->m;
 		}
+		*total = exact_total;
+		return exact;
 	}
-	qsort(law, t, sizeof(*law), cmp_double);
-	memcpy(last_w, p->w, p->N * sizeof(*p->w));
-	last_n = p->n;
-	last_m = p->m;
-	*total = last_total = t;
-	return law;
+	*total = BM_DRAWS;
+	for (k = 0; k < nkept; k++)
+		if (kept[k].n == p->n && kept[k].m == p->m &&
+		    !memcmp(kept[k].w, p->w, p->N * sizeof(*p->w)))
+			return kept[k].law;
+	k = next;
+	next = (next + 1) % BM_KEPT;
+	nkept += nkept < BM_KEPT;
+	for (int i = 0; i < p->N; i++)
+		perm[i] = i;
+	for (int t = 0; t < BM_DRAWS; t++) {
+		memset(is_a, 0, p->N);
+		for (int j = 0; j < p->m; j++) {
+			int r = j + (int)(xs_next(&x) % (p->N - j));
+			int tmp = perm[j];
+
+			perm[j] = perm[r];
+			perm[r] = tmp;
+			is_a[perm[j]] = 1;
+		}
+		kept[k].law[t] = fabs(bm_t(p, is_a));
+	}
+	qsort(kept[k].law, BM_DRAWS, sizeof(*kept[k].law), cmp_double);
+	kept[k].n = p->n;
+	kept[k].m = p->m;
+	memcpy(kept[k].w, p->w, p->N * sizeof(*p->w));
+	return kept[k].law;
 }
 
 /*
@@ -254,17 +275,8 @@ double bm_p(const double *vb, int n, const double *va, int m, int *dir)
 	*dir = t > 0 ? 1 : t < 0 ? -1 : 0;
 	/* Arrangements at least as extreme, up to rounding. */
 	thr = fabs(t) * (1 - 1e-9);
-	if (cmp_choose(p.N, m) <= BM_EXACT && !no_ties(&p)) {
-		static struct walk w;
-		double s1[2] = { 0, 0 }, s2[2] = { 0, 0 };
-
-		walk_init(&w, &p);
-		w.thr = thr;
-		w.hits = 0;
-		w.all = NULL;
-		walk(&w, 0, 0, 0, s1, s2, 1);
-		return w.hits / cmp_choose(p.N, m);
-	}
+	if (cmp_choose(p.N, m) <= BM_EXACT && !no_ties(&p))
+		return walk_law(&p, NULL, thr)->hits / cmp_choose(p.N, m);
 	law = bm_law(&p, &total);
 	hi = total;
 	while (lo < hi) {

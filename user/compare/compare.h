@@ -123,6 +123,13 @@ double reader_calls(const struct loaded_run *r);
 int compare_load_side(char *const *paths, int npaths,
 		      const struct loaded_run **runs, int *n, char *err,
 		      size_t errlen);
+/* each() on every *.json file of folder dir, by name, whose name is clean
+ * text (path is the caller's to keep), until one fails; -1 with one line in
+ * err, also for a folder that cannot be listed or holds no *.json. */
+typedef int (*compare_json_fn)(char *path, const char *name, void *arg,
+			       char *err, size_t errlen);
+int compare_each_json(const char *dir, compare_json_fn each, void *arg,
+		      char *err, size_t errlen);
 int compare_check_repeat(const struct loaded_run *first,
 			 const struct loaded_run *r, char *err, size_t errlen);
 /* -1 with one line in err when a run is given twice: the same content, or

@@ -100,10 +100,11 @@ struct json_object *family_json(const struct family *f)
 	return o;
 }
 
-/* For scripts: the same figures as the text, schema pmutrace-compare/3. */
-struct json_object *comparison_json(const struct comparison *c)
+/* For scripts: the same figures as the text, schema pmutrace-compare/3,
+ * into o. */
+static struct json_object *comparison_json(struct json_object *o,
+					   const struct comparison *c)
 {
-	struct json_object *o = json_object_new_object();
 	struct json_object *w = json_object_new_array();
 	struct json_object *hs = json_object_new_array();
 
@@ -154,15 +155,11 @@ void json_print(FILE *out, struct json_object *o)
 void render_json(FILE *out, const struct comparison *c, const struct family *f)
 {
 	struct json_object *o = json_object_new_object();
-	struct json_object *body = comparison_json(c);
 
 	json_object_object_add(o, "schema",
 			       json_object_new_string("pmutrace-compare/3"));
 	json_object_object_add(o, "family", family_json(f));
-	json_object_object_foreach(body, k, v)
-		json_object_object_add(o, k, json_object_get(v));
-	json_object_put(body);
-	json_print(out, o);
+	json_print(out, comparison_json(o, c));
 }
 
 static struct json_object *boots_json(struct boot *const *b, int n)
@@ -203,7 +200,8 @@ void render_cells_json(FILE *out, const struct cells *c, const struct family *f)
 	json_object_object_add(o, "headline", hs);
 	for (int i = 0; i < c->ncells; i++)
 		json_object_object_add(cs, c->cell[i],
-				       comparison_json(c->c[i]));
+				       comparison_json(json_object_new_object(),
+						       c->c[i]));
 	json_object_object_add(o, "cells", cs);
 	json_print(out, o);
 }

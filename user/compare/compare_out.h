@@ -18,7 +18,6 @@ void stat_row(FILE *out, const struct stat_cmp *st, const char *name, bool md,
 void render_cmp_text(FILE *out, const struct comparison *c,
 		     const struct family *f, bool md);
 struct json_object *stat_json(const struct stat_cmp *st);
-struct json_object *comparison_json(const struct comparison *c);
 void render_json(FILE *out, const struct comparison *c, const struct family *f);
 void render_cells_json(FILE *out, const struct cells *c,
 		       const struct family *f);

@@ -69,10 +69,34 @@ void family_adjust(struct family *f)
 #define DETECT_SIMS 200
 #define DETECT_POWER 0.8
 
-/* The share of DETECT_SIMS simulated comparisons (z: standard normals) in
- * which after = before x r, boots spread sigma on a log scale, is found. */
-static double power_at(const double z[][2 * CMP_MAX_RUNS], int n, int m,
-		       double sigma, double r)
+/* The simulations' draws, the same for every statistic and ratio: power
+ * then grows with the ratio, and bisection finds its 80%. z: standard
+ * normals; u: uniforms, whether a boot of a rate is one without any. */
+static double z[DETECT_SIMS][2 * CMP_MAX_RUNS],
+	u[DETECT_SIMS][2 * CMP_MAX_RUNS];
+
+static void draw(void)
+{
+	static bool drawn;
+	gsl_rng *rng;
+
+	if (drawn)
+		return;
+	rng = gsl_rng_alloc(gsl_rng_mt19937);
+	gsl_rng_set(rng, 1);
+	for (int i = 0; i < DETECT_SIMS; i++)
+		for (int k = 0; k < 2 * CMP_MAX_RUNS; k++)
+			z[i][k] = gsl_ran_gaussian(rng, 1);
+	for (int i = 0; i < DETECT_SIMS; i++)
+		for (int k = 0; k < 2 * CMP_MAX_RUNS; k++)
+			u[i][k] = gsl_rng_uniform(rng);
+	gsl_rng_free(rng);
+	drawn = true;
+}
+
+/* The share of DETECT_SIMS simulated comparisons in which after = before x
+ * r is found: boots spread sigma on a log scale, a share zero of them 0. */
+static double power_at(int n, int m, double sigma, double zero, double r)
 {
 	int found = 0;
 
@@ -81,63 +105,77 @@ static double power_at(const double z[][2 * CMP_MAX_RUNS], int n, int m,
 		int dir;
 
 		for (int k = 0; k < n; k++)
-			vb[k] = exp(sigma * z[i][k]);
+			vb[k] = u[i][k] < zero ? 0 : exp(sigma * z[i][k]);
 		for (int k = 0; k < m; k++)
-			va[k] = r * exp(sigma * z[i][n + k]);
+			va[k] = u[i][n + k] < zero ?
+					0 :
+					r * exp(sigma * z[i][n + k]);
 		found += bm_p(vb, n, va, m, &dir) <= CMP_ALPHA && dir > 0;
 	}
 	return (double)found / DETECT_SIMS;
+}
+
+/* A side's log values above 0 into *ss about their mean; their count. */
+static int log_spread(const double *v, int n, double *ss)
+{
+	double mean = 0;
+	int k = 0;
+
+	for (int i = 0; i < n; i++)
+		if (v[i] > 0) {
+			mean += log(v[i]);
+			k++;
+		}
+	mean /= k ? k : 1;
+	for (int i = 0; i < n; i++)
+		if (v[i] > 0)
+			*ss += pow(log(v[i]) - mean, 2);
+	return k;
 }
 
 /*
  * The smallest ratio the test finds 80% of the time at alpha 0.05 (per
  * test), with these runs' counts and their spread: boots drawn lognormal
  * with the sides' pooled standard deviation of log values, as many as
- * given, the after side scaled. 0: not known (values <= 0, fewer than 2 a
- * side, or no verdict possible); INFINITY: not even x1000. A lower ratio
- * is found as often as its inverse: the test is symmetric.
+ * given, the after side scaled. A rate's boots without any event (waits
+ * that can be 0, outside a log-normal law) are drawn 0 with their pooled
+ * share, and the ratio scales the others: the rank test sees zeros as ties.
+ * 0: not known (fewer than 2 a side, no verdict possible, or too few values
+ * above 0 to know their spread); INFINITY: not even x1000. A lower ratio is
+ * found as often as its inverse: the test is symmetric.
  */
 double cmp_detectable(const struct stat_cmp *s)
 {
-	static double z[DETECT_SIMS][2 * CMP_MAX_RUNS];
-	static bool drawn;
-	double ss = 0, mean[2] = { 0, 0 }, sigma, lo = 0, hi = log(1000);
+	double ss = 0, sigma, zero, lo = 0, hi = log(1000);
+	int kb, ka, df;
 
 	if (s->kind == KIND_COUNT || !cmp_verdict_possible(s->nb, s->na))
 		return 0;
 	for (int i = 0; i < s->nb; i++)
-		mean[0] += s->vb[i] > 0 ? log(s->vb[i]) / s->nb : NAN;
+		if (s->vb[i] < 0 || (s->vb[i] == 0 && s->kind != KIND_RATE))
+			return 0;
 	for (int i = 0; i < s->na; i++)
-		mean[1] += s->va[i] > 0 ? log(s->va[i]) / s->na : NAN;
-	if (isnan(mean[0]) || isnan(mean[1]))
+		if (s->va[i] < 0 || (s->va[i] == 0 && s->kind != KIND_RATE))
+			return 0;
+	kb = log_spread(s->vb, s->nb, &ss);
+	ka = log_spread(s->va, s->na, &ss);
+	df = kb + ka - (kb > 0) - (ka > 0);
+	if (df < 1)
 		return 0;
-	for (int i = 0; i < s->nb; i++)
-		ss += pow(log(s->vb[i]) - mean[0], 2);
-	for (int i = 0; i < s->na; i++)
-		ss += pow(log(s->va[i]) - mean[1], 2);
-	sigma = sqrt(ss / (s->nb + s->na - 2));
-	if (!drawn) {
-		/* The same draws for every statistic and ratio: power then
-		 * grows with the ratio, and bisection finds its 80%. */
-		gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
-
-		gsl_rng_set(rng, 1);
-		for (int i = 0; i < DETECT_SIMS; i++)
-			for (int k = 0; k < 2 * CMP_MAX_RUNS; k++)
-				z[i][k] = gsl_ran_gaussian(rng, 1);
-		gsl_rng_free(rng);
-		drawn = true;
-	}
+	sigma = sqrt(ss / df);
+	zero = 1 - (double)(kb + ka) / (s->nb + s->na);
+	draw();
 	/* Identical boots leave only log()'s rounding (~1e-16), whose draws
 	 * would tie at random and miss bm_p's cached law every time. */
-	if (sigma < 1e-9)
+	if (sigma < 1e-9 && !zero)
 		return 1;
-	if (power_at(z, s->nb, s->na, sigma, exp(hi)) < DETECT_POWER)
+	if (power_at(s->nb, s->na, sigma, zero, exp(hi)) < DETECT_POWER)
 		return INFINITY;
 	for (int it = 0; it < 14; it++) {
 		double mid = (lo + hi) / 2;
 
-		if (power_at(z, s->nb, s->na, sigma, exp(mid)) >= DETECT_POWER)
+		if (power_at(s->nb, s->na, sigma, zero, exp(mid)) >=
+		    DETECT_POWER)
 			hi = mid;
 		else
 			lo = mid;

@@ -67,9 +67,8 @@ static int json_file(const struct dirent *d)
 	       !strcmp(d->d_name + len - 5, ".json");
 }
 
-/* A folder's *.json files, sorted by name: each is one run. */
-static int load_dir(const char *dir, const struct loaded_run **runs, int *n,
-		    char *err, size_t errlen)
+int compare_each_json(const char *dir, compare_json_fn each, void *arg,
+		      char *err, size_t errlen)
 {
 	struct dirent **names;
 	int k = scandir(dir, &names, json_file, alphasort), rc = 0;
@@ -83,25 +82,39 @@ static int load_dir(const char *dir, const struct loaded_run **runs, int *n,
 		rc = -1;
 	}
 	for (int i = 0; i < k; i++) {
+		const char *name = names[i]->d_name;
 		char *path;
 
 		/* Names reach every output: only clean ones. */
-		if (!rc && !text_is_clean(names[i]->d_name,
-					  strlen(names[i]->d_name))) {
+		if (!rc && !text_is_clean(name, strlen(name))) {
 			snprintf(
 				err, errlen,
 				"%s: a file name that is not UTF-8 text without control characters",
 				dir);
 			rc = -1;
 		}
-		if (!rc && asprintf(&path, "%s/%s", dir, names[i]->d_name) < 0)
+		if (!rc && asprintf(&path, "%s/%s", dir, name) < 0)
 			rc = -1;
 		else if (!rc)
-			rc = load_one(path, runs, n, err, errlen);
+			rc = each(path, name, arg, err, errlen);
 		free(names[i]);
 	}
 	free(names);
 	return rc;
+}
+
+struct side {
+	const struct loaded_run **runs;
+	int *n;
+};
+
+static int load_listed(char *path, const char *name, void *arg, char *err,
+		       size_t errlen)
+{
+	struct side *s = arg;
+
+	(void)name;
+	return load_one(path, s->runs, s->n, err, errlen);
 }
 
 int compare_load_side(char *const *paths, int npaths,
@@ -110,8 +123,10 @@ int compare_load_side(char *const *paths, int npaths,
 {
 	for (int i = 0; i < npaths; i++) {
 		struct stat st;
+		struct side side = { runs, n };
 		int rc = !stat(paths[i], &st) && S_ISDIR(st.st_mode) ?
-				 load_dir(paths[i], runs, n, err, errlen) :
+				 compare_each_json(paths[i], load_listed, &side,
+						   err, errlen) :
 				 load_one(paths[i], runs, n, err, errlen);
 
 		if (rc)

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <openssl/ssl.h>
 #include <yaml.h>
+#include "atomic_file.h"
 #include "webconfig.h"
 
 struct ctx {
@@ -338,7 +339,7 @@ int web_file_read(const char *what, const char *path, size_t max,
 	if (fd < 0 || fstat(fd, &st))
 		ret = -errno;
 	else if (!S_ISREG(st.st_mode))
-		ret = S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
+		ret = S_ISDIR(st.st_mode) ? -EISDIR : -ATOMIC_FILE_NOT_REGULAR;
 	else if ((size_t)st.st_size > max)
 		ret = -EFBIG;
 	else if (!(*buf = malloc(max + 1)))
@@ -360,7 +361,7 @@ int web_file_read(const char *what, const char *path, size_t max,
 	if (ret) {
 		free(*buf);
 		*buf = NULL;
-		if (ret == -EINVAL)
+		if (ret == -ATOMIC_FILE_NOT_REGULAR)
 			snprintf(err, errlen, "not a regular file");
 		else if (ret == -EFBIG)
 			snprintf(err, errlen, "larger than %zu bytes", max);

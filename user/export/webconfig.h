@@ -58,7 +58,8 @@ struct web_config {
 int web_config_parse(const char *text, size_t len, const char *dir,
 		     struct web_config *c, char *err, size_t errlen);
 /* Reads and parses path (warning on stderr if other users may read or
- * write it); -errno or -EINVAL, err says why. */
+ * write it); web_file_read's codes, or -EINVAL for what it holds; err says
+ * why. */
 int web_config_load(const char *path, struct web_config *c, char *err,
 		    size_t errlen);
 
@@ -67,8 +68,10 @@ int web_config_load(const char *path, struct web_config *c, char *err,
  * device is refused, never waited for: opened O_NONBLOCK, then fstat), at
  * most max bytes, into *buf (malloc'ed, NUL-terminated) and *len. loose:
  * the mode bits of other users that earn a warning on stderr, as sshd
- * warns of its keys (what names the file in it). Returns 0 or -errno with
- * the reason in err.
+ * warns of its keys (what names the file in it). Returns 0, or with the
+ * reason in err -errno (-EISDIR, -EFBIG past max) or -ATOMIC_FILE_NOT_REGULAR
+ * (a FIFO, device or socket: beyond every errno, so that an EINVAL of
+ * open or read is not taken for one).
  */
 int web_file_read(const char *what, const char *path, size_t max,
 		  unsigned int loose, char **buf, size_t *len, char *err,
