@@ -24,6 +24,22 @@
 #include <string.h>
 #include "compare.h"
 
+double cmp_choose(int n, int k)
+{
+	double c = 1;
+
+	for (int i = 1; i <= k; i++)
+		c = c * (n - k + i) / i;
+	return c;
+}
+
+int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
 #define BM_EXACT 100000
 #define BM_DRAWS 20000
 #define BM_MAXN (2 * CMP_MAX_RUNS)

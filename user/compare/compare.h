@@ -95,15 +95,15 @@ struct family {
 bool cmp_verdict_possible(int n, int m);
 int cmp_min_runs(void);
 int cmp_runs_needed(int n);
-/* C(n, k), as a double: the orderings of k runs among n. */
-double cmp_choose(int n, int k);
-/* qsort's order of doubles. */
-int cmp_double(const void *a, const void *b);
 const char *cmp_verdict_rule(void);
 void rank_compare(struct stat_cmp *s);
 void cmp_set_verdict(struct stat_cmp *s, double p);
 
 /* bm.c */
+/* C(n, k), as a double: the orderings of k runs among n. */
+double cmp_choose(int n, int k);
+/* qsort's order of doubles. */
+int cmp_double(const void *a, const void *b);
 double bm_p(const double *vb, int n, const double *va, int m, int *dir);
 
 /* family.c */

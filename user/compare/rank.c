@@ -98,15 +98,6 @@ static const double *u_cdf(int n, int m)
  * 4 vs 6 7.5%, while 4 vs 5 and 8 vs 10 stayed near 5% (the calibration).
  * Hence >= 4 runs a side, the larger side at most 1.25x the smaller.
  */
-double cmp_choose(int n, int k)
-{
-	double c = 1;
-
-	for (int i = 1; i <= k; i++)
-		c = c * (n - k + i) / i;
-	return c;
-}
-
 bool cmp_verdict_possible(int n, int m)
 {
 	int lo = n < m ? n : m, hi = n < m ? m : n;
@@ -148,13 +139,6 @@ const char *cmp_verdict_rule(void)
 	       "spreads (standard deviation of log run values) within 3x, and max and p99.9 the "
 	       "sides' median call counts within 2x; the verdict is then the family's "
 	       "Benjamini-Hochberg adjusted p <= 0.05 (--per-test: raw p)";
-}
-
-int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
 }
 
 static double median(const double *v, int n)
