@@ -3,9 +3,9 @@
  * Attribution, included once by pmutrace.bpf.c after its cfg:
  * - the -p/-c filter (attrib_selected), one early return in each entry and
  *   exit program;
- * - per-process or per-cgroup rows (attrib_call), opt-in with --by;
- *   both live only in the attrib_ twins of the slot programs, so the
- *   default per-call path does not grow;
+ * - per-process or per-cgroup rows (attrib_add), opt-in with --by;
+ *   both live only in the attrib_ twins of the slot and inline-site
+ *   programs, so the default per-call path does not grow;
  * - who waited and who held arm_pmus_lock (attrib_begin/end, --owners):
  *   programs of their own on the contention tracepoints, which fire only
  *   on the slow path;
@@ -114,11 +114,11 @@ static __always_inline struct attrib_val *attrib_row(__u32 slot)
 	return bpf_map_lookup_elem(&attrib_rows, &k);
 }
 
-/* One completed call of slot; start 0: its entry was not seen. */
-static __always_inline void attrib_call(__u32 slot, __u64 start)
+/* One completed call of slot, d ns long; timed false: its entry was not
+ * seen, and d means nothing. */
+static __always_inline void attrib_add(__u32 slot, bool timed, __u64 d)
 {
 	struct attrib_val *v;
-	__u64 d;
 
 	if (attrib_by == BY_NONE)
 		return;
@@ -126,15 +126,22 @@ static __always_inline void attrib_call(__u32 slot, __u64 start)
 	if (!v)
 		return;
 	v->count++;
-	if (!start)
+	if (!timed)
 		return;
-	d = bpf_ktime_get_ns() - start;
 	if (!v->timed || d < v->min_ns)
 		v->min_ns = d;
 	if (d > v->max_ns)
 		v->max_ns = d;
 	v->timed++;
 	v->sum_ns += d;
+}
+
+/* One completed call of slot from its entry's start (0: not seen). */
+static __always_inline void attrib_call(__u32 slot, __u64 start)
+{
+	if (attrib_by != BY_NONE)
+		attrib_add(slot, start != 0,
+			   start ? bpf_ktime_get_ns() - start : 0);
 }
 
 /* Shared aggregates: atomic adds, a racy maximum. */

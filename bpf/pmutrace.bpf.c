@@ -238,6 +238,23 @@ static __always_inline void record_exit(__u32 slot, __u64 start, __u64 ret,
 }
 
 /*
+ * Room for one more entry at depth d of the stack: its start time's place,
+ * after slot and depth are set; NULL (counted) when the stack is full. The
+ * one depth check of the fentry, kprobe and inline-site entries.
+ */
+static __always_inline __u64 *stack_push(struct task_state *ts, __u32 d,
+					 __u32 slot)
+{
+	if (d >= PMUTRACE_MAX_DEPTH) {
+		count_drop(DROP_TOO_DEEP);
+		return NULL;
+	}
+	ts->slot[d] = slot;
+	ts->depth = d + 1;
+	return &ts->start[d];
+}
+
+/*
  * Find this call's entry: the nearest one of the same target (or inline
  * instance: bpf/sites.bpf.h). Entries above it belong to calls whose exit
  * the kernel skipped; drop them.
@@ -278,18 +295,10 @@ static __always_inline bool pop_start(struct task_state *ts, __u32 slot,
 static __always_inline void push_entry(__u32 slot, __u64 start)
 {
 	struct task_state *ts = task_state(true);
-	__u32 d;
+	__u64 *at = ts ? stack_push(ts, ts->depth, slot) : NULL;
 
-	if (!ts)
-		return;
-	d = ts->depth;
-	if (d >= PMUTRACE_MAX_DEPTH) {
-		count_drop(DROP_TOO_DEEP);
-		return;
-	}
-	ts->slot[d] = slot;
-	ts->start[d] = start;
-	ts->depth = d + 1;
+	if (at)
+		*at = start;
 }
 
 /* A call that is not the target's (its filter says no) leaves start 0, as

@@ -14,6 +14,12 @@
  * counts nothing. A call calibration pair (sitetab.h) pairs the same way:
  * its exit, past the callee's ftrace NOPs, is before the callee's prologue
  * moves sp. Included in both objects, after pmutrace.bpf.c's helpers.
+ *
+ * -p, -c and --by (attribution) take the attrib_ twins of the two programs,
+ * in the plain object: the entry leaves no entry for a task they do not
+ * select, so its exits find none, and the exit adds the call to the row of
+ * the task that entered (the same task: the pair is on its stack). The
+ * calibration pairs are pmutrace's own calls: never filtered, never in a row.
  */
 #define SITE_MARK (1u << 3)
 /* An id's slot, mark and instance; the frame is above them. */
@@ -56,14 +62,19 @@ static __always_inline struct site_stats *site_stats_of(__u64 cookie)
 	return bpf_map_lookup_elem(&site_stats, &key);
 }
 
-SEC("kprobe")
-int site_entry(struct pt_regs *ctx)
+static __always_inline int on_site_entry(struct pt_regs *ctx, bool attrib)
 {
 	__u64 cookie = bpf_get_attach_cookie(ctx);
-	struct task_state *ts = task_state(true);
-	struct site_stats *s = site_stats_of(cookie);
-	__u32 d, id = site_id(ctx, cookie);
+	struct task_state *ts;
+	struct site_stats *s;
+	__u32 d, id;
+	__u64 *start;
 
+	if (attrib && !(cookie & SITE_COOKIE_CAL) && !attrib_selected())
+		return 0;
+	ts = task_state(true);
+	s = site_stats_of(cookie);
+	id = site_id(ctx, cookie);
 	if (!ts || !s)
 		return 0;
 	s->count++;
@@ -81,18 +92,13 @@ int site_entry(struct pt_regs *ctx)
 			d = top;
 		}
 	}
-	if (d >= PMUTRACE_MAX_DEPTH) {
-		count_drop(DROP_TOO_DEEP);
-		return 0;
-	}
-	ts->slot[d] = id;
-	ts->start[d] = bpf_ktime_get_ns();
-	ts->depth = d + 1;
+	start = stack_push(ts, d, id);
+	if (start)
+		*start = bpf_ktime_get_ns();
 	return 0;
 }
 
-SEC("kprobe")
-int site_exit(struct pt_regs *ctx)
+static __always_inline int on_site_exit(struct pt_regs *ctx, bool attrib)
 {
 	__u64 cookie = bpf_get_attach_cookie(ctx);
 	struct task_state *ts = task_state(false);
@@ -120,7 +126,36 @@ int site_exit(struct pt_regs *ctx)
 		s->fast_count++;
 	}
 	hist_add(&s->latency, d);
-	if (!(cookie & SITE_COOKIE_CAL))
-		add_time(t, d); /* the target's total: the same interval */
+	if (cookie & SITE_COOKIE_CAL)
+		return 0;
+	add_time(t, d); /* the target's total: the same interval */
+	if (attrib)
+		attrib_add(SITE_COOKIE_SLOT(cookie), true, d);
 	return 0;
 }
+
+SEC("kprobe")
+int site_entry(struct pt_regs *ctx)
+{
+	return on_site_entry(ctx, false);
+}
+
+SEC("kprobe")
+int site_exit(struct pt_regs *ctx)
+{
+	return on_site_exit(ctx, false);
+}
+
+#ifndef PMUTRACE_SESSION_OBJ
+SEC("kprobe")
+int attrib_site_entry(struct pt_regs *ctx)
+{
+	return on_site_entry(ctx, true);
+}
+
+SEC("kprobe")
+int attrib_site_exit(struct pt_regs *ctx)
+{
+	return on_site_exit(ctx, true);
+}
+#endif

@@ -77,7 +77,7 @@ workloads_ran() { # workloads_ran RUN NAME...: exit 0 and calls made
 	local run=$1 n
 	shift
 	for n in "$@"; do
-		[ "$(cat "$out/$run.rc.$n" 2>/dev/null)" = 0 ] || return 1
+		[ "$(cat "$out/$run.stressrc.$n" 2>/dev/null)" = 0 ] || return 1
 		grep -q '^derived\.' "$out/$run.stress.$n" || return 1
 	done
 }

@@ -160,7 +160,10 @@ else
 fi
 expect "--attach with an unknown way" 2 "$bin" --attach sideways -d 1
 expect "--attach inline without --sites" 2 "$bin" --attach inline -d 1
-expect "--sites with -p" 2 "$bin" --sites /dev/null -p 1 -d 1
+# Inline sites are filtered and attributed: -p, -c and --by are no usage
+# error with --sites; the run goes on to the kernel, which refuses here.
+expect "--sites with -p, -c and --by: past the options, to the kernel" 4 \
+	"$bin" --sites /dev/null -p 1 -c / --by process -d 1
 sites=$(dirname "$bin")/pmutrace-sites
 expect "pmutrace-sites on a file that is not ELF" 3 "$sites" /etc/hostname kvm_arm_set_pmu
 expect "pmutrace-sites without a function" 2 "$sites" /etc/hostname

@@ -120,3 +120,71 @@ check "no exit in the table: $calls entries, $got restarted (stale), $(js noexit
 	test "$calls" -gt 0 -a "$got" = $((calls - 1)) -a "$(js noexit '.dropped.too_deep')" = 0
 check "a site the kernel refuses a kprobe at: target absent, with the site: $(grep -m1 'refused a kprobe' "$out/refuse.out")" \
 	grep -q '^  (inline site el1h_64_sync_handler+0x8 refused a kprobe: ' "$out/refuse.out"
+
+# 4. -p, -c and --by at the inline sites (section 9 of the guest half): each
+#    process's own counts, exactly; pmutrace's calibration pairs, its own
+#    calls, neither filtered out nor in a row.
+# derived RUN NAME TARGET: what that pmu-stress made the kernel do.
+derived() { sed -n "s/^derived\.$3=//p" "$out/$1.stress.$2"; }
+inl="kvm_pmu_probe_armpmu kvm_arm_pmu_v3_set_pmu"
+for run in inby inpid incg; do
+	why=$(stress_ran "$out" $run) && ok "$run: workloads ran ($why)" || bad "$run: workloads: $why"
+	check "$run: pmutrace exit 0 ($(cat "$out/$run.rc" 2>/dev/null))" test "$(cat "$out/$run.rc" 2>/dev/null)" = 0
+done
+check "incg: no program left ($(progs_seen "$out" incg))" none_left "$out" incg
+for run in inby inpid; do
+	check "$run: JSON valid against docs/pmutrace.schema.json" \
+		python3 "$top/tests/validate-json.py" "$top/docs/pmutrace.schema.json" "$out/$run.json"
+	check "$run: both calibration classes done, from pmutrace's own calls: $(js $run '[.inline_calibration[] | .class + " " + (.pairs|tostring)] | join(", ")')" \
+		test "$(js $run '[.inline_calibration[] | select(.mean_ns != null)] | length')" = 2
+done
+# --by process: each process's row holds its own calls at the inline sites.
+for n in sp vi; do
+	p=$(cat "$out/inby.pid.$n" 2>/dev/null)
+	for t in $inl; do
+		want=$(derived inby $n $t)
+		row=".attribution.rows[] | select(.pid == ${p:-0}) | .targets.$t"
+		got=$(js inby "[$row | .count] | add // 0") timed=$(js inby "[$row | .timed] | add // 0")
+		prom=$(awk -v p="pid=\"$p\"" -v t="target=\"$t\"" '/^pmutrace_attrib_calls_total\{/ && index($0, p) && index($0, t) { print $2 }' "$out/inby.prom")
+		if [ "${want:-0}" = 0 ]; then
+			check "inby: $n (pid $p) made no $t call, and its row has none ($got)" test "$got" = 0
+			continue
+		fi
+		check "inby: $n (pid $p) $t: row count $got, timed $timed = $want calls; Prometheus ${prom:-none}" \
+			sh -c "[ '$got' = '$want' ] && [ '$timed' = '$want' ] && [ '$prom' = '$want' ]"
+	done
+done
+# Every call of both processes is in their two rows: no row of pmutrace's
+# own (the calibration pairs), nothing lost.
+check "inby: two rows, the two processes' ($(js inby '[.attribution.rows[] | .pid] | join(" ")'))" \
+	test "$(js inby '[.attribution.rows[] | select(.pid != null)] | length')" = 2
+for t in $inl; do
+	want=$(($(derived inby sp $t) + $(derived inby vi $t)))
+	check "inby: $t total $(js inby "$(tgt $t) | .count") = the rows' $(js inby "[.attribution.rows[].targets.$t.count // 0] | add") = $want calls, entered $(js inby "[$(tgt $t) | .attach.sites[] | select(.kind == \"entry\") | .count] | add"), missed $(js inby "$(tgt $t) | .missed.entry + .missed.exit")" \
+		sh -c "[ '$(js inby "$(tgt $t) | .count")' = $want ] && [ '$(js inby "[.attribution.rows[].targets.$t.count // 0] | add")' = $want ] && [ '$(js inby "[$(tgt $t) | .attach.sites[] | select(.kind == \"entry\") | .count] | add")' = $want ] && [ '$(js inby "$(tgt $t) | .missed.entry + .missed.exit")' = 0 ]"
+done
+# -p the SET_PMU process: only its calls, at every site.
+for t in $inl; do
+	want=$(derived inpid sp $t) other=$(derived inpid vi $t)
+	check "inpid: -p sp: $t count $(js inpid "$(tgt $t) | .count"), entered $(js inpid "[$(tgt $t) | .attach.sites[] | select(.kind == \"entry\") | .count] | add") = sp's $want calls (vi made $other)" \
+		sh -c "[ '$(js inpid "$(tgt $t) | .count")' = '$want' ] && [ '$(js inpid "[$(tgt $t) | .attach.sites[] | select(.kind == \"entry\") | .count] | add")' = '$want' ]"
+done
+check "inpid: the other process made calls the filter left out ($(derived inpid vi kvm_pmu_probe_armpmu) probes)" \
+	test "$(derived inpid vi kvm_pmu_probe_armpmu)" -gt 0
+# The twins' calibration matches their sites: the body is as without -p.
+got=$(js inpid "$(tgt kvm_arm_pmu_v3_set_pmu) | .attach.body_ns.fast_path")
+check "inpid: SET_PMU's body under -p, bias-corrected: $got ns, plugin 125" near "$got" 125
+# -c the vCPU-init process's cgroup, text: its row and the targets' counts.
+want=$(derived incg vi kvm_pmu_probe_armpmu)
+check "incg: text: -c /vm-b counts vi's $want probes at the inline sites" \
+	grep -qE "^  calls $want  errors" <(sed -n '/^kvm_pmu_probe_armpmu: inline at 3 sites/,/^$/p' "$out/incg.out")
+# The row by the cgroup's id (its directory's inode): this guest's rows
+# name it "(gone)", also without --sites (not looked into).
+id=$(cat "$out/incg.cgroup_id" 2>/dev/null)
+check "incg: text: cgroup /vm-b's row (id ${id:-none}): kvm_pmu_probe_armpmu calls $want" \
+	grep -qE "^    kvm_pmu_probe_armpmu +calls $want +untimed 0 " <(sed -n "/^  cgroup .* (id ${id:-none}): /,/^  [a-z]/p" "$out/incg.out")
+check "incg: text: one row, and the inline note" \
+	sh -c "grep -q '^per cgroup (top 1 of 1' '$out/incg.out' && grep -q 'targets timed at inline sites' '$out/incg.out'"
+want=$(derived incg vi kvm_arm_pmu_v3_set_pmu)
+check "incg: SET_PMU calls of the other cgroup ($(derived incg sp kvm_arm_pmu_v3_set_pmu)) not counted: $(sed -n '/^kvm_arm_pmu_v3_set_pmu: inline/,/^$/p' "$out/incg.out" | grep -m1 '  calls'), vi made $want" \
+	grep -qE "^  calls $want  " <(sed -n '/^kvm_arm_pmu_v3_set_pmu: inline/,/^$/p' "$out/incg.out")

@@ -5,36 +5,8 @@
 # bcc's klockstat; and the cost of each mode from the kernel's BPF stats.
 . /bin/lib.sh
 
-mkdir -p /sys/fs/cgroup
-grep -q ' /sys/fs/cgroup cgroup2 ' /proc/mounts || mount -t cgroup2 none /sys/fs/cgroup
-mkdir -p /sys/fs/cgroup/vm-a /sys/fs/cgroup/vm-b
-cp /bin/pmu-stress /bin/pmu-stress-a
-cp /bin/pmu-stress /bin/pmu-stress-b
+two_sides
 cat /proc/self/cgroup >/out/cgroup.self
-
-# held RUN NAME SIDE ARGS...: a shell that joins cgroup vm-SIDE, waits for
-# go NAME, then becomes pmu-stress-SIDE ARGS (exec: the pid stays), so the
-# pid is known before pmutrace starts. Its pid is in /out/RUN.pid.NAME.
-held() {
-	run=$1 name=$2 side=$3
-	shift 3
-	rm -f "/tmp/go.$name"
-	mkfifo "/tmp/go.$name"
-	sh -c 'echo $$ >/sys/fs/cgroup/vm-$0/cgroup.procs && read -r x <"$1" && shift 2 && exec "$@"' \
-		"$side" "/tmp/go.$name" -- "pmu-stress-$side" "$@" >"/out/$run.stress.$name" 2>&1 &
-	echo $! >"/out/$run.pid.$name"
-}
-
-# go RUN NAME...: start the held workloads together, wait for them all.
-go() {
-	run=$1
-	shift
-	for n in "$@"; do echo go >"/tmp/go.$n"; done
-	for n in "$@"; do
-		wait "$(cat "/out/$run.pid.$n")"
-		echo $? >"/out/$run.rc.$n"
-	done
-}
 
 # 1. Per process, owners and VMs: two check-ext processes contend (4
 #    threads on 2 vCPUs), then a set-pmu and a vcpu-init process; each

@@ -44,3 +44,26 @@ trace_stop noexit
 # 8. A site in noinstr code, with the right bytes: the kprobe is refused.
 pmutrace --sites /bin/refuse.txt --no-lock -d 1 >/out/refuse.out 2>/out/refuse.err
 echo $? >/out/refuse.rc
+
+# 9. -p, -c and --by at the inline sites: two processes in cgroups of their
+#    own, one making SET_PMU calls, the other initialising vCPUs (the
+#    default-PMU probe), at once. Per process (JSON and the textfile), -p
+#    the first, -c the second's cgroup (text).
+two_sides
+held inby sp a -t 1 -n 12 set-pmu
+held inby vi b -t 1 -n 9 vcpu-init
+trace_start inby --sites /bin/sites.txt --no-lock --by process --textfile /out/inby.prom -j -o /out/inby.json
+go inby sp vi
+trace_stop inby
+held inpid sp a -t 1 -n 10 set-pmu
+held inpid vi b -t 1 -n 6 vcpu-init
+trace_start inpid --sites /bin/sites.txt --no-lock -p "$(cat /out/inpid.pid.sp)" -j -o /out/inpid.json
+go inpid sp vi
+trace_stop inpid
+held incg sp a -t 1 -n 8 set-pmu
+held incg vi b -t 1 -n 5 vcpu-init
+stat -c %i /sys/fs/cgroup/vm-b >/out/incg.cgroup_id
+trace_start incg --sites /bin/sites.txt --no-lock -c /vm-b --by cgroup
+go incg sp vi
+trace_stop incg
+no_progs_left incg

@@ -128,6 +128,42 @@ contend() {
 	echo "lock=$2 address=${c_addr:-none} watched=$c_watch rounds=$c_round waits=$c_waits goal=${4:--} reached=$c_goal seconds=$c_secs budget=$contend_storms/$contend_secs" >"/out/$1.contend"
 }
 
+# two_sides: cgroups vm-a and vm-b, and pmu-stress-a and -b, copies of
+# pmu-stress whose comm names the process in attribution's rows.
+two_sides() {
+	mkdir -p /sys/fs/cgroup
+	grep -q ' /sys/fs/cgroup cgroup2 ' /proc/mounts || mount -t cgroup2 none /sys/fs/cgroup
+	mkdir -p /sys/fs/cgroup/vm-a /sys/fs/cgroup/vm-b
+	cp /bin/pmu-stress /bin/pmu-stress-a
+	cp /bin/pmu-stress /bin/pmu-stress-b
+}
+
+# held RUN NAME SIDE ARGS...: a shell that joins cgroup vm-SIDE (two_sides),
+# waits for go NAME, then becomes pmu-stress-SIDE ARGS (exec: the pid
+# stays), so the pid is known before pmutrace starts. Its pid is in
+# /out/RUN.pid.NAME, its output in /out/RUN.stress.NAME.
+held() {
+	run=$1 name=$2 side=$3
+	shift 3
+	rm -f "/tmp/go.$name"
+	mkfifo "/tmp/go.$name"
+	sh -c 'echo $$ >/sys/fs/cgroup/vm-$0/cgroup.procs && read -r x <"$1" && shift 2 && exec "$@"' \
+		"$side" "/tmp/go.$name" -- "pmu-stress-$side" "$@" >"/out/$run.stress.$name" 2>&1 &
+	echo $! >"/out/$run.pid.$name"
+}
+
+# go RUN NAME...: start the held workloads together, wait for them all;
+# each one's exit code in /out/RUN.stressrc.NAME, as stress() leaves it.
+go() {
+	run=$1
+	shift
+	for n in "$@"; do echo go >"/tmp/go.$n"; done
+	for n in "$@"; do
+		wait "$(cat "/out/$run.pid.$n")"
+		echo $? >"/out/$run.stressrc.$n"
+	done
+}
+
 # inline_truth: the inlined readers timed at the sites of /bin/sites.txt,
 # 40 calls each: success paths (run ok), then SET_PMU's -ENXIO path alone
 # (run enxio: a PMU type no PMU has). The ground truth's runs.

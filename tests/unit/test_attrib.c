@@ -219,8 +219,52 @@ static void test_interval(void)
 	free(a.base.owners);
 }
 
+/* A target timed at its inline sites (--sites with --by): its rows as any
+ * target's, in text and Prometheus, and the text says that their means
+ * hold the kprobe pair's cost. */
+static void test_inline_rows(void)
+{
+	static struct run_result r;
+	static struct attrib_result a;
+	static struct attrib_row row;
+	char *text = NULL, *prom;
+	size_t len = 0;
+	FILE *f;
+
+	r.ntargets = 1;
+	snprintf(r.targets[0].name, NAME_LEN, "kvm_arm_pmu_v3_set_pmu");
+	r.targets[0].mode = ATTACH_INLINE;
+	r.targets[0].nsites = 2;
+	snprintf(r.lock.name, NAME_LEN, "arm_pmus_lock");
+	a.by = BY_PROCESS;
+	a.top = 10;
+	a.rows = &row;
+	a.nrows = 1;
+	set_row(&row, 7, 3, 0);
+	r.attrib = &a;
+	f = open_memstream(&text, &len);
+	render_attrib(f, &r);
+	fclose(f);
+	CHECK(strstr(text,
+		     "  pid 7 vmm-7: calls 3\n    kvm_arm_pmu_v3_set_pmu") !=
+		      NULL,
+	      "the inline target's row\n%s", text);
+	CHECK(strstr(text, "targets timed at inline sites: their means include "
+			   "the kprobe pair's cost") != NULL,
+	      "the pair's cost said\n%s", text);
+	prom = render(&r);
+	CHECK(strstr(prom,
+		     "pmutrace_attrib_calls_total{by=\"process\",pid=\"7\","
+		     "comm=\"vmm-7\",target=\"kvm_arm_pmu_v3_set_pmu\"} 3\n") !=
+		      NULL,
+	      "its Prometheus row\n%s", prom);
+	free(text);
+	free(prom);
+}
+
 int main(void)
 {
+	test_inline_rows();
 	test_prom_bounded();
 	test_ksyms();
 	test_interval();

@@ -3,7 +3,7 @@
  * The plain BPF object as built for every architecture: it must not carry
  * one architecture's register layout (issue 9 #18: host builds read arm64's
  * registers on x86), and it has every slot's fentry/fexit, attrib_ and
- * kprobe programs. test_bpf_session_object.c checks the session object.
+ * kprobe programs, and the inline sites' pair with its attrib_ twins. test_bpf_session_object.c checks the session object.
  */
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
@@ -40,6 +40,15 @@ int main(void)
 			CHECK(bpf_object__find_program_by_name(obj, name),
 			      "no %s", name);
 		}
+	/* Inline sites: the default pair and attribution's twins. */
+	for (size_t k = 0; k < 4; k++) {
+		static const char *const sites[] = { "site_entry", "site_exit",
+						     "attrib_site_entry",
+						     "attrib_site_exit" };
+
+		CHECK(bpf_object__find_program_by_name(obj, sites[k]), "no %s",
+		      sites[k]);
+	}
 	CHECK(!bpf_object__find_program_by_name(obj, "target_sess_0"),
 	      "fsession programs only in the session object");
 	bpf_object__close(obj);

@@ -13,8 +13,9 @@
 int main(void)
 {
 	static const char *const absent[] = {
-		"target_entry_0",  "target_exit_0", "attrib_entry_0",
-		"target_kprobe_0", "attrib_end",    "vm_set_pmu"
+		"target_entry_0",    "target_exit_0",	"attrib_entry_0",
+		"target_kprobe_0",   "attrib_end",	"vm_set_pmu",
+		"attrib_site_entry", "attrib_site_exit"
 	};
 	size_t sz;
 	const void *elf = pmutrace_bpf__elf_bytes(&sz);
@@ -36,6 +37,9 @@ int main(void)
 	CHECK(bpf_object__find_program_by_name(obj, "lock_contention_begin") &&
 		      bpf_object__find_program_by_name(obj, "lock_acquired"),
 	      "the lock's programs");
+	CHECK(bpf_object__find_program_by_name(obj, "site_entry") &&
+		      bpf_object__find_program_by_name(obj, "site_exit"),
+	      "the inline sites' programs");
 	for (size_t k = 0; k < sizeof(absent) / sizeof(absent[0]); k++)
 		CHECK(!bpf_object__find_program_by_name(obj, absent[k]),
 		      "%s is not in the session object", absent[k]);

@@ -23,6 +23,18 @@ const char *attach_mode_name(enum attach_mode mode)
 	}
 }
 
+const char *site_at(const struct run_site *s, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s+0x%llx", s->symbol,
+		 (unsigned long long)s->offset);
+	return buf;
+}
+
+const char *site_kind_name(const struct run_site *s)
+{
+	return s->exit ? "exit" : "entry";
+}
+
 const char *attrib_by_name(enum attrib_by by)
 {
 	return by == BY_PROCESS ? "process" :

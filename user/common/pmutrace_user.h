@@ -167,6 +167,11 @@ struct run_site {
 	__u64 addr; /* from kallsyms; 0: unknown */
 };
 const char *attach_mode_name(enum attach_mode mode); /* names.c */
+/* names.c: a site's place, "SYMBOL+0xOFF", into buf (returned), and its
+ * kind, "entry" or "exit": what text, JSON and Prometheus name it by. */
+#define SITE_AT_LEN (NAME_LEN + 24)
+const char *site_at(const struct run_site *s, char *buf, size_t len);
+const char *site_kind_name(const struct run_site *s);
 
 struct target {
 	char name[NAME_LEN]; /* what was asked for */

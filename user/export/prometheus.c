@@ -173,14 +173,12 @@ static void render_targets(struct writer *w, const struct run_result *r)
 	}
 	for (int k = 0; k < r->nsites; k++) {
 		const struct run_site *rs = &r->sites[k];
-		char where[NAME_LEN + 24];
+		char at[SITE_AT_LEN];
 		const char *labels[] = { "target", r->targets[rs->target].name,
-					 "site",   where,
-					 "kind",   rs->exit ? "exit" : "entry",
+					 "site",   site_at(rs, at, sizeof(at)),
+					 "kind",   site_kind_name(rs),
 					 NULL };
 
-		snprintf(where, sizeof(where), "%s+0x%llx", rs->symbol,
-			 (unsigned long long)rs->offset);
 		prom_sample_u64(w, &fam_site_calls, labels,
 				r->site_res[k].count);
 	}

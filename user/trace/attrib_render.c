@@ -81,6 +81,12 @@ static void print_rows(FILE *out, const struct run_result *r)
 		fprintf(out, "  other (%d more): calls %llu, %s waits %llu\n",
 			a->nrows - a->top, (unsigned long long)other.calls,
 			r->lock.name, (unsigned long long)other.lock.waits);
+	for (int t = 0; t < r->ntargets; t++)
+		if (r->targets[t].mode == ATTACH_INLINE) {
+			fprintf(out,
+				"  (targets timed at inline sites: their means include the kprobe pair's cost, which each target's body line gives)\n");
+			break;
+		}
 }
 
 static void print_stack(FILE *out, const struct attrib_result *a,

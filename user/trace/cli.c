@@ -390,9 +390,6 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			usage_error("--no-lock contradicts --lock and --hold");
 		if (o->no_lock && o->owners)
 			usage_error("--no-lock contradicts --owners");
-		if (o->sites && (o->npids || o->cgroup || o->by))
-			usage_error(
-				"--sites does not work with -p, -c or --by yet");
 		if (o->attach == FORCE_INLINE && !o->sites)
 			usage_error("--attach inline needs --sites");
 		if (o->web_config && !o->prometheus)

@@ -135,6 +135,7 @@ static void print_calibration(FILE *out, const struct run_result *r)
 		const struct calib_result *k = &r->calib[c];
 		const struct run_site *s = &r->calib_sites[c],
 				      *x = &r->calib_exits[c];
+		char at[SITE_AT_LEN], to[SITE_AT_LEN];
 
 		if (!k->done) {
 			fprintf(out, "  %s entry: none (%s)\n",
@@ -142,10 +143,9 @@ static void print_calibration(FILE *out, const struct run_result *r)
 			continue;
 		}
 		fprintf(out,
-			"  %s entry: %s+0x%llx to %s+0x%llx, %llu pairs, mean %.1f ns (fast path %.1f), min %llu, max %llu\n",
-			insn_class_names[c], s->symbol,
-			(unsigned long long)s->offset, x->symbol,
-			(unsigned long long)x->offset,
+			"  %s entry: %s to %s, %llu pairs, mean %.1f ns (fast path %.1f), min %llu, max %llu\n",
+			insn_class_names[c], site_at(s, at, sizeof(at)),
+			site_at(x, to, sizeof(to)),
 			(unsigned long long)k->pairs, k->mean_ns,
 			k->fast_mean_ns, (unsigned long long)k->min_ns,
 			(unsigned long long)k->max_ns);
@@ -158,14 +158,12 @@ static void print_sites(FILE *out, const struct run_result *r, int i)
 	for (int k = 0; k < r->nsites; k++) {
 		const struct run_site *rs = &r->sites[k];
 		const struct site_stats *ss = &r->site_res[k];
-		char where[NAME_LEN + 24];
+		char at[SITE_AT_LEN];
 
 		if (rs->target != i)
 			continue;
-		snprintf(where, sizeof(where), "%s+0x%llx", rs->symbol,
-			 (unsigned long long)rs->offset);
 		fprintf(out, "  site %u %-5s %s  %s %llu\n", rs->instance,
-			rs->exit ? "exit" : "entry", where,
+			site_kind_name(rs), site_at(rs, at, sizeof(at)),
 			rs->exit ? "left" : "entered",
 			(unsigned long long)ss->count);
 		if (rs->exit && ss->count) {

@@ -102,17 +102,17 @@ static struct json_object *calibration_json(const struct run_result *r)
 		const struct run_site *s = &r->calib_sites[c],
 				      *x = &r->calib_exits[c];
 		struct json_object *o = json_object_new_object();
-		char at[NAME_LEN + 24], to[NAME_LEN + 24];
+		char at[SITE_AT_LEN];
 
-		snprintf(at, sizeof(at), "%s+0x%llx", s->symbol,
-			 (unsigned long long)s->offset);
-		snprintf(to, sizeof(to), "%s+0x%llx", x->symbol,
-			 (unsigned long long)x->offset);
 		ADD(o, "class", json_object_new_string(insn_class_names[c]));
 		ADD(o, "at",
-		    r->has_calib[c] ? json_object_new_string(at) : NULL);
+		    r->has_calib[c] ?
+			    json_object_new_string(site_at(s, at, sizeof(at))) :
+			    NULL);
 		ADD(o, "exit_at",
-		    r->has_calib[c] ? json_object_new_string(to) : NULL);
+		    r->has_calib[c] ?
+			    json_object_new_string(site_at(x, at, sizeof(at))) :
+			    NULL);
 		ADD(o, "pairs", u64_json(k->pairs));
 		ADD(o, "mean_ns",
 		    k->done ? json_object_new_double(k->mean_ns) : NULL);
@@ -135,19 +135,16 @@ static struct json_object *sites_json(const struct run_result *r, int i)
 	for (int k = 0; k < r->nsites; k++) {
 		const struct run_site *rs = &r->sites[k];
 		const struct site_stats *ss = &r->site_res[k];
-		struct json_object *o = json_object_new_object();
-		char where[NAME_LEN + 24];
+		struct json_object *o;
+		char at[SITE_AT_LEN];
 
-		if (rs->target != i) {
-			json_object_put(o);
+		if (rs->target != i)
 			continue;
-		}
-		snprintf(where, sizeof(where), "%s+0x%llx", rs->symbol,
-			 (unsigned long long)rs->offset);
+		o = json_object_new_object();
 		ADD(o, "instance", json_object_new_int(rs->instance));
-		ADD(o, "kind",
-		    json_object_new_string(rs->exit ? "exit" : "entry"));
-		ADD(o, "at", json_object_new_string(where));
+		ADD(o, "kind", json_object_new_string(site_kind_name(rs)));
+		ADD(o, "at",
+		    json_object_new_string(site_at(rs, at, sizeof(at))));
 		ADD(o, "class",
 		    rs->exit || entry_class(r, k) < 0 ?
 			    NULL :

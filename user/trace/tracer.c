@@ -51,6 +51,8 @@ struct tracer {
 	struct pmutrace_bpf *skel;
 	struct bpf_program *entry[PMUTRACE_MAX_TARGETS];
 	struct bpf_program *exit[PMUTRACE_MAX_TARGETS];
+	/* the inline sites' pair (and their calibration's) */
+	struct bpf_program *site_entry, *site_exit;
 	struct bpf_link *links[MAX_LINKS];
 	int nlinks;
 	/* fsession links: bookworm's libbpf cannot make them, bpf() can */
@@ -108,13 +110,19 @@ static int configure(struct tracer *tr, const struct run_result *r)
 {
 	struct bpf_program *used[MAX_LINKS] = {};
 	struct pmutrace_bpf *s = tr->skel;
+	bool attrib = ATTRIB_HOOK(attrib_per_call(r));
 	int n = 0, err;
 
-	slot_programs(s, r, ATTRIB_HOOK(attrib_per_call(r)), tr->entry,
-		      tr->exit);
+	slot_programs(s, r, attrib, tr->entry, tr->exit);
+	/* The inline sites' attrib_ twins are in the plain object only,
+	 * which every attribution run loads. */
+	tr->site_entry = bpf_object__find_program_by_name(
+		s->obj, attrib ? "attrib_site_entry" : "site_entry");
+	tr->site_exit = bpf_object__find_program_by_name(
+		s->obj, attrib ? "attrib_site_exit" : "site_exit");
 	if (r->nsites) {
-		used[n++] = s->progs.site_entry;
-		used[n++] = s->progs.site_exit;
+		used[n++] = tr->site_entry;
+		used[n++] = tr->site_exit;
 	} else {
 		/* Per-CPU histograms of every site: none without --sites. */
 		bpf_map__set_max_entries(s->maps.site_stats, 1);
@@ -208,8 +216,8 @@ static int attach_all(struct tracer *tr, struct run_result *r)
 		if (t->mode == ATTACH_ABSENT)
 			continue;
 		if (t->mode == ATTACH_INLINE) {
-			attached += !attach_sites(r, i, s->progs.site_entry,
-						  s->progs.site_exit, tr->links,
+			attached += !attach_sites(r, i, tr->site_entry,
+						  tr->site_exit, tr->links,
 						  &tr->nlinks);
 			continue;
 		}
@@ -307,8 +315,7 @@ static struct tracer *try_start(struct run_result *r, int *err)
 		*err = ATTRIB_HOOK(attrib_loaded(tr->skel, r));
 	/* Before the sites attach, so the pairs see only their own calls. */
 	if (!*err && r->nsites)
-		*err = calibrate(r, tr->skel->progs.site_entry,
-				 tr->skel->progs.site_exit,
+		*err = calibrate(r, tr->site_entry, tr->site_exit,
 				 tr->skel->maps.site_stats, tr->buf, tr->ncpus);
 	if (!*err)
 		*err = attach_all(tr, r);
@@ -459,9 +466,8 @@ int TRACER(tracer_collect)(struct tracer *tr, struct run_result *r)
 				r->res[i].s.count - r->res[i].s.ret_zero;
 		/* The site programs serve every inline target. */
 		if (r->targets[i].mode == ATTACH_INLINE) {
-			r->res[i].missed_entry =
-				prog_misses(s->progs.site_entry);
-			r->res[i].missed_exit = prog_misses(s->progs.site_exit);
+			r->res[i].missed_entry = prog_misses(tr->site_entry);
+			r->res[i].missed_exit = prog_misses(tr->site_exit);
 			continue;
 		}
 		if (r->probe == PROBE_SESSION) {
