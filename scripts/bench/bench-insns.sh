@@ -26,7 +26,11 @@
 # span=: added to the ranges; missing ones are left out like BENCH_RANGES'),
 # BENCH_TARGET (the function of the empty, limit and single variants;
 # kvm_supports_guest_pmuv3, which 6.12 and 6.1 lack: there
-# kvm_arm_pmu_v3_set_attr with BENCH_WORKLOADS=sp).
+# kvm_arm_pmu_v3_set_attr with BENCH_WORKLOADS=sp),
+# BENCH_SITES (inlined functions for the caller and inline variants: their
+# site table, pmutrace-sites on the kernel's -dbg vmlinux, goes to the guest
+# as /bin/sites.txt; the raw folder is then <release>-inline, so that
+# `make bench-inline-insns` alone leaves the kernel's other figures).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
@@ -44,6 +48,7 @@ workloads=${BENCH_WORKLOADS:-}
 target=${BENCH_TARGET:-kvm_supports_guest_pmuv3}
 ranges=${BENCH_RANGES:-}
 spans=${BENCH_SPANS:-}
+sites=${BENCH_SITES:-}
 docs=${BENCH_DOCS:-docs}
 archive=$docs/performance/raw.tar.xz
 variants=${BENCH_VARIANTS:-none empty empty_default limit limit_fentry default single hold fentry single_fentry by_process skip_ret skip_hist skip_minmax skip_entries skip_all funclat klockstat}
@@ -51,22 +56,32 @@ variants=${BENCH_VARIANTS:-none empty empty_default limit limit_fentry default s
 
 make -s ARCH=arm64 build/arm64/pmutrace build/arm64/pmu-stress build/arm64/empty_probe \
 	build/arm64/limit_probe bench-skip >&2
-make -s build/insn-count/insn-count.so >&2
+make -s build/insn-count/insn-count.so ${sites:+build/x86/pmutrace-sites} >&2
 overlay=$(scripts/bench/bench-overlay.sh)
 
 for k in "$@"; do
 	if [ -d "$k" ]; then kdir=$k; else kdir=$(scripts/lab/fetch-kernel.sh "$k"); fi
 	# Our own builds' release files say "VERSION before|after".
-	name=${BENCH_RAW_NAME:-$(tr ' ' '-' <"$kdir/release")}
+	name=${BENCH_RAW_NAME:-$(tr ' ' '-' <"$kdir/release")${sites:+-inline}}
 	raw=build/bench-insns/$name/raw
 	rm -rf "$raw"
+	files=()
+	if [ -n "$sites" ]; then
+		vmlinux=$kdir/vmlinux-dbg
+		[ -s "$vmlinux" ] || [ -d "$k" ] || vmlinux=$(scripts/lab/fetch-dbg.sh "$k")
+		[ -s "$vmlinux" ] || die "$kdir: no vmlinux-dbg for BENCH_SITES (scripts/lab/fetch-dbg.sh)"
+		mkdir -p "build/bench-insns/$name"
+		# shellcheck disable=SC2086 # a word list
+		build/x86/pmutrace-sites -o "build/bench-insns/$name/sites.txt" "$vmlinux" $sites
+		files=("build/bench-insns/$name/sites.txt")
+	fi
 	for b in $(seq "$boots"); do
 		out=build/bench-insns/$name/boot$b
 		rm -rf "$out"
 		mkdir -p "$out"
 		{
 			echo "BOOT=$b ROUNDS=$rounds N_CE=$n_ce N_OPEN=$n_open N_PIPE=$n_pipe N_SP=$n_sp N_VI=$n_vi"
-			echo "VARIANTS='$variants' WORKLOADS='$workloads' TARGET=$target"
+			echo "VARIANTS='$variants' WORKLOADS='$workloads' TARGET=$target SITES='$sites'"
 			cat scripts/bench/guest-bench-lib.sh scripts/bench/guest-insns.sh
 		} >"$out/scenario.sh"
 		plugin=$top/build/insn-count/insn-count.so,out=$top/$out/insns.txt
@@ -84,11 +99,12 @@ for k in "$@"; do
 			PMUTRACE_QEMU_ARGS="-plugin $plugin" \
 			scripts/lab/run-guest.sh -k "$kdir" -s "$out/scenario.sh" -o "$out/guest" -t 1500 \
 			build/arm64/pmutrace build/arm64/pmu-stress build/arm64/empty_probe \
-			build/arm64/limit_probe build/arm64/bench/pmutrace-skip* || die "boot $b failed; see $out/guest/console.log"
+			build/arm64/limit_probe build/arm64/bench/pmutrace-skip* "${files[@]}" || die "boot $b failed; see $out/guest/console.log"
 		echo "bench-insns: boot $b took $(($(date +%s) - t0)) s" >&2
 		mkdir -p "$raw/boot$b"
 		cp "$out/insns.txt" "$raw/boot$b/"
 		[ ! -f "$out/ranges.txt" ] || cp "$out/ranges.txt" "$raw/boot$b/"
+		[ -z "$sites" ] || cp "${files[0]}" "$raw/boot$b/"
 		for f in "$out"/guest/*; do
 			case ${f##*/} in
 			console.log | dmesg.txt) ;;
