@@ -38,10 +38,34 @@ def attached(boot, variant):
     return out
 
 
+def span_of(kdir):
+    """The function the plugin counted with its callees (BENCH_SPANS), or None."""
+    for b in insns.boots(kdir):
+        for c in insns.read_ranges(b).values():
+            for k in c:
+                if k.endswith(".incl"):
+                    return k[:-len(".incl")]
+    return None
+
+
+def span_added(r, v, w, span):
+    """Instructions per call variant V added inside SPAN on workload W in one
+    boot (R: insns.read_ranges), against its untraced neighbour (base_V),
+    else against no tracer."""
+    k = span + ".incl"
+    base = r.get(("base_" + v, w)) or r.get(("none", w))
+    if not base or k not in base or k not in r.get((v, w), {}):
+        return None
+    return r[(v, w)][k] - base[k]
+
+
 def rows(kdir):
-    """[(workload, operation, reader, untraced, {variant: (added, × caller)})]
-    per operation, each a Summary over boots."""
+    """[(workload, operation, reader, untraced, {variant: (added, × caller,
+    added in the span, × caller)})] per operation, each a Summary over boots
+    (the span's None without one)."""
     bs = [insns.read_boot(b) for b in insns.boots(kdir)]
+    rs = [insns.read_ranges(b) for b in insns.boots(kdir)]
+    span = span_of(kdir)
     out = []
     for w, op, reader in insns.RCU_WORKLOADS:
         base = insns.per_boot(bs, lambda b: min(b[("none", w)]) if ("none", w) in b else None)
@@ -52,7 +76,10 @@ def rows(kdir):
             a = insns.per_boot(bs, lambda b: insns.added_paired(b, v, w)[0])
             x = insns.per_boot(bs, lambda b: insns.ratio(insns.added_paired(b, v, w)[0],
                                                         insns.added_paired(b, "caller", w)[0]))
-            cells[v] = (a, x)
+            sa = insns.per_boot(rs, lambda r: span and span_added(r, v, w, span))
+            sx = insns.per_boot(rs, lambda r: span and insns.ratio(
+                span_added(r, v, w, span), span_added(r, "caller", w, span)))
+            cells[v] = (a, x, sa, sx)
         out.append((w, op, reader, base, cells))
     return out
 
@@ -76,12 +103,14 @@ def section(kdir):
     if os.path.exists(gp):
         guest = dict(line.rstrip("\n").split("=", 1) for line in read_lines(gp) if "=" in line)
     funcs = guest.get("sites", "").split()
-    name = os.path.basename(kdir)[:-len(SUFFIX)]
+    folder = os.path.basename(kdir)
+    nokaslr = "nokaslr" in guest.get("cmdline", "").split()
+    title = guest.get("kernel", folder[:-len(SUFFIX)]) + (", booted with nokaslr" if nokaslr else "")
     fl = " ".join(f"-f {f}" for f in funcs)
-    L = [f"### Inline sites against the caller fallback: {name}", "",
+    L = [f"### Inline sites against the caller fallback: {title}", "",
          "Command: `make bench-inline-insns`, the last step of `make bench-insns` "
          "(`scripts/bench/bench-insns.sh` with `BENCH_SITES`; raw data: "
-         f"`raw/insns/{name}{SUFFIX}/boot<N>/` in the archive, with the site table `sites.txt` that "
+         f"`raw/insns/{folder}/boot<N>/` in the archive, with the site table `sites.txt` that "
          "`pmutrace-sites` wrote from the kernel's `-dbg` vmlinux). "
          f"{len(bpaths)} boots; {guest.get('params', '')}. Variants, each one run of "
          f"`pmutrace --sites sites.txt --attach caller|inline --no-lock {fl}` over both "
@@ -92,14 +121,30 @@ def section(kdir):
          "the least of the rounds of each (a vCPU init, some 560,000 instructions, drifts by "
          "more than a tracer's cost between rounds). × caller fallback is the ratio within each "
          "boot.", ""]
-    L.append("| operation | no tracer, per call | variant | added per call | × caller fallback |")
-    L.append("|---|---|---|---|---|")
     found = rows(kdir)
+    span = span_of(kdir)
+    head = "| operation | no tracer, per call | variant | added per call | × caller fallback |"
+    if span:
+        L.append(f"Inside `{span}` too: the plugin counted that function with its callees "
+                 f"(`tools/insn-count` `span=`, `BENCH_SPANS`; its range from `nm` of the -dbg "
+                 "vmlinux; so the guest boots with `nokaslr`), which holds both operations' "
+                 "tracer work and less of the rest of the operation, so less of its drift.")
+        L.append("")
+        head += f" added inside `{span}` | × caller fallback |"
+    if nokaslr:
+        L.append("Without KASLR the kernel's text, its modules and the BPF trampolines lie "
+                 "elsewhere than in the boots Debian ships (KASLR on), and what a tracer costs "
+                 "can differ from those: the whole windows here against the section without "
+                 "`nokaslr` show by how much.")
+        L.append("")
+    L.append(head)
+    L.append("|---" * (head.count("|") - 1) + "|")
     for w, op, reader, base, cells in found:
         for i, (v, what) in enumerate(VARIANTS):
-            a, x = cells[v]
+            a, x, sa, sx = cells[v]
             first = (f"{op}: {reader}", base.fmt(1)) if i == 0 else ("", "")
-            L.append(f"| {first[0]} | {first[1]} | {what} | {a.fmt()} | {x.fmt(2)} |")
+            L.append(f"| {first[0]} | {first[1]} | {what} | {a.fmt()} | {x.fmt(2)} |" +
+                     (f" {sa.fmt()} | {sx.fmt(2)} |" if span else ""))
     L.append("")
     # How round 1 of each boot attached, and what it counted.
     seen = {}
@@ -115,11 +160,13 @@ def section(kdir):
                  "; ".join(f"{v}: `{t}` {how}, {'/'.join(str(c) for c in sorted(set(cs)))} calls"
                            for (v, t, how), cs in sorted(seen.items())) + ".")
         L.append("")
+    # The verdict from the span where there is one: less drift.
+    pick = 3 if span else 1
     for w, op, reader, base, cells in found:
-        x = cells["inline"][1]
-        L.append(f"- {op}: the inline sites add {verdict(x)}.")
+        L.append(f"- {op}: the inline sites add {verdict(cells['inline'][pick])}"
+                 + (f" (inside `{span}`)." if span else "."))
     L.append("")
-    xs = [cells["inline"][1] for *_, cells in found]
+    xs = [cells["inline"][pick] for *_, cells in found]
     if xs and all(x.med is not None and x.lo > 1 for x in xs):
         L.append("So inline sites are opt-in: pmutrace takes them only when `--sites FILE` is "
                  "given (they time the body alone, which the caller fallback cannot), and a host "

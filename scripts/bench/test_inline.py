@@ -43,7 +43,8 @@ class InlineSection(unittest.TestCase):
         text, rows = self.render([(800, 2400), (850, 2300), (900, 2250)])
         sp = next(r for r in rows if r[0] == "sp")
         self.assertEqual(sp[3].med, 1375)
-        added, x = sp[4]["inline"]
+        added, x, sa, _ = sp[4]["inline"]
+        self.assertIsNone(sa.med)  # no span counted
         self.assertEqual((added.med, added.lo, added.hi), (2300, 2250, 2400))
         # The ratio within each boot, then over boots: 2400/800, 2300/850, 2250/900.
         self.assertAlmostEqual(x.med, 2300 / 850)
@@ -69,10 +70,36 @@ class InlineSection(unittest.TestCase):
                            ("base_inline", "vi", 50, 50 * 778000, "0"),
                            ("inline", "vi", 50, 50 * 780000, "0")])
             rows = inline.rows(t)
-            added, x = rows[0][4]["inline"]
+            added, x, *_ = rows[0][4]["inline"]
             self.assertEqual(added.med, 2000)
             self.assertEqual(rows[0][4]["caller"][0].med, 900)
             self.assertAlmostEqual(x.med, 2000 / 900)
+
+    def test_inside_the_span_and_the_verdict_from_it(self):
+        # The whole windows of vCPU init say less than the caller; the
+        # span (the ioctl with its callees) says 2x: its figure decides.
+        span = lambda incl: [f"kvm_arch_vcpu_ioctl.calls=50 kvm_arch_vcpu_ioctl.incl={incl}"]
+        with tempfile.TemporaryDirectory() as t:
+            k = os.path.join(t, "insns", "7.2-test" + inline.SUFFIX)
+            write_boot(os.path.join(k, "boot1"), [
+                ("none", "vi", 50, 50 * 776000, "0", *span(50 * 3000)),
+                ("base_caller", "vi", 50, 50 * 776000, "0", *span(50 * 3000)),
+                ("caller", "vi", 50, 50 * 778000, "0", *span(50 * 3900)),
+                ("base_inline", "vi", 50, 50 * 776000, "0", *span(50 * 3000)),
+                ("inline", "vi", 50, 50 * 777000, "0", *span(50 * 4800))])
+            with open(os.path.join(k, "boot1", "guest.txt"), "a") as f:
+                f.write("kernel=7.2-test\ncmdline=console=ttyAMA0 nokaslr\n")
+            self.assertEqual(inline.span_of(k), "kvm_arch_vcpu_ioctl")
+            _, x, sa, sx = inline.rows(k)[0][4]["inline"]
+            self.assertEqual(sa.med, 1800)
+            self.assertAlmostEqual(sx.med, 2.0)
+            self.assertAlmostEqual(x.med, 0.5)
+            text = "\n".join(insns.render(t))
+            self.assertIn("added inside `kvm_arch_vcpu_ioctl` |", text)
+            self.assertIn("| 1,800 | 2.00 |", text)
+            self.assertIn("2.00 × the caller fallback's, more in every boot (inside", text)
+            self.assertIn("So inline sites are opt-in", text)
+            self.assertIn("fallback: 7.2-test, booted with nokaslr\n", text)
 
     def test_an_inline_folder_is_not_a_kernel_of_its_own(self):
         text, _ = self.render([(800, 2400)])
