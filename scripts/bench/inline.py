@@ -128,7 +128,9 @@ def section(kdir):
         L.append(f"Inside `{span}` too: the plugin counted that function with its callees "
                  f"(`tools/insn-count` `span=`, `BENCH_SPANS`; its range from `nm` of the -dbg "
                  "vmlinux; so the guest boots with `nokaslr`), which holds both operations' "
-                 "tracer work and less of the rest of the operation, so less of its drift.")
+                 "tracer work and less of the rest of the operation. A vCPU init drifts inside "
+                 "it too, so its range stays wide: its figures say more than the caller "
+                 "fallback or not, not how much more to within a few hundred instructions.")
         L.append("")
         head += f" added inside `{span}` | × caller fallback |"
     if nokaslr:
