@@ -226,10 +226,20 @@ bench-timing:
 bench-rt:
 	scripts/bench/bench-rt.sh
 
-# Instructions per SET_PMU call at kvm_arm_pmu_v3_set_pmu's inline sites
-# against its caller (docs/inline/insns/): one boot of sid's kernel.
+# The inline part of bench-insns alone (its last step): instructions per
+# SET_PMU call and per vCPU init with no tracer, with the inlined readers
+# timed through their callers, and at their inline sites (kprobes; the table
+# from sid's -dbg vmlinux): 5 boots of 3 rotated rounds, raw/insns/<release>-inline/
+# of docs/performance/raw.tar.xz. Then the same booted with nokaslr and
+# counted inside kvm_arch_vcpu_ioctl too (its addresses from the vmlinux),
+# which holds both operations' tracer work: a vCPU init's whole window
+# drifts by more than a tracer costs (<release>-nokaslr-inline/).
+INLINE_INSNS := BENCH_VARIANTS="none caller inline" BENCH_WORKLOADS="sp vi" \
+	BENCH_SITES="kvm_arm_pmu_v3_set_pmu kvm_pmu_probe_armpmu"
 bench-inline-insns:
-	scripts/bench/inline-insns.sh
+	$(INLINE_INSNS) BENCH_RAW_SUFFIX=-inline scripts/bench/bench-insns.sh sid
+	$(INLINE_INSNS) BENCH_RAW_SUFFIX=-nokaslr-inline BENCH_SPANS=kvm_arch_vcpu_ioctl \
+		scripts/bench/bench-insns.sh sid
 
 # The inline sites' ground truth of tests/inline-patch-e2e.sh, RUNS boots of
 # each before/after kernel, alternating: raw files in docs/inline/patch/runs/,
@@ -454,7 +464,8 @@ build/insn-count/insn-count.so: tools/insn-count/insn-count.c
 # and kprobe.multi, and pmutrace default, forced fsession and single. Then
 # trixie's 6.12 (fentry/fexit) and bookworm's 6.1 (kprobes), which have no
 # kvm_supports_guest_pmuv3: SET_PMU on kvm_arm_pmu_v3_set_attr, against the
-# minimal tracer of the same probe kind with task storage.
+# minimal tracer of the same probe kind with task storage. Last, inline sites
+# against the caller fallback (bench-inline-insns).
 RT_INSN_VARIANTS := none empty empty_default limit limit_kprobe limit_kmulti default fsession single
 bench-insns:
 	scripts/bench/bench-insns.sh
@@ -464,6 +475,7 @@ bench-insns:
 		BENCH_VARIANTS="none empty limit_fentry default single" scripts/bench/bench-insns.sh trixie
 	BENCH_TARGET=kvm_arm_pmu_v3_set_attr BENCH_WORKLOADS=sp \
 		BENCH_VARIANTS="none limit_kprobe default single" scripts/bench/bench-insns.sh bookworm
+	$(MAKE) bench-inline-insns
 
 # The breakdown's builds (scripts/bench/bench-insns.sh): pmutrace with parts of
 # the per-call work compiled out, -DPMUTRACE_BENCH_SKIP=<BENCH_SKIP_* bits>.

@@ -1,7 +1,8 @@
 # The guest half of scripts/bench/bench-insns.sh (busybox sh, 1 vCPU, QEMU with
 # tools/insn-count). scripts/bench/bench-insns.sh prepends BOOT, ROUNDS, N_CE,
-# N_OPEN, N_PIPE, N_SP, N_VI, VARIANTS, WORKLOADS and TARGET (the function the
-# empty, limit and single variants attach to).
+# N_OPEN, N_PIPE, N_SP, N_VI, VARIANTS, WORKLOADS, TARGET (the function the
+# empty, limit and single variants attach to) and SITES (the inlined functions
+# of the caller and inline variants, whose table is /bin/sites.txt).
 # shellcheck shell=sh disable=SC2153 # the parameters come from bench-insns.sh
 #
 # Each pmu-stress --markers run is one window of the plugin's count. Every
@@ -47,6 +48,12 @@ tool_cmd() {
 	skip_all) CMD="pmutrace-skip15 -f $TARGET --no-lock $_j" ;;
 	funclat) CMD="/usr/sbin/funclatency $TARGET" ;;
 	klockstat) CMD="/usr/sbin/klockstat -L arm_pmus_lock" ;;
+	# Issue 22: inlined functions through their callers, and at their
+	# inline sites (kprobes; BENCH_SITES).
+	caller | inline)
+		CMD="pmutrace --sites /bin/sites.txt --attach $1 --no-lock $_j"
+		for _f in $SITES; do CMD="$CMD -f $_f"; done
+		;;
 	# Issue 10: the lock itself, and each reader or its caller.
 	rcu_*) CMD="pmutrace -f ${1#rcu_} --no-lock $_j" ;;
 	*) CMD= && err "unknown variant $1" ;;
@@ -101,7 +108,7 @@ work() {
 }
 
 guest_txt "params=BOOT=$BOOT ROUNDS=$ROUNDS N_CE=$N_CE N_OPEN=$N_OPEN N_PIPE=$N_PIPE N_SP=$N_SP N_VI=$N_VI TARGET=$TARGET" \
-	"variants=$VARIANTS"
+	"variants=$VARIANTS" "sites=${SITES:-}"
 # shellcheck disable=SC2034 # read by settle (guest-bench-lib.sh)
 BASE_PROGS=$(nprogs)
 : >/out/windows.txt
@@ -133,9 +140,11 @@ while [ $ROUND -le "$ROUNDS" ]; do
 		# before window 1: the last tracer's freeing (RCU callbacks)
 		# would land in it. The same before the untraced windows
 		# (none): on PREEMPT_RT that freeing cost two of three rounds
-		# some 640 instructions per call.
+		# some 640 instructions per call. The caller and inline variants
+		# get their neighbours too: a vCPU init (560,000 instructions)
+		# drifts by more than their cost between a boot's rounds.
 		case $v:" $(workloads "$v") " in
-		none:* | *" open "* | *" pipe "*) sleep 11 ;;
+		none:* | *" open "* | *" pipe "* | caller:* | inline:*) sleep 11 ;;
 		esac
 		for w in $(workloads "$v"); do
 			case $v:$w in none:* | *:ce) ;; *) work "base_$v" "$w" ;; esac

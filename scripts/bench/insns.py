@@ -489,9 +489,11 @@ def render(raw):
          "instructions too (1 per ns). Instructions are not time, but they carry over to hardware "
          "far better than TCG timings, and they are exact.", ""]
     names = sorted(k for k in os.listdir(d) if os.path.isdir(os.path.join(d, k)))
+    from scripts.bench import inline  # noqa: E402 (it imports this module)
     for k in names:
-        if not k.endswith(("-before", "-after")):
+        if not k.endswith(("-before", "-after", inline.SUFFIX)):
             L.extend(kernel_section(os.path.join(d, k)))
+    L.extend(inline.render(d))
     for b, a in rcu_pairs(d):
         L.extend(rcu_section(b, a))
     return L

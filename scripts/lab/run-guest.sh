@@ -74,7 +74,9 @@ if [ -n "$fwd" ]; then
 		-device virtio-net-pci,netdev=n0,romfile=)
 fi
 # PMUTRACE_GUEST_SMP (default 2) and PMUTRACE_QEMU_ARGS (extra words, e.g.
-# a TCG plugin: scripts/bench/bench-insns.sh) for the instruction counts.
+# a TCG plugin: scripts/bench/bench-insns.sh) for the instruction counts;
+# PMUTRACE_GUEST_APPEND: more kernel parameters (nokaslr, so that the
+# plugin's address ranges from the kernel's symbols are where it runs).
 # shellcheck disable=SC2206 # split on purpose
 extra=(${PMUTRACE_QEMU_ARGS:-})
 rc=0
@@ -82,7 +84,7 @@ timeout --kill-after=10 "$timeout_s" qemu-system-aarch64 \
 	-M virt,virtualization=on,gic-version=3 "${cpu[@]}" \
 	-smp "${PMUTRACE_GUEST_SMP:-2}" -m 2048 -nographic "${net[@]}" -no-reboot "${extra[@]}" \
 	-kernel "$kdir/Image" -initrd "$initrd" \
-	-append "console=ttyAMA0 panic=-1 quiet loglevel=1" \
+	-append "console=ttyAMA0 panic=-1 quiet loglevel=1${PMUTRACE_GUEST_APPEND:+ $PMUTRACE_GUEST_APPEND}" \
 	</dev/null >"$outdir/console.log" 2>&1 || rc=$?
 
 # Decode the files the guest printed between markers.
