@@ -161,6 +161,10 @@ $(OUTPUT)/bpf-progs: tests/guest/bpf-progs.c
 $(OUTPUT)/tests/%: tests/unit/%.c tests/unit/unit.h tests/unit/unit_helpers.h tests/unit/thread_cpu.h tests/unit/http_client.h $(LOADER_OBJS) | $(OUTPUT)/tests
 	$(CC) $(CFLAGS) -Itests/unit $< $(LOADER_OBJS) $(LIBS) $(BTF_WRAP) -o $@
 
+# test_sites_run counts kallsyms and /proc/kcore reads (link seams).
+SITES_RUN_WRAP := -Wl,--wrap=ksyms_lookup -Wl,--wrap=pread
+$(OUTPUT)/tests/test_sites_run: BTF_WRAP += $(SITES_RUN_WRAP)
+
 # test_sites: the decoder and the extraction, with libdw.
 $(OUTPUT)/tests/test_sites: tests/unit/test_sites.c tests/unit/unit.h $(SITES_OBJS) $(LOADER_OBJS) | $(OUTPUT)/tests
 	$(CC) $(CFLAGS) -Itests/unit -Iuser/sites $< $(SITES_OBJS) $(LOADER_OBJS) $(LIBS) $(SITES_LIBS) $(BTF_WRAP) -o $@
@@ -300,6 +304,7 @@ $(ASAN_OUT)/tests/test_run: tests/unit/test_run.c tests/unit/unit.h user/trace/m
 	$(ASAN_CC) $(CFLAGS) $(ASAN_FLAGS) -Itests/unit $< $(@D)/../trace/main_for_test.o \
 		$(filter-out $(addprefix $(ASAN_OUT)/,$(RUN_FAKED)),$(ASAN_OBJS)) $(LIBS) $(BTF_WRAP) -o $@
 
+$(ASAN_OUT)/tests/test_sites_run: BTF_WRAP += $(SITES_RUN_WRAP)
 ASAN_SITES := $(patsubst $(OUTPUT)/%,$(ASAN_OUT)/%,$(SITES_OBJS))
 $(ASAN_OUT)/sites/%.o: CFLAGS += -Iuser/sites
 $(ASAN_OUT)/tests/test_sites: tests/unit/test_sites.c tests/unit/unit.h $(ASAN_SITES) $(ASAN_OBJS) | $(ASAN_OUT)/tests

@@ -159,7 +159,7 @@ else
 	echo "FAIL host: --help lacks the order function, inline sites, caller"
 fi
 expect "--attach with an unknown way" 2 "$bin" --attach sideways -d 1
-expect "--attach inline without --sites" 2 "$bin" --attach inline -d 1
+expect "--attach inline (a table by build-id) with -p" 2 "$bin" --attach inline -p 1 -d 1
 expect "--sites with -p" 2 "$bin" --sites /dev/null -p 1 -d 1
 sites=$(dirname "$bin")/pmutrace-sites
 expect "pmutrace-sites on a file that is not ELF" 3 "$sites" /etc/hostname kvm_arm_set_pmu
