@@ -141,11 +141,13 @@ $(OUTPUT)/pmutrace-compare: $(OUTPUT)/compare/main.o $(COMPARE_OBJS)
 
 # pmutrace-sites (host only): the inline-site table from a vmlinux's DWARF.
 # libdw stays out of the tracer, which reads the table it writes.
-SITES_OBJS := $(OUTPUT)/sites/sites.o
-SITES_LIBS := -ldw -lelf
+# libdebuginfod finds a vmlinux by build-id (host only, like libdw).
+SITES_OBJS := $(OUTPUT)/sites/sites.o $(OUTPUT)/sites/locate.o
+SITES_LIBS := -ldw -lelf -ldebuginfod
 $(OUTPUT)/sites/%.o: CFLAGS += -Iuser/sites
 $(OUTPUT)/pmutrace-sites: $(OUTPUT)/sites/main.o $(SITES_OBJS) $(OUTPUT)/common/sitetab.o \
-		$(OUTPUT)/common/atomic_file.o $(OUTPUT)/common/a64_branch.o
+		$(OUTPUT)/common/atomic_file.o $(OUTPUT)/common/a64_branch.o \
+		$(OUTPUT)/common/sitedir.o $(OUTPUT)/common/pmu_domain.o
 	$(CC) $(LDFLAGS) $^ $(SITES_LIBS) -o $@
 
 $(OUTPUT)/pmu-stress: tools/pmu-stress/pmu-stress.c

@@ -8,19 +8,9 @@ bin=${PMUTRACE_BIN:-$top/build/$(uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64
 tmp=$(mktemp -d) pub=
 trap 'rm -rf "$tmp" ${pub:+"$pub"}' EXIT
 
-# expect NAME CODE ARGS...: pmutrace ARGS exits CODE with exactly one line
-# on stderr, nothing on stdout.
-expect() {
-	local name=$1 code=$2 rc
-	shift 2
-	"$@" >"$tmp/out" 2>"$tmp/err"
-	rc=$?
-	if [ $rc -eq "$code" ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] && [ ! -s "$tmp/out" ]; then
-		echo "ok   host: $name: exit $rc, one line: $(cat "$tmp/err")"
-	else
-		echo "FAIL host: $name: exit $rc (want $code), stderr $(wc -l <"$tmp/err") lines: $(head -c 300 "$tmp/err")"
-	fi
-}
+HOST_TEST=host
+# shellcheck source=tests/host-lib.sh
+. "$top/tests/host-lib.sh"
 # Unprivileged runs go through setpriv: uid/gid nobody, no capabilities.
 nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all "$@"; }
 
@@ -163,7 +153,6 @@ expect "--attach inline (a table by build-id) with -p" 2 "$bin" --attach inline 
 expect "--sites with -p" 2 "$bin" --sites /dev/null -p 1 -d 1
 sites=$(dirname "$bin")/pmutrace-sites
 expect "pmutrace-sites on a file that is not ELF" 3 "$sites" /etc/hostname kvm_arm_set_pmu
-expect "pmutrace-sites without a function" 2 "$sites" /etc/hostname
 expect "pmutrace-sites with an unknown option" 2 "$sites" -x /etc/hostname f
 if "$bin" --version | grep '^pmutrace ' >/dev/null; then
 	echo "ok   host: --version"
