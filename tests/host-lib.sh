@@ -6,7 +6,7 @@
 expect() {
 	local name=$1 code=$2 rc
 	shift 2
-	"$@" >"$tmp/out" 2>"$tmp/err"
+	"$@" >"${tmp:?}/out" 2>"$tmp/err"
 	rc=$?
 	if [ $rc -eq "$code" ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] && [ ! -s "$tmp/out" ]; then
 		echo "ok   $HOST_TEST: $name: exit $rc, one line: $(cat "$tmp/err")"
