@@ -83,7 +83,7 @@ TRACER_OBJS := $(filter-out $(OUTPUT)/compare/%,$(LOADER_OBJS))
 COMPARE_OBJS := $(filter $(OUTPUT)/common/% $(OUTPUT)/compare/%,$(LOADER_OBJS))
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(wildcard tests/unit/test_*.c))
 
-.PHONY: all clean test format check-format report report-render calibration-broken bench bench-timing bench-rt bench-inline-insns install asan fuzz deb
+.PHONY: all clean test format check-format report report-render calibration-broken bench bench-timing bench-rt bench-inline-insns install asan fuzz deb sites-tables
 GUEST_TOOLS := $(OUTPUT)/pmu-stress $(OUTPUT)/bpf-progs
 all: $(OUTPUT)/pmutrace $(OUTPUT)/pmutrace-compare $(GUEST_TOOLS) \
 	$(if $(filter $(ARCH),$(HOST_ARCH)),$(UNIT_TESTS) $(OUTPUT)/pmutrace-sites)
@@ -188,6 +188,11 @@ test:
 # The arm64 Debian package, dynamically linked (debian/, build/deb/).
 deb:
 	scripts/package/build-deb.sh
+
+# The inline-site tables the package ships (data/sites/), from the -dbg
+# vmlinux of each Debian kernel: SITES_KERNELS="sid trixie:arm64 ...".
+sites-tables:
+	scripts/package/sites-tables.sh $(SITES_KERNELS)
 
 # The before/after report of the RCU patch: builds two kernels, boots them.
 report:

@@ -91,3 +91,16 @@ expect "--build-id not hex" 2 "$sites" --build-id xyz reader
 rc=$?
 check "a function with no inline instance: exit $rc, $(grep set_attr "$tmp/err")" \
 	test $rc = 1 -a -n "$(grep '^pmutrace-sites: set_attr: 0 instances' "$tmp/err")"
+
+# The shipped tables (data/sites/, make sites-tables) are what
+# pmutrace-sites makes today from sid's -dbg vmlinux: never edited by hand,
+# never stale. PMUTRACE_VMLINUX_SID: scripts/lab/fetch-dbg.sh sid.
+vmlinux=${PMUTRACE_VMLINUX_SID:-}
+if [ -z "$vmlinux" ]; then
+	echo "skip sites-host: data/sites/ against a new table: PMUTRACE_VMLINUX_SID unset (scripts/lab/fetch-dbg.sh sid)"
+else
+	hex=$(readelf -n "$vmlinux" | awk '/Build ID:/ { print $3; exit }')
+	"$sites" -o "$tmp/sid.sites" "$vmlinux" 2>/dev/null
+	check "data/sites/$hex.sites is what pmutrace-sites makes from $vmlinux now (make sites-tables)" \
+		cmp -s "$top/data/sites/$hex.sites" "$tmp/sid.sites"
+fi
