@@ -174,6 +174,11 @@ static void test_auto(void)
 	CHECK(sites_load(&o, &t) == 0 && t.build_id_len == 0,
 	      "another build-id's table under this one's name: used");
 	f = fopen(path, "w");
+	fprintf(f, "%s\nbuild-id %s\nsite f 0 entry\n", SITETAB_MAGIC, hex);
+	fclose(f);
+	CHECK(sites_load(&o, &t) == 0 && t.build_id_len == 0,
+	      "a table with a bad line: used");
+	f = fopen(path, "w");
 	fprintf(f, "%s\nbuild-id %s\nsite f 0 entry c+0x4 0\n", SITETAB_MAGIC,
 		hex);
 	fclose(f);
