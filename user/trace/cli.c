@@ -26,7 +26,8 @@ static const char doc[] =
 	"one): 1. function: fsession, or fentry/fexit (kprobes on kernels "
 	"without trampolines), on the function itself; 2. inline: the "
 	"compiler inlined it and --sites gives this kernel's site table "
-	"(pmutrace-sites, from the -dbg package's DWARF): a kprobe at the "
+	"(pmutrace-sites, from the -dbg package's DWARF; --sites auto: the "
+	"one of this kernel's build-id, cached or shipped): a kprobe at the "
 	"entry and at every exit of every inline instance, the body alone; "
 	"3. caller: through its only caller, filtered to the calls that reach "
 	"it, the caller's own work included. Every output says how each "
@@ -73,7 +74,7 @@ enum {
 	{ "lock", 'l', "SYMBOL|ADDR", 0, \
 	  "Mutex to watch (default: " PMU_LOCK "); an address must be a kernel one, 8-byte aligned", 0 }, \
 	{ "no-lock", OPT_NO_LOCK, NULL, 0, "Do not watch any lock", 0 }, \
-	{ "sites", OPT_SITES, "FILE", 0, \
+	{ "sites", OPT_SITES, "FILE|auto", 0, \
 	  "Inline-site table of this kernel (pmutrace-sites): time inlined targets at their inline sites; auto: the table of this kernel's build-id in $PMUTRACE_SITES_DIR (default " SITES_CACHE_DIR ") or " SITES_SHIPPED_DIR ", if there is one", 0 }, \
 	{ "attach", OPT_ATTACH, "auto|function|inline|caller", 0, \
 	  "Force how targets are traced (default auto: the function, else its inline sites, else its caller)", 0 }, \
