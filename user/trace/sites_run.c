@@ -312,16 +312,12 @@ void sites_prepare(struct run_result *r, const struct sitetab *tab,
 	if (!n)
 		return;
 	memset(all + n, 0, NR_CLASSES * sizeof(all[0]));
-	for (int j = 0; j < tab->n; j++) {
-		const struct site *s = &tab->sites[j];
-
-		if (s->calib)
-			run_site_of(
-				&all[n +
-				     !strcmp(s->function,
-					     insn_class_names[CLASS_STEPPED])],
-				s, 0);
-	}
+	/* Each calib line in its class's slot, after the sites. */
+	for (int j = 0; j < tab->n; j++)
+		for (int c = 0; c < NR_CLASSES && tab->sites[j].calib; c++)
+			if (!strcmp(tab->sites[j].function,
+				    insn_class_names[c]))
+				run_site_of(&all[n + c], &tab->sites[j], 0);
 	site_addresses(all, n + NR_CLASSES, kallsyms);
 	memcpy(r->calib_sites, all + n, sizeof(r->calib_sites));
 	memcpy(r->sites, all, n * sizeof(all[0]));
