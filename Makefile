@@ -83,7 +83,7 @@ TRACER_OBJS := $(filter-out $(OUTPUT)/compare/%,$(LOADER_OBJS))
 COMPARE_OBJS := $(filter $(OUTPUT)/common/% $(OUTPUT)/compare/%,$(LOADER_OBJS))
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(wildcard tests/unit/test_*.c))
 
-.PHONY: all clean test format check-format report report-render calibration-broken bench bench-timing bench-rt bench-inline-insns inline-truth install asan fuzz deb
+.PHONY: all clean test format check-format report report-render calibration-broken bench bench-timing bench-rt bench-inline-insns inline-truth install asan fuzz deb sites-tables
 GUEST_TOOLS := $(OUTPUT)/pmu-stress $(OUTPUT)/bpf-progs
 all: $(OUTPUT)/pmutrace $(OUTPUT)/pmutrace-compare $(GUEST_TOOLS) \
 	$(if $(filter $(ARCH),$(HOST_ARCH)),$(UNIT_TESTS) $(OUTPUT)/pmutrace-sites)
@@ -141,11 +141,13 @@ $(OUTPUT)/pmutrace-compare: $(OUTPUT)/compare/main.o $(COMPARE_OBJS)
 
 # pmutrace-sites (host only): the inline-site table from a vmlinux's DWARF.
 # libdw stays out of the tracer, which reads the table it writes.
-SITES_OBJS := $(OUTPUT)/sites/sites.o
-SITES_LIBS := -ldw -lelf
+# libdebuginfod finds a vmlinux by build-id (host only, like libdw).
+SITES_OBJS := $(OUTPUT)/sites/sites.o $(OUTPUT)/sites/locate.o
+SITES_LIBS := -ldw -lelf -ldebuginfod
 $(OUTPUT)/sites/%.o: CFLAGS += -Iuser/sites
 $(OUTPUT)/pmutrace-sites: $(OUTPUT)/sites/main.o $(SITES_OBJS) $(OUTPUT)/common/sitetab.o \
-		$(OUTPUT)/common/atomic_file.o $(OUTPUT)/common/a64_branch.o
+		$(OUTPUT)/common/atomic_file.o $(OUTPUT)/common/a64_branch.o \
+		$(OUTPUT)/common/sitedir.o $(OUTPUT)/common/pmu_domain.o
 	$(CC) $(LDFLAGS) $^ $(SITES_LIBS) -o $@
 
 $(OUTPUT)/pmu-stress: tools/pmu-stress/pmu-stress.c
@@ -160,6 +162,10 @@ $(OUTPUT)/bpf-progs: tests/guest/bpf-progs.c
 
 $(OUTPUT)/tests/%: tests/unit/%.c tests/unit/unit.h tests/unit/unit_helpers.h tests/unit/thread_cpu.h tests/unit/http_client.h $(LOADER_OBJS) | $(OUTPUT)/tests
 	$(CC) $(CFLAGS) -Itests/unit $< $(LOADER_OBJS) $(LIBS) $(BTF_WRAP) -o $@
+
+# test_sites_run counts kallsyms and /proc/kcore reads (link seams).
+SITES_RUN_WRAP := -Wl,--wrap=ksyms_lookup -Wl,--wrap=pread
+$(OUTPUT)/tests/test_sites_run: BTF_WRAP += $(SITES_RUN_WRAP)
 
 # test_sites: the decoder and the extraction, with libdw.
 $(OUTPUT)/tests/test_sites: tests/unit/test_sites.c tests/unit/unit.h $(SITES_OBJS) $(LOADER_OBJS) | $(OUTPUT)/tests
@@ -182,6 +188,11 @@ test:
 # The arm64 Debian package, dynamically linked (debian/, build/deb/).
 deb:
 	scripts/package/build-deb.sh
+
+# The inline-site tables the package ships (data/sites/), from the -dbg
+# vmlinux of each Debian kernel: SITES_KERNELS="sid trixie:arm64 ...".
+sites-tables:
+	scripts/package/sites-tables.sh $(SITES_KERNELS)
 
 # The before/after report of the RCU patch: builds two kernels, boots them.
 report:
@@ -320,6 +331,7 @@ $(ASAN_OUT)/tests/test_run: tests/unit/test_run.c tests/unit/unit.h user/trace/m
 	$(ASAN_CC) $(CFLAGS) $(ASAN_FLAGS) -Itests/unit $< $(@D)/../trace/main_for_test.o \
 		$(filter-out $(addprefix $(ASAN_OUT)/,$(RUN_FAKED)),$(ASAN_OBJS)) $(LIBS) $(BTF_WRAP) -o $@
 
+$(ASAN_OUT)/tests/test_sites_run: BTF_WRAP += $(SITES_RUN_WRAP)
 ASAN_SITES := $(patsubst $(OUTPUT)/%,$(ASAN_OUT)/%,$(SITES_OBJS))
 $(ASAN_OUT)/sites/%.o: CFLAGS += -Iuser/sites
 $(ASAN_OUT)/tests/test_sites: tests/unit/test_sites.c tests/unit/unit.h $(ASAN_SITES) $(ASAN_OBJS) | $(ASAN_OUT)/tests

@@ -6,7 +6,7 @@ set -euo pipefail
 
 # tests/depscheck.py checks that every command the scripts, the Makefile and
 # the kernel build run comes from one of these (or from Debian's base).
-HOST_PKGS=(clang libclang-rt-14-dev llvm bpftool libbpf-dev libelf-dev libdw-dev zlib1g-dev libjson-c-dev libgsl-dev
+HOST_PKGS=(clang libclang-rt-14-dev llvm bpftool libbpf-dev libelf-dev libdw-dev libdebuginfod-dev zlib1g-dev libjson-c-dev libgsl-dev
 	pkg-config make gcc binutils git gcc-aarch64-linux-gnu libc6-dev-arm64-cross
 	qemu-system-arm cpio xz-utils zstd jq ca-certificates python3 python3-jsonschema prometheus gnuplot-nox
 	clang-format groff-base curl librsvg2-bin

@@ -8,19 +8,9 @@ bin=${PMUTRACE_BIN:-$top/build/$(uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64
 tmp=$(mktemp -d) pub=
 trap 'rm -rf "$tmp" ${pub:+"$pub"}' EXIT
 
-# expect NAME CODE ARGS...: pmutrace ARGS exits CODE with exactly one line
-# on stderr, nothing on stdout.
-expect() {
-	local name=$1 code=$2 rc
-	shift 2
-	"$@" >"$tmp/out" 2>"$tmp/err"
-	rc=$?
-	if [ $rc -eq "$code" ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] && [ ! -s "$tmp/out" ]; then
-		echo "ok   host: $name: exit $rc, one line: $(cat "$tmp/err")"
-	else
-		echo "FAIL host: $name: exit $rc (want $code), stderr $(wc -l <"$tmp/err") lines: $(head -c 300 "$tmp/err")"
-	fi
-}
+HOST_TEST=host
+# shellcheck source=tests/host-lib.sh
+. "$top/tests/host-lib.sh"
 # Unprivileged runs go through setpriv: uid/gid nobody, no capabilities.
 nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all "$@"; }
 
@@ -159,14 +149,12 @@ else
 	echo "FAIL host: --help lacks the order function, inline sites, caller"
 fi
 expect "--attach with an unknown way" 2 "$bin" --attach sideways -d 1
-expect "--attach inline without --sites" 2 "$bin" --attach inline -d 1
 # Inline sites are filtered and attributed: -p, -c and --by are no usage
 # error with --sites; the run goes on to the kernel, which refuses here.
 expect "--sites with -p, -c and --by: past the options, to the kernel" 4 \
 	"$bin" --sites /dev/null -p 1 -c / --by process -d 1
 sites=$(dirname "$bin")/pmutrace-sites
 expect "pmutrace-sites on a file that is not ELF" 3 "$sites" /etc/hostname kvm_arm_set_pmu
-expect "pmutrace-sites without a function" 2 "$sites" /etc/hostname
 expect "pmutrace-sites with an unknown option" 2 "$sites" -x /etc/hostname f
 if "$bin" --version | grep '^pmutrace ' >/dev/null; then
 	echo "ok   host: --version"

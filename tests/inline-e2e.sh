@@ -188,3 +188,21 @@ check "incg: text: one row, and the inline note" \
 want=$(derived incg vi kvm_arm_pmu_v3_set_pmu)
 check "incg: SET_PMU calls of the other cgroup ($(derived incg sp kvm_arm_pmu_v3_set_pmu)) not counted: $(sed -n '/^kvm_arm_pmu_v3_set_pmu: inline/,/^$/p' "$out/incg.out" | grep -m1 '  calls'), vi made $want" \
 	grep -qE "^  calls $want  " <(sed -n '/^kvm_arm_pmu_v3_set_pmu: inline/,/^$/p' "$out/incg.out")
+
+# 5. --sites auto (and --attach inline alone): the table by build-id from
+#     $PMUTRACE_SITES_DIR; a wrong or missing one never fails the run.
+calls=$(expected "$out" auto derived.kvm_arm_pmu_v3_set_pmu)
+got=$(js auto "$(tgt kvm_arm_pmu_v3_set_pmu) | .count")
+check "--attach inline, no --sites: the table found by build-id in \$PMUTRACE_SITES_DIR, $(js auto "$(tgt kvm_arm_pmu_v3_set_pmu) | .attach.mode + \" at \" + (.attach.sites | length | tostring) + \" sites\""), $got = $calls calls" \
+	sh -c "[ '$(js auto "$(tgt kvm_arm_pmu_v3_set_pmu) | .attach.mode")' = inline ] && [ '$calls' -gt 0 ] && [ '$got' = '$calls' ]"
+for run in wrong none; do
+	f=$out/auto-$run
+	case $run in
+	wrong) want='warning: --sites auto: .*: the table is for the kernel with build-id 00112233;' ;;
+	none) want='--sites auto: no table for build-id' ;;
+	esac
+	check "--sites auto, $run table: exit $(cat "$f.rc" 2>/dev/null), one line: $(grep '^pmutrace: ' "$f.err" | head -c 200)" \
+		sh -c "[ \"\$(cat '$f.rc')\" = 0 ] && [ \"\$(grep -c '^pmutrace: ' '$f.err')\" = 1 ] && grep -q '^pmutrace: $want' '$f.err'"
+	check "--sites auto, $run table: the readers through their callers" \
+		grep -q '^kvm_arm_pmu_v3_set_pmu: caller via kvm_arm_pmu_v3_set_attr' "$f.out"
+done

@@ -34,6 +34,12 @@ check "lintian: no errors, no warnings ($(grep -c '^[EW]: ' "$lint") E/W, $(grep
 	sh -c "! grep -q '^[EW]: ' '$lint'"
 check "pmutrace links Debian's shared libraries (Depends: $(dpkg-deb -f "$deb" Depends))" \
 	sh -c "dpkg-deb -f '$deb' Depends | grep -q libbpf1"
+# The inline-site tables of Debian's kernels (data/sites/), for --sites auto.
+dpkg-deb -c "$deb" >"$out/contents.txt"
+for t in "$top"/data/sites/*.sites; do
+	check "the .deb ships ${t##*/} in /usr/share/pmutrace/sites" \
+		grep -q " \./usr/share/pmutrace/sites/${t##*/}\$" "$out/contents.txt"
+done
 t1=$(date +%s)
 make -s -C "$top" ARCH=arm64 build/arm64/pmu-stress build/arm64/bpf-progs >"$out/make.log" 2>&1 ||
 	{ bad "make ARCH=arm64 pmu-stress bpf-progs (see $out/make.log)"; exit 0; }
@@ -154,6 +160,13 @@ check "purged: dpkg knows no pmutrace, systemd no pmutrace unit" \
 diff "$g/files-before.txt" "$g/files-after.txt" >"$out/files.diff" 2>&1
 check "purged: the root's files are those before the install ($(grep -c '^[<>]' "$out/files.diff") differ)" \
 	sh -c "[ -s '$g/files-before.txt' ] && [ ! -s '$out/files.diff' ]"
+# sid's kernel has a shipped table: --sites auto finds it by build-id.
+if [ -f "$top/data/sites/$(readelf -n "$kdir/vmlinux-dbg" 2>/dev/null | awk '/Build ID:/ { print $3; exit }').sites" ]; then
+	check "pmutrace check --sites auto: the shipped table of this kernel times the inlined readers at their sites: $(grep -m1 kvm_arm_pmu_v3_set_pmu "$g/check-auto.txt")" \
+		grep -q '^  kvm_arm_pmu_v3_set_pmu  *inline (' "$g/check-auto.txt"
+else
+	echo "skip $TEST_NAME pmutrace check --sites auto: data/sites/ has no table of the $suite kernel"
+fi
 sed 's/^/  /' "$g/caps-matrix.txt" 2>/dev/null
 echo "package-e2e[$suite]: $(($(date +%s) - t0)) s in all: package $((t1 - t0)) s, root $((t3 - t2)) s" \
 	"($(grep -o 'built in .*' "$out/mkroot.err" 2>/dev/null || echo cached)), guest $((t4 - t3)) s"

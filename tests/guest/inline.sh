@@ -67,3 +67,23 @@ trace_start incg --sites /bin/sites.txt --no-lock -c /vm-b --by cgroup
 go incg sp vi
 trace_stop incg
 no_progs_left incg
+
+# 10. --sites auto: the table of this kernel's build-id from the cache
+#     directory ($PMUTRACE_SITES_DIR), no path given; --attach inline alone
+#     means the same. A table there of another build: one warning line and
+#     the readers through their callers; no table: the same, as without
+#     --sites.
+hex=$(sed -n 's/^build-id //p' /bin/sites.txt)
+mkdir -p /tmp/sites
+cp /bin/sites.txt "/tmp/sites/$hex.sites"
+export PMUTRACE_SITES_DIR=/tmp/sites
+trace_start auto --attach inline --no-lock -f kvm_arm_pmu_v3_set_pmu -j -o /out/auto.json
+stress auto 1 -t 1 -n 5 set-pmu
+trace_stop auto
+sed 's/^build-id .*/build-id 00112233/' /bin/sites.txt >"/tmp/sites/$hex.sites"
+pmutrace --sites auto --no-lock -d 1 >/out/auto-wrong.out 2>/out/auto-wrong.err
+echo $? >/out/auto-wrong.rc
+rm "/tmp/sites/$hex.sites"
+pmutrace --sites auto --no-lock -d 1 >/out/auto-none.out 2>/out/auto-none.err
+echo $? >/out/auto-none.rc
+unset PMUTRACE_SITES_DIR

@@ -47,6 +47,8 @@ systemctl is-active pmutrace >"$out/active-after-install.txt" 2>&1
 systemd-analyze verify --man=no /lib/systemd/system/pmutrace.service >"$out/verify.txt" 2>&1
 echo $? >"$out/verify.rc"
 systemd-analyze security pmutrace.service >"$out/security.txt" 2>&1
+# The shipped inline-site tables: found by this kernel's build-id.
+pmutrace check --sites auto --no-lock >"$out/check-auto.txt" 2>&1
 
 # Linux 6.1 needs the shipped drop-in (its comment says why): the README's
 # step for bookworm kernels.

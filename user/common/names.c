@@ -9,6 +9,10 @@ const char *probe_kind_name(enum probe_kind kind)
 				       "fentry";
 }
 
+/* --attach's values, in enum attach_force's order. */
+const char *const attach_force_names[NR_FORCE] = { "auto", "function", "inline",
+						   "caller" };
+
 const char *attach_mode_name(enum attach_mode mode)
 {
 	switch (mode) {

@@ -92,7 +92,7 @@ struct options {
 	const char *cgroup; /* -c: a cgroup v2 directory */
 	bool owners; /* --owners: who held the lock, waiter stacks */
 	bool vms; /* --vms: which VM got which host PMU */
-	const char *sites; /* --sites: the inline-site table */
+	const char *sites; /* --sites: the inline-site table, or SITES_AUTO */
 	int attach; /* --attach: enum attach_force */
 };
 
@@ -131,7 +131,9 @@ enum attach_force {
 	FORCE_FUNCTION,
 	FORCE_INLINE,
 	FORCE_CALLER,
+	NR_FORCE,
 };
+extern const char *const attach_force_names[NR_FORCE]; /* names.c */
 
 /* What a kprobe pair on two adjacent instructions costs, per class of the
  * first (tracer_sites.c): the bias of every inline site's latency. */
@@ -354,6 +356,8 @@ void inline_body(const struct run_result *r, int i, int k,
 		 struct body_estimate *e);
 
 /* sites_run.c */
+#define SITES_AUTO "auto" /* --sites auto: by build-id (sitedir.h) */
+extern const char *sites_kcore_path;
 int sites_load(const struct options *o, struct sitetab *t);
 void sites_prepare(struct run_result *r, const struct sitetab *t,
 		   const char *kallsyms);

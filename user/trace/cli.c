@@ -8,6 +8,7 @@
 #include <string.h>
 #include "atomic_file.h"
 #include "pmu_domain.h"
+#include "sitedir.h"
 #include "text.h"
 #include "http_server.h"
 #include "prometheus.h"
@@ -25,7 +26,8 @@ static const char doc[] =
 	"one): 1. function: fsession, or fentry/fexit (kprobes on kernels "
 	"without trampolines), on the function itself; 2. inline: the "
 	"compiler inlined it and --sites gives this kernel's site table "
-	"(pmutrace-sites, from the -dbg package's DWARF): a kprobe at the "
+	"(pmutrace-sites, from the -dbg package's DWARF; --sites auto: the "
+	"one of this kernel's build-id, cached or shipped): a kprobe at the "
 	"entry and at every exit of every inline instance, the body alone; "
 	"3. caller: through its only caller, filtered to the calls that reach "
 	"it, the caller's own work included. Every output says how each "
@@ -72,8 +74,8 @@ enum {
 	{ "lock", 'l', "SYMBOL|ADDR", 0, \
 	  "Mutex to watch (default: " PMU_LOCK "); an address must be a kernel one, 8-byte aligned", 0 }, \
 	{ "no-lock", OPT_NO_LOCK, NULL, 0, "Do not watch any lock", 0 }, \
-	{ "sites", OPT_SITES, "FILE", 0, \
-	  "Inline-site table of this kernel (pmutrace-sites): time inlined targets at their inline sites", 0 }, \
+	{ "sites", OPT_SITES, "FILE|auto", 0, \
+	  "Inline-site table of this kernel (pmutrace-sites): time inlined targets at their inline sites; auto: the table of this kernel's build-id in $PMUTRACE_SITES_DIR (default " SITES_CACHE_DIR ") or " SITES_SHIPPED_DIR ", if there is one", 0 }, \
 	{ "attach", OPT_ATTACH, "auto|function|inline|caller", 0, \
 	  "Force how targets are traced (default auto: the function, else its inline sites, else its caller)", 0 }, \
 	{ "kallsyms", OPT_KALLSYMS, "FILE", OPTION_HIDDEN, "Read symbols from FILE", 0 }, \
@@ -307,13 +309,12 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		o->sites = arg;
 		break;
 	case OPT_ATTACH: {
-		static const char *const names[] = { "auto", "function",
-						     "inline", "caller" };
 		int i;
 
-		for (i = 0; i < 4 && strcmp(arg, names[i]); i++)
+		for (i = 0; i < NR_FORCE && strcmp(arg, attach_force_names[i]);
+		     i++)
 			;
-		if (i == 4)
+		if (i == NR_FORCE)
 			usage_error(
 				"invalid --attach '%s': give auto, function, inline or caller",
 				arg);
@@ -390,8 +391,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			usage_error("--no-lock contradicts --lock and --hold");
 		if (o->no_lock && o->owners)
 			usage_error("--no-lock contradicts --owners");
+		/* --attach inline finds the table by build-id, unless given. */
 		if (o->attach == FORCE_INLINE && !o->sites)
-			usage_error("--attach inline needs --sites");
+			o->sites = SITES_AUTO;
 		if (o->web_config && !o->prometheus)
 			usage_error("--web-config needs --prometheus");
 		if (o->interval && o->duration && o->interval > o->duration)

@@ -213,9 +213,6 @@ void set_inline_sites(const struct sitetab *t, int force)
 	attach_force = force;
 }
 
-static const char *const force_names[] = { "auto", "function", "inline",
-					   "caller" };
-
 /* The inline sites of name, when the table has them (sites_run.c checks
  * each against the live kernel before attaching). */
 static bool resolve_inline(struct target *t, const char *why)
@@ -265,7 +262,7 @@ void resolve_target(struct target *t, const char *name, const struct btf *btf,
 	}
 	if (attach_force == FORCE_INLINE || attach_force == FORCE_CALLER)
 		snprintf(why, sizeof(why), "--attach %s",
-			 force_names[attach_force]);
+			 attach_force_names[attach_force]);
 	else
 		absent_reason(why, sizeof(why), id, err, ksym);
 	t->mode = ATTACH_ABSENT;
@@ -273,8 +270,9 @@ void resolve_target(struct target *t, const char *name, const struct btf *btf,
 	    resolve_inline(t, why))
 		return;
 	if (attach_force == FORCE_INLINE)
-		strcat(why, inline_sites ? ", and the site table has none" :
-					   ", and no --sites table");
+		strcat(why, inline_sites ?
+				    ", and the site table has none" :
+				    ", and no site table for this kernel");
 	if (!k || !k->caller || attach_force == FORCE_FUNCTION ||
 	    attach_force == FORCE_INLINE) {
 		snprintf(t->reason, sizeof(t->reason), "%s", why);

@@ -231,7 +231,11 @@ int inline_sites_setup(const struct options *o)
 {
 	int code = o->sites ? sites_load(o, &site_table) : 0;
 
-	set_inline_sites(o->sites && !code ? &site_table : NULL, o->attach);
+	/* --sites auto without a table for this kernel: none, not an error */
+	set_inline_sites(o->sites && !code && site_table.build_id_len ?
+				 &site_table :
+				 NULL,
+			 o->attach);
 	return code;
 }
 

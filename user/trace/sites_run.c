@@ -9,6 +9,8 @@
  *   tool's probe (BRK) changes it, and the site no longer means what the
  *   DWARF said. Without /proc/kcore (no CAP_SYS_RAWIO, lockdown) the bytes
  *   are not checked, and the reason says so.
+ * --sites auto finds the table by the kernel's build-id (sitedir.h); a
+ * missing one leaves the targets to their callers, as without --sites.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,94 +19,149 @@
 #include <unistd.h>
 #include <elf.h>
 #include "pmutrace_user.h"
+#include "sitedir.h"
 #include "sitetab.h"
 
-#define SYS_NOTES "/sys/kernel/notes"
-#define PROC_KCORE "/proc/kcore"
+const char *sites_kcore_path = "/proc/kcore"; /* a test's fake elsewhere */
 
-/* The GNU build-id note among the kernel's notes; its length, or -1. */
-static int kernel_build_id(__u8 *id, int max)
+/* Read and check the table at path against the kernel's build-id (have,
+ * n bytes): 0, or -1 with the reason in err. */
+static int table_read(const char *path, const __u8 *have, int n,
+		      struct sitetab *t, char *err, size_t errlen)
 {
-	char buf[4096];
-	int fd = open(SYS_NOTES, O_RDONLY | O_CLOEXEC);
-	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf));
-	size_t off = 0;
+	char want[2 * SITETAB_MAX_BUILD_ID + 1], hex[sizeof(want)];
+	FILE *f = fopen(path, "r");
+	char why[256];
+	int rc;
 
-	if (fd >= 0)
-		close(fd);
-	while (n > 0 && off + sizeof(Elf64_Nhdr) <= (size_t)n) {
-		Elf64_Nhdr h;
-		size_t name, desc;
-
-		memcpy(&h, buf + off, sizeof(h));
-		name = off + sizeof(h);
-		desc = name + ((h.n_namesz + 3) & ~3u);
-		if (desc + h.n_descsz > (size_t)n)
-			break;
-		if (h.n_type == NT_GNU_BUILD_ID && h.n_namesz == 4 &&
-		    !memcmp(buf + name, "GNU", 4) && (int)h.n_descsz <= max) {
-			memcpy(id, buf + desc, h.n_descsz);
-			return h.n_descsz;
-		}
-		off = desc + ((h.n_descsz + 3) & ~3u);
+	if (!f) {
+		snprintf(err, errlen, "%s", strerror(errno));
+		return -1;
 	}
-	return -1;
-}
-
-int sites_load(const struct options *o, struct sitetab *t)
-{
-	__u8 id[SITETAB_MAX_BUILD_ID];
-	char err[256], want[64], have[64];
-	FILE *f = fopen(o->sites, "r");
-	int n;
-
-	if (!f)
-		return report_error(EXIT_USAGE, "--sites %s: %s", o->sites,
-				    strerror(errno));
-	n = sitetab_read(f, t, err, sizeof(err));
+	rc = sitetab_read(f, t, why, sizeof(why));
 	fclose(f);
-	if (n)
-		return report_error(EXIT_USAGE, "--sites %s: %s", o->sites,
-				    err);
-	n = kernel_build_id(id, sizeof(id));
-	build_id_hex(t->build_id, t->build_id_len, want, sizeof(want));
-	if (n < 0) {
-		sitetab_free(t);
-		return report_error(
-			EXIT_KERNEL,
-			"--sites: this kernel shows no build-id in %s, so the table (%s) cannot be checked against it",
-			SYS_NOTES, want);
+	if (rc) {
+		snprintf(err, errlen, "%s", why);
+		return -1;
 	}
-	build_id_hex(id, n, have, sizeof(have));
-	if (n != t->build_id_len || memcmp(id, t->build_id, n)) {
+	if (n != t->build_id_len || memcmp(have, t->build_id, n)) {
+		build_id_hex(t->build_id, t->build_id_len, want, sizeof(want));
+		build_id_hex(have, n, hex, sizeof(hex));
+		snprintf(
+			err, errlen,
+			"the table is for the kernel with build-id %s; this one is %s",
+			want, hex);
 		sitetab_free(t);
-		return report_error(
-			EXIT_USAGE,
-			"--sites %s is for the kernel with build-id %s; this one is %s",
-			o->sites, want, have);
+		return -1;
 	}
 	return 0;
 }
 
-/* The 4 bytes at kernel address addr, from /proc/kcore's PT_LOAD. */
-static int kcore_read(int fd, __u64 addr, __u32 *insn)
+/*
+ * --sites auto: the table named by this kernel's build-id, in the cache,
+ * then among the shipped ones. None, or a bad one (one warning line), is
+ * no table: never a failed run.
+ */
+static int sites_auto(const __u8 *id, int n, struct sitetab *t)
+{
+	char hex[2 * SITETAB_MAX_BUILD_ID + 1], path[4096], err[512];
+
+	build_id_hex(id, n, hex, sizeof(hex));
+	for (int i = 0; i < SITES_NR_DIRS; i++) {
+		if (sites_table_path(sites_dir(i), hex, path, sizeof(path)) ||
+		    access(path, F_OK))
+			continue;
+		if (!table_read(path, id, n, t, err, sizeof(err)))
+			return 0;
+		return report_error(
+			0,
+			"warning: --sites auto: %s: %s; not used, inlined targets are timed through their callers",
+			path, err);
+	}
+	return report_error(
+		0,
+		"--sites auto: no table for build-id %s in %s or %s (pmutrace-sites --cache makes one); inlined targets are timed through their callers",
+		hex, sites_dir(0), sites_dir(1));
+}
+
+/* t is left empty (no build-id) when --sites auto finds no table. */
+int sites_load(const struct options *o, struct sitetab *t)
+{
+	__u8 id[SITETAB_MAX_BUILD_ID];
+	char err[512];
+	int n = kernel_build_id(id, sizeof(id));
+
+	memset(t, 0, sizeof(*t));
+	if (n < 0 && !strcmp(o->sites, SITES_AUTO))
+		return report_error(
+			0,
+			"--sites auto: this kernel shows no build-id in %s; inlined targets are timed through their callers",
+			SYS_NOTES);
+	if (n < 0)
+		return report_error(
+			EXIT_KERNEL,
+			"--sites: this kernel shows no build-id in %s, so the table cannot be checked against it",
+			SYS_NOTES);
+	if (!strcmp(o->sites, SITES_AUTO))
+		return sites_auto(id, n, t);
+	if (table_read(o->sites, id, n, t, err, sizeof(err)))
+		return report_error(EXIT_USAGE, "--sites %s: %s", o->sites,
+				    err);
+	return 0;
+}
+
+/* /proc/kcore's PT_LOAD headers, read once for every site. */
+struct kcore {
+	int fd, err; /* fd < 0: unreadable, err says why */
+	int n;
+	Elf64_Phdr *load;
+};
+
+static void kcore_open(struct kcore *k)
 {
 	Elf64_Ehdr eh;
 
-	if (pread(fd, &eh, sizeof(eh), 0) != sizeof(eh) ||
-	    memcmp(eh.e_ident, ELFMAG, SELFMAG))
-		return -EINVAL;
-	for (int i = 0; i < eh.e_phnum; i++) {
-		Elf64_Phdr ph;
+	memset(k, 0, sizeof(*k));
+	k->fd = open(sites_kcore_path, O_RDONLY | O_CLOEXEC);
+	k->err = errno;
+	if (k->fd < 0)
+		return;
+	if (pread(k->fd, &eh, sizeof(eh), 0) != sizeof(eh) ||
+	    memcmp(eh.e_ident, ELFMAG, SELFMAG) ||
+	    eh.e_phentsize != sizeof(Elf64_Phdr) ||
+	    !(k->load =
+		      calloc(eh.e_phnum ? eh.e_phnum : 1, sizeof(*k->load))) ||
+	    pread(k->fd, k->load, eh.e_phnum * sizeof(*k->load), eh.e_phoff) !=
+		    (ssize_t)(eh.e_phnum * sizeof(*k->load))) {
+		close(k->fd);
+		free(k->load);
+		k->load = NULL;
+		k->fd = -1;
+		k->err = EINVAL;
+		return;
+	}
+	for (int i = 0; i < eh.e_phnum; i++)
+		if (k->load[i].p_type == PT_LOAD)
+			k->load[k->n++] = k->load[i];
+}
 
-		if (pread(fd, &ph, sizeof(ph),
-			  eh.e_phoff + (off_t)i * eh.e_phentsize) != sizeof(ph))
-			return -EIO;
-		if (ph.p_type != PT_LOAD || addr < ph.p_vaddr ||
-		    addr + 4 > ph.p_vaddr + ph.p_memsz)
+static void kcore_close(struct kcore *k)
+{
+	if (k->fd >= 0)
+		close(k->fd);
+	free(k->load);
+}
+
+/* The 4 bytes at kernel address addr. */
+static int kcore_read(const struct kcore *k, __u64 addr, __u32 *insn)
+{
+	for (int i = 0; i < k->n; i++) {
+		const Elf64_Phdr *ph = &k->load[i];
+
+		if (addr < ph->p_vaddr || addr + 4 > ph->p_vaddr + ph->p_memsz)
 			continue;
-		return pread(fd, insn, 4, ph.p_offset + (addr - ph.p_vaddr)) ==
-				       4 ?
+		return pread(k->fd, insn, 4,
+			     ph->p_offset + (addr - ph->p_vaddr)) == 4 ?
 			       0 :
 			       -EIO;
 	}
@@ -121,14 +178,13 @@ static void target_absent(struct target *t, const char *fmt, const char *a,
 	snprintf(t->reason, sizeof(t->reason), "inline sites refused: %s", why);
 }
 
-/* Check one target's sites (already in r->sites from first on). */
+/* Check one target's sites, r->sites[first, end). */
 static void check_sites(struct run_result *r, struct target *t, int first,
-			int kcore, int kcore_err)
+			int end, const struct kcore *k)
 {
-	for (int i = first; i < r->nsites && t->mode == ATTACH_INLINE; i++) {
+	for (int i = first; i < end && t->mode == ATTACH_INLINE; i++) {
 		struct run_site *s = &r->sites[i];
 		__u32 live;
-		int err;
 
 		if (!s->addr) {
 			target_absent(t,
@@ -136,10 +192,9 @@ static void check_sites(struct run_result *r, struct target *t, int first,
 				      s->symbol, s->offset, 0, 0);
 			break;
 		}
-		if (kcore < 0)
+		if (k->fd < 0)
 			continue;
-		err = kcore_read(kcore, s->addr, &live);
-		if (err) {
+		if (kcore_read(k, s->addr, &live)) {
 			target_absent(t, "%s+0x%llx: not in /proc/kcore",
 				      s->symbol, s->offset, 0, 0);
 		} else if (live != s->insn) {
@@ -149,34 +204,45 @@ static void check_sites(struct run_result *r, struct target *t, int first,
 				s->symbol, s->offset, live, s->insn);
 		}
 	}
-	if (t->mode == ATTACH_INLINE && kcore < 0) {
+	if (t->mode == ATTACH_INLINE && k->fd < 0) {
 		size_t len = strlen(t->reason);
 
 		snprintf(t->reason + len, sizeof(t->reason) - len,
-			 "; live bytes unchecked (%s: %s)", PROC_KCORE,
-			 strerror(kcore_err));
+			 "; live bytes unchecked (%s: %s)", sites_kcore_path,
+			 strerror(k->err));
 	}
 }
 
-/* Look up the symbols of n sites. */
+#define MAX_SYMS (PMUTRACE_MAX_TARGETS * 4)
+
+/*
+ * Every site's and calibration pair's symbol, looked up in one go: the
+ * kernel's index where it answers (no file read), else one read of the
+ * file. Only an exact name counts: offsets of a .isra clone are not the
+ * table's.
+ */
 static void site_addresses(struct run_site *s, int n, const char *kallsyms)
 {
-	struct ksym_query q[PMUTRACE_MAX_TARGETS * 4] = {};
+	struct ksym_query q[MAX_SYMS] = {};
 	int nq = 0;
 
 	for (int i = 0; i < n; i++) {
 		int j;
 
+		if (!s[i].symbol[0])
+			continue;
 		for (j = 0; j < nq && strcmp(q[j].name, s[i].symbol); j++)
 			;
-		if (j == nq && nq < (int)(sizeof(q) / sizeof(q[0])))
+		if (j == nq && nq < MAX_SYMS)
 			q[nq++].name = s[i].symbol;
 	}
-	if (ksyms_lookup(kallsyms, q, nq) < 0)
+	if ((strcmp(kallsyms, PROC_KALLSYMS) || ksyms_kernel_lookup(q, nq)) &&
+	    ksyms_lookup(kallsyms, q, nq) < 0)
 		return;
 	for (int i = 0; i < n; i++)
 		for (int j = 0; j < nq; j++)
-			if (!strcmp(q[j].name, s[i].symbol) && q[j].addr)
+			if (s[i].symbol[0] && !strcmp(q[j].name, s[i].symbol) &&
+			    q[j].addr && !strcmp(q[j].found, s[i].symbol))
 				s[i].addr = q[j].addr + s[i].offset;
 }
 
@@ -191,80 +257,99 @@ static void run_site_of(struct run_site *rs, const struct site *s, int target)
 	rs->insn = s->insn;
 }
 
-/* The calibration pairs the table names, checked like the sites (the
- * exit's bytes are not the table's: a kprobe there only reads the clock). */
-static void calib_prepare(struct run_result *r, const struct sitetab *tab,
-			  const char *kallsyms, int kcore)
+/* The calibration pairs the table names (addresses already looked up),
+ * checked like the sites (the exit's bytes are not the table's: a kprobe
+ * there only reads the clock). */
+static void calib_check(struct run_result *r, const struct kcore *k)
 {
-	for (int k = 0; k < tab->n; k++) {
-		const struct site *s = &tab->sites[k];
-		int c = insn_class_of(s->function);
-		struct run_site *rs = &r->calib_sites[c < 0 ? 0 : c],
-				*ex = &r->calib_exits[c < 0 ? 0 : c];
+	for (int c = 0; c < NR_CLASSES; c++) {
+		const struct run_site *rs = &r->calib_sites[c],
+				      *ex = &r->calib_exits[c];
 		__u32 live;
 
-		if (!s->calib || c < 0)
-			continue;
-		run_site_of(rs, s, 0);
-		site_addresses(rs, 1, kallsyms);
-		*ex = *rs;
-		snprintf(ex->symbol, sizeof(ex->symbol), "%s", s->exit_symbol);
-		ex->offset = s->exit_offset;
-		ex->exit = true;
-		ex->addr = 0;
-		site_addresses(ex, 1, kallsyms);
-		if (!rs->addr || !ex->addr)
-			snprintf(r->calib[c].why, sizeof(r->calib[c].why),
-				 "%s not in kallsyms",
-				 rs->addr ? s->exit_symbol : s->symbol);
-		else if (kcore >= 0 && (kcore_read(kcore, rs->addr, &live) ||
-					live != rs->insn))
-			snprintf(r->calib[c].why, sizeof(r->calib[c].why),
-				 "%s+0x%llx: live instruction differs",
-				 s->symbol, (unsigned long long)s->offset);
-		else
-			r->has_calib[c] = true;
-	}
-	for (int c = 0; c < NR_CLASSES; c++)
-		if (!r->has_calib[c] && !r->calib[c].why[0])
+		if (!rs->symbol[0])
 			snprintf(r->calib[c].why, sizeof(r->calib[c].why),
 				 "the site table has no %s pair",
 				 insn_class_names[c]);
+		else if (!rs->addr || !ex->addr)
+			snprintf(r->calib[c].why, sizeof(r->calib[c].why),
+				 "%s not in kallsyms",
+				 rs->addr ? ex->symbol : rs->symbol);
+		else if (k->fd >= 0 &&
+			 (kcore_read(k, rs->addr, &live) || live != rs->insn))
+			snprintf(r->calib[c].why, sizeof(r->calib[c].why),
+				 "%s+0x%llx: live instruction differs",
+				 rs->symbol, (unsigned long long)rs->offset);
+		else
+			r->has_calib[c] = true;
+	}
 }
 
 void sites_prepare(struct run_result *r, const struct sitetab *tab,
 		   const char *kallsyms)
 {
-	int kcore = open(PROC_KCORE, O_RDONLY | O_CLOEXEC);
-	int kcore_err = errno;
+	struct run_site all[PMUTRACE_MAX_SITES + 2 * NR_CLASSES];
+	int n = 0, keep = 0, start[PMUTRACE_MAX_TARGETS + 1];
+	struct kcore k;
 
-	r->nsites = 0;
+	/* Every inline target's sites, then the pairs, for one look-up. */
 	for (int i = 0; i < r->ntargets; i++) {
 		struct target *t = &r->targets[i];
-		int first = r->nsites;
 
+		start[i] = n;
 		if (t->mode != ATTACH_INLINE)
 			continue;
 		/* The calibration pairs take the last site_stats slots. */
-		if (r->nsites + t->nsites >
-		    PMUTRACE_MAX_SITES - 2 * NR_CLASSES) {
+		if (n + t->nsites > PMUTRACE_MAX_SITES - 2 * NR_CLASSES) {
 			target_absent(t, "%s%llu sites over the run's limit",
 				      "", t->nsites, 0, 0);
 			continue;
 		}
-		for (int k = 0; k < tab->n; k++) {
-			const struct site *s = &tab->sites[k];
-
-			if (!s->calib && !strcmp(s->function, t->name))
-				run_site_of(&r->sites[r->nsites++], s, i);
-		}
-		site_addresses(r->sites + first, r->nsites - first, kallsyms);
-		check_sites(r, t, first, kcore, kcore_err);
-		if (t->mode != ATTACH_INLINE)
-			r->nsites = first;
+		for (int j = 0; j < tab->n; j++)
+			if (!tab->sites[j].calib &&
+			    !strcmp(tab->sites[j].function, t->name))
+				run_site_of(&all[n++], &tab->sites[j], i);
 	}
-	if (r->nsites)
-		calib_prepare(r, tab, kallsyms, kcore);
-	if (kcore >= 0)
-		close(kcore);
+	start[r->ntargets] = n;
+	r->nsites = 0;
+	if (!n)
+		return;
+	memset(all + n, 0, 2 * NR_CLASSES * sizeof(all[0]));
+	/* Each calib line's entry and exit in its class's slots, after the
+	 * sites. */
+	for (int j = 0; j < tab->n; j++) {
+		const struct site *cs = &tab->sites[j];
+		int c = cs->calib ? insn_class_of(cs->function) : -1;
+		struct run_site *ex = &all[n + NR_CLASSES + c];
+
+		if (c < 0)
+			continue;
+		run_site_of(&all[n + c], cs, 0);
+		run_site_of(ex, cs, 0);
+		snprintf(ex->symbol, sizeof(ex->symbol), "%s", cs->exit_symbol);
+		ex->offset = cs->exit_offset;
+		ex->exit = true;
+	}
+	site_addresses(all, n + 2 * NR_CLASSES, kallsyms);
+	memcpy(r->calib_sites, all + n, sizeof(r->calib_sites));
+	memcpy(r->calib_exits, all + n + NR_CLASSES, sizeof(r->calib_exits));
+	memcpy(r->sites, all, n * sizeof(all[0]));
+	kcore_open(&k);
+	/* A refused target's sites go; the others move up. */
+	for (int i = 0; i < r->ntargets; i++) {
+		int len = start[i + 1] - start[i];
+
+		if (!len || r->targets[i].mode != ATTACH_INLINE)
+			continue;
+		check_sites(r, &r->targets[i], start[i], start[i + 1], &k);
+		if (r->targets[i].mode != ATTACH_INLINE)
+			continue;
+		memmove(r->sites + keep, r->sites + start[i],
+			len * sizeof(r->sites[0]));
+		keep += len;
+	}
+	r->nsites = keep;
+	if (keep)
+		calib_check(r, &k);
+	kcore_close(&k);
 }
