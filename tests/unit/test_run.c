@@ -17,6 +17,8 @@ int pmutrace_main(int argc, char **argv);
 
 /* Which call fails (0: none), and how many were made. */
 static int collect_fails_at, poll_fails_at, collects, polls;
+/* prepare_run's targets: the second, if any, at inline sites. */
+static int fake_targets = 1;
 
 struct tracer {
 	int unused;
@@ -94,9 +96,13 @@ void exporter_close(struct exporter *x)
 int prepare_run(const struct options *o, struct run_result *r)
 {
 	(void)o;
-	r->ntargets = 1;
+	r->ntargets = fake_targets;
 	snprintf(r->targets[0].name, NAME_LEN, "fake_target");
 	r->targets[0].mode = ATTACH_DIRECT;
+	if (fake_targets > 1) {
+		snprintf(r->targets[1].name, NAME_LEN, "fake_inlined");
+		r->targets[1].mode = ATTACH_INLINE;
+	}
 	return 0;
 }
 
@@ -210,6 +216,25 @@ static void test_clean_run(const char *err)
 	CHECK(lines(err, "fake_target") >= 1, "intervals name no target");
 }
 
+/* The Tracing line says which targets are kprobes at inline sites, not
+ * that everything runs on the other targets' kind. */
+static void test_tracing_line(const char *err)
+{
+	char *const args[] = { "pmutrace", "-d", "0.05", NULL };
+	int rc;
+
+	fake_targets = 2;
+	rc = run(err, args);
+	CHECK(rc == 0 && lines(err, "Tracing 2 of 2 targets with ") == 1 &&
+		      lines(err, " (1 at inline sites with kprobes): ") == 1,
+	      "one of two targets inline: exit %d, the line is not there", rc);
+	fake_targets = 1;
+	rc = run(err, args);
+	CHECK(rc == 0 && lines(err, "Tracing 1 of 1 targets with ") == 1 &&
+		      lines(err, "inline sites") == 0,
+	      "no inline target: exit %d, inline sites said anyway", rc);
+}
+
 /* Late wake-ups do not move the deadlines: the k-th is start + k periods. */
 static void test_deadlines(void)
 {
@@ -246,6 +271,7 @@ int main(void)
 	test_deadlines();
 	test_mid_run_failure(err);
 	test_clean_run(err);
+	test_tracing_line(err);
 	unlink(err);
 	UNIT_EXIT();
 }

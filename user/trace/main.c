@@ -27,7 +27,7 @@ static void on_signal(int sig)
 /* Notes on how this kernel is traced, then the "Tracing" line itself. */
 static void say_tracing(const struct run_result *r, const char *kallsyms)
 {
-	int n = 0;
+	int n = 0, inl = 0;
 
 	if (r->probe_choice.why == PROBE_WHY_NO_FENTRY)
 		fprintf(stderr,
@@ -52,10 +52,17 @@ static void say_tracing(const struct run_result *r, const char *kallsyms)
 			"pmutrace: %s is not in %s (no CONFIG_KALLSYMS_ALL?): not watching a lock; give --lock ADDR to watch it\n",
 			r->lock.name, kallsyms);
 
-	for (int i = 0; i < r->ntargets; i++)
+	for (int i = 0; i < r->ntargets; i++) {
 		n += r->targets[i].mode != ATTACH_ABSENT;
-	fprintf(stderr, "Tracing %d of %d targets with %s", n, r->ntargets,
-		probe_kind_name(r->probe));
+		inl += r->targets[i].mode == ATTACH_INLINE;
+	}
+	/* Inline sites are kprobes whatever r->probe is (the rest's kind). */
+	fprintf(stderr, "Tracing %d of %d targets", n, r->ntargets);
+	if (n > inl)
+		fprintf(stderr, " with %s", probe_kind_name(r->probe));
+	if (inl)
+		fprintf(stderr, "%s%d at inline sites with kprobes%s",
+			n > inl ? " (" : ", ", inl, n > inl ? ")" : "");
 	for (int i = 0; i < r->ntargets; i++) {
 		const struct target *t = &r->targets[i];
 
