@@ -9,11 +9,11 @@ sites.txt, the table the guest got; r1-caller.json and r1-inline.json,
 round 1's output (how each target was attached, the calls it counted).
 A boot is one replicate; shown: the median over boots (range). Each traced
 window counts against its untraced neighbour (base_caller, base_inline:
-insns.added_paired)."""
+insnraw.added_paired)."""
 import json
 import os
 
-from scripts.bench import insns, read_lines
+from scripts.bench import insnraw, read_lines
 
 SUFFIX = "-inline"
 VARIANTS = [
@@ -40,8 +40,8 @@ def attached(boot, variant):
 
 def span_of(kdir):
     """The function the plugin counted with its callees (BENCH_SPANS), or None."""
-    for b in insns.boots(kdir):
-        for c in insns.read_ranges(b).values():
+    for b in insnraw.boots(kdir):
+        for c in insnraw.read_ranges(b).values():
             for k in c:
                 if k.endswith(".incl"):
                     return k[:-len(".incl")]
@@ -50,7 +50,7 @@ def span_of(kdir):
 
 def span_added(r, v, w, span):
     """Instructions per call variant V added inside SPAN on workload W in one
-    boot (R: insns.read_ranges), against its untraced neighbour (base_V),
+    boot (R: insnraw.read_ranges), against its untraced neighbour (base_V),
     else against no tracer."""
     k = span + ".incl"
     base = r.get(("base_" + v, w)) or r.get(("none", w))
@@ -63,21 +63,21 @@ def rows(kdir):
     """[(workload, operation, reader, untraced, {variant: (added, × caller,
     added in the span, × caller)})] per operation, each a Summary over boots
     (the span's None without one)."""
-    bs = [insns.read_boot(b) for b in insns.boots(kdir)]
-    rs = [insns.read_ranges(b) for b in insns.boots(kdir)]
+    bs = [insnraw.read_boot(b) for b in insnraw.boots(kdir)]
+    rs = [insnraw.read_ranges(b) for b in insnraw.boots(kdir)]
     span = span_of(kdir)
     out = []
-    for w, op, reader in insns.RCU_WORKLOADS:
-        base = insns.per_boot(bs, lambda b: min(b[("none", w)]) if ("none", w) in b else None)
+    for w, op, reader in insnraw.RCU_WORKLOADS:
+        base = insnraw.per_boot(bs, lambda b: min(b[("none", w)]) if ("none", w) in b else None)
         if base.med is None:
             continue
         cells = {}
         for v, _ in VARIANTS:
-            a = insns.per_boot(bs, lambda b: insns.added_paired(b, v, w)[0])
-            x = insns.per_boot(bs, lambda b: insns.ratio(insns.added_paired(b, v, w)[0],
-                                                        insns.added_paired(b, "caller", w)[0]))
-            sa = insns.per_boot(rs, lambda r: span and span_added(r, v, w, span))
-            sx = insns.per_boot(rs, lambda r: span and insns.ratio(
+            a = insnraw.per_boot(bs, lambda b: insnraw.added_paired(b, v, w)[0])
+            x = insnraw.per_boot(bs, lambda b: insnraw.ratio(insnraw.added_paired(b, v, w)[0],
+                                                        insnraw.added_paired(b, "caller", w)[0]))
+            sa = insnraw.per_boot(rs, lambda r: span and span_added(r, v, w, span))
+            sx = insnraw.per_boot(rs, lambda r: span and insnraw.ratio(
                 span_added(r, v, w, span), span_added(r, "caller", w, span)))
             cells[v] = (a, x, sa, sx)
         out.append((w, op, reader, base, cells))
@@ -97,7 +97,7 @@ def verdict(x):
 
 def section(kdir):
     """Markdown lines for one <kernel>-inline raw folder."""
-    bpaths = insns.boots(kdir)
+    bpaths = insnraw.boots(kdir)
     guest = {}
     gp = os.path.join(bpaths[0], "guest.txt")
     if os.path.exists(gp):

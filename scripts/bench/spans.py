@@ -3,10 +3,9 @@
 function counted with its callees by tools/insn-count's span= (keys
 NAME.calls, NAME.incl and NAME.in.RANGE of make bench-rcu-insns's windows),
 and of that, the instructions in the lock's functions and in RCU's."""
-import os
 import statistics
 
-from scripts.bench import insns
+from scripts.bench import insnraw
 
 # (workload, the operation, the reader function, what is inlined into it)
 READERS = [
@@ -28,9 +27,9 @@ def per_call(d, workload, name):
     """One boot: (with callees, in mutex_* incl. slow paths, in RCU) per call
     of NAME in the round with the fewest; None without span counts."""
     best = None
-    lock = [n for key, _, lk, ul in insns.LOCK_FUNCS if key != "rcu" for n in lk + ul]
-    rcu = [n for key, _, lk, ul in insns.LOCK_FUNCS if key == "rcu" for n in lk + ul]
-    for w, c in insns.good_windows(d):
+    lock = [n for key, _, lk, ul in insnraw.LOCK_FUNCS if key != "rcu" for n in lk + ul]
+    rcu = [n for key, _, lk, ul in insnraw.LOCK_FUNCS if key == "rcu" for n in lk + ul]
+    for w, c in insnraw.good_windows(d):
         n = c.get(name + ".calls")
         if w["variant"] != "none" or w["workload"] != workload or not n:
             continue
@@ -47,7 +46,7 @@ def rows(before, after):
     for w, op, fn, inl in READERS:
         sides = []
         for k in (before, after):
-            xs = [x for x in (per_call(b, w, fn) for b in insns.boots(k)) if x]
+            xs = [x for x in (per_call(b, w, fn) for b in insnraw.boots(k)) if x]
             sides.append(tuple(statistics.median(v) for v in zip(*xs)) if xs else None)
         if None not in sides:
             out.append((op, fn, inl, sides[0], sides[1]))

@@ -4,7 +4,7 @@ import os
 import tempfile
 import unittest
 
-from scripts.bench import insns, perfdoc, ranges, rawpack, timing
+from scripts.bench import insnraw, insns, perfdoc, ranges, rawpack, timing
 
 
 def write_boot(d, windows, tools=()):
@@ -29,19 +29,19 @@ class ReadBoot(unittest.TestCase):
             write_boot(os.path.join(t, "b"), [("none", "ce", 1000, 1000000, "0"),
                                               ("limit", "ce", 1000, 1650000, "0"),
                                               ("limit", "ce", 1000, 1640000, "0")])
-            b = insns.read_boot(os.path.join(t, "b"))
+            b = insnraw.read_boot(os.path.join(t, "b"))
             self.assertEqual(b[("none", "ce")], [1000.0])
             self.assertEqual(b[("limit", "ce")], [1650.0, 1640.0])
             # The least of the rounds: interference only adds.
-            self.assertEqual(insns.added(b, "limit", "ce"), 640.0)
+            self.assertEqual(insnraw.added(b, "limit", "ce"), 640.0)
 
     def test_failed_windows_are_left_out(self):
         with tempfile.TemporaryDirectory() as t:
             write_boot(os.path.join(t, "b"), [("none", "ce", 1000, 1000000, "0"),
                                               ("limit", "ce", 1000, 10, "1")])
-            b = insns.read_boot(os.path.join(t, "b"))
+            b = insnraw.read_boot(os.path.join(t, "b"))
             self.assertNotIn(("limit", "ce"), b)
-            self.assertIsNone(insns.added(b, "limit", "ce"))
+            self.assertIsNone(insnraw.added(b, "limit", "ce"))
 
     def test_count_mismatch_is_an_error(self):
         with tempfile.TemporaryDirectory() as t:
@@ -50,20 +50,20 @@ class ReadBoot(unittest.TestCase):
             with open(os.path.join(d, "insns.txt"), "a") as f:
                 f.write("window=2 insns=5\n")
             with self.assertRaises(ValueError):
-                insns.read_boot(d)
+                insnraw.read_boot(d)
 
 
 class Goals(unittest.TestCase):
     def test_summary_and_goal_words(self):
-        s = insns.Summary([1.05, 1.08, 1.02])
+        s = insnraw.Summary([1.05, 1.08, 1.02])
         self.assertEqual(s.med, 1.05)
         self.assertIn("**met**", insns.goal(s, 1.10, "ratio"))
-        s = insns.Summary([1.05, 1.12, 1.02])
+        s = insnraw.Summary([1.05, 1.12, 1.02])
         self.assertIn("not in every boot", insns.goal(s, 1.10, "ratio"))
-        s = insns.Summary([1.21, 1.25, 1.19])
+        s = insnraw.Summary([1.21, 1.25, 1.19])
         g = insns.goal(s, 1.10, "ratio")
         self.assertIn("**missed** by 10%", g)
-        self.assertIn("not measured", insns.goal(insns.Summary([None]), 1.1, "x"))
+        self.assertIn("not measured", insns.goal(insnraw.Summary([None]), 1.1, "x"))
 
     def test_kernel_section_figures(self):
         with tempfile.TemporaryDirectory() as t:
@@ -140,12 +140,12 @@ class Unrelated(unittest.TestCase):
         # traced ones are compared with their own neighbours.
         b = {("none", "open"): [6000, 6120], ("default", "open"): [6090, 6150],
              ("base_default", "open"): [6080, 6140]}
-        self.assertEqual(insns.added_paired(b, "default", "open"), (10, 6080))
+        self.assertEqual(insnraw.added_paired(b, "default", "open"), (10, 6080))
 
     def test_older_raw_data_without_neighbours(self):
         b = {("none", "open"): [6000, 6120], ("default", "open"): [6090, 6150]}
-        self.assertEqual(insns.added_paired(b, "default", "open"), (90, 6000))
-        self.assertEqual(insns.added_paired({("none", "open"): [1]}, "hold", "open"), (None, None))
+        self.assertEqual(insnraw.added_paired(b, "default", "open"), (90, 6000))
+        self.assertEqual(insnraw.added_paired({("none", "open"): [1]}, "hold", "open"), (None, None))
 
 
 class Perfdoc(unittest.TestCase):
@@ -209,7 +209,7 @@ class LockFunctions(unittest.TestCase):
             write_boot(d, [("none", "ce", 1000, 500000, "0", lock_counts(17, 0)),
                            ("none", "ce", 1000, 501000, "0", lock_counts(17, 0, slow=3)),
                            ("none", "sp", 0, 9, "1", lock_counts(99, 99))])
-            r = insns.read_ranges(d)
+            r = insnraw.read_ranges(d)
             self.assertEqual(set(r), {("none", "ce")})
             self.assertEqual(r[("none", "ce")]["mutex_lock"], 8.0)
             self.assertEqual(r[("none", "ce")]["__mutex_lock_slowpath"], 0.0)
@@ -219,7 +219,7 @@ class LockFunctions(unittest.TestCase):
             self.assertEqual(insns.in_funcs(r[("none", "ce")], ("__mutex_unlock_slowpath",)),
                              (0.0, 0.0))
             # The whole-window figure is unchanged by the extra fields.
-            self.assertEqual(insns.read_boot(d)[("none", "ce")], [500.0, 501.0])
+            self.assertEqual(insnraw.read_boot(d)[("none", "ce")], [500.0, 501.0])
 
     def test_lock_table_before_after(self):
         with tempfile.TemporaryDirectory() as t:
