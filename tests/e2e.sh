@@ -248,8 +248,10 @@ for name in $inlined; do
 	n=$(grep -c "^site $name " "$table" 2>/dev/null)
 	cnt=$(target sitesauto "$name" .count)
 	exp=$(expected_calls sitesauto "$name")
-	check "sites auto: $name at its ${n:-0} inline sites of the shipped data/sites/${bid:-NONE}.sites (got $(target sitesauto "$name" '.attach.mode + " at " + (.attach.sites | length | tostring)')), count $cnt == $exp calls made by pmu-stress (> 0)" \
-		at_sites "$name" "${n:-none}" "$cnt" "$exp"
+	none=
+	[ -f "$table" ] || none=": no such table"
+	check "sites auto: $name at its ${n:-0} inline sites of the shipped data/sites/${bid:-NONE}.sites$none (got $(target sitesauto "$name" '.attach.mode + " at " + (.attach.sites | length | tostring)')), count $cnt == $exp calls made by pmu-stress (> 0)" \
+		at_sites "$name" "${n:-0}" "$cnt" "$exp"
 done
 
 # Text output, interval printing and SIGTERM.
