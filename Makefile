@@ -83,7 +83,7 @@ TRACER_OBJS := $(filter-out $(OUTPUT)/compare/%,$(LOADER_OBJS))
 COMPARE_OBJS := $(filter $(OUTPUT)/common/% $(OUTPUT)/compare/%,$(LOADER_OBJS))
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(wildcard tests/unit/test_*.c))
 
-.PHONY: all clean test format check-format report report-render calibration-broken bench bench-timing bench-rt bench-inline-insns inline-truth install asan fuzz deb sites-tables
+.PHONY: all clean test format check-format report report-render calibration-broken bench bench-timing bench-rt bench-inline-insns inline-truth install install-sites asan fuzz deb sites-tables
 GUEST_TOOLS := $(OUTPUT)/pmu-stress $(OUTPUT)/bpf-progs
 all: $(OUTPUT)/pmutrace $(OUTPUT)/pmutrace-compare $(GUEST_TOOLS) \
 	$(if $(filter $(ARCH),$(HOST_ARCH)),$(UNIT_TESTS) $(OUTPUT)/pmutrace-sites)
@@ -190,7 +190,8 @@ deb:
 	scripts/package/build-deb.sh
 
 # The inline-site tables the package ships (data/sites/), from the -dbg
-# vmlinux of each Debian kernel: SITES_KERNELS="sid trixie:arm64 ...".
+# vmlinux of each Debian kernel: SITES_KERNELS="sid trixie:arm64 ..."
+# (default: the kernels the lab boots, scripts/package/sites-tables.sh).
 sites-tables:
 	scripts/package/sites-tables.sh $(SITES_KERNELS)
 
@@ -395,10 +396,18 @@ fuzz: $(FUZZ_OUT)/fuzz_report_read
 # by default; ARCH=arm64 stages the static arm64 binaries) into
 # $(DESTDIR)$(PREFIX). pmu-stress is a test workload that creates VMs, not a
 # command for PATH, so it goes to libexec/pmutrace.
+# The inline-site tables (data/sites/) go where pmutrace --sites auto looks,
+# whatever PREFIX: the one directory compiled in (user/common/sitedir.h), as
+# the package installs them (make install-sites DESTDIR=...).
 PREFIX ?= /usr/local
 INSTALL ?= install
+SITES_SHIPPED_DIR := $(shell sed -n 's/^\#define SITES_SHIPPED_DIR "\(.*\)"$$/\1/p' user/common/sitedir.h)
 
-install: $(OUTPUT)/pmutrace $(OUTPUT)/pmutrace-compare $(OUTPUT)/pmu-stress
+install-sites:
+	$(INSTALL) -d $(DESTDIR)$(SITES_SHIPPED_DIR)
+	$(INSTALL) -m 0644 data/sites/*.sites $(DESTDIR)$(SITES_SHIPPED_DIR)/
+
+install: $(OUTPUT)/pmutrace $(OUTPUT)/pmutrace-compare $(OUTPUT)/pmu-stress install-sites
 	$(INSTALL) -D -m 0755 $(OUTPUT)/pmutrace $(DESTDIR)$(PREFIX)/sbin/pmutrace
 	$(INSTALL) -D -m 0755 $(OUTPUT)/pmutrace-compare $(DESTDIR)$(PREFIX)/sbin/pmutrace-compare
 	$(INSTALL) -D -m 0755 $(OUTPUT)/pmu-stress $(DESTDIR)$(PREFIX)/libexec/pmutrace/pmu-stress

@@ -101,9 +101,13 @@ static __always_inline void hist_add(struct hist *h, __u64 v)
 {
 	__u64 b = hist_bucket_unclamped(v);
 
-	barrier_var(b);
-	if (b > HIST_BUCKETS - 1)
-		b = HIST_BUCKETS - 1;
+	/* The clamp against an immediate: clang would compare with the bound
+	 * in a register, and 6.1's verifier decides no branch whose constant
+	 * is the left operand, so it walks the impossible one (b both above
+	 * and below the bound) and refuses the access (inline sites' exit). */
+	asm volatile("if %[b] <= %[max] goto +1\n\t%[b] = %[max]"
+		     : [b] "+r"(b)
+		     : [max] "i"(HIST_BUCKETS - 1));
 	h->slots[b]++;
 }
 

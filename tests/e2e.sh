@@ -25,7 +25,11 @@ conf=("$out/contend.conf")
 [ "$suite" = sid ] && conf+=(contend_default=arm_pmus_lock)
 [ "$suite" = bookworm ] || conf+=(contend_generic=misc_mtx)
 contend_conf "${conf[@]}"
-"$top/scripts/lab/run-guest.sh" -k "$kdir" -s "$top/tests/guest/scenario.sh" -o "$out" -t 420 \
+# The shipped inline-site tables where the package puts them (make
+# install-sites), for the guest's --sites auto.
+make -s -C "$top" install-sites DESTDIR="$out/overlay" >/dev/null || { bad "make install-sites"; exit 1; }
+PMUTRACE_GUEST_OVERLAY=$out/overlay \
+	"$top/scripts/lab/run-guest.sh" -k "$kdir" -s "$top/tests/guest/scenario.sh" -o "$out" -t 420 \
 	"$top/build/arm64/pmutrace" "$top/build/arm64/pmu-stress" "$top/build/arm64/bpf-progs" \
 	"$top/tests/guest/lib.sh" "$out/contend.conf"
 rc=$?
@@ -49,15 +53,18 @@ timed_ok() {
 	[ -n "$c" ] && [ -n "$t" ] && [ "$t" -le "$c" ] && [ $((c - t)) -le "${m:-0}" ]
 }
 
-# What each kernel offers differs: 7.2 inlines two readers; 6.12 has no
-# kvm_supports_guest_pmuv3; 6.1 (bookworm) has no fentry on arm64 (kprobes
-# then), keeps kvm_pmu_probe_armpmu as a function called from the first
-# PMU attribute of a VM, and lists no data symbols (no lock, no --hold).
+# What each kernel offers differs: 7.2 and 6.12 inline two readers; 6.12
+# has no kvm_supports_guest_pmuv3; 6.1 (bookworm) has no fentry on arm64
+# (kprobes then), keeps kvm_pmu_probe_armpmu as a function called from the
+# first PMU attribute of a VM, and lists no data symbols (no lock, no
+# --hold). inlined: the readers --sites auto times at their inline sites
+# from the shipped table (data/sites/README.md).
 probe=fentry runs="default hold generic" lock=1
+inlined="kvm_pmu_probe_armpmu kvm_arm_pmu_v3_set_pmu"
 case $suite in
 bookworm)
 	modes="kvm_pmu_probe_armpmu=direct:kvm_pmu_probe_armpmu kvm_arm_pmu_v3_set_pmu=caller:kvm_arm_pmu_v3_set_attr kvm_supports_guest_pmuv3=absent:null"
-	probe=kprobe runs="default generic" lock=0
+	probe=kprobe runs="default generic" lock=0 inlined=kvm_arm_pmu_v3_set_pmu
 	;;
 trixie) modes="kvm_pmu_probe_armpmu=caller:kvm_arm_set_default_pmu kvm_arm_pmu_v3_set_pmu=caller:kvm_arm_pmu_v3_set_attr kvm_supports_guest_pmuv3=absent:null" ;;
 # 7.x has fsession: one program per call, the start in its cookie.
@@ -81,7 +88,7 @@ expected_calls() { # expected_calls RUN TARGET
 		expected "$out" "$1" "derived.$2"
 	fi
 }
-for run in default hold text generic twoA; do
+for run in default hold text generic twoA sitesauto; do
 	[ -e "$out/$run.stress.1" ] || continue
 	why=$(stress_ran "$out" $run)
 	check "$run: the workload ran ($why)" test $? = 0
@@ -210,6 +217,42 @@ if [ $lock = 1 ]; then
 	contention_check "$out" generic "generic: misc_mtx contended ($c waits), waiters attributed to the innermost target ($wi in misc_open, $wo in do_sys_openat2)" \
 		waits_innermost
 fi
+
+# --sites auto, the shipped table found by the build-id the guest's
+# /sys/kernel/notes gives (its live bytes checked by pmutrace), in the
+# package's directory: each inlined reader at all its sites, a count per
+# call made. (Every kernel here inlines a reader; a table found for none
+# is said in one line: tests/inline-e2e.sh.)
+build_id() { # build_id NOTES: the GNU build-id of a copy of /sys/kernel/notes
+	python3 - "$1" <<'PY'
+import struct, sys
+b, o = open(sys.argv[1], "rb").read(), 0
+while o + 12 <= len(b):
+    n, d, t = struct.unpack_from("<III", b, o)
+    name = o + 12
+    desc = name + (n + 3) // 4 * 4
+    if t == 3 and b[name:name + n] == b"GNU\0":
+        print(b[desc:desc + d].hex())
+    o = desc + (d + 3) // 4 * 4
+PY
+}
+bid=$(build_id "$out/notes" 2>/dev/null)
+table=$top/data/sites/$bid.sites
+check "sites auto: exit 0 (got $(cat "$out/sitesauto.rc" 2>/dev/null))" test "$(cat "$out/sitesauto.rc" 2>/dev/null)" = 0
+check "sites auto: no BPF program left loaded ($(progs_seen "$out" sitesauto))" none_left "$out" sitesauto
+at_sites() { # at_sites NAME SITES COUNT CALLS: inline at SITES, COUNT == CALLS > 0
+	[ "$2" != 0 ] && [ "$(target sitesauto "$1" '.attach.mode + " " + (.attach.sites | length | tostring)')" = "inline $2" ] &&
+		count_is "$3" 0 "$4"
+}
+for name in $inlined; do
+	n=$(grep -c "^site $name " "$table" 2>/dev/null)
+	cnt=$(target sitesauto "$name" .count)
+	exp=$(expected_calls sitesauto "$name")
+	none=
+	[ -f "$table" ] || none=": no such table"
+	check "sites auto: $name at its ${n:-0} inline sites of the shipped data/sites/${bid:-NONE}.sites$none (got $(target sitesauto "$name" '.attach.mode + " at " + (.attach.sites | length | tostring)')), count $cnt == $exp calls made by pmu-stress (> 0)" \
+		at_sites "$name" "${n:-0}" "$cnt" "$exp"
+done
 
 # Text output, interval printing and SIGTERM.
 check "text: exit 0 on SIGTERM" test "$(cat "$out/text.rc")" = 0

@@ -389,9 +389,12 @@ if [ -z "$missing" ]; then
 else
 	echo "FAIL host: the man page lacks $missing"
 fi
-if make -s -C "$top" install DESTDIR="$tmp/inst" PREFIX=/usr >/dev/null 2>&1 &&
-	[ "$(cd "$tmp/inst" && find . -type f | sort | tr '\n' ' ')" = "./usr/libexec/pmutrace/pmu-stress ./usr/sbin/pmutrace ./usr/sbin/pmutrace-compare ./usr/share/man/man8/pmutrace.8 ./usr/share/pmutrace/pmutrace.schema.json " ]; then
-	echo "ok   host: make install DESTDIR=... PREFIX=/usr installs the tracer and compare, the workload, the man page and the schema"
+# The inline-site tables go where pmutrace looks for them whatever PREFIX
+# (user/common/sitedir.h), as in the package.
+sites_inst=$(cd "$top/data/sites" && printf './usr/share/pmutrace/sites/%s ' *.sites)
+if make -s -C "$top" install DESTDIR="$tmp/inst" PREFIX=/usr/local >/dev/null 2>&1 &&
+	[ "$(cd "$tmp/inst" && find . -type f | sort | tr '\n' ' ')" = "./usr/local/libexec/pmutrace/pmu-stress ./usr/local/sbin/pmutrace ./usr/local/sbin/pmutrace-compare ./usr/local/share/man/man8/pmutrace.8 ./usr/local/share/pmutrace/pmutrace.schema.json $sites_inst" ]; then
+	echo "ok   host: make install DESTDIR=... PREFIX=/usr/local installs the tracer and compare, the workload, the man page and the schema, and the $(echo "$sites_inst" | wc -w) inline-site tables into /usr/share/pmutrace/sites"
 else
 	echo "FAIL host: make install: $(cd "$tmp/inst" 2>/dev/null && find . -type f | tr '\n' ' ')"
 fi

@@ -93,14 +93,24 @@ check "a function with no inline instance: exit $rc, $(grep set_attr "$tmp/err")
 	test $rc = 1 -a -n "$(grep '^pmutrace-sites: set_attr: 0 instances' "$tmp/err")"
 
 # The shipped tables (data/sites/, make sites-tables) are what
-# pmutrace-sites makes today from sid's -dbg vmlinux: never edited by hand,
-# never stale. PMUTRACE_VMLINUX_SID: scripts/lab/fetch-dbg.sh sid.
-vmlinux=${PMUTRACE_VMLINUX_SID:-}
-if [ -z "$vmlinux" ]; then
-	echo "skip sites-host: data/sites/ against a new table: PMUTRACE_VMLINUX_SID unset (scripts/lab/fetch-dbg.sh sid)"
-else
-	hex=$(readelf -n "$vmlinux" | awk '/Build ID:/ { print $3; exit }')
-	"$sites" -o "$tmp/sid.sites" "$vmlinux" 2>/dev/null
-	check "data/sites/$hex.sites is what pmutrace-sites makes from $vmlinux now (make sites-tables)" \
-		cmp -s "$top/data/sites/$hex.sites" "$tmp/sid.sites"
-fi
+# pmutrace-sites makes today from their kernels' -dbg vmlinux: never edited
+# by hand, never stale. PMUTRACE_VMLINUX_DBG: the -dbg vmlinux files at hand
+# (scripts/lab/fetch-dbg.sh SUITE [FLAVOUR]), space-separated; a table whose
+# vmlinux is not among them is a skip.
+declare -A dbg
+for v in ${PMUTRACE_VMLINUX_DBG:-}; do
+	hex=$(readelf -n "$v" 2>/dev/null | awk '/Build ID:/ { print $3; exit }')
+	if [ -n "$hex" ]; then dbg[$hex]=$v; else bad "PMUTRACE_VMLINUX_DBG: $v is no ELF file with a build-id"; fi
+done
+for t in "$top"/data/sites/*.sites; do
+	hex=$(basename "$t" .sites)
+	kernel=$(grep -F "\`$hex\`" "$top/data/sites/README.md" | cut -d'|' -f3 | xargs)
+	vmlinux=${dbg[$hex]:-}
+	if [ -z "$vmlinux" ]; then
+		echo "skip sites-host: data/sites/$hex.sites (${kernel:-not in the index}) against a new table: its -dbg vmlinux is not in PMUTRACE_VMLINUX_DBG (scripts/lab/fetch-dbg.sh)"
+		continue
+	fi
+	"$sites" -o "$tmp/new.sites" "$vmlinux" 2>/dev/null
+	check "data/sites/$hex.sites (${kernel:-not in the index}) is what pmutrace-sites makes from $vmlinux now (make sites-tables)" \
+		cmp -s "$t" "$tmp/new.sites"
+done

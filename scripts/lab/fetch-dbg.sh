@@ -27,10 +27,15 @@ else
 	(cd "$tmp" && papt "$suite" apt-get download -qq "$pkg" >/dev/null) ||
 		die "package $pkg is not in Debian $suite"
 fi
-# boot/vmlinux-<ver> is a symlink to lib/modules/<ver>/vmlinux.
+# One of boot/vmlinux-<ver> and lib/modules/<ver>/vmlinux is the file, the
+# other a symlink to it: sid's 7.2 packages keep it under lib/modules,
+# trixie's and bookworm's under boot. Both extracted (tar complains of the
+# one a package lacks), the file is what the modules path resolves to.
 member=./usr/lib/debug/lib/modules/$kver/vmlinux
-dpkg-deb --fsys-tarfile "$tmp"/*.deb | tar -x -C "$tmp" "$member" ||
-	die "$pkg has no ${member#./}"
-mv "$tmp/$member" "$out.tmp"
+dpkg-deb --fsys-tarfile "$tmp"/*.deb |
+	tar -x -C "$tmp" "$member" "./usr/lib/debug/boot/vmlinux-$kver" 2>/dev/null || true
+file=$(readlink -f "$tmp/$member")
+case $file in "$tmp"/*) [ -f "$file" ] ;; *) false ;; esac || die "$pkg has no ${member#./}"
+mv "$file" "$out.tmp"
 mv "$out.tmp" "$out"
 echo "$out"

@@ -88,10 +88,21 @@ pmutrace check >/out/check.out 2>/out/check.err
 echo $? >/out/check.rc
 no_progs_left check
 
-# 6. A target nobody calls: its empty histogram is said, not hidden.
+# 6. --sites auto with the shipped tables where the package puts them
+#    (/usr/share/pmutrace/sites, from tests/e2e.sh), none made on this host:
+#    the readers this kernel inlines at their sites, or no table said.
+unset PMUTRACE_SITES_DIR
+cat /sys/kernel/notes >/out/notes
+trace_start sitesauto --sites auto --no-lock -j -o /out/sitesauto.json
+stress sitesauto 1 -t 1 -n 5 vcpu-init
+stress sitesauto 2 -t 1 -n 20 set-pmu
+trace_stop sitesauto
+no_progs_left sitesauto
+
+# 7. A target nobody calls: its empty histogram is said, not hidden.
 pmutrace -f misc_deregister --no-lock -d 1 >/out/empty.out 2>/out/empty.err
 
-# 7. Failures inside the guest: unknown lock, nothing attachable.
+# 8. Failures inside the guest: unknown lock, nothing attachable.
 pmutrace -l no_such_lock_xyz -d 1 >/dev/null 2>/out/badlock.err
 echo $? >/out/badlock.rc
 pmutrace -f no_such_function_xyz -d 1 >/dev/null 2>/out/nofunc.err
