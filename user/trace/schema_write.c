@@ -137,19 +137,19 @@ static struct json_object *sites_json(const struct run_result *r, int i)
 		const struct site_stats *ss = &r->site_res[k];
 		struct json_object *o;
 		char at[SITE_AT_LEN];
+		int cls;
 
 		if (rs->target != i)
 			continue;
+		cls = rs->exit ? -1 : entry_class(r, k);
 		o = json_object_new_object();
 		ADD(o, "instance", json_object_new_int(rs->instance));
 		ADD(o, "kind", json_object_new_string(site_kind_name(rs)));
 		ADD(o, "at",
 		    json_object_new_string(site_at(rs, at, sizeof(at))));
 		ADD(o, "class",
-		    rs->exit || entry_class(r, k) < 0 ?
-			    NULL :
-			    json_object_new_string(
-				    insn_class_names[entry_class(r, k)]));
+		    cls < 0 ? NULL :
+			      json_object_new_string(insn_class_names[cls]));
 		ADD(o, "count", u64_json(ss->count));
 		ADD(o, "latency_ns",
 		    rs->exit ? hist_json(&ss->latency, ss->count, ss->sum_ns,
