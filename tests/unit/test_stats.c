@@ -19,6 +19,8 @@ static const struct {
 } extrema[] = {
 	{ "target_stats", "min_ns", offsetof(struct target_stats, min_ns) },
 	{ "target_stats", "max_ns", offsetof(struct target_stats, max_ns) },
+	{ "site_stats", "min_ns", offsetof(struct site_stats, min_ns) },
+	{ "site_stats", "max_ns", offsetof(struct site_stats, max_ns) },
 	{ "lock_stats", "wait_min_ns",
 	  offsetof(struct lock_stats, wait_min_ns) },
 	{ "lock_stats", "wait_max_ns",
@@ -120,6 +122,7 @@ static void test_add(void)
 {
 	static struct target_stats ts, tc;
 	static struct lock_stats ls, lc;
+	static struct site_stats ss, sc;
 	char why[128] = "";
 	int bad;
 
@@ -134,6 +137,11 @@ static void test_add(void)
 	bad = count_wrong("lock_stats", &ls, &lc, &(struct lock_stats){},
 			  sizeof(ls), why, sizeof(why));
 	CHECK(bad == 0, "lock add forgot %d counters (%s)", bad, why);
+	fill(&sc, sizeof(sc), 1, 1);
+	site_stats_add(&ss, &sc);
+	bad = count_wrong("site_stats", &ss, &sc, &(struct site_stats){},
+			  sizeof(ss), why, sizeof(why));
+	CHECK(bad == 0, "site add forgot %d counters (%s)", bad, why);
 	CHECK(ts.min_ns == tc.min_ns && ts.max_ns == tc.max_ns &&
 		      ls.hold_min_ns == lc.hold_min_ns &&
 		      ls.wait_max_ns == lc.wait_max_ns,
@@ -147,6 +155,19 @@ static void test_add(void)
 		      ts.max_ns == 1000000,
 	      "count %llu min %llu max %llu", (unsigned long long)ts.count,
 	      (unsigned long long)ts.min_ns, (unsigned long long)ts.max_ns);
+	/* A CPU whose exit timed nothing leaves the pair as it was. */
+	sc.min_ns = 1;
+	sc.max_ns = 1000000;
+	sc.count = 0;
+	site_stats_add(&ss, &sc);
+	CHECK(ss.min_ns == 3 && ss.max_ns == 4,
+	      "site min %llu max %llu after an idle CPU (want 3, 4)",
+	      (unsigned long long)ss.min_ns, (unsigned long long)ss.max_ns);
+	sc.count = 1;
+	site_stats_add(&ss, &sc);
+	CHECK(ss.min_ns == 1 && ss.max_ns == 1000000,
+	      "site min %llu max %llu (want 1, 1000000)",
+	      (unsigned long long)ss.min_ns, (unsigned long long)ss.max_ns);
 }
 
 /*
@@ -209,6 +230,7 @@ static void test_bpf_layout(void)
 		return;
 	check_btf_struct(btf, "target_stats", sizeof(struct target_stats));
 	check_btf_struct(btf, "lock_stats", sizeof(struct lock_stats));
+	check_btf_struct(btf, "site_stats", sizeof(struct site_stats));
 	bpf_object__close(obj);
 }
 

@@ -339,7 +339,8 @@ struct bpf_link;
 int attach_sites(struct run_result *r, int i, struct bpf_program *entry,
 		 struct bpf_program *exit, struct bpf_link **links,
 		 int *nlinks);
-void site_stats_add(void *into, const void *cpu);
+/* One CPU's site_stats into a sum (percpu_sum's add). */
+void site_stats_add_cpu(void *into, const void *cpu);
 __u32 clock_tick_ns(void);
 int calib_trigger(const char *symbol);
 int percpu_sum(struct bpf_map *map, __u32 key, void *buf, int ncpus,
@@ -366,6 +367,7 @@ void sites_prepare(struct run_result *r, const struct sitetab *t,
 void target_stats_add(struct target_stats *into,
 		      const struct target_stats *cpu);
 void lock_stats_add(struct lock_stats *into, const struct lock_stats *cpu);
+void site_stats_add(struct site_stats *into, const struct site_stats *cpu);
 __u64 hist_total(const struct hist *h);
 double hist_percentile(const struct hist *h, double q, __u64 min, __u64 max);
 __u64 target_errors(const struct target *t, const struct target_stats *s);

@@ -29,6 +29,11 @@ static const struct extremum target_extrema[] = {
 	EXTREMUM(struct target_stats, min_ns, max_ns, timed, latency),
 };
 
+/* An entry site's pair stays 0: only exits time. */
+static const struct extremum site_extrema[] = {
+	EXTREMUM(struct site_stats, min_ns, max_ns, count, latency),
+};
+
 static const struct extremum lock_extrema[] = {
 	EXTREMUM(struct lock_stats, wait_min_ns, wait_max_ns, contended, wait),
 	EXTREMUM(struct lock_stats, hold_min_ns, hold_max_ns, held, hold),
@@ -41,6 +46,7 @@ static const struct extremum lock_extrema[] = {
 		      #type " must hold __u64 words only")
 WORDS_ONLY(struct target_stats);
 WORDS_ONLY(struct lock_stats);
+WORDS_ONLY(struct site_stats);
 WORDS_ONLY(struct target_result);
 /* target_extrema apply to a whole target_result. */
 static_assert(offsetof(struct target_result, s) == 0, "s first");
@@ -133,6 +139,11 @@ void target_stats_add(struct target_stats *into, const struct target_stats *c)
 void lock_stats_add(struct lock_stats *into, const struct lock_stats *c)
 {
 	counters_add(into, c, sizeof(*into), lock_extrema, NELEM(lock_extrema));
+}
+
+void site_stats_add(struct site_stats *into, const struct site_stats *c)
+{
+	counters_add(into, c, sizeof(*into), site_extrema, NELEM(site_extrema));
 }
 
 const struct quantile hist_quantiles[HIST_NQUANTILES] = {

@@ -491,7 +491,7 @@ int TRACER(tracer_collect)(struct tracer *tr, struct run_result *r)
 	}
 	for (int k = 0; k < r->nsites; k++) {
 		err = read_percpu(tr, s->maps.site_stats, k,
-				  sizeof(struct site_stats), site_stats_add,
+				  sizeof(struct site_stats), site_stats_add_cpu,
 				  &r->site_res[k]);
 		if (err)
 			return err;

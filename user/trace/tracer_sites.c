@@ -74,22 +74,9 @@ int attach_sites(struct run_result *r, int i, struct bpf_program *entry,
 	return 0;
 }
 
-/* One CPU's site_stats into a sum (read_percpu's add). */
-void site_stats_add(void *into, const void *cpu)
+void site_stats_add_cpu(void *into, const void *cpu)
 {
-	struct site_stats *a = into;
-	const struct site_stats *c = cpu;
-
-	a->count += c->count;
-	a->sum_ns += c->sum_ns;
-	a->fast_sum_ns += c->fast_sum_ns;
-	a->fast_count += c->fast_count;
-	if (c->min_ns && (!a->min_ns || c->min_ns < a->min_ns))
-		a->min_ns = c->min_ns;
-	if (c->max_ns > a->max_ns)
-		a->max_ns = c->max_ns;
-	for (__u32 i = 0; i < HIST_BUCKETS; i++)
-		a->latency.slots[i] += c->latency.slots[i];
+	site_stats_add(into, cpu);
 }
 
 /*
@@ -158,7 +145,7 @@ static int read_slot(struct bpf_map *stats, __u32 key, void *buf, int ncpus,
 		     struct site_stats *sum)
 {
 	int err = percpu_sum(stats, key, buf, ncpus, sizeof(*sum),
-			     site_stats_add, sum);
+			     site_stats_add_cpu, sum);
 
 	memset(buf, 0, ncpus * sizeof(*sum));
 	bpf_map_update_elem(bpf_map__fd(stats), &key, buf, BPF_ANY);
