@@ -347,9 +347,9 @@ int percpu_sum(struct bpf_map *map, __u32 key, void *buf, int ncpus,
 	       size_t size, void (*add)(void *into, const void *cpu),
 	       void *into);
 /* buf: one site_stats per CPU */
-int calibrate(struct run_result *r, struct bpf_program *entry,
-	      struct bpf_program *exit, struct bpf_map *stats, void *buf,
-	      int ncpus);
+void calibrate(struct run_result *r, struct bpf_program *entry,
+	       struct bpf_program *exit, struct bpf_map *stats, void *buf,
+	       int ncpus);
 /* the insn_class of site k's instance's entry, -1 without one */
 int entry_class(const struct run_result *r, int k);
 /* site k's exits (k >= 0), or target i's total (k < 0) */

@@ -315,8 +315,8 @@ static struct tracer *try_start(struct run_result *r, int *err)
 		*err = ATTRIB_HOOK(attrib_loaded(tr->skel, r));
 	/* Before the sites attach, so the pairs see only their own calls. */
 	if (!*err && r->nsites)
-		*err = calibrate(r, tr->site_entry, tr->site_exit,
-				 tr->skel->maps.site_stats, tr->buf, tr->ncpus);
+		calibrate(r, tr->site_entry, tr->site_exit,
+			  tr->skel->maps.site_stats, tr->buf, tr->ncpus);
 	if (!*err)
 		*err = attach_all(tr, r);
 	startup_step("programs attached");

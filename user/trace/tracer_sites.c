@@ -125,7 +125,8 @@ int calib_trigger(const char *symbol)
 /*
  * The sum over the CPUs of a per-CPU map's value at key, through buf (one
  * value per CPU, of size bytes) and add: tracer.c's reads and the
- * calibration's.
+ * calibration's. Here, not in tracer.c, which is built twice (the
+ * session object's tracer_sess.o).
  */
 int percpu_sum(struct bpf_map *map, __u32 key, void *buf, int ncpus,
 	       size_t size, void (*add)(void *into, const void *cpu),
@@ -212,14 +213,13 @@ static void calibrate_class(struct run_result *r, int c,
 		s.fast_count ? (double)s.fast_sum_ns / (double)s.fast_count : 0;
 }
 
-int calibrate(struct run_result *r, struct bpf_program *entry,
-	      struct bpf_program *exit, struct bpf_map *stats, void *buf,
-	      int ncpus)
+void calibrate(struct run_result *r, struct bpf_program *entry,
+	       struct bpf_program *exit, struct bpf_map *stats, void *buf,
+	       int ncpus)
 {
 	for (int c = 0; c < NR_CLASSES; c++)
 		if (r->has_calib[c])
 			calibrate_class(r, c, entry, exit, stats, buf, ncpus);
-	return 0;
 }
 
 /*
