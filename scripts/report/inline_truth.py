@@ -58,18 +58,15 @@ def boot_side(d):
     wins = readers.windows(os.path.join(d, "insns.txt"))
     rows = []
     for _, name, run, _, w, pair in readers.ROWS:
-        win = wins[w - 1] if w <= len(wins) else {}
-        traced = wins[w + 2] if w + 3 <= len(wins) else {}
+        plugin, cost = readers.plugin_pair(wins, w, pair)
         t = readers.target(os.path.join(d, run + ".json"), name)
         if t["attach"]["mode"] != "inline":
             raise ValueError("%s: %s timed %s, not inline" % (d, name, t["attach"]["mode"]))
         body = t["attach"]["body_ns"]
         ent = [s for s in t["attach"]["sites"] if s["kind"] == "entry" and s["instance"] == 0]
-        plugin = win.get(pair + ".min") if win.get(pair + ".pairs") else None
         rows.append({"plugin": plugin,
                      "fast": body["fast_path"] if body else None,
-                     "cost": traced[pair + ".min"] - plugin
-                     if plugin is not None and traced.get(pair + ".pairs") else None,
+                     "cost": cost,
                      "insn": entry(os.path.join(d, "sites.txt"), name),
                      "cls": ent[0].get("class") if ent else None})
     with open(os.path.join(d, "ok.json")) as f:

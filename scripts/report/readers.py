@@ -40,6 +40,17 @@ def target(path, name):
     raise ValueError("%s: no target %s" % (path, name))
 
 
+def plugin_pair(wins, w, pair):
+    """(least, entry_cost) of PAIR in plugin window W (1-based; None when it
+    saw none) and what the entry kprobe adds: the least pair of its traced
+    twin, three windows on, less the least untraced (None without both)."""
+    win = wins[w - 1] if w <= len(wins) else {}
+    traced = wins[w + 2] if w + 3 <= len(wins) else {}
+    least = win.get(pair + ".min") if win.get(pair + ".pairs") else None
+    cost = traced[pair + ".min"] - least if least is not None and traced.get(pair + ".pairs") else None
+    return least, cost
+
+
 def side(d):
     """A side's folder -> one dict per ROWS entry: insns (the plugin's least
     pair; None when it saw none), body (bias-corrected fast path, ns),
@@ -48,17 +59,14 @@ def side(d):
     wins = windows(os.path.join(d, "insns.txt"))
     out = []
     for _, name, run, crun, w, pair in ROWS:
-        win = wins[w - 1] if w <= len(wins) else {}
-        traced = wins[w + 2] if w + 3 <= len(wins) else {}
+        least, cost = plugin_pair(wins, w, pair)
         t = target(os.path.join(d, run + ".json"), name)
         c = target(os.path.join(d, crun + ".json"), name)
         if t["attach"]["mode"] != "inline" or c["attach"]["mode"] != "caller":
             raise ValueError("%s: %s timed %s and %s, not inline and caller" % (
                 d, name, t["attach"]["mode"], c["attach"]["mode"]))
         body = t["attach"]["body_ns"]
-        out.append({"insns": win.get(pair + ".min") if win.get(pair + ".pairs") else None,
-                    "entry_cost": traced[pair + ".min"] - win[pair + ".min"]
-                    if traced.get(pair + ".pairs") and win.get(pair + ".pairs") else None,
+        out.append({"insns": least, "entry_cost": cost,
                     "body": body["fast_path"] if body else None, "caller_mean": c["latency_ns"]["mean"]})
     return out
 
