@@ -53,24 +53,6 @@ ok "guest booted $(cat "$kdir/release") and ran the scenario"
 [ -s "$out/errors.txt" ] && bad "guest scenario errors: $(tr '\n' ' ' <"$out/errors.txt")"
 
 jqr() { jq -r "$@" 2>/dev/null; }
-# derived RUN NAME... TARGET: what those workloads made the kernel do. On
-# 6.1 (bookworm) kvm_arm_pmu_v3_set_attr() probes the default PMU on a VM's
-# first PMU attribute, not at KVM_ARM_VCPU_INIT: once per VM of set-pmu.
-derived() {
-	local run=$1 t=${*: -1} n s=0 v
-	for n in "${@:2:$#-2}"; do
-		if [ "$suite" = bookworm ] && [ "$t" = kvm_pmu_probe_armpmu ]; then
-			v=0
-			grep -q '^scenario=set-pmu' "$out/$run.stress.$n" &&
-				v=$(sed -n 's/^ioctl\.KVM_CREATE_VM=//p' "$out/$run.stress.$n")
-		else
-			v=$(sed -n "s/^derived\.$t=//p" "$out/$run.stress.$n")
-		fi
-		s=$((s + ${v:-0}))
-	done
-	echo $s
-}
-stress_key() { sed -n "s/^$3=//p" "$out/$1.stress.$2"; }
 pid() { cat "$out/$1.pid.$2"; }
 attached() { jqr "[.targets[] | select(.attach.mode != \"absent\") | .name] | .[]" "$out/$1.json"; }
 workloads_ran() { # workloads_ran RUN NAME...: exit 0 and calls made

@@ -124,3 +124,48 @@ js() { jq -r "$2" "$out/$1.json" 2>/dev/null || echo null; }
 # near VALUE WANT: |VALUE - WANT| <= TOL (the sourcing script's), VALUE a
 # number.
 near() { awk -v v="$1" -v w="$2" -v t="$TOL" 'BEGIN { exit !(v ~ /^-?[0-9.]+$/ && v - w <= t && w - v <= t) }'; }
+
+# tgt NAME: the jq filter of target NAME in a run's JSON.
+tgt() { echo ".targets[] | select(.name == \"$1\")"; }
+
+# derived RUN NAME... TARGET: what those pmu-stress workloads (RUN.stress.NAME
+# in $out) made the kernel do. On 6.1 (suite bookworm)
+# kvm_arm_pmu_v3_set_attr() probes the default PMU on a VM's first PMU
+# attribute, not at KVM_ARM_VCPU_INIT: once per VM of set-pmu.
+derived() {
+	local run=$1 t=${*: -1} n s=0 v
+	for n in "${@:2:$#-2}"; do
+		if [ "${suite:-}" = bookworm ] && [ "$t" = kvm_pmu_probe_armpmu ]; then
+			v=0
+			grep -q '^scenario=set-pmu' "$out/$run.stress.$n" &&
+				v=$(sed -n 's/^ioctl\.KVM_CREATE_VM=//p' "$out/$run.stress.$n")
+		else
+			v=$(sed -n "s/^derived\.$t=//p" "$out/$run.stress.$n")
+		fi
+		s=$((s + ${v:-0}))
+	done
+	echo $s
+}
+# stress_key RUN NAME KEY: KEY= of that pmu-stress output.
+stress_key() { sed -n "s/^$3=//p" "$out/$1.stress.$2"; }
+
+# inline_counts PREFIX: the runs ok and enxio of the guest's inline_truth
+# (tests/guest/lib.sh) in $out: each reader's count, and its entry's and
+# first exit's, equal the calls made; every -ENXIO call failed so; the three
+# kprobe pair calibration classes done.
+inline_counts() {
+	local t f got calls
+	for t in kvm_pmu_probe_armpmu kvm_arm_pmu_v3_set_pmu; do
+		calls=$(expected "$out" ok "derived.$t")
+		for f in ".count" ".attach.sites[0].count" ".attach.sites[1].count"; do
+			got=$(js ok "$(tgt $t) | $f")
+			check "${1}ok: $t $f $got = $calls calls" count_is "$got" 0 "$calls"
+		done
+	done
+	calls=$(expected "$out" enxio derived.kvm_arm_pmu_v3_set_pmu)
+	got=$(js enxio "$(tgt kvm_arm_pmu_v3_set_pmu) | .count")
+	check "${1}enxio: kvm_arm_pmu_v3_set_pmu count $got = $calls calls" count_is "$got" 0 "$calls"
+	check "${1}enxio: every SET_PMU failed with ENXIO" grep -q "^errno.KVM_SET_DEVICE_ATTR.ENXIO=$calls$" "$out/enxio.stress.1"
+	check "${1}calibration of the three classes done: $(js ok '[.inline_calibration[] | .class + " " + (.fast_mean_ns|tostring)] | join(", ")')" \
+		test "$(js ok '[.inline_calibration[] | select(.fast_mean_ns != null)] | length')" = 3
+}

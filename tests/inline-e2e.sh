@@ -49,8 +49,6 @@ PMUTRACE_LAB_MODE=icount \
 	>"$out/run.log" 2>&1
 check "guest ran the scenario (rc $?)" test "$(cat "$out/scenario.rc" 2>/dev/null)" = 0
 
-tgt() { echo ".targets[] | select(.name == \"$1\")"; }
-
 for run in ok enxio multi; do
 	# enxio's calls fail on purpose: counted below, by errno.
 	if [ $run = enxio ]; then
@@ -65,32 +63,17 @@ done
 
 # 1. Counts per site equal the calls made; bodies within TOL of the plugin.
 p=$(tgt kvm_pmu_probe_armpmu) s=$(tgt kvm_arm_pmu_v3_set_pmu)
-calls=$(expected "$out" ok derived.kvm_pmu_probe_armpmu)
+inline_counts ""
 check "ok: kvm_pmu_probe_armpmu timed at 3 inline sites: $(js ok "$p | .attach.mode, (.attach.sites | length)" | tr '\n' ' ')" \
 	test "$(js ok "$p | .attach.mode + \" \" + (.attach.sites | length | tostring)")" = "inline 3"
-for f in ".count" ".attach.sites[0].count" ".attach.sites[1].count"; do
-	got=$(js ok "$p | $f")
-	check "ok: kvm_pmu_probe_armpmu $f $got = $calls calls" count_is "$got" 0 "$calls"
-done
 check "ok: kvm_pmu_probe_armpmu's NULL exit +0xac saw none: $(js ok "$p | .attach.sites[2].count")" \
 	test "$(js ok "$p | .attach.sites[2].count")" = 0
-calls=$(expected "$out" ok derived.kvm_arm_pmu_v3_set_pmu)
-for f in ".count" ".attach.sites[0].count" ".attach.sites[1].count"; do
-	got=$(js ok "$s | $f")
-	check "ok: kvm_arm_pmu_v3_set_pmu $f $got = $calls calls" count_is "$got" 0 "$calls"
-done
 got=$(js ok "$p | .attach.body_ns.fast_path")
 check "ok: kvm_pmu_probe_armpmu's body, bias-corrected: $got ns, plugin 37 (mean $(js ok "$p | .attach.body_ns.mean"))" near "$got" 37
 got=$(js ok "$s | .attach.body_ns.fast_path")
 check "ok: kvm_arm_pmu_v3_set_pmu's body on success: $got ns, plugin 125 (mean $(js ok "$s | .attach.body_ns.mean"))" near "$got" 125
-calls=$(expected "$out" enxio derived.kvm_arm_pmu_v3_set_pmu)
-got=$(js enxio "$s | .count")
-check "enxio: kvm_arm_pmu_v3_set_pmu count $got = $calls calls" count_is "$got" 0 "$calls"
-check "enxio: every SET_PMU failed with ENXIO" grep -q "^errno.KVM_SET_DEVICE_ATTR.ENXIO=$calls$" "$out/enxio.stress.1"
 got=$(js enxio "$s | .attach.body_ns.fast_path")
 check "enxio: kvm_arm_pmu_v3_set_pmu's body on -ENXIO: $got ns, plugin 38 (mean $(js enxio "$s | .attach.body_ns.mean"))" near "$got" 38
-check "calibration of the three classes done: $(js ok '[.inline_calibration[] | .class + " " + (.mean_ns|tostring)] | join(", ")')" \
-	test "$(js ok '[.inline_calibration[] | select(.mean_ns != null)] | length')" = 3
 
 # 2. -f on a function inlined into two callers: each instance counts its own.
 m=$(tgt kvm_arm_set_pmu)
@@ -124,8 +107,6 @@ check "a site the kernel refuses a kprobe at: target absent, with the site: $(gr
 # 4. -p, -c and --by at the inline sites (section 9 of the guest half): each
 #    process's own counts, exactly; pmutrace's calibration pairs, its own
 #    calls, neither filtered out nor in a row.
-# derived RUN NAME TARGET: what that pmu-stress made the kernel do.
-derived() { sed -n "s/^derived\.$3=//p" "$out/$1.stress.$2"; }
 inl="kvm_pmu_probe_armpmu kvm_arm_pmu_v3_set_pmu"
 for run in inby inpid incg; do
 	why=$(stress_ran "$out" $run) && ok "$run: workloads ran ($why)" || bad "$run: workloads: $why"
